@@ -1,0 +1,110 @@
+"""Verdicts and their explanations, as data.
+
+A :class:`Verdict` answers "may this connection happen?" and says why: for each
+direction, whether the local pod is isolated, by which policies, and which rules
+(if any) admit the connection. Rendering lives in :mod:`podfence.render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from podfence.model import Direction, Pod
+from podfence.sets import IPAddress, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One end of a connection: a pod (with the address used, if known) or a bare address."""
+
+    pod: Pod | None = None
+    address: IPAddress | None = None
+
+    @property
+    def name(self) -> str:
+        if self.pod is not None:
+            return self.pod.key
+        return str(self.address)
+
+    @classmethod
+    def of_pod(cls, pod: Pod, address: IPAddress | None = None) -> Endpoint:
+        return cls(pod, address)
+
+    @classmethod
+    def of_address(cls, address: IPAddress) -> Endpoint:
+        return cls(None, address)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """Rule ``index`` of ``spec.ingress`` or ``spec.egress`` in policy ``ns/name``."""
+
+    policy: str
+    direction: Direction
+    index: int
+
+    @property
+    def field(self) -> str:
+        return f"spec.{self.direction.value}[{self.index}]"
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.field}"
+
+
+class Reason(StrEnum):
+    """Why one direction decided as it did."""
+
+    NOT_A_POD = "not-a-pod"  # this side is an address, node or hostNetwork pod: no policy applies
+    NOT_ISOLATED = "not-isolated"  # no policy selects the pod for this direction
+    RULE = "rule"  # an isolating policy has a rule that admits the connection
+    NO_RULE = "no-rule"  # isolated, and no rule admits the connection
+    SELF = "self"  # a pod reaching itself on its own IP
+    OWN_NODE = "own-node"  # traffic between a pod and its own node
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A rule of an isolating policy that almost admits the connection.
+
+    ``peer_ok``: the remote endpoint matches the rule's peers; ``port_ok``: the
+    protocol and port match the rule's ports. Exactly one of them is true.
+    ``detail`` says what would have to change, in words.
+    """
+
+    rule: RuleRef
+    peer_ok: bool
+    port_ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionVerdict:
+    direction: Direction
+    allowed: bool
+    reason: Reason
+    isolated: bool = False
+    policies: tuple[str, ...] = ()  # the policies that isolate the local pod in this direction
+    allowed_by: tuple[RuleRef, ...] = ()
+    near_misses: tuple[NearMiss, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """May ``src`` open a ``protocol`` connection to ``dst`` on ``port``? And why."""
+
+    src: Endpoint
+    dst: Endpoint
+    protocol: Protocol
+    port: int
+    egress: DirectionVerdict
+    ingress: DirectionVerdict
+    notes: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.egress.allowed and self.ingress.allowed
+
+    @property
+    def denied_at(self) -> tuple[Direction, ...]:
+        return tuple(d.direction for d in (self.egress, self.ingress) if not d.allowed)

@@ -1,0 +1,1 @@
+"""podfence.render."""
