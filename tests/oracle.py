@@ -1,0 +1,270 @@
+"""A slow, literal reference evaluator for NetworkPolicy: the tests' oracle.
+
+This is a second implementation of the semantics, written straight from the
+rules below and deliberately sharing no code with ``podfence.engine`` (nor with
+the model's helper methods such as ``LabelSelector.matches``): it reads the
+normalised model objects and nothing else. It tries one connection at a time.
+
+The rules, in the order they are applied:
+
+* A pod *takes part* unless it is Succeeded/Failed (``terminal_pods_ignored``).
+  A *pod endpoint* takes part and is not hostNetwork (``hostnetwork_as_node``):
+  only pod endpoints are policy subjects or matched by selectors. A hostNetwork
+  pod is its node's address: ipBlock can match it, nothing else.
+* Pod to pod is judged once per address family both pods have an IP in, each
+  side using its address of that family; the result is the OR. If either pod has
+  no IP at all, it is judged once with no addresses (labels only; ipBlock never
+  matches an end without an address).
+* A bare Pod reaching itself is allowed when ``allow_self_traffic``; a workload
+  representative reaching itself stands for replica-to-replica traffic and is
+  judged like any pair.
+* Egress is judged when the source is a pod endpoint, ingress when the
+  destination is; allowed = both. Egress to an address of the source's own node
+  is allowed (``allow_pod_to_local_node_egress``); ingress from an address of the
+  destination's own node is allowed (``allow_node_to_local_pod_ingress``). Node
+  addresses are the ``host_ips`` of pods with a ``node_name`` and the ``ips`` of
+  hostNetwork pods with a ``node_name``.
+* Otherwise a direction is allowed when no policy isolates the pod in it, or
+  some rule of an isolating policy matches both the remote end (a rule without
+  peers matches anyone) and the connection (a rule without ports matches every
+  protocol; non-L4 only with ``non_l4_rules_without_ports``).
+* Ports are destination ports. A named port resolves on the destination pod
+  (containers, and init containers when ``named_port_include_init_containers``),
+  with the container port's protocol equal to the rule's; it never matches a
+  destination that is not a pod endpoint.
+
+``protocol=None`` stands for a protocol without ports (ICMP and the like).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterable
+
+from podfence.model import Cluster, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Settings
+from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, Protocol, parse_cidr
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+End = Pod | IPAddress
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One end of one judgement: a pod (or None) and the address it uses (or None)."""
+
+    pod: Pod | None
+    address: IPAddress | None
+
+
+def takes_part(pod: Pod, settings: Settings) -> bool:
+    return not (settings.terminal_pods_ignored and pod.phase in ("Succeeded", "Failed"))
+
+
+def is_pod_endpoint(pod: Pod | None, settings: Settings) -> bool:
+    if pod is None or not takes_part(pod, settings):
+        return False
+    return not (settings.hostnetwork_as_node and pod.host_network)
+
+
+def oracle_allows(cluster: Cluster, settings: Settings, src: End, dst: End,
+                  protocol: Protocol | None, port: int) -> bool:
+    """May ``src`` open a connection to ``dst`` (destination ``port``)?"""
+    for end in (src, dst):
+        if isinstance(end, Pod) and not takes_part(end, settings):
+            return False
+    if isinstance(src, Pod) and isinstance(dst, Pod):
+        if src.key == dst.key and src.kind == "Pod" and settings.allow_self_traffic:
+            return True
+    return any(
+        _judge(cluster, settings, s, d, protocol, port) for s, d in _judgements(src, dst)
+    )
+
+
+def oracle_conns(cluster: Cluster, settings: Settings, src: End, dst: End,
+                 ports_to_try: Iterable[int]) -> ConnSet:
+    """The allowed connections among ``ports_to_try`` (every protocol), plus non-L4."""
+    ports = sorted(set(ports_to_try))
+    out = ConnSet(other=oracle_allows(cluster, settings, src, dst, None, 0))
+    for protocol in PROTOCOLS:
+        allowed = [p for p in ports if oracle_allows(cluster, settings, src, dst, protocol, p)]
+        out = out | ConnSet.of_protocol(protocol, IntervalSet.of((p, p) for p in allowed))
+    return out
+
+
+def _judgements(src: End, dst: End) -> list[tuple[_Side, _Side]]:
+    if isinstance(src, Pod) and isinstance(dst, Pod):
+        if not src.ips or not dst.ips:
+            return [(_Side(src, None), _Side(dst, None))]
+        return [
+            (_Side(src, a), _Side(dst, b))
+            for a in src.ips for b in dst.ips if a.version == b.version
+        ]
+    if isinstance(src, Pod):
+        # Only the destination address matters when the far end is an address.
+        return [(_Side(src, _address_of_family(src, dst.version)), _Side(None, dst))]
+    if isinstance(dst, Pod):
+        return [(_Side(None, src), _Side(dst, _address_of_family(dst, src.version)))]
+    return [(_Side(None, src), _Side(None, dst))]
+
+
+def _address_of_family(pod: Pod, version: int) -> IPAddress | None:
+    return next((ip for ip in pod.ips if ip.version == version), None)
+
+
+def _judge(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
+           protocol: Protocol | None, port: int) -> bool:
+    egress_ok = True
+    if is_pod_endpoint(src.pod, settings):
+        assert src.pod is not None
+        if settings.allow_pod_to_local_node_egress and _is_node_address(cluster, src.pod.node_name, dst.address):
+            egress_ok = True
+        else:
+            egress_ok = _direction_allows(cluster, settings, src.pod, "Egress", dst, protocol, port, dst.pod)
+    ingress_ok = True
+    if is_pod_endpoint(dst.pod, settings):
+        assert dst.pod is not None
+        if settings.allow_node_to_local_pod_ingress and _is_node_address(cluster, dst.pod.node_name, src.address):
+            ingress_ok = True
+        else:
+            ingress_ok = _direction_allows(cluster, settings, dst.pod, "Ingress", src, protocol, port, dst.pod)
+    return egress_ok and ingress_ok
+
+
+def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:
+    """Every address known to belong to ``node``."""
+    out: set[IPAddress] = set()
+    for pod in cluster.pods:
+        if pod.node_name == node:
+            out.update(pod.host_ips)
+            if pod.host_network:
+                out.update(pod.ips)
+    return out
+
+
+def _is_node_address(cluster: Cluster, node: str | None, address: IPAddress | None) -> bool:
+    return node is not None and address is not None and address in node_addresses(cluster, node)
+
+
+def _direction_allows(cluster: Cluster, settings: Settings, local: Pod, policy_type: str, remote: _Side,
+                      protocol: Protocol | None, port: int, destination: Pod | None) -> bool:
+    isolating = [
+        p for p in cluster.policies
+        if p.namespace == local.namespace
+        and policy_type in [str(t) for t in p.policy_types]
+        and selector_matches(p.pod_selector, local.labels)
+    ]
+    if not isolating:
+        return True
+    for policy in isolating:
+        rules = policy.ingress if policy_type == "Ingress" else policy.egress
+        for rule in rules:
+            if _ports_match(rule, protocol, port, destination, settings) and \
+                    _peers_match(rule, policy, remote, cluster, settings):
+                return True
+    return False
+
+
+def _ports_match(rule: Rule, protocol: Protocol | None, port: int, destination: Pod | None,
+                 settings: Settings) -> bool:
+    if not rule.ports:
+        return protocol is not None or settings.non_l4_rules_without_ports
+    if protocol is None:
+        return False
+    return any(_port_entry_matches(e, protocol, port, destination, settings) for e in rule.ports)
+
+
+def _port_entry_matches(entry: PolicyPort, protocol: Protocol, port: int, destination: Pod | None,
+                        settings: Settings) -> bool:
+    if entry.protocol != protocol:
+        return False
+    if entry.port is None:
+        return True
+    if isinstance(entry.port, int):
+        end = entry.end_port if entry.end_port is not None else entry.port
+        return entry.port <= port <= end
+    if not is_pod_endpoint(destination, settings):
+        return False
+    assert destination is not None
+    for cp in destination.ports:
+        if cp.init and not settings.named_port_include_init_containers:
+            continue
+        if cp.name == entry.port and cp.port == port and cp.protocol == protocol:
+            return True
+    return False
+
+
+def _peers_match(rule: Rule, policy: NetworkPolicy, remote: _Side, cluster: Cluster, settings: Settings) -> bool:
+    if not rule.peers:
+        return True
+    return any(_peer_matches(peer, policy, remote, cluster, settings) for peer in rule.peers)
+
+
+def _peer_matches(peer: Peer, policy: NetworkPolicy, remote: _Side, cluster: Cluster, settings: Settings) -> bool:
+    if peer.ip_block is not None:
+        if remote.address is None:
+            return False
+        if is_pod_endpoint(remote.pod, settings) and not settings.ipblock_matches_pods:
+            return False
+        block = peer.ip_block
+        return address_in_cidr(remote.address, block.cidr) and not any(
+            address_in_cidr(remote.address, ex) for ex in block.except_
+        )
+    if not is_pod_endpoint(remote.pod, settings):
+        return False
+    assert remote.pod is not None
+    if peer.namespace_selector is not None:
+        if not selector_matches(peer.namespace_selector, namespace_labels(cluster, remote.pod.namespace)):
+            return False
+    elif remote.pod.namespace != policy.namespace:
+        return False
+    return peer.pod_selector is None or selector_matches(peer.pod_selector, remote.pod.labels)
+
+
+def namespace_labels(cluster: Cluster, name: str) -> dict[str, str]:
+    ns = next((n for n in cluster.namespaces if n.name == name), None)
+    labels = dict(ns.labels) if ns is not None else {}
+    labels[NAME_LABEL] = name
+    return labels
+
+
+def selector_matches(selector: object, labels: dict[str, str] | object) -> bool:
+    """metav1.LabelSelector: matchLabels and matchExpressions, all ANDed."""
+    data = dict(labels)  # type: ignore[call-overload]
+    for key, value in selector.match_labels:  # type: ignore[attr-defined]
+        if key not in data or data[key] != value:
+            return False
+    for req in selector.match_expressions:  # type: ignore[attr-defined]
+        op = str(req.operator)
+        present = req.key in data
+        if op == "In" and not (present and data[req.key] in req.values):
+            return False
+        if op == "NotIn" and present and data[req.key] in req.values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def address_in_cidr(address: IPAddress, cidr_text: str) -> bool:
+    """Is ``address`` in the CIDR as written (host bits ignored, families never cross)?"""
+    network = _network(cidr_text)
+    if network is None or network.version != address.version:
+        return False
+    return ipaddress.ip_address(str(address)) in network
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        # Only the lenient spellings (leading zeros, IPv4-mapped) end up here.
+        parsed = parse_cidr(text)
+        return ipaddress.ip_network(str(parsed)) if parsed is not None else None
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 \
+            and network.network_address.ipv4_mapped is not None:
+        mapped = network.network_address.ipv4_mapped
+        return ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+    return network
