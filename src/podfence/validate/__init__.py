@@ -1,1 +1,28 @@
-"""podfence.validate."""
+"""API-server parity checks on raw manifests, returned as :class:`~podfence.model.Diagnostic` values.
+
+>>> from podfence.validate import validate_network_policy, is_dns1123_label
+>>> validate_network_policy({"metadata": {"name": "deny-all"}, "spec": {}}, namespace="default")
+[]
+>>> is_dns1123_label("kube-system")
+True
+
+Codes: ``V1``..``V27`` are the API server's NetworkPolicy rules (see
+:mod:`podfence.validate.network_policy` and the modules it uses); ``S1``..``S3``
+are shape errors (:mod:`podfence.validate.schema`).
+"""
+
+from podfence.validate.cidrs import is_strict_subset
+from podfence.validate.names import (
+    dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, is_dns1123_label, is_dns1123_subdomain,
+    is_label_value, is_port_name, is_qualified_name, label_value_errors, port_name_errors, port_number_errors,
+    qualified_name_errors,
+)
+from podfence.validate.network_policy import validate_network_policy
+from podfence.validate.selectors import validate_selector
+
+__all__ = [
+    "dns1123_label_errors", "dns1123_subdomain_errors", "generate_name_errors", "is_dns1123_label",
+    "is_dns1123_subdomain", "is_label_value", "is_port_name", "is_qualified_name", "is_strict_subset",
+    "label_value_errors", "port_name_errors", "port_number_errors", "qualified_name_errors", "validate_network_policy",
+    "validate_selector",
+]
