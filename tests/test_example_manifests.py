@@ -10,25 +10,24 @@ workload's template.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import yaml
 
-from podfence.engine.match import isolating_policies, rule_conns, rule_peers_match, Remote
+from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
 from podfence.model import (
     Cluster, ContainerPort, Direction, Labels, LabelSelector, Namespace, NetworkPolicy, Pod, Settings,
     selector_from_dict,
 )
 from podfence.sets import Protocol, parse_ip
+from podfence.validate import is_port_name, validate_network_policy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "baa"
 SETTINGS = Settings()
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
 APP_NAMESPACES = ("gateway", "auth", "api", "billing", "data", "notify", "monitoring")
-SVC_NAME = re.compile(r"^(?!-)(?!.*--)(?=.*[a-z])[a-z0-9-]{1,15}(?<!-)$")
 
 
 def _documents() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -168,7 +167,7 @@ def test_container_port_names_are_valid_and_unique_per_pod() -> None:
         if d["kind"] not in WORKLOAD_KINDS:
             continue
         names = [p["name"] for c in _pod_template(d)["spec"]["containers"] for p in c.get("ports", ())]
-        assert all(SVC_NAME.match(n) for n in names), names
+        assert all(is_port_name(n) for n in names), names
         assert len(names) == len(set(names)), d["metadata"]["name"]
 
 
@@ -185,10 +184,6 @@ def test_service_target_port_names_exist_on_the_backends() -> None:
 
 
 def test_no_validation_errors() -> None:
-    try:
-        from podfence.validate import validate_network_policy
-    except ImportError:
-        pytest.skip("podfence.validate.validate_network_policy is not available yet")
     for doc in _of_kind("NetworkPolicy"):
         errors = [d for d in validate_network_policy(doc, namespace=doc["metadata"]["namespace"], settings=SETTINGS)
                   if d.is_error]
