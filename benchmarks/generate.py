@@ -48,10 +48,6 @@ TIER_WEIGHTS = (20, 35, 25, 10, 10)
 VERSIONS = ("v1", "v2", "v3", "v4")
 DATABASES = (("postgres", 5432, 9187), ("mysql", 3306, 9104), ("mongodb", 27017, 9216), ("cql", 9042, 9500))
 PRIVATE_V4 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-DNS_PEER = {
-    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,8 +327,13 @@ def _baseline(ctx: _Context) -> list[Manifest]:
         out.append(ctx.policy(ns, "default-deny", {"podSelector": {}, "policyTypes": types}))
         if "Egress" in types:
             out.append(ctx.policy(ns, "allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
-                {"to": [DNS_PEER], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
+                {"to": [_dns_peer()], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
     return out
+
+
+def _dns_peer() -> Manifest:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
 
 
 def _subject(app: App) -> Manifest:
