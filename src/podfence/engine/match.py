@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from podfence.model import Cluster, Direction, Labels, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Settings
 from podfence.model.objects import NAMESPACE_NAME_LABEL
-from podfence.sets import ALL_PORTS, PROTOCOLS, ConnSet, IntervalSet, IPAddress
+from podfence.sets import ALL_PORTS, ConnSet, IntervalSet, IPAddress
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +102,3 @@ def everything(settings: Settings) -> ConnSet:
         return ConnSet.all()
     return ConnSet(ALL_PORTS, ALL_PORTS, ALL_PORTS, False)
 
-
-__all__ = [
-    "PROTOCOLS", "Remote", "everything", "isolating_policies", "namespace_labels", "peer_matches",
-    "port_entry_conns", "rule_conns", "rule_peers_match", "selects",
-]

@@ -10,21 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from podfence.model import Direction, Pod
+from podfence.model import Direction, Pod, Service
 from podfence.sets import IPAddress, Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One end of a connection: a pod (with the address used, if known) or a bare address."""
+    """One end of a connection: a pod (with the address used, if known), a bare
+    address, or a Service (only as a destination, resolved to its backends)."""
 
     pod: Pod | None = None
     address: IPAddress | None = None
+    service: Service | None = None
 
     @property
     def name(self) -> str:
         if self.pod is not None:
             return self.pod.key
+        if self.service is not None:
+            return f"service {self.service.key}"
         return str(self.address)
 
     @classmethod

@@ -1,0 +1,378 @@
+"""Whole-cluster connectivity, computed per pair of pod classes.
+
+For each address family in which pods have IPs (one "pass"; a single pass without
+addresses when no pod IP is known), pods are split into classes that behave
+identically (:mod:`podfence.engine.classes`). Per class the engine builds two bit
+matrices over port atoms:
+
+* ``E[p][d]``: what egress profile ``p`` (a set of isolating policies) lets a pod
+  send to class ``d``;
+* ``I[q][s]``: what ingress profile ``q`` lets class ``s`` send to a pod.
+
+The allowed connections from class ``s`` to class ``d`` are ``E[egress(s)][d] &
+I[ingress(d)][s]``, computed in numpy blocks. Pod pairs are expanded only on output;
+a few pair-level facts (a bare pod reaching itself, a pod and its own node) are
+applied on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from podfence.engine.classes import refine
+from podfence.engine.compiled import OPEN, CompiledCluster
+from podfence.engine.external import ExternalView
+from podfence.engine.matrix import Matrix
+from podfence.model import Cluster, Direction, Pod, Settings
+from podfence.sets import ConnSet, Protocol
+
+_BLOCK_BYTES = 32 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Allowed connections from ``src`` to ``dst`` (pod keys or CIDRs)."""
+
+    src: str
+    dst: str
+    conns: ConnSet
+
+
+class _Pass:
+    """Classes and class-pair results for one address family (``None``: no addresses)."""
+
+    def __init__(self, cc: CompiledCluster, version: int | None) -> None:
+        self.version = version
+        n = cc.n
+        if version is None:
+            member = np.ones(n, dtype=bool)
+        else:
+            has_any = np.fromiter((bool(p.ips) for p in cc.pods), dtype=bool, count=n)
+            has_fam = np.fromiter((any(a.version == version for a in p.ips) for p in cc.pods), dtype=bool, count=n)
+            member = has_fam | ~has_any
+        self.members = np.flatnonzero(member)
+        peer_keys = cc.distinct_peer_keys()
+        peer_vecs = [cc.peer_vector(k, version) for k in peer_keys]
+        columns = _distinct([v[self.members] for v in cc.subject + peer_vecs])
+        base = cc.sig_id[self.members] * 2 + cc.endpoint[self.members]
+        cid = refine(base, columns) if len(self.members) else np.zeros(0, dtype=np.int64)
+        self.pod_class = np.full(n, -1, dtype=np.int64)
+        self.pod_class[self.members] = cid
+        self.classes = int(cid.max()) + 1 if len(cid) else 0
+        _, first = np.unique(cid, return_index=True)
+        self.reps = self.members[first]  # one pod index per class
+        C = self.classes
+        peer_at = {k: v[self.reps] for k, v in zip(peer_keys, peer_vecs)}
+        rule_peers = []
+        for r in cc.rules:
+            if not r.peers:
+                rule_peers.append(np.ones(C, dtype=bool))
+            else:
+                acc = np.zeros(C, dtype=bool)
+                for k in r.peers:
+                    acc |= peer_at[k]
+                rule_peers.append(acc)
+        W = cc.atoms.words
+        sig = cc.sig_id[self.reps]
+
+        # Egress profiles: rows of E; row 0 is "everything" (no policy judges).
+        e_index: dict[tuple[int, ...], int] = {OPEN: 0}
+        e_rows = [np.broadcast_to(cc.all_mask, (C, W))]
+        self.egress_of = np.zeros(C, dtype=np.int64)
+        for c, rep in enumerate(self.reps.tolist()):
+            prof = cc.profile[Direction.EGRESS][rep]
+            if prof not in e_index:
+                acc = np.zeros((C, W), dtype=np.uint64)
+                for pi in prof:
+                    for rid in cc.policy_rules[(pi, Direction.EGRESS)]:
+                        sel = rule_peers[rid]
+                        if not cc.rules[rid].named:
+                            acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
+                        else:
+                            masks = np.stack([cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
+                            acc[sel] |= masks[sig[sel]]
+                e_index[prof] = len(e_rows)
+                e_rows.append(acc)
+            self.egress_of[c] = e_index[prof]
+
+        # Ingress profiles: rows of I; named ports resolve on the destination class itself.
+        i_index: dict[tuple[tuple[int, ...], int], int] = {(OPEN, -1): 0}
+        i_rows = [np.broadcast_to(cc.all_mask, (C, W))]
+        self.ingress_of = np.zeros(C, dtype=np.int64)
+        for c, rep in enumerate(self.reps.tolist()):
+            prof = cc.profile[Direction.INGRESS][rep]
+            named = any(cc.rules[rid].named for pi in prof for rid in cc.policy_rules[(pi, Direction.INGRESS)])
+            key = (prof, int(sig[c]) if named else -1)
+            if key not in i_index:
+                acc = np.zeros((C, W), dtype=np.uint64)
+                for pi in prof:
+                    for rid in cc.policy_rules[(pi, Direction.INGRESS)]:
+                        acc[rule_peers[rid]] |= cc.atoms.encode(cc.rule_ports(rid, int(sig[c])))
+                i_index[key] = len(i_rows)
+                i_rows.append(acc)
+            self.ingress_of[c] = i_index[key]
+
+        self.src_c, self.dst_c, self.masks = _combine(np.stack(e_rows), np.stack(i_rows),
+                                                      self.egress_of, self.ingress_of, C, W)
+        self.codes = self.src_c.astype(np.int64) * max(C, 1) + self.dst_c
+
+    def mask(self, s: int, d: int) -> np.ndarray | None:
+        code = s * max(self.classes, 1) + d
+        i = int(np.searchsorted(self.codes, code))
+        if i < len(self.codes) and self.codes[i] == code:
+            return self.masks[i]
+        return None
+
+
+def _distinct(columns: list[np.ndarray]) -> list[np.ndarray]:
+    seen: dict[bytes, np.ndarray] = {}
+    for col in columns:
+        if col.any() and not col.all():
+            seen.setdefault(np.packbits(col).tobytes(), col)
+    return list(seen.values())
+
+
+def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np.ndarray, C: int, W: int):  # type: ignore[no-untyped-def]
+    """All non-empty class pairs (src, dst) with their bit masks."""
+    srcs, dsts, masks = [], [], []
+    block = max(1, _BLOCK_BYTES // max(1, C * W * 8))
+    for start in range(0, C, block):
+        s = np.arange(start, min(C, start + block))
+        rows = E[egress_of[s]]  # (B, C, W): what each source's egress allows towards every class
+        cols = I[ingress_of[None, :], s[:, None]]  # (B, C, W): what every destination admits from each source
+        both = rows & cols
+        hit = both.any(axis=2)
+        b, d = np.nonzero(hit)
+        srcs.append(s[b])
+        dsts.append(d)
+        masks.append(both[b, d])
+    if not srcs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, W), dtype=np.uint64)
+    return np.concatenate(srcs), np.concatenate(dsts), np.concatenate(masks)
+
+
+@dataclass
+class Connectivity:
+    """Who may reach whom, for every pod pair and between pods and address ranges."""
+
+    cluster: Cluster
+    settings: Settings
+    families: tuple[int, ...] | None = None
+    _cc: CompiledCluster = field(init=False, repr=False)
+    _passes: list[_Pass] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cc = CompiledCluster(self.cluster, self.settings)
+        cc = self._cc
+        pod_fams = sorted({a.version for p in cc.pods for a in p.ips})
+        self._passes = [_Pass(cc, v) for v in (pod_fams or [None])]
+        self.pods: tuple[Pod, ...] = tuple(sorted(cc.pods, key=lambda p: p.key))
+        self._index = {p.key: i for i, p in enumerate(cc.pods)}
+        self._overrides = _pair_overrides(cc)
+        self.external = ExternalView(cc, self.families or cc.families_in_use())
+
+    @property
+    def atoms(self):  # type: ignore[no-untyped-def]
+        return self._cc.atoms
+
+    def _pod(self, key: str) -> int:
+        try:
+            return self._index[key]
+        except KeyError:
+            raise KeyError(f"unknown pod {key!r}") from None
+
+    def between(self, src: str, dst: str) -> ConnSet:
+        """Everything pod ``src`` may open towards pod ``dst`` (keys ``ns/name``)."""
+        a, b = self._pod(src), self._pod(dst)
+        forced = self._overrides.get((a, b))
+        if forced is not None:
+            return forced
+        acc = None
+        for ps in self._passes:
+            s, d = ps.pod_class[a], ps.pod_class[b]
+            if s < 0 or d < 0:
+                continue
+            m = ps.mask(int(s), int(d))
+            if m is not None:
+                acc = m if acc is None else acc | m
+        return self._cc.atoms.decode(acc) if acc is not None else ConnSet.none()
+
+    def class_members(self) -> list[dict[int, list[int]]]:
+        """Per pass: class id -> pod indexes (sorted by pod key)."""
+        out = []
+        keys = [p.key for p in self._cc.pods]
+        for ps in self._passes:
+            members: dict[int, list[int]] = {}
+            for idx in sorted(ps.members.tolist(), key=lambda i: keys[i]):
+                members.setdefault(int(ps.pod_class[idx]), []).append(idx)
+            out.append(members)
+        return out
+
+    def _pod_pairs(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """(src index, dst index, mask) for every pair some pass allows, before overrides."""
+        members = self.class_members()
+        if len(self._passes) == 1:
+            ps, mem = self._passes[0], members[0]
+            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
+                for a in mem[s]:
+                    for b in mem[d]:
+                        yield a, b, m
+            return
+        merged: dict[tuple[int, int], np.ndarray] = {}
+        for ps, mem in zip(self._passes, members):
+            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
+                for a in mem[s]:
+                    for b in mem[d]:
+                        prev = merged.get((a, b))
+                        merged[(a, b)] = m if prev is None else prev | m
+        for (a, b), m in merged.items():
+            yield a, b, m
+
+    def pod_connections(self) -> Iterator[tuple[Pod, Pod, ConnSet]]:
+        """Every pod pair with something allowed (unsorted)."""
+        pods, decode = self._cc.pods, self._cc.atoms.decode
+        seen = set()
+        for a, b, m in self._pod_pairs():
+            if (a, b) in self._overrides:
+                continue
+            seen.add((a, b))
+            yield pods[a], pods[b], decode(m)
+        for (a, b), conns in self._overrides.items():
+            if conns:
+                yield pods[a], pods[b], conns
+
+    def matrix(self, protocol: Protocol, port: int) -> Matrix:
+        """Pod-to-pod reachability on one protocol and port."""
+        w, bit = self._cc.atoms.bit(protocol, port)
+        pods = self._cc.pods
+        allowed: dict[int, set[int]] = {i: set() for i in range(len(pods))}
+        members = self.class_members()
+        for ps, mem in zip(self._passes, members):
+            hit = (ps.masks[:, w] & bit) != 0 if len(ps.masks) else np.zeros(0, dtype=bool)
+            for s, d in zip(ps.src_c[hit].tolist(), ps.dst_c[hit].tolist()):
+                dsts = mem[d]
+                for a in mem[s]:
+                    allowed[a].update(dsts)
+        for (a, b), conns in self._overrides.items():
+            if conns.allows(protocol, port):
+                allowed[a].add(b)
+            else:
+                allowed[a].discard(b)
+        keys = [p.key for p in pods]
+        return Matrix(
+            protocol, port, tuple(sorted(keys)),
+            {keys[a]: tuple(sorted(keys[b] for b in dsts)) for a, dsts in allowed.items()},
+            {p.key: p.kind for p in pods},
+        )
+
+    def connections(self) -> list[Connection]:
+        """Pod-to-pod and pod/address-range entries with something allowed, sorted."""
+        out = [Connection(a.key, b.key, c) for a, b, c in self.pod_connections()]
+        out.extend(Connection(s, d, c) for s, d, c in self.external.connections())
+        out.sort(key=lambda e: (endpoint_sort_key(e.src), endpoint_sort_key(e.dst)))
+        return out
+
+    def _group_index(self) -> list[list[int]]:
+        """Pod indexes grouped by identical behaviour (classes in every pass, same external view)."""
+        by_key: dict[tuple, list[int]] = {}  # type: ignore[type-arg]
+        keys = [p.key for p in self._cc.pods]
+        for i in sorted(range(len(keys)), key=lambda i: keys[i]):
+            key = tuple(int(ps.pod_class[i]) for ps in self._passes) + self.external.group_key(i)
+            by_key.setdefault(key, []).append(i)
+        return sorted(by_key.values(), key=lambda g: keys[g[0]])
+
+    def groups(self) -> list[tuple[Pod, ...]]:
+        """Pods that behave identically towards everything, as sorted groups."""
+        pods = self._cc.pods
+        return [tuple(pods[i] for i in g) for g in self._group_index()]
+
+    def group_connections(self) -> list[GroupConnection]:
+        """Allowed connections between groups of identical pods, without expanding pairs.
+
+        Self traffic of bare pods and own-node traffic are not folded in here; see
+        :meth:`pair_exceptions`.
+        """
+        pods, decode = self._cc.pods, self._cc.atoms.decode
+        groups = self._group_index()
+        by_class: list[dict[int, list[int]]] = [{} for _ in self._passes]
+        for gi, g in enumerate(groups):
+            for pi, ps in enumerate(self._passes):
+                c = int(ps.pod_class[g[0]])
+                if c >= 0:
+                    by_class[pi].setdefault(c, []).append(gi)
+        acc: dict[tuple[int, int], np.ndarray] = {}
+        for pi, ps in enumerate(self._passes):
+            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
+                for g1 in by_class[pi].get(s, ()):
+                    for g2 in by_class[pi].get(d, ()):
+                        prev = acc.get((g1, g2))
+                        acc[(g1, g2)] = m if prev is None else prev | m
+        out = []
+        for (g1, g2), m in sorted(acc.items()):
+            out.append(GroupConnection(tuple(pods[i] for i in groups[g1]), tuple(pods[i] for i in groups[g2]), decode(m)))
+        return out
+
+    def pair_exceptions(self) -> list[Connection]:
+        """Pod pairs decided outside the policies: a pod's own node (self traffic aside)."""
+        pods = self._cc.pods
+        return sorted(
+            (Connection(pods[a].key, pods[b].key, c) for (a, b), c in self._overrides.items() if a != b),
+            key=lambda e: (e.src, e.dst),
+        )
+
+    def group_external(self) -> list[tuple[tuple[Pod, ...], Direction, list[tuple[str, ConnSet]]]]:
+        """Per group: what it may send to (egress) and receive from (ingress) address ranges."""
+        pods = self._cc.pods
+        out = []
+        for g in self._group_index():
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                ranges = self.external.ranges(g[0], direction)
+                if ranges:
+                    out.append((tuple(pods[i] for i in g), direction, ranges))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class GroupConnection:
+    """Allowed connections from every pod of ``src`` to every pod of ``dst``."""
+
+    src: tuple[Pod, ...]
+    dst: tuple[Pod, ...]
+    conns: ConnSet
+
+
+def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]
+    """Pods first (by key), then address ranges in address order."""
+    from podfence.sets import parse_cidr
+
+    cidr = parse_cidr(name) if "/" in name and (":" in name or name[:1].isdigit()) else None
+    if cidr is None:
+        return (0, name)
+    return (1, cidr.version, cidr.network, cidr.prefix)
+
+
+def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
+    """Pair-level facts that classes do not capture: self traffic and a pod's own node."""
+    s = cc.settings
+    out: dict[tuple[int, int], ConnSet] = {}
+    if s.allow_self_traffic:
+        for i, pod in enumerate(cc.pods):
+            if pod.kind == "Pod":
+                out[(i, i)] = ConnSet.all()
+    if s.hostnetwork_as_node and (s.allow_node_to_local_pod_ingress or s.allow_pod_to_local_node_egress):
+        by_node: dict[str, list[int]] = {}
+        for i, pod in enumerate(cc.pods):
+            if pod.node_name and pod.host_network:
+                by_node.setdefault(pod.node_name, []).append(i)
+        for j, pod in enumerate(cc.pods):
+            if not pod.node_name or not pod.is_pod_endpoint(s):
+                continue
+            for h in by_node.get(pod.node_name, ()):
+                if s.allow_node_to_local_pod_ingress:
+                    out[(h, j)] = ConnSet.all()
+                if s.allow_pod_to_local_node_egress:
+                    out[(j, h)] = ConnSet.all()
+    return out

@@ -1,0 +1,110 @@
+"""The engine's front door: endpoints, verdicts, pair connectivity, whole cluster."""
+
+from __future__ import annotations
+
+from podfence.engine import pairwise
+from podfence.engine.connectivity import Connectivity
+from podfence.engine.verdict import Endpoint, Verdict
+from podfence.model import DEFAULT_SETTINGS, Cluster, Service, Settings
+from podfence.sets import ConnSet, Protocol, parse_ip
+
+
+class EndpointError(ValueError):
+    """A name or address that does not denote an endpoint of the cluster."""
+
+
+class Engine:
+    """Answers reachability questions about one cluster.
+
+    >>> from podfence.model import Cluster, Pod
+    >>> engine = Engine(Cluster.of(pods=[Pod("a", "x"), Pod("b", "y")]))
+    >>> engine.explain(engine.endpoint("a/x"), engine.endpoint("b/y"), Protocol.TCP, 80).allowed
+    True
+    """
+
+    def __init__(self, cluster: Cluster, settings: Settings = DEFAULT_SETTINGS) -> None:
+        self.cluster = cluster
+        self.settings = settings
+        self.nodes = pairwise.NodeIndex(cluster)
+        self._connectivity: dict[tuple[int, ...] | None, Connectivity] = {}
+
+    def endpoint(self, text: str, namespace: str = "default") -> Endpoint:
+        """Resolve ``ns/name`` (a pod, else a Service), a bare name in ``namespace``, or an IP.
+
+        An IP that belongs to a pod (or a Service's cluster IP) resolves to that pod
+        (or Service); any other IP is a bare address.
+        """
+        text = text.strip()
+        address = parse_ip(text)
+        if address is not None:
+            for pod in self.cluster.pods:
+                if address in pod.ips and pod.takes_part(self.settings):
+                    return Endpoint.of_pod(pod, address)
+            for svc in self.cluster.services:
+                if address in svc.cluster_ips:
+                    return Endpoint(service=svc)
+            return Endpoint.of_address(address)
+        key = text if "/" in text else f"{namespace}/{text}"
+        pod = self.cluster.pod(key)
+        if pod is not None:
+            if not pod.takes_part(self.settings):
+                raise EndpointError(
+                    f"pod {key} is in phase {pod.phase}: finished pods take no part in traffic"
+                )
+            return Endpoint.of_pod(pod)
+        svc = self.cluster.service(key)
+        if svc is not None:
+            return Endpoint(service=svc)
+        raise EndpointError(f"no pod, workload or service named {key} (and not an IP address)")
+
+    def explain(self, src: Endpoint, dst: Endpoint, protocol: Protocol, port: int) -> Verdict:
+        """The verdict on one connection, with the policies and rules behind it."""
+        _no_service(src, "source")
+        _no_service(dst, "destination")
+        return pairwise.explain(self.cluster, self.settings, self.nodes, src, dst, protocol, port)
+
+    def explain_service(self, src: Endpoint, service: Endpoint, protocol: Protocol, port: int) -> tuple[Verdict, ...]:
+        """Connections to a Service port, judged after DNAT at each backend's target port.
+
+        Returns one verdict per (backend pod, target port); none when the Service
+        selects no running pod.
+        """
+        _no_service(src, "source")
+        svc = service.service
+        if svc is None:
+            raise EndpointError(f"{service.name} is not a service")
+        sp = next((p for p in svc.ports if p.port == port and p.protocol == protocol), None)
+        if sp is None:
+            offered = ", ".join(f"{p.protocol} {p.port}" for p in svc.ports) or "no ports"
+            raise EndpointError(f"service {svc.key} has no {protocol} port {port} (it offers {offered})")
+        out = []
+        for pod in self.cluster.pods:
+            if not svc.selects(pod) or not pod.takes_part(self.settings):
+                continue
+            for target in sorted(svc.target_numbers(sp, pod, self.settings)):
+                out.append(self.explain(src, Endpoint.of_pod(pod), protocol, target))
+        return tuple(out)
+
+    def service_backends(self, service: Service) -> tuple[Endpoint, ...]:
+        return tuple(Endpoint.of_pod(p) for p in self.cluster.pods if service.selects(p) and p.takes_part(self.settings))
+
+    def allowed(self, src: Endpoint, dst: Endpoint) -> ConnSet:
+        """Everything ``src`` may open towards ``dst``."""
+        _no_service(src, "source")
+        _no_service(dst, "destination")
+        return pairwise.pair_conns(self.cluster, self.settings, self.nodes, src, dst)
+
+    def connectivity(self, families: tuple[int, ...] | None = None) -> Connectivity:
+        """The whole cluster's connectivity (computed once, then cached)."""
+        hit = self._connectivity.get(families)
+        if hit is None:
+            hit = Connectivity(self.cluster, self.settings, families)
+            self._connectivity[families] = hit
+        return hit
+
+
+def _no_service(ep: Endpoint, role: str) -> None:
+    if ep.service is not None:
+        if role == "source":
+            raise EndpointError(f"a service ({ep.service.key}) cannot be a source; name one of its pods")
+        raise EndpointError(f"{ep.service.key} is a service: use explain_service")
