@@ -1,0 +1,102 @@
+"""What every podfence command shares: options, loading, errors, exit codes.
+
+Exit codes: 0 ok, 1 findings, 2 invalid input or usage, 3 internal error.
+Results go to stdout; notes, warnings and errors go to stderr, one line each.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn, Sequence
+
+import typer
+
+from podfence.loader import LoadResult, load
+from podfence.model import Settings
+from podfence.sets import Protocol
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+
+Filenames = Annotated[
+    list[str],
+    typer.Option("-f", "--filename", metavar="PATH",
+                 help="Manifest file or directory (recursive; .yaml/.yml/.json), or - for stdin. Repeatable."),
+]
+Namespace = Annotated[
+    str, typer.Option("-n", "--namespace", help="Namespace for objects that name none.")
+]
+SettingValues = Annotated[
+    list[str],
+    typer.Option("--set", metavar="KNOB=VALUE",
+                 help="Change an evaluation setting, e.g. --set allow_self_traffic=false. Repeatable."),
+]
+StrictCidr = Annotated[
+    bool, typer.Option("--strict-cidr", help="Reject CIDRs the API server accepts only leniently.")
+]
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print one line on stderr and exit."""
+    sys.stderr.write(f"podfence: error: {message}\n")
+    raise typer.Exit(code)
+
+
+def settings_from(values: Sequence[str], strict_cidr: bool = False) -> Settings:
+    """Build Settings from ``--set knob=value`` flags."""
+    changes: dict[str, bool] = {}
+    for item in values:
+        knob, sep, raw = item.partition("=")
+        knob = knob.strip().replace("-", "_")
+        if not sep or knob not in Settings.names():
+            fail(f"--set {item!r}: expected KNOB=true|false with KNOB one of {', '.join(Settings.names())}")
+        word = raw.strip().lower()
+        if word not in _TRUE | _FALSE:
+            fail(f"--set {item!r}: value must be true or false")
+        changes[knob] = word in _TRUE
+    if strict_cidr:
+        changes["strict_cidr_validation"] = True
+    return Settings().with_values(**changes)
+
+
+def choose(value: str, choices: Sequence[str], flag: str) -> str:
+    if value not in choices:
+        fail(f"{flag} {value!r}: choose one of {', '.join(choices)}")
+    return value
+
+
+def protocol_from(value: str) -> Protocol:
+    try:
+        return Protocol(value.upper())
+    except ValueError:
+        fail(f"--protocol {value!r}: choose one of TCP, UDP, SCTP")
+
+
+def report(result: LoadResult, *, show_warnings: bool = True) -> None:
+    for note in result.notes:
+        sys.stderr.write(f"note: {note}\n")
+    if show_warnings:
+        for d in result.diagnostics:
+            if not d.is_error:
+                sys.stderr.write(f"warning: {d.one_line()}\n")
+
+
+def load_cluster(files: Sequence[str], namespace: str, settings: Settings) -> LoadResult:
+    """Load manifests for an analysis command; any error ends the command with exit 2."""
+    if not files:
+        fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
+    result = load(list(files), default_namespace=namespace, settings=settings)
+    report(result)
+    errors = [d for d in result.diagnostics if d.is_error]
+    if errors:
+        for d in errors:
+            sys.stderr.write(f"{d.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return result
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

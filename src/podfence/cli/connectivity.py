@@ -1,0 +1,28 @@
+"""podfence connectivity: every allowed connection, pods and address ranges."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from podfence.cli.common import (
+    Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, settings_from, write,
+)
+from podfence.engine import Engine
+from podfence.render.connectivity import FORMATS, render_connectivity
+
+
+def connectivity(
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv, md or dot")] = "text",
+    strict_cidr: StrictCidr = False,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """All allowed connections: per pod pair, and between pods and address ranges."""
+    choose(output, FORMATS, "-o")
+    settings = settings_from(setting, strict_cidr)
+    result = load_cluster(filename, namespace, settings)
+    conn = Engine(result.cluster, settings).connectivity()
+    write(render_connectivity(conn, output))

@@ -1,0 +1,44 @@
+"""podfence explain: may this connection happen, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from podfence.cli.common import (
+    Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_cluster, protocol_from, settings_from,
+    write,
+)
+from podfence.engine import EndpointError, Engine
+from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
+
+
+def explain(
+    filename: Filenames = [],  # noqa: B006
+    src: Annotated[str, typer.Option("--from", metavar="SRC", help="ns/pod, a workload, or an IP.")] = ...,  # type: ignore[assignment]
+    dst: Annotated[str, typer.Option("--to", metavar="DST", help="ns/pod, a workload, a service, or an IP.")] = ...,  # type: ignore[assignment]
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")] = ...,  # type: ignore[assignment]
+    protocol: Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")] = "TCP",
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    strict_cidr: StrictCidr = False,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Explain the verdict on one connection: the policies and rules behind it."""
+    choose(output, FORMATS, "-o")
+    proto = protocol_from(protocol)
+    settings = settings_from(setting, strict_cidr)
+    result = load_cluster(filename, namespace, settings)
+    engine = Engine(result.cluster, settings)
+    try:
+        source = engine.endpoint(src, namespace)
+        target = engine.endpoint(dst, namespace)
+        if target.service is not None:
+            verdicts = engine.explain_service(source, target, proto, port)
+            write(render_service_verdicts(target.service.key, str(proto), port, verdicts, output))
+            return
+        write(render_verdict(engine.explain(source, target, proto, port), output))
+    except EndpointError as e:
+        flag = "--from" if "source" in str(e) or src in str(e) else "--to"
+        fail(f"{flag}: {e}")

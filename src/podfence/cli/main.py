@@ -1,0 +1,79 @@
+"""The ``podfence`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from podfence import __version__
+from podfence.cli import check, connectivity, explain, matrix
+from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
+
+app = typer.Typer(
+    name="podfence",
+    help="Exact Kubernetes NetworkPolicy semantics: validate, explain, and prove who can talk to whom.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(check.check)
+app.command()(matrix.matrix)
+app.command()(connectivity.connectivity)
+app.command()(explain.explain)
+
+try:  # the lab is optional at import time: it needs Linux-only pieces
+    from podfence.cli import lab as _lab
+
+    app.add_typer(_lab.app, name="lab")
+except ImportError:  # pragma: no cover - only on platforms without the lab's modules
+    pass
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        sys.stdout.write(f"podfence {__version__}\n")
+        raise typer.Exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage errors are one line on stderr with exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="podfence", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:
+        where = f"podfence {e.ctx.info_name}" if e.ctx is not None and e.ctx.info_name != "podfence" else "podfence"
+        sys.stderr.write(f"{where}: error: {e.format_message()} (see '{where} --help')\n")
+        return EXIT_INVALID
+    except click.ClickException as e:
+        sys.stderr.write(f"podfence: error: {e.format_message()}\n")
+        return EXIT_INVALID
+    except click.Abort:
+        sys.stderr.write("podfence: aborted\n")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        sys.stderr.write("podfence: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback for users
+        if os.environ.get("PODFENCE_DEBUG"):
+            raise
+        sys.stderr.write(f"podfence: internal error: {type(e).__name__}: {e} "
+                         "(set PODFENCE_DEBUG=1 for the traceback, and please report it)\n")
+        return EXIT_INTERNAL
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,31 @@
+"""podfence matrix: pod-to-pod reachability on one port."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from podfence.cli.common import (
+    Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, protocol_from, settings_from, write,
+)
+from podfence.engine import Engine
+from podfence.render.matrix import FORMATS, render_matrix
+
+
+def matrix(
+    filename: Filenames = [],  # noqa: B006
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")] = ...,  # type: ignore[assignment]
+    protocol: Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")] = "TCP",
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
+    strict_cidr: StrictCidr = False,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Which pod may open a connection to which, on one protocol and port."""
+    choose(output, FORMATS, "-o")
+    proto = protocol_from(protocol)
+    settings = settings_from(setting, strict_cidr)
+    result = load_cluster(filename, namespace, settings)
+    m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
+    write(render_matrix(m, output))

@@ -1,0 +1,122 @@
+"""Whole-cluster connectivity: text (grouped), json, csv, md, dot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from itertools import groupby
+
+from podfence.engine.connectivity import Connection, Connectivity
+from podfence.model import Direction, Pod
+from podfence.render.conns import addresses_text, conns_json, conns_text
+
+FORMATS = ("text", "json", "csv", "md", "dot")
+
+
+def _pod_label(pod: Pod) -> str:
+    return pod.key if pod.kind == "Pod" else f"{pod.key} ({pod.kind})"
+
+
+def _group_label(group: tuple[Pod, ...], limit: int = 4) -> str:
+    if len(group) == 1:
+        return _pod_label(group[0])
+    names = ", ".join(p.key for p in group[:limit])
+    more = f", +{len(group) - limit} more" if len(group) > limit else ""
+    return f"[{names}{more}] ({len(group)} pods)"
+
+
+def connectivity_text(conn: Connectivity) -> str:
+    """Grouped, readable listing: pods that behave alike share one line."""
+    lines: list[str] = []
+    pod_lines = [f"{_group_label(g.src)} -> {_group_label(g.dst)}: {conns_text(g.conns)}"
+                 for g in conn.group_connections()]
+    lines += pod_lines or ["(no pod may reach another pod)"]
+    for e in conn.pair_exceptions():
+        lines.append(f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)")
+    ext = conn.group_external()
+    if ext:
+        lines.append("")
+    for group, direction, ranges in ext:
+        by_conns: dict[str, list[str]] = {}
+        for cidr, c in ranges:
+            by_conns.setdefault(conns_text(c), []).append(cidr)
+        for text, cidrs in by_conns.items():
+            where = addresses_text(cidrs)
+            if direction is Direction.EGRESS:
+                lines.append(f"{_group_label(group)} -> {where}: {text}")
+            else:
+                lines.append(f"{where} -> {_group_label(group)}: {text}")
+    kinds = {p.kind for p in conn.pods}
+    lines.append("")
+    lines.append(f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
+                 + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _entry_json(e: Connection) -> dict[str, object]:
+    return {"src": e.src, "dst": e.dst, "allowed": conns_json(e.conns)}
+
+
+def connectivity_json(entries: list[Connection]) -> str:
+    """One entry per pair (never grouped), sorted; pairs with nothing allowed are left out."""
+    body = ",\n".join("    " + json.dumps(_entry_json(e)) for e in entries)
+    return '{\n  "connections": [\n' + body + ("\n" if body else "") + "  ]\n}\n"
+
+
+def connectivity_csv(entries: list[Connection]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["src", "dst", "allowed"])
+    for e in entries:
+        writer.writerow([e.src, e.dst, conns_text(e.conns)])
+    return buf.getvalue()
+
+
+def connectivity_md(entries: list[Connection]) -> str:
+    out = ["| From | To | Allowed |", "|---|---|---|"]
+    out += [f"| `{e.src}` | `{e.dst}` | {conns_text(e.conns)} |" for e in entries]
+    return "\n".join(out) + "\n"
+
+
+def _dot_id(name: str) -> str:
+    return json.dumps(name)
+
+
+def connectivity_dot(conn: Connectivity, entries: list[Connection]) -> str:
+    """A Graphviz digraph: one cluster box per namespace, address ranges as boxes."""
+    out = ["digraph podfence {", "  rankdir=LR;", '  node [shape=ellipse, fontsize=10];',
+           '  edge [fontsize=9];']
+    for ns, pods in groupby(conn.pods, key=lambda p: p.namespace):
+        out.append(f"  subgraph {_dot_id('cluster_' + ns)} {{")
+        out.append(f"    label={_dot_id(ns)};")
+        for p in pods:
+            label = p.name if p.kind == "Pod" else f"{p.name}\\n({p.kind})"
+            out.append(f"    {_dot_id(p.key)} [label=\"{label}\"];")
+        out.append("  }")
+    pod_keys = {p.key for p in conn.pods}
+    cidrs = sorted({n for e in entries for n in (e.src, e.dst) if n not in pod_keys})
+    for c in cidrs:
+        out.append(f"  {_dot_id(c)} [shape=box];")
+    for e in entries:
+        if e.src == e.dst:
+            continue
+        out.append(f"  {_dot_id(e.src)} -> {_dot_id(e.dst)} [label={_dot_id(conns_text(e.conns))}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_connectivity(conn: Connectivity, output: str) -> str:
+    if output == "text":
+        return connectivity_text(conn)
+    entries = conn.connections()
+    match output:
+        case "json":
+            return connectivity_json(entries)
+        case "csv":
+            return connectivity_csv(entries)
+        case "md":
+            return connectivity_md(entries)
+        case "dot":
+            return connectivity_dot(conn, entries)
+    raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
