@@ -1,0 +1,76 @@
+"""Names of everything a lab makes, all derived from the lab's name.
+
+A lab called ``podfence`` (the default) owns exactly:
+
+* network namespaces ``podfence-node`` (the node) and ``podfence-p<N>`` (pod N);
+* links ``podfencev<N>`` in the node namespace (the node end of pod N's veth
+  pair; the pod end is ``eth0`` inside the pod's namespace, as in Kubernetes);
+* the nftables table ``inet podfence`` inside pod namespaces;
+* NFLOG prefixes ``podfence <N> i`` / ``podfence <N> e`` (pod N dropped a packet
+  at ingress / egress).
+
+Nothing is created in the machine's own namespace, so removing a lab means
+removing the namespaces that carry its prefix. Link names must fit Linux's 15
+characters, so a lab name is at most 9 characters: a lowercase letter, then
+lowercase letters and digits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from podfence.model import Direction
+
+DEFAULT_LAB_NAME = "podfence"
+MAX_NAME = 9
+MAX_PODS = 99999
+_NAME = re.compile(r"[a-z][a-z0-9]{0,8}")
+LOG_GROUP = 7311
+POD_LINK = "eth0"
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a lab, or None when it can."""
+    if not _NAME.fullmatch(name):
+        return (f"lab name {name!r} must be 1 to {MAX_NAME} characters: a lowercase letter, "
+                "then lowercase letters or digits")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LabNames:
+    """The names of one lab's namespaces, links, table and log prefixes."""
+
+    lab: str
+
+    @property
+    def node_netns(self) -> str:
+        return f"{self.lab}-node"
+
+    def pod_netns(self, index: int) -> str:
+        return f"{self.lab}-p{index}"
+
+    def node_link(self, index: int) -> str:
+        return f"{self.lab}v{index}"
+
+    @property
+    def table(self) -> str:
+        return self.lab
+
+    def owns_netns(self, netns: str) -> bool:
+        """True for the namespaces this lab creates (and nothing else)."""
+        if netns == self.node_netns:
+            return True
+        prefix = f"{self.lab}-p"
+        return netns.startswith(prefix) and netns[len(prefix):].isdigit()
+
+    def log_prefix(self, index: int, direction: Direction) -> str:
+        return f"{self.lab} {index} {'i' if direction is Direction.INGRESS else 'e'}"
+
+    def parse_log_prefix(self, prefix: str) -> tuple[int, Direction] | None:
+        """The pod index and direction a log prefix names; None for another lab's prefix."""
+        parts = prefix.strip().split(" ")
+        if len(parts) != 3 or parts[0] != self.lab or not parts[1].isdigit() or parts[2] not in ("i", "e"):
+            return None
+        return int(parts[1]), Direction.INGRESS if parts[2] == "i" else Direction.EGRESS
