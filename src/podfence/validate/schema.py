@@ -111,6 +111,8 @@ def is_kind(value: object, kind: Kind) -> bool:
 def _hint(value: object, kind: Kind) -> str:
     if kind not in (Kind.STRING, Kind.INT_OR_STRING):
         return ""
+    if value is None:
+        return '; Kubernetes would read null here as "", so write "" if an empty value is meant'
     if isinstance(value, bool):
         return "; YAML reads unquoted yes/no/on/off/true/false as booleans, so quote the value"
     if isinstance(value, (int, float)):
