@@ -1,0 +1,251 @@
+"""podfence.loader.documents: YAML/JSON text to documents that know their lines."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from podfence.loader.documents import LineDict, LineList, RawDocument, SyntaxProblem, iter_documents, locate
+
+
+def _docs(text: str, **kw: bool) -> list[RawDocument | SyntaxProblem]:
+    return list(iter_documents(textwrap.dedent(text), **kw))
+
+
+def _only(text: str, **kw: bool) -> RawDocument:
+    (doc,) = _docs(text, **kw)
+    assert isinstance(doc, RawDocument)
+    return doc
+
+
+POLICY = """\
+    # a comment on line 1
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata:
+      name: web
+    spec:
+      podSelector: {}
+      ingress:
+      - from:
+        - ipBlock:
+            cidr: 10.0.0.0/8
+            except:
+            - 10.1.0.0/16
+            - 10.2.0.0/16
+        ports: [{port: 80}, {port: 443}]
+    """
+
+
+def test_every_mapping_key_and_item_knows_its_line() -> None:
+    doc = _only(POLICY)
+    assert doc.line == 2  # the first key, after the comment
+    data = doc.data
+    assert isinstance(data, LineDict) and data.line == 2
+    assert data.key_lines == {"apiVersion": 2, "kind": 3, "metadata": 4, "spec": 6}
+    ingress = data["spec"]["ingress"]
+    assert isinstance(ingress, LineList) and ingress.item_lines == [9]
+    except_ = ingress[0]["from"][0]["ipBlock"]["except"]
+    assert except_.item_lines == [13, 14]
+    assert ingress[0]["ports"].item_lines == [15, 15]  # flow style: both items on one line
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ((), 2),
+        (("kind",), 3),
+        (("metadata", "name"), 5),
+        (("spec", "ingress", 0), 9),
+        (("spec", "ingress", 0, "from", 0, "ipBlock", "except", 0), 13),
+        (("spec", "ingress", 0, "from", 0, "ipBlock", "except", 1), 14),
+        (("spec", "ingress", 0, "ports", 1, "port"), 15),
+        # The path leaves the document: the deepest node that exists.
+        (("spec", "ingress", 0, "from", 0, "ipBlock", "except", 7), 12),
+        (("spec", "egress", 0, "to"), 6),
+        (("metadata", "name", "deeper"), 5),
+        (("spec", "ingress", "not-an-index"), 8),
+    ],
+)
+def test_locate_gives_the_deepest_existing_node(path: tuple[str | int, ...], line: int) -> None:
+    assert locate(_only(POLICY).data, path) == line
+
+
+def test_locate_on_values_without_lines() -> None:
+    assert locate({"a": {"b": 1}}, ("a", "b")) == 1
+    assert locate(None, ("a",)) == 1
+
+
+def test_documents_compare_like_plain_dicts_and_lists() -> None:
+    data = _only("a: [1, {b: c}]\n").data
+    assert data == {"a": [1, {"b": "c"}]}
+    assert isinstance(data, dict) and isinstance(data["a"], list)
+
+
+def test_multi_document_streams_skip_empty_documents() -> None:
+    docs = _docs("""\
+        ---
+        ---
+        # only a comment
+        ---
+        ~
+        ---
+        kind: A
+        ---
+        kind: B
+        """)
+    assert [(d.line, d.data) for d in docs if isinstance(d, RawDocument)] == [(7, {"kind": "A"}), (9, {"kind": "B"})]
+
+
+def test_duplicate_keys_are_recorded_with_both_lines() -> None:
+    doc = _only("""\
+        spec:
+          ingress:
+          - from: []
+          egress: []
+          ingress: []
+        metadata: {labels: {a: x, a: y}}
+        """)
+    found = sorted((d.key, d.line, d.first_line) for d in doc.duplicates)
+    assert found == [("a", 6, 6), ("ingress", 5, 2)]
+
+
+def test_merge_keys_are_not_duplicates_but_own_repeats_are() -> None:
+    doc = _only("""\
+        base: &base {app: web, tier: a}
+        labels:
+          <<: *base
+          tier: b
+          extra: x
+          extra: y
+        """)
+    assert doc.data["labels"] == {"app": "web", "tier": "b", "extra": "y"}
+    assert [(d.key, d.line, d.first_line) for d in doc.duplicates] == [("extra", 6, 5)]
+    assert doc.data["labels"].key_lines["tier"] == 4
+
+
+def test_anchors_and_aliases_are_followed() -> None:
+    doc = _only("""\
+        a: &ports [{containerPort: 80}]
+        b: *ports
+        """)
+    assert doc.data["b"] == [{"containerPort": 80}]
+
+
+def test_scalars_are_read_as_kubectl_reads_them() -> None:
+    doc = _only("""\
+        date: 2024-01-31
+        sexagesimal: 1:30
+        equals: =
+        yes_is_a_boolean: yes
+        octal: 010
+        number: 8080
+        quoted: "8080"
+        empty:
+        80: int key
+        true: bool key
+        """)
+    assert doc.data == {
+        "date": "2024-01-31", "sexagesimal": "1:30", "equals": "=", "yes_is_a_boolean": True, "octal": 8,
+        "number": 8080, "quoted": "8080", "empty": None, "80": "int key", "true": "bool key",
+    }
+
+
+def test_int_key_and_its_string_spelling_are_duplicates() -> None:
+    doc = _only('80: a\n"80": b\n')
+    assert [(d.key, d.line, d.first_line) for d in doc.duplicates] == [("80", 2, 1)]
+
+
+def test_syntax_error_reports_the_problem_line_and_keeps_earlier_documents() -> None:
+    docs = _docs("""\
+        kind: A
+        ---
+        kind: B
+        metadata:
+          labels:
+            app: web
+           tier: bad
+        ---
+        kind: C
+        """)
+    assert isinstance(docs[0], RawDocument) and docs[0].data == {"kind": "A"}
+    problem = docs[-1]
+    assert isinstance(problem, SyntaxProblem)
+    assert problem.line == 7
+    assert problem.message.startswith("invalid YAML: ")
+    assert len(docs) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: b\n? [x]\n: y\n", 2),  # a list used as a key
+        ("a: b\nc: !!int abc\n", 1),  # an explicit tag PyYAML cannot build: the document's line
+        ("a: [\n", 2),
+        ("a: b\n\x01\n", 2),  # a control character
+        ("[" * 2000 + "]" * 2000, 1),  # nesting deeper than the parser allows
+    ],
+)
+def test_unreadable_yaml_is_a_problem_not_an_exception(text: str, line: int) -> None:
+    *_, last = list(iter_documents(text))
+    assert isinstance(last, SyntaxProblem)
+    assert last.line == line
+
+
+JSON = """\
+    {
+      "kind": "Pod",
+      "metadata": {
+        "name": "x"
+      },
+      "spec": {"containers": [
+        {"name": "a"},
+        {"name": "b"}
+      ]}
+    }
+    """
+
+
+def test_json_is_read_as_yaml_with_lines() -> None:
+    doc = _only(JSON, json_fallback=True)
+    assert doc.line == 1
+    assert locate(doc.data, ("metadata", "name")) == 4
+    assert locate(doc.data, ("spec", "containers", 1, "name")) == 8
+
+
+def test_json_stream_falls_back_to_the_json_parser_with_a_line_per_value() -> None:
+    docs = _docs("""\
+        {"kind": "A"}
+        {"kind": "B",
+         "x": 1}
+
+        {"kind": "C"}
+        """, json_fallback=True)
+    assert [(d.line, d.data["kind"]) for d in docs if isinstance(d, RawDocument)] == [(1, "A"), (2, "B"), (5, "C")]
+    assert all(isinstance(d, RawDocument) for d in docs)
+
+
+def test_json_that_neither_parser_reads_reports_the_json_error_line() -> None:
+    docs = _docs("""\
+        {
+          "kind": "Pod",
+          "metadata": {"name": "x"}
+          "spec": {}
+        }
+        """, json_fallback=True)
+    assert docs == [SyntaxProblem(4, "invalid JSON: Expecting ',' delimiter")]
+
+
+def test_duplicate_keys_are_found_in_fallback_json_too() -> None:
+    docs = _docs('{"kind": "A"}\n{"kind": "B", "spec": {"x": 1, "x": 2}}\n', json_fallback=True)
+    second = docs[1]
+    assert isinstance(second, RawDocument)
+    assert [(d.key, d.line) for d in second.duplicates] == [("x", 2)]
+    assert second.duplicates[0].mapping is second.data["spec"]
+
+
+def test_without_the_json_fallback_a_json_stream_is_a_yaml_error() -> None:
+    docs = _docs('{"kind": "A"}\n{"kind": "B"}\n')
+    assert isinstance(docs[0], RawDocument)
+    assert isinstance(docs[1], SyntaxProblem) and docs[1].line == 2
