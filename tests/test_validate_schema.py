@@ -221,7 +221,18 @@ def test_to_in_an_ingress_rule_is_unknown() -> None:
     doc = policy({"ingress": [{"to": [{"podSelector": {}}]}]})
     (d,) = run(doc)
     assert summary([d]) == [("S2", "spec.ingress[0].to")]
-    assert d.message == 'unknown field "to"'
+    assert d.message == 'unknown field "to" (ingress rules list their peers under "from")'
+
+
+def test_from_in_an_egress_rule_is_unknown() -> None:
+    (d,) = run(policy({"egress": [{"from": [{"podSelector": {}}]}]}))
+    assert summary([d]) == [("S2", "spec.egress[0].from")]
+    assert d.message == 'unknown field "from" (egress rules list their peers under "to")'
+
+
+def test_unknown_field_without_a_close_match_has_no_suggestion() -> None:
+    (d,) = run(policy({"priority": 10}))
+    assert d.message == 'unknown field "priority"'
 
 
 def test_unknown_fields_in_metadata_and_at_the_top() -> None:

@@ -17,13 +17,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from podfence.model.diagnostic import Diagnostic, FieldPath
-from podfence.validate.messages import diag, invalid, required, too_long
+from podfence.validate.messages import invalid, required, too_long
 from podfence.validate.names import (
-    dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, qualified_name_errors,
+    byte_len, dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, qualified_name_errors,
 )
 from podfence.validate.schema import (
     MANAGED_FIELDS_ENTRY_FIELDS, METADATA_FIELDS, OWNER_REFERENCE_FIELDS, Kind, check_int_range, check_kind,
-    string_list, string_map, unknown_fields, wrong_type,
+    object_list, string_list, string_map, unknown_fields, wrong_type,
 )
 from podfence.validate.selectors import validate_labels
 
@@ -127,10 +127,6 @@ def _namespace(namespace: str, path: FieldPath) -> Iterator[Diagnostic]:
         yield invalid("V3", path, namespace, msg)
 
 
-def _byte_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
 def _annotations(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
     pairs, type_errors = string_map(raw, path)
     yield from type_errors
@@ -139,29 +135,14 @@ def _annotations(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
         # Annotation keys are qualified names compared without regard to case.
         for msg in qualified_name_errors(key.lower()):
             yield invalid("V4", path, key, msg)
-        total += _byte_len(key) + _byte_len(value)
+        total += byte_len(key) + byte_len(value)
     if total > TOTAL_ANNOTATION_SIZE_LIMIT:
         yield too_long("V4", path, TOTAL_ANNOTATION_SIZE_LIMIT)
 
 
-def _object_list(raw: object, path: FieldPath) -> Iterator[tuple[int, Mapping[object, object]] | Diagnostic]:
-    """Entries of a list of objects (``null`` reads as ``{}``); ``S1`` for a wrong type."""
-    if not isinstance(raw, (list, tuple)):
-        if raw is not None:
-            yield wrong_type(path, raw, Kind.LIST)
-        return
-    for i, item in enumerate(raw):
-        if item is None:
-            item = {}
-        if isinstance(item, Mapping):
-            yield i, item
-        else:
-            yield wrong_type(path + (i,), item, Kind.MAPPING)
-
-
 def _owner_references(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
-    first_controller = ""
-    for entry in _object_list(raw, path):
+    controllers: list[str] = []
+    for entry in object_list(raw, path):
         if isinstance(entry, Diagnostic):
             yield entry
             continue
@@ -176,12 +157,10 @@ def _owner_references(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
             if field not in ref.bad and not ref.text(field):
                 yield invalid("V4", path + (field,), "", "must not be empty")
         if ref.good.get("controller") is True:
-            current = f"{ref.text('kind')}/{ref.text('name')}"
-            if first_controller:
-                yield diag("V4", path, "Invalid value: Only one reference can have Controller set to true. "
-                           f'Found "true" in references for {first_controller} and {current}')
-            else:
-                first_controller = current
+            controllers.append(f"{ref.text('kind')}/{ref.text('name')}")
+            if len(controllers) > 1:
+                yield invalid("V4", path, controllers, "Only one reference can have Controller set to true. "
+                              f'Found "true" in references for {controllers[0]} and {controllers[-1]}')
 
 
 def _has_version(api_version: str) -> bool:
@@ -203,7 +182,7 @@ def _finalizers(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
 
 
 def _managed_fields(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
-    for entry in _object_list(raw, path):
+    for entry in object_list(raw, path):
         if isinstance(entry, Diagnostic):
             yield entry
             continue
@@ -218,12 +197,12 @@ def _managed_fields(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
         if fields_type and fields_type != "FieldsV1":
             yield invalid("V4", here + ("fieldsType",), fields_type, "must be `FieldsV1`")
         manager = fields.text("manager")
-        if _byte_len(manager) > FIELD_MANAGER_MAX:
+        if byte_len(manager) > FIELD_MANAGER_MAX:
             yield too_long("V4", here + ("manager",), FIELD_MANAGER_MAX)
         for index, ch in enumerate(manager):
             if not ch.isprintable():
-                position = _byte_len(manager[:index])
+                position = byte_len(manager[:index])
                 yield invalid("V4", here + ("manager",), manager,
                               f"invalid character U+{ord(ch):04X} (at position {position})")
-        if _byte_len(fields.text("subresource")) > SUBRESOURCE_MAX:
+        if byte_len(fields.text("subresource")) > SUBRESOURCE_MAX:
             yield too_long("V4", here + ("subresource",), SUBRESOURCE_MAX)

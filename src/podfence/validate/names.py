@@ -67,7 +67,8 @@ def inclusive_range_error(low: int, high: int) -> str:
     return f"must be between {low} and {high}, inclusive"
 
 
-def _byte_len(value: str) -> int:
+def byte_len(value: str) -> int:
+    """Length in UTF-8 bytes, the unit of every Kubernetes length limit."""
     return len(value.encode("utf-8", "surrogatepass"))
 
 
@@ -91,7 +92,7 @@ def _matches_name_part(value: str) -> bool:
 def dns1123_label_errors(value: str) -> list[str]:
     """Errors for a DNS-1123 label (namespace names): at most 63 bytes, ``[a-z0-9-]``."""
     errs = []
-    if _byte_len(value) > DNS1123_LABEL_MAX:
+    if byte_len(value) > DNS1123_LABEL_MAX:
         errs.append(max_len_error(DNS1123_LABEL_MAX))
     if not _matches_dns1123_label(value):
         if _matches_dns1123_subdomain(value):
@@ -104,7 +105,7 @@ def dns1123_label_errors(value: str) -> list[str]:
 def dns1123_subdomain_errors(value: str) -> list[str]:
     """Errors for a DNS-1123 subdomain (object names): at most 253 bytes, dot-separated labels."""
     errs = []
-    if _byte_len(value) > DNS1123_SUBDOMAIN_MAX:
+    if byte_len(value) > DNS1123_SUBDOMAIN_MAX:
         errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
     if not _matches_dns1123_subdomain(value):
         errs.append(regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
@@ -151,7 +152,7 @@ def qualified_name_errors(value: str) -> list[str]:
         ]
     if not name:
         errs.append("name part must be non-empty")
-    elif _byte_len(name) > QUALIFIED_NAME_MAX:
+    elif byte_len(name) > QUALIFIED_NAME_MAX:
         errs.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
     if not _matches_name_part(name):
         errs.append("name part " + regex_error(_QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
@@ -161,7 +162,7 @@ def qualified_name_errors(value: str) -> list[str]:
 def label_value_errors(value: str) -> list[str]:
     """Errors for a label value: empty, or at most 63 bytes of ``[A-Za-z0-9_.-]`` with alphanumeric ends."""
     errs = []
-    if _byte_len(value) > LABEL_VALUE_MAX:
+    if byte_len(value) > LABEL_VALUE_MAX:
         errs.append(max_len_error(LABEL_VALUE_MAX))
     if value and not _matches_name_part(value):
         errs.append(regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
@@ -175,7 +176,7 @@ def port_name_errors(value: str) -> list[str]:
     ``-`` at either end. Upper case is refused although RFC 6335 ignores case.
     """
     errs = []
-    if _byte_len(value) > PORT_NAME_MAX:
+    if byte_len(value) > PORT_NAME_MAX:
         errs.append(max_len_error(PORT_NAME_MAX))
     if not value or any(c not in _DNS_CHARS for c in value):
         errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")

@@ -28,7 +28,7 @@ from podfence.validate.metadata import validate_metadata
 from podfence.validate.names import port_name_errors, port_number_errors
 from podfence.validate.schema import (
     EGRESS_RULE_FIELDS, INGRESS_RULE_FIELDS, PEER_FIELDS, PORT_FIELDS, SPEC_FIELDS, TOP_LEVEL_FIELDS, Kind,
-    check_int_range, check_kind, unknown_fields, wrong_type,
+    check_int_range, check_kind, object_list, unknown_fields, wrong_type,
 )
 from podfence.validate.selectors import validate_selector
 
@@ -83,44 +83,28 @@ def _spec(spec: Mapping[object, object], settings: Settings) -> Iterator[Diagnos
     yield from unknown_fields(spec, SPEC_FIELDS, path)
     yield from validate_selector(spec.get("podSelector"), path + ("podSelector",))
     for direction, fields in (("ingress", INGRESS_RULE_FIELDS), ("egress", EGRESS_RULE_FIELDS)):
-        for i, rule in _objects(spec.get(direction), path + (direction,)):
-            if isinstance(rule, Diagnostic):
-                yield rule
+        for entry in object_list(spec.get(direction), path + (direction,)):
+            if isinstance(entry, Diagnostic):
+                yield entry
             else:
-                yield from _rule(rule, path + (direction, i), fields, settings)
+                yield from _rule(entry[1], path + (direction, entry[0]), fields, settings)
     yield from _policy_types(spec.get("policyTypes"), path + ("policyTypes",))
-
-
-def _objects(raw: object, path: FieldPath) -> Iterator[tuple[int, Mapping[object, object] | Diagnostic]]:
-    """Entries of a list of objects; a ``null`` entry is an empty object, as Kubernetes reads it."""
-    if raw is None:
-        return
-    if not isinstance(raw, (list, tuple)):
-        yield -1, wrong_type(path, raw, Kind.LIST)
-        return
-    for i, item in enumerate(raw):
-        if item is None:
-            yield i, {}
-        elif isinstance(item, Mapping):
-            yield i, item
-        else:
-            yield i, wrong_type(path + (i,), item, Kind.MAPPING)
 
 
 def _rule(rule: Mapping[object, object], path: FieldPath, fields: tuple[str, str],
           settings: Settings) -> Iterator[Diagnostic]:
     ports_field, peers_field = fields
     yield from unknown_fields(rule, fields, path)
-    for j, port in _objects(rule.get(ports_field), path + (ports_field,)):
-        if isinstance(port, Diagnostic):
-            yield port
+    for entry in object_list(rule.get(ports_field), path + (ports_field,)):
+        if isinstance(entry, Diagnostic):
+            yield entry
         else:
-            yield from _port(port, path + (ports_field, j))
-    for j, peer in _objects(rule.get(peers_field), path + (peers_field,)):
-        if isinstance(peer, Diagnostic):
-            yield peer
+            yield from _port(entry[1], path + (ports_field, entry[0]))
+    for entry in object_list(rule.get(peers_field), path + (peers_field,)):
+        if isinstance(entry, Diagnostic):
+            yield entry
         else:
-            yield from _peer(peer, path + (peers_field, j), settings)
+            yield from _peer(entry[1], path + (peers_field, entry[0]), settings)
 
 
 def _port(port: Mapping[object, object], path: FieldPath) -> Iterator[Diagnostic]:
@@ -141,22 +125,22 @@ def _port(port: Mapping[object, object], path: FieldPath) -> Iterator[Diagnostic
     yield from (e for e in (number_error, end_error) if e is not None)
     if number_error is not None:
         return
-    end_ok = end is not None and end_error is None
+    end_port = end if isinstance(end, int) and end_error is None else None
     if isinstance(number, int):
         for msg in port_number_errors(number):
             yield invalid("V13", path + ("port",), number, msg)
-        if end_ok and isinstance(end, int):
-            if end < number:
-                yield invalid("V17", path + ("endPort",), end, "must be greater than or equal to `port`")
-            for msg in port_number_errors(end):
-                yield invalid("V18", path + ("endPort",), end, msg)
+        if end_port is not None:
+            if end_port < number:
+                yield invalid("V17", path + ("endPort",), end_port, "must be greater than or equal to `port`")
+            for msg in port_number_errors(end_port):
+                yield invalid("V18", path + ("endPort",), end_port, msg)
     elif isinstance(number, str):
-        if end_ok:
-            yield invalid("V16", path + ("endPort",), end, "may not be specified when `port` is non-numeric")
+        if end_port is not None:
+            yield invalid("V16", path + ("endPort",), end_port, "may not be specified when `port` is non-numeric")
         for msg in port_name_errors(number):
             yield invalid("V14", path + ("port",), number, msg)
-    elif end_ok:
-        yield invalid("V15", path + ("endPort",), end, "may not be specified when `port` is not specified")
+    elif end_port is not None:
+        yield invalid("V15", path + ("endPort",), end_port, "may not be specified when `port` is not specified")
 
 
 def _peer(peer: Mapping[object, object], path: FieldPath, settings: Settings) -> Iterator[Diagnostic]:

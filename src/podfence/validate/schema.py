@@ -143,9 +143,17 @@ def check_int_range(value: int, bits: int, path: FieldPath) -> Diagnostic | None
     return diag(OUT_OF_RANGE, path, f"Invalid value: {value}: must fit in a {bits}-bit signed integer")
 
 
+# Fields that belong elsewhere, with what to write instead.
+_MISPLACED = {
+    INGRESS_RULE_FIELDS: {"to": 'ingress rules list their peers under "from"'},
+    EGRESS_RULE_FIELDS: {"from": 'egress rules list their peers under "to"'},
+}
+
+
 def unknown_fields(obj: Mapping[object, object], known: tuple[str, ...], path: FieldPath) -> Iterator[Diagnostic]:
     """``S2`` for every key of ``obj`` that is not in ``known``, in document order."""
     lowered = {k.lower(): k for k in known}
+    misplaced = _MISPLACED.get(known, {})
     for key in obj:
         if isinstance(key, str) and key in known:
             continue
@@ -153,8 +161,13 @@ def unknown_fields(obj: Mapping[object, object], known: tuple[str, ...], path: F
             yield diag(UNKNOWN_FIELD, path, f"unknown field {render_value(key)}: field names are strings")
             continue
         close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
-        suggestion = f" (did you mean {render_value(lowered[close[0]])}?)" if close else ""
-        yield diag(UNKNOWN_FIELD, path + (key,), f"unknown field {render_value(key)}{suggestion}")
+        if key in misplaced:
+            hint = f" ({misplaced[key]})"
+        elif close:
+            hint = f" (did you mean {render_value(lowered[close[0]])}?)"
+        else:
+            hint = ""
+        yield diag(UNKNOWN_FIELD, path + (key,), f"unknown field {render_value(key)}{hint}")
 
 
 def string_map(value: object, path: FieldPath) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
@@ -178,6 +191,26 @@ def string_map(value: object, path: FieldPath) -> tuple[list[tuple[str, str]], l
         else:
             pairs.append((key, item))
     return pairs, diags
+
+
+def object_list(value: object, path: FieldPath) -> Iterator[tuple[int, Mapping[object, object]] | Diagnostic]:
+    """The ``(index, mapping)`` entries of a list of objects, or ``S1`` for what is not.
+
+    A ``null`` entry is an empty object, as Kubernetes reads it (``ingress: [null]``
+    is one rule that allows everything).
+    """
+    if value is None:
+        return
+    if not isinstance(value, (list, tuple)):
+        yield wrong_type(path, value, Kind.LIST)
+        return
+    for i, item in enumerate(value):
+        if item is None:
+            yield i, {}
+        elif isinstance(item, Mapping):
+            yield i, item
+        else:
+            yield wrong_type(path + (i,), item, Kind.MAPPING)
 
 
 def string_list(value: object, path: FieldPath) -> tuple[list[tuple[int, str]], list[Diagnostic], bool]:

@@ -13,7 +13,8 @@ from podfence.model.diagnostic import Diagnostic, FieldPath
 from podfence.validate.messages import forbidden, invalid, required
 from podfence.validate.names import label_value_errors, qualified_name_errors
 from podfence.validate.schema import (
-    REQUIREMENT_FIELDS, SELECTOR_FIELDS, Kind, check_kind, string_list, string_map, unknown_fields, wrong_type,
+    REQUIREMENT_FIELDS, SELECTOR_FIELDS, Kind, check_kind, object_list, string_list, string_map, unknown_fields,
+    wrong_type,
 )
 
 SET_OPERATORS = ("In", "NotIn")
@@ -40,21 +41,15 @@ def validate_selector(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
         return
     yield from unknown_fields(raw, SELECTOR_FIELDS, path)
     yield from validate_labels(raw.get("matchLabels"), path + ("matchLabels",), "V5", "V6")
-    expressions = raw.get("matchExpressions")
-    if (err := check_kind(expressions, Kind.LIST, path + ("matchExpressions",))) is not None:
-        yield err
-        return
-    for k, expression in enumerate(expressions or ()):
-        yield from _requirement(expression, path + ("matchExpressions", k))
+    for entry in object_list(raw.get("matchExpressions"), path + ("matchExpressions",)):
+        if isinstance(entry, Diagnostic):
+            yield entry
+        else:
+            yield from _requirement(entry[1], path + ("matchExpressions", entry[0]))
 
 
-def _requirement(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
-    """One ``matchExpressions`` entry (``null`` reads as an empty entry, as in Kubernetes)."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        yield wrong_type(path, raw, Kind.MAPPING)
-        return
+def _requirement(raw: Mapping[object, object], path: FieldPath) -> Iterator[Diagnostic]:
+    """One ``matchExpressions`` entry."""
     yield from unknown_fields(raw, REQUIREMENT_FIELDS, path)
     key, operator = raw.get("key"), raw.get("operator")
     key_error = check_kind(key, Kind.STRING, path + ("key",))
