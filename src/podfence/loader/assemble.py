@@ -1,0 +1,348 @@
+"""Documents to a :class:`~podfence.model.Cluster`, with every problem placed at file:line.
+
+Objects are read one document at a time and kept only when they are sound. The
+rules that decide what ends up in the cluster:
+
+* ``kind: List`` and ``<Kind>List`` documents are flattened; items of a typed list
+  (``PodList``) may leave out their ``kind`` and ``apiVersion``.
+* Objects without a namespace (or with ``""``) go to the default namespace.
+* NetworkPolicies are validated like the API server does; a policy with an error
+  is left out, its warnings are kept.
+* Two objects of the same kind, namespace and name: the later one wins (``L9``).
+* A workload's representative pod whose ``namespace/name`` another pod also has
+  is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
+* Declared namespaces keep their labels; namespaces that objects live in but no
+  manifest declares are added with only the ``kubernetes.io/metadata.name`` label.
+* Kinds podfence does not model are counted in the notes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TextIO
+
+from podfence.loader import codes
+from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate
+from podfence.loader.fields import FieldReader
+from podfence.loader.kinds import (
+    CLUSTER_SCOPED, GROUPS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
+    read_pod, read_service, read_workload,
+)
+from podfence.loader.sources import SourceText, read_sources
+from podfence.model import (
+    DEFAULT_SETTINGS, Cluster, Diagnostic, Namespace, NetworkPolicy, Pod, Service, Settings, Severity, Source,
+)
+from podfence.validate import validate_network_policy
+from podfence.validate.messages import diag, invalid, render_value, required
+from podfence.validate.schema import Kind, describe
+
+_JSON_START = re.compile(r"\s*\{")
+_ARTICLE = {"kind": "a", "apiVersion": "an"}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What the loader made of its input.
+
+    Attributes:
+        cluster: every sound object, sorted, with undeclared namespaces added.
+        diagnostics: errors and warnings in input order, each with file, line and object.
+        notes: things left out on purpose (kinds podfence does not model), for stderr.
+    """
+
+    cluster: Cluster
+    diagnostics: tuple[Diagnostic, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error diagnostic (warnings are fine)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def load(paths: Sequence[str], *, default_namespace: str = "default", settings: Settings = DEFAULT_SETTINGS,
+         stdin: TextIO | None = None) -> LoadResult:
+    """Read files, directories and ``-`` (standard input) into a cluster.
+
+    Args:
+        paths: as given to ``-f``; see :mod:`podfence.loader.sources` for how
+            directories are walked.
+        default_namespace: the namespace of objects that do not name one (``-n``).
+        settings: passed to NetworkPolicy validation (strict CIDR parsing).
+        stdin: what ``-`` reads; ``sys.stdin`` when not given.
+
+    >>> load(["/nonexistent.yaml"]).diagnostics[0].one_line()
+    '/nonexistent.yaml: cannot read: no such file or directory'
+    """
+    assembly = _Assembly(default_namespace, settings)
+    for item in read_sources(paths, sys.stdin if stdin is None else stdin):
+        match item:
+            case SourceText(name=name, text=text):
+                assembly.add_text(name, text)
+            case Diagnostic():
+                assembly.diagnostics.append(item)
+            case str():
+                assembly.notes.append(item)
+    return assembly.result()
+
+
+def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
+               settings: Settings = DEFAULT_SETTINGS) -> LoadResult:
+    """Like :func:`load`, for texts already in memory: ``(display name, text)`` pairs.
+
+    >>> result = load_texts([("web.yaml", "apiVersion: v1\\nkind: Pod\\nmetadata: {name: web}\\n")])
+    >>> [p.key for p in result.cluster.pods], str(result.cluster.pods[0].source)
+    (['default/web'], 'web.yaml:1')
+    """
+    assembly = _Assembly(default_namespace, settings)
+    for name, text in texts:
+        assembly.add_text(name, text)
+    return assembly.result()
+
+
+def object_label(kind: str, namespace: str | None, name: str | None) -> str:
+    """``Kind ns/name`` (``Kind name`` for cluster-scoped kinds), as diagnostics show objects."""
+    if not kind:
+        return ""
+    if not name:
+        return kind
+    if kind in CLUSTER_SCOPED or namespace is None:
+        return f"{kind} {name}"
+    return f"{kind} {namespace}/{name}"
+
+
+class _Assembly:
+    """Collects objects, diagnostics and notes while documents stream by."""
+
+    def __init__(self, default_namespace: str, settings: Settings) -> None:
+        self.default_namespace = default_namespace
+        self.settings = settings
+        self.diagnostics: list[Diagnostic] = []
+        self.notes: list[str] = []
+        self.ignored: Counter[str] = Counter()
+        self.namespaces: dict[str, Namespace] = {}
+        self.pods: dict[tuple[str, str, str], Pod] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+
+    def add_text(self, file: str, text: str) -> None:
+        json_like = file.endswith(".json") or _JSON_START.match(text) is not None
+        for item in iter_documents(text, json_fallback=json_like):
+            if isinstance(item, RawDocument):
+                self._add(file, item.data, item.line, item.duplicates, None, None)
+            else:
+                self.diagnostics.append(
+                    Diagnostic(codes.BAD_SYNTAX, Severity.ERROR, item.message, file=file, line=item.line))
+
+    # -- documents -------------------------------------------------------------------------
+
+    def _add(self, file: str, doc: Any, line: int, duplicates: Sequence[Duplicate],
+             default_kind: str | None, default_api_version: str | None) -> None:
+        if not isinstance(doc, Mapping):
+            self.diagnostics.append(Diagnostic(
+                codes.NOT_A_MAPPING, Severity.ERROR,
+                f"a manifest must be a mapping with kind, apiVersion and metadata, not {describe(doc)}",
+                file=file, line=line))
+            return
+        kind = doc.get("kind") or default_kind
+        if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in doc)):
+            self._add_list(file, doc, line, duplicates, kind, doc.get("apiVersion"))
+        else:
+            self._add_object(file, doc, line, duplicates, kind, doc.get("apiVersion") or default_api_version)
+
+    def _add_list(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
+                  kind: str, api_version: Any) -> None:
+        items = doc.get("items")
+        per_item = _duplicates_by_item(items, duplicates) if duplicates and isinstance(items, list) else {}
+        own = [d for d in duplicates if not any(d in found for found in per_item.values())]
+        r = FieldReader()
+        _report_duplicates(r, own)
+        if items is None:
+            r.add(required(codes.MISSING_FIELD, ("items",), f"a {kind} needs items"))
+        elif not isinstance(items, list):
+            r.wrong_type(("items",), items, Kind.LIST)
+        if r.problems:
+            self._place(r.problems, file, doc, kind)
+            return
+        # Items of a typed list (PodList) may leave out their kind and apiVersion.
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        item_api_version = api_version if item_kind and isinstance(api_version, str) else None
+        item_lines = items.item_lines if isinstance(items, LineList) else None
+        for i, item in enumerate(items):
+            item_line = item_lines[i] if item_lines is not None else line
+            self._add(file, item, item_line, per_item.get(i, ()), item_kind, item_api_version)
+
+    def _add_object(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
+                    kind: Any, api_version: Any) -> None:
+        r = FieldReader()
+        for field, value in (("kind", kind), ("apiVersion", api_version)):
+            if value is None or value == "":
+                r.add(required(codes.MISSING_FIELD, (field,), f"every object needs {_ARTICLE[field]} {field}"))
+            elif not isinstance(value, str):
+                r.wrong_type((field,), value, Kind.STRING)
+        label_kind = kind if isinstance(kind, str) else ""
+        meta = doc.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        name, namespace = meta.get("name"), meta.get("namespace")
+        name = name if isinstance(name, str) else None
+        namespace = (namespace if isinstance(namespace, str) else None) or self.default_namespace
+        label = object_label(label_kind, namespace, name)
+        _report_duplicates(r, duplicates)
+        if r.problems or not self._modelled(file, doc, kind, api_version, label, r):
+            self._place(r.problems, file, doc, label)
+            return
+        meta = r.as_map(doc.get("metadata"), ("metadata",))
+        name = r.as_str(meta.get("name"), ("metadata", "name"))
+        r.as_str(meta.get("namespace"), ("metadata", "namespace"))
+        if not name and not r.problems:
+            r.add(required(codes.MISSING_FIELD, ("metadata", "name"), "every object needs a name"))
+        # Without a name there is nothing to build; a NetworkPolicy's other metadata
+        # problems would be reported again by its validation. Other kinds read on,
+        # so that every problem of the object is reported at once.
+        if not name or (kind == "NetworkPolicy" and r.problems):
+            self._place(r.problems, file, doc, label, by_line=True)
+            return
+        source = Source(file, line)
+        if kind == "NetworkPolicy":
+            self._add_policy(doc, namespace, name, source, label)
+            return
+        built: Namespace | Pod | Service | None
+        if kind == "Namespace":
+            built = read_namespace(doc, name, source, r)
+        elif kind == "Pod":
+            built = read_pod(doc, namespace, name, source, r)
+        elif kind == "Service":
+            built = read_service(doc, namespace, name, source, r)
+        else:
+            built = read_workload(doc, kind, namespace, name, source, r)
+        self._place(r.problems, file, doc, label, by_line=True)
+        if built is None or r.failed:
+            return
+        if isinstance(built, Namespace):
+            self._keep(self.namespaces, name, built, label)
+        elif isinstance(built, Service):
+            self._keep(self.services, (namespace, name), built, label)
+        else:
+            self._keep(self.pods, (kind, namespace, name), built, label)
+
+    def _modelled(self, file: str, doc: Mapping[str, Any], kind: str, api_version: str, label: str,
+                  r: FieldReader) -> bool:
+        """True for kinds podfence reads; the rest are counted in the notes or reported."""
+        groups = GROUPS.get(kind)
+        if groups is None:
+            self.ignored[kind] += 1
+            return False
+        group = api_group(api_version)
+        if group in groups and (kind != "NetworkPolicy" or api_version == PREFERRED_VERSION[kind]):
+            return True
+        if looks_built_in(group):
+            r.add(invalid(codes.WRONG_API_VERSION, ("apiVersion",), api_version,
+                          f"{kind} is served as {PREFERRED_VERSION[kind]}"))
+        elif kind == "NetworkPolicy":
+            r.add(diag(codes.FOREIGN_POLICY, ("apiVersion",),
+                       f"a {api_version} NetworkPolicy is not a Kubernetes NetworkPolicy; podfence does not "
+                       f"evaluate it, so results leave it out", Severity.WARNING))
+        else:
+            self.ignored[f"{kind} ({api_version})"] += 1
+        return False
+
+    def _add_policy(self, doc: Mapping[str, Any], namespace: str, name: str, source: Source, label: str) -> None:
+        problems = validate_network_policy(doc, namespace=namespace, settings=self.settings)
+        self._place(problems, source.file, doc, label)
+        if any(d.is_error for d in problems):
+            return
+        try:
+            policy = NetworkPolicy.from_dict(doc, namespace=namespace, source=source)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Validation promises input that from_dict can read; if that promise is
+            # broken, say so instead of crashing on the user's input.
+            self.diagnostics.append(Diagnostic(
+                codes.UNREADABLE_POLICY, Severity.ERROR,
+                f"podfence could not read this policy although it passed validation ({exc!r}); "
+                f"please report this as a bug", object=label, file=source.file, line=source.line))
+            return
+        self._keep(self.policies, (namespace, name), policy, label)
+
+    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy,
+              label: str) -> None:
+        previous = store.get(key)
+        if previous is not None and obj.source is not None:
+            self.diagnostics.append(Diagnostic(
+                codes.DUPLICATE_OBJECT, Severity.WARNING,
+                f"defined again; this definition replaces the one at {previous.source}",
+                object=label, file=obj.source.file, line=obj.source.line))
+        store[key] = obj
+
+    def _place(self, problems: Iterable[Diagnostic], file: str, doc: Any, label: str, *,
+               by_line: bool = False) -> None:
+        """Add ``problems`` at their lines in ``doc``; ``by_line`` sorts them (validation keeps its order)."""
+        placed = [
+            d.located(file=file, line=d.line if d.line is not None else locate(doc, d.field), object=label)
+            for d in problems
+        ]
+        if by_line:
+            placed.sort(key=lambda d: d.line or 0)
+        self.diagnostics.extend(placed)
+
+    # -- result ----------------------------------------------------------------------------
+
+    def result(self) -> LoadResult:
+        cluster = Cluster.of(tuple(self.namespaces.values()), self._named_pods(),
+                             tuple(self.services.values()), tuple(self.policies.values()))
+        notes = [*self.notes]
+        for kind, count in sorted(self.ignored.items()):
+            notes.append(f"ignored {count} {kind} object{'' if count == 1 else 's'}")
+        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes))
+
+    def _named_pods(self) -> tuple[Pod, ...]:
+        """Pods with unique keys: representatives that share a name get ``-<kind>`` appended."""
+        sharing = Counter((ns, name) for _, ns, name in self.pods)
+        taken = set(sharing)
+        pods = []
+        for (kind, namespace, name), pod in sorted(self.pods.items()):
+            if kind == "Pod" or sharing[(namespace, name)] == 1:
+                pods.append(pod)
+                continue
+            base = new_name = f"{name}-{kind.lower()}"
+            n = 2
+            while (namespace, new_name) in taken:
+                new_name, n = f"{base}-{n}", n + 1
+            taken.add((namespace, new_name))
+            self.diagnostics.append(Diagnostic(
+                codes.RENAMED_POD, Severity.WARNING,
+                f"another pod is also named {namespace}/{name}; this {kind} is analysed as {namespace}/{new_name}",
+                object=object_label(kind, namespace, name),
+                file=pod.source.file if pod.source else None, line=pod.source.line if pod.source else None))
+            pods.append(replace(pod, name=new_name))
+        return tuple(pods)
+
+
+def _report_duplicates(r: FieldReader, duplicates: Iterable[Duplicate]) -> None:
+    for dup in duplicates:
+        problem = diag(codes.DUPLICATE_KEY, (), f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
+                                                f"kubectl rejects duplicate keys, so the object is left out")
+        r.add(problem.located(line=dup.line))
+
+
+def _duplicates_by_item(items: list[Any], duplicates: Sequence[Duplicate]) -> dict[int, list[Duplicate]]:
+    """Which List items hold each duplicate key (walks the items; only done when there are some)."""
+    wanted = {id(d.mapping) for d in duplicates}
+    found: dict[int, list[Duplicate]] = {}
+    for i, item in enumerate(items):
+        inside: set[int] = set()
+        stack = [item]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if id(node) in wanted:
+                    inside.add(id(node))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        if inside:
+            found[i] = [d for d in duplicates if id(d.mapping) in inside]
+    return found

@@ -1,0 +1,172 @@
+"""Manifests of the kinds podfence models, read into model objects.
+
+Each ``read_*`` function takes one manifest (already known to have a kind, an
+apiVersion and a name) and a :class:`FieldReader` that collects problems; the
+caller drops the object when the reader reports an error.
+
+Workload controllers become one representative :class:`Pod` built from their
+pod template: the template's labels, the ports of its containers and init
+containers, and ``hostNetwork``. It is named after the controller and its
+``kind`` says which controller it stands for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podfence.loader import codes
+from podfence.loader.fields import FieldReader
+from podfence.model import ContainerPort, Namespace, Pod, Service, ServicePort, Source
+from podfence.validate.messages import required
+
+# API groups each modelled kind is served under (core is ""). A kind of the same
+# name in another group that looks built in (no dot, or ending in .k8s.io) is a
+# mistake; in any other group it is a custom resource that merely shares the name.
+GROUPS: dict[str, frozenset[str]] = {
+    "Namespace": frozenset({""}),
+    "Pod": frozenset({""}),
+    "Service": frozenset({""}),
+    "ReplicationController": frozenset({""}),
+    "Deployment": frozenset({"apps", "extensions"}),
+    "DaemonSet": frozenset({"apps", "extensions"}),
+    "ReplicaSet": frozenset({"apps", "extensions"}),
+    "StatefulSet": frozenset({"apps"}),
+    "Job": frozenset({"batch"}),
+    "CronJob": frozenset({"batch"}),
+    "NetworkPolicy": frozenset({"networking.k8s.io"}),
+}
+PREFERRED_VERSION = {
+    "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
+    "Deployment": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
+    "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
+}
+TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+CLUSTER_SCOPED = frozenset({"Namespace"})
+
+
+def api_group(api_version: str) -> str:
+    """``apps/v1`` -> ``apps``; ``v1`` -> ``""`` (the core group)."""
+    return api_version.rpartition("/")[0]
+
+
+def looks_built_in(group: str) -> bool:
+    """True for groups the API server itself serves; custom resource groups contain a dot."""
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def read_namespace(doc: Mapping[str, Any], name: str, source: Source, r: FieldReader) -> Namespace:
+    meta = r.as_map(doc.get("metadata"), ("metadata",))
+    labels = r.as_labels(meta.get("labels"), ("metadata", "labels"))
+    return Namespace.of(name, labels, declared=True, source=source)
+
+
+def read_pod(doc: Mapping[str, Any], namespace: str, name: str, source: Source, r: FieldReader) -> Pod:
+    """A bare Pod: its own labels and containers, plus what ``status`` says about it."""
+    meta = r.as_map(doc.get("metadata"), ("metadata",))
+    labels = r.as_labels(meta.get("labels"), ("metadata", "labels"))
+    spec = r.as_map(doc.get("spec"), ("spec",))
+    ports, host_network = _pod_spec(spec, ("spec",), r)
+    status = r.as_map(doc.get("status"), ("status",))
+    return Pod(
+        namespace=namespace, name=name, labels=labels, ports=ports, host_network=host_network,
+        ips=r.as_ips(status.get("podIP"), ("status", "podIP"), status.get("podIPs"), ("status", "podIPs")),
+        phase=r.as_str(status.get("phase"), ("status", "phase")) or None,
+        node_name=r.as_str(spec.get("nodeName"), ("spec", "nodeName")) or None,
+        host_ips=r.as_ips(status.get("hostIP"), ("status", "hostIP"), status.get("hostIPs"), ("status", "hostIPs")),
+        kind="Pod", source=source,
+    )
+
+
+def read_workload(doc: Mapping[str, Any], kind: str, namespace: str, name: str, source: Source,
+                  r: FieldReader) -> Pod | None:
+    """The representative pod of a workload controller, from its pod template."""
+    path: tuple[str, ...] = ()
+    node: Mapping[str, Any] = doc
+    for key in TEMPLATE_PATHS[kind]:
+        path += (key,)
+        value = node.get(key)
+        if value is None:
+            r.add(required(codes.MISSING_FIELD, path, f"a {kind} needs a pod template at "
+                                                      f"{'.'.join(TEMPLATE_PATHS[kind])}"))
+            return None
+        node = r.as_map(value, path)
+    template_meta = r.as_map(node.get("metadata"), path + ("metadata",))
+    labels = r.as_labels(template_meta.get("labels"), path + ("metadata", "labels"))
+    ports, host_network = _pod_spec(r.as_map(node.get("spec"), path + ("spec",)), path + ("spec",), r)
+    return Pod(namespace=namespace, name=name, labels=labels, ports=ports, host_network=host_network,
+               kind=kind, source=source)
+
+
+def _pod_spec(spec: Mapping[str, Any], path: tuple[str | int, ...],
+              r: FieldReader) -> tuple[tuple[ContainerPort, ...], bool]:
+    ports: list[ContainerPort] = []
+    for key, init in (("containers", False), ("initContainers", True)):
+        containers_path = path + (key,)
+        for i, container in enumerate(r.as_list(spec.get(key), containers_path)):
+            container_path = containers_path + (i,)
+            container = r.as_map(container, container_path)
+            ports_path = container_path + ("ports",)
+            for j, port in enumerate(r.as_list(container.get("ports"), ports_path)):
+                port_path = ports_path + (j,)
+                port = r.as_map(port, port_path)
+                number = r.as_port(port.get("containerPort"), port_path + ("containerPort",))
+                protocol = r.as_protocol(port.get("protocol"), port_path + ("protocol",))
+                port_name = r.as_str(port.get("name"), port_path + ("name",)) or None
+                if number is not None:
+                    ports.append(ContainerPort(number, protocol, port_name, init))
+    return tuple(ports), r.as_bool(spec.get("hostNetwork"), path + ("hostNetwork",))
+
+
+def read_service(doc: Mapping[str, Any], namespace: str, name: str, source: Source, r: FieldReader) -> Service:
+    """A Service: selector, ports (``targetPort`` defaults to ``port``), cluster IPs and type."""
+    spec = r.as_map(doc.get("spec"), ("spec",))
+    raw_selector = spec.get("selector")
+    selector = r.as_labels(raw_selector, ("spec", "selector")) if raw_selector is not None else None
+    ports: list[ServicePort] = []
+    for i, entry in enumerate(r.as_list(spec.get("ports"), ("spec", "ports"))):
+        path = ("spec", "ports", i)
+        entry = r.as_map(entry, path)
+        number = r.as_port(entry.get("port"), path + ("port",))
+        target = _target_port(entry.get("targetPort"), path + ("targetPort",), r)
+        protocol = r.as_protocol(entry.get("protocol"), path + ("protocol",))
+        port_name = r.as_str(entry.get("name"), path + ("name",)) or None
+        if number is not None:
+            ports.append(ServicePort(number, number if target is None else target, protocol, port_name))
+    cluster_ips: list[Any] = []
+    for value, value_path in _cluster_ip_values(spec, r):
+        if value in ("", "None"):
+            continue
+        address = r.as_ip(value, value_path)
+        if address is not None and address not in cluster_ips:
+            cluster_ips.append(address)
+    service_type = r.as_str(spec.get("type"), ("spec", "type")) or "ClusterIP"
+    return Service(namespace=namespace, name=name, selector=selector, ports=tuple(ports),
+                   cluster_ips=tuple(cluster_ips), type=service_type, source=source)
+
+
+def _target_port(value: Any, path: tuple[str | int, ...], r: FieldReader) -> int | str | None:
+    """An int-or-string ``targetPort``; None when absent (it then equals ``port``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    return r.as_port(value, path)
+
+
+def _cluster_ip_values(spec: Mapping[str, Any], r: FieldReader) -> list[tuple[Any, tuple[str | int, ...]]]:
+    values: list[tuple[Any, tuple[str | int, ...]]] = []
+    single = spec.get("clusterIP")
+    if single is not None:
+        values.append((single, ("spec", "clusterIP")))
+    for i, value in enumerate(r.as_list(spec.get("clusterIPs"), ("spec", "clusterIPs"))):
+        values.append((value, ("spec", "clusterIPs", i)))
+    return values
