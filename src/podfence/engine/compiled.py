@@ -203,10 +203,15 @@ class CompiledCluster:
         return list(seen)
 
     def families_in_use(self) -> tuple[int, ...]:
-        """Address families the cluster mentions (pod IPs, ipBlocks); IPv4 when none."""
-        fams = {a.version for p in self.pods for a in p.ips}
-        for r in self.rules:
-            for k in r.peers:
-                if isinstance(k, IPSet):
-                    fams |= {v for v in (4, 6) if k.family(v)}
-        return tuple(sorted(fams)) or (4,)
+        """Address families to report ranges for: IPv4 always, IPv6 when the input mentions it.
+
+        IPv6 counts as mentioned when any pod (finished ones included) has an IPv6
+        address or any ipBlock (in any rule, even one its policy ignores) is IPv6.
+        """
+        fams = {4} | {a.version for p in self.cluster.pods for a in (*p.ips, *p.host_ips)}
+        for policy in self.cluster.policies:
+            for rule in (*policy.ingress, *policy.egress):
+                for peer in rule.peers:
+                    if peer.ip_block is not None and peer.ip_block.addresses.v6:
+                        fams.add(6)
+        return tuple(sorted(fams))

@@ -26,6 +26,8 @@ from podfence.engine.classes import refine
 from podfence.engine.compiled import OPEN, CompiledCluster
 from podfence.engine.external import ExternalView
 from podfence.engine.matrix import Matrix
+from podfence.engine.pairwise import paths
+from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ConnSet, Protocol
 
@@ -371,6 +373,8 @@ def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
             if not pod.node_name or not pod.is_pod_endpoint(s):
                 continue
             for h in by_node.get(pod.node_name, ()):
+                if not paths(Endpoint.of_pod(cc.pods[h]), Endpoint.of_pod(pod)):
+                    continue  # no shared address family: they cannot talk at all
                 if s.allow_node_to_local_pod_ingress:
                     out[(h, j)] = ConnSet.all()
                 if s.allow_pod_to_local_node_egress:

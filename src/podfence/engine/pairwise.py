@@ -226,8 +226,10 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
         return Verdict(src, dst, protocol, port, ok_e, ok_i, ("a pod may always reach itself on its own address",))
     options = paths(src, dst)
     notes: list[str] = []
-    if not options:
-        notes.append(f"{src.name} and {dst.name} share no address family; judged by labels only")
+    routable = bool(options)
+    if not routable:
+        notes.append(f"{src.name} and {dst.name} share no address family, so no connection is possible; "
+                     "the policies are shown as if they could talk")
         options = (Path(None, None),)
     verdicts = []
     for path in options:
@@ -242,6 +244,6 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
     if len(verdicts) == 1 and chosen_path.src is None and chosen_path.dst is None and src.pod and dst.pod:
         if any(p.ip_block for pol in cluster.policies for d in Direction for r in pol.rules(d) for p in r.peers):
             notes.append("no pod IPs are known, so ipBlock peers were not matched against these pods")
-    return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes))
+    return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes), routable)
 
 

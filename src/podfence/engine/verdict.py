@@ -104,10 +104,11 @@ class Verdict:
     egress: DirectionVerdict
     ingress: DirectionVerdict
     notes: tuple[str, ...] = ()
+    routable: bool = True  # False when the two ends share no address family
 
     @property
     def allowed(self) -> bool:
-        return self.egress.allowed and self.ingress.allowed
+        return self.routable and self.egress.allowed and self.ingress.allowed
 
     @property
     def denied_at(self) -> tuple[Direction, ...]:

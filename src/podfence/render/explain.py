@@ -46,6 +46,8 @@ def verdict_text(v: Verdict) -> str:
     lines = [f"{word}: {v.src.name} -> {v.dst.name} {v.protocol} {v.port}"]
     if v.allowed:
         lines.append(f"{v.src.name} can reach {v.dst.name} on {v.protocol} {v.port}.")
+    elif not v.routable:
+        lines.append(f"{v.src.name} cannot reach {v.dst.name}: they share no address family.")
     else:
         where = " and ".join(_side_subject(d, v) for d in (v.egress, v.ingress) if not d.allowed)
         lines.append(f"{v.src.name} cannot reach {v.dst.name} on {v.protocol} {v.port}: denied at the {where}.")
@@ -82,6 +84,7 @@ def _side_json(d: DirectionVerdict) -> dict[str, Any]:
 def verdict_data(v: Verdict) -> dict[str, Any]:
     return {
         "allowed": v.allowed,
+        "routable": v.routable,
         "src": _endpoint_json(v.src),
         "dst": _endpoint_json(v.dst),
         "protocol": str(v.protocol),
