@@ -267,6 +267,10 @@ ERRORS: dict[str, list[tuple[str, int | None, str, str]]] = {
         ("L8", 12, "Pod v/bad-values", "status.podIP"),
         ("L8", 18, "Service v/bad-service", "spec.clusterIP"),
         ("L8", 20, "Service v/bad-service", "spec.ports[0].port"),
+        ("L8", 28, "Service v/quoted-target", "spec.ports[0].targetPort"),
+        # Upper case breaks two rules of port names: only a-z0-9-, and at least one letter.
+        ("L8", 36, "Pod v/upper-name", "spec.containers[0].ports[0].name"),
+        ("L8", 36, "Pod v/upper-name", "spec.containers[0].ports[0].name"),
     ],
     "types.yaml": [
         ("S1", 9, "Deployment t/typed", "spec.template.metadata.labels.version"),

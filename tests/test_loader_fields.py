@@ -83,3 +83,14 @@ def test_invalid_ips_are_reported_at_their_entry() -> None:
                    ("status", "podIPs"))
     assert ips == (parse_ip("fd00::5"),)
     assert _codes(r) == [("L8", "status.podIPs[1].ip"), ("S1", "status.podIPs[2]")]
+
+
+def test_port_names_follow_the_iana_service_name_rules() -> None:
+    r = FieldReader()
+    assert r.as_port_name("http-alt", PATH) == "http-alt"
+    assert r.as_port_name(None, PATH) is None
+    assert r.problems == []
+    r.as_port_name("8080", PATH)  # a quoted number is a name, and names need a letter
+    assert [d.message for d in r.problems] == ['Invalid value: "8080": must contain at least one letter (a-z)']
+    r.as_port_name(8080, PATH)
+    assert [d.code for d in r.problems] == ["L8", "S1"]

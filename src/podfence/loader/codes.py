@@ -11,13 +11,16 @@ Errors (the input cannot be used as it is; ``LoadResult.ok`` is False):
   this, and silently keeping one of two ``ingress:`` lists would drop rules, so
   the whole object is left out.
 * ``L5`` a document (or an item of a ``List``) is not a mapping.
-* ``L6`` a required field is missing: ``kind``, ``apiVersion``, ``metadata.name``,
-  a workload's pod template, a ``List``'s ``items``.
+* ``L6`` a required field is missing: ``kind``, ``apiVersion``, the
+  ``metadata.name`` of a kind podfence reads, a workload's pod template, a
+  ``List``'s ``items``.
 * ``L7`` a kind podfence reads is written with an apiVersion the API server does
   not serve it under (``extensions/v1beta1`` NetworkPolicy, ``app/v1``
   Deployment); the message names the right one.
 * ``L8`` a value the loader reads is invalid: a port outside 1-65535, a protocol
-  other than TCP, UDP and SCTP, an IP address that does not parse.
+  other than TCP, UDP and SCTP, an IP address that does not parse, a port name
+  that is not an IANA service name (``HTTP``, or ``targetPort: "8080"``: quoted,
+  a number is a name).
 * ``L12`` a NetworkPolicy passed validation but could not be read; this is a
   podfence bug, reported instead of crashing.
 

@@ -18,6 +18,7 @@ from podfence.model import Diagnostic, FieldPath, Labels
 from podfence.sets import IPAddress, Protocol, parse_ip
 from podfence.validate.messages import diag, invalid, render_value, unsupported
 from podfence.validate.messages import required as required_value
+from podfence.validate.names import port_name_errors
 from podfence.validate.schema import Kind, describe, wrong_type
 
 _EMPTY: Mapping[str, Any] = {}
@@ -105,6 +106,15 @@ class FieldReader:
             self.add(invalid(codes.INVALID_VALUE, path, value, "must be between 1 and 65535, inclusive"))
             return None
         return value
+
+    def as_port_name(self, value: Any, path: FieldPath) -> str | None:
+        """A named port (IANA service name: ``http``, not ``HTTP`` or ``"8080"``); None when absent."""
+        name = self.as_str(value, path)
+        if not name:
+            return None
+        for detail in port_name_errors(name):
+            self.add(invalid(codes.INVALID_VALUE, path, name, detail))
+        return name
 
     def as_protocol(self, value: Any, path: FieldPath) -> Protocol:
         """``TCP`` (the default), ``UDP`` or ``SCTP``, case-sensitive as in the API."""

@@ -120,7 +120,7 @@ def _pod_spec(spec: Mapping[str, Any], path: tuple[str | int, ...],
                 port = r.as_map(port, port_path)
                 number = r.as_port(port.get("containerPort"), port_path + ("containerPort",))
                 protocol = r.as_protocol(port.get("protocol"), port_path + ("protocol",))
-                port_name = r.as_str(port.get("name"), port_path + ("name",)) or None
+                port_name = r.as_port_name(port.get("name"), port_path + ("name",))
                 if number is not None:
                     ports.append(ContainerPort(number, protocol, port_name, init))
     return tuple(ports), r.as_bool(spec.get("hostNetwork"), path + ("hostNetwork",))
@@ -154,11 +154,15 @@ def read_service(doc: Mapping[str, Any], namespace: str, name: str, source: Sour
 
 
 def _target_port(value: Any, path: tuple[str | int, ...], r: FieldReader) -> int | str | None:
-    """An int-or-string ``targetPort``; None when absent (it then equals ``port``)."""
+    """An int-or-string ``targetPort``; None when absent (it then equals ``port``).
+
+    A quoted number is a string, hence a port name, and no port name is all digits:
+    the API server refuses ``targetPort: "8080"``, and so does podfence.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return value
+        return r.as_port_name(value, path)
     return r.as_port(value, path)
 
 
