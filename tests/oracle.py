@@ -11,19 +11,24 @@ The rules, in the order they are applied:
   A *pod endpoint* takes part and is not hostNetwork (``hostnetwork_as_node``):
   only pod endpoints are policy subjects or matched by selectors. A hostNetwork
   pod is its node's address: ipBlock can match it, nothing else.
-* Pod to pod is judged once per address family both pods have an IP in, each
-  side using its address of that family; the result is the OR. If either pod has
-  no IP at all, it is judged once with no addresses (labels only; ipBlock never
-  matches an end without an address).
+* Each end uses its own addresses: a pod its IPs, an address itself. When both
+  ends have addresses, the connection is judged once per pair of addresses of
+  the same family (none shared: it cannot happen); when one end has none (a pod
+  without IPs, such as a workload representative), once per address of the
+  other end with no address on this one; when neither has any, once with no
+  addresses. The result is the OR. ipBlock never matches an end without an
+  address; selectors judge pods by labels whatever their addresses.
 * A bare Pod reaching itself is allowed when ``allow_self_traffic``; a workload
   representative reaching itself stands for replica-to-replica traffic and is
   judged like any pair.
 * Egress is judged when the source is a pod endpoint, ingress when the
-  destination is; allowed = both. Egress to an address of the source's own node
-  is allowed (``allow_pod_to_local_node_egress``); ingress from an address of the
-  destination's own node is allowed (``allow_node_to_local_pod_ingress``). Node
-  addresses are the ``host_ips`` of pods with a ``node_name`` and the ``ips`` of
-  hostNetwork pods with a ``node_name``.
+  destination is; allowed = both. Egress to the source's own node is allowed
+  (``allow_pod_to_local_node_egress``), and so is ingress from the destination's
+  own node (``allow_node_to_local_pod_ingress``). An end *is* a node when it is a
+  hostNetwork pod that is not a pod endpoint (its ``node_name``) or an address
+  of that node. Node addresses are the ``host_ips`` of pods with a
+  ``node_name`` and the ``ips`` of hostNetwork pods with a ``node_name``. A pod
+  endpoint is never a node, whatever its IP.
 * Otherwise a direction is allowed when no policy isolates the pod in it, or
   some rule of an isolating policy matches both the remote end (a rule without
   peers matches anyone) and the connection (a rule without ports matches every
@@ -92,24 +97,24 @@ def oracle_conns(cluster: Cluster, settings: Settings, src: End, dst: End,
     return out
 
 
+def _addresses(end: End) -> tuple[IPAddress, ...]:
+    return end.ips if isinstance(end, Pod) else (end,)
+
+
 def _judgements(src: End, dst: End) -> list[tuple[_Side, _Side]]:
-    if isinstance(src, Pod) and isinstance(dst, Pod):
-        if not src.ips or not dst.ips:
-            return [(_Side(src, None), _Side(dst, None))]
+    src_pod = src if isinstance(src, Pod) else None
+    dst_pod = dst if isinstance(dst, Pod) else None
+    src_ips, dst_ips = _addresses(src), _addresses(dst)
+    if src_ips and dst_ips:
         return [
-            (_Side(src, a), _Side(dst, b))
-            for a in src.ips for b in dst.ips if a.version == b.version
+            (_Side(src_pod, a), _Side(dst_pod, b))
+            for a in src_ips for b in dst_ips if a.version == b.version
         ]
-    if isinstance(src, Pod):
-        # Only the destination address matters when the far end is an address.
-        return [(_Side(src, _address_of_family(src, dst.version)), _Side(None, dst))]
-    if isinstance(dst, Pod):
-        return [(_Side(None, src), _Side(dst, _address_of_family(dst, src.version)))]
-    return [(_Side(None, src), _Side(None, dst))]
-
-
-def _address_of_family(pod: Pod, version: int) -> IPAddress | None:
-    return next((ip for ip in pod.ips if ip.version == version), None)
+    if src_ips:
+        return [(_Side(src_pod, a), _Side(dst_pod, None)) for a in src_ips]
+    if dst_ips:
+        return [(_Side(src_pod, None), _Side(dst_pod, b)) for b in dst_ips]
+    return [(_Side(src_pod, None), _Side(dst_pod, None))]
 
 
 def _judge(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
@@ -117,14 +122,14 @@ def _judge(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
     egress_ok = True
     if is_pod_endpoint(src.pod, settings):
         assert src.pod is not None
-        if settings.allow_pod_to_local_node_egress and _is_node_address(cluster, src.pod.node_name, dst.address):
+        if settings.allow_pod_to_local_node_egress and _is_on_node(cluster, settings, dst, src.pod.node_name):
             egress_ok = True
         else:
             egress_ok = _direction_allows(cluster, settings, src.pod, "Egress", dst, protocol, port, dst.pod)
     ingress_ok = True
     if is_pod_endpoint(dst.pod, settings):
         assert dst.pod is not None
-        if settings.allow_node_to_local_pod_ingress and _is_node_address(cluster, dst.pod.node_name, src.address):
+        if settings.allow_node_to_local_pod_ingress and _is_on_node(cluster, settings, src, dst.pod.node_name):
             ingress_ok = True
         else:
             ingress_ok = _direction_allows(cluster, settings, dst.pod, "Ingress", src, protocol, port, dst.pod)
@@ -142,8 +147,13 @@ def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:
     return out
 
 
-def _is_node_address(cluster: Cluster, node: str | None, address: IPAddress | None) -> bool:
-    return node is not None and address is not None and address in node_addresses(cluster, node)
+def _is_on_node(cluster: Cluster, settings: Settings, end: _Side, node: str | None) -> bool:
+    """Is this end the node ``node`` itself (a hostNetwork pod there, or one of its addresses)?"""
+    if node is None:
+        return False
+    if end.pod is not None:
+        return end.pod.host_network and settings.hostnetwork_as_node and end.pod.node_name == node
+    return end.address is not None and end.address in node_addresses(cluster, node)
 
 
 def _direction_allows(cluster: Cluster, settings: Settings, local: Pod, policy_type: str, remote: _Side,

@@ -231,6 +231,25 @@ spec: {podSelector: {}, policyTypes: [Egress], egress: [{to: [{ipBlock: {cidr: 0
         c = cluster([v4, v6])
         assert not oracle_allows(c, DEFAULT, v4, v6, TCP, 80)
 
+    def test_an_end_without_ips_leaves_the_other_ends_address_visible(self) -> None:
+        text = """
+metadata: {name: p, namespace: a}
+spec: {podSelector: {}, policyTypes: [Egress], egress: [{to: [{ipBlock: {cidr: 10.0.0.0/24}}]}]}
+"""
+        rep = Pod("a", "web", kind="Deployment")  # a template: no IPs
+        db, far = pod("b/db", ips="10.0.0.2"), pod("b/far", ips="10.0.1.2")
+        c = cluster([rep, db, far], text)
+        assert oracle_allows(c, DEFAULT, rep, db, TCP, 5432)
+        assert not oracle_allows(c, DEFAULT, rep, far, TCP, 5432)
+
+    def test_a_pod_cannot_reach_an_address_of_a_family_it_lacks(self) -> None:
+        v4, bare = pod("a/x", ips="10.0.0.1"), pod("a/y")
+        c = cluster([v4, bare])
+        assert oracle_allows(c, DEFAULT, v4, ip("192.0.2.1"), TCP, 80)
+        assert not oracle_allows(c, DEFAULT, v4, ip("2001:db8::1"), TCP, 80)
+        assert not oracle_allows(c, DEFAULT, ip("2001:db8::1"), v4, TCP, 80)
+        assert oracle_allows(c, DEFAULT, bare, ip("2001:db8::1"), TCP, 80)  # addresses unknown: not ruled out
+
     def test_pods_without_ips_are_matched_by_labels(self) -> None:
         text = """
 metadata: {name: p, namespace: a}
@@ -320,6 +339,10 @@ spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}
         assert not oracle_allows(c, DEFAULT, ip("10.0.0.18"), x, TCP, 10250)
         assert oracle_allows(c, DEFAULT, x, ip("10.0.0.17"), TCP, 53)
         assert not oracle_allows(c, DEFAULT, x, ip("10.0.0.18"), TCP, 53)
+        h_no_ip = pod("b/h2", host_network=True, node_name="n1")  # still node n1, address unknown
+        c = cluster([x, elsewhere, h1, h_no_ip], DENY_ALL_A)
+        assert oracle_allows(c, DEFAULT, h_no_ip, x, TCP, 10250)
+        assert not oracle_allows(c, Settings(hostnetwork_as_node=False), h1, x, TCP, 10250)  # a pod, not a node
         no_in = Settings(allow_node_to_local_pod_ingress=False)
         no_out = Settings(allow_pod_to_local_node_egress=False)
         assert not oracle_allows(c, no_in, ip("10.0.0.17"), x, TCP, 10250)
