@@ -184,15 +184,10 @@ class _Assembly:
                 r.add(required(codes.MISSING_FIELD, (field,), f"every object needs {_ARTICLE[field]} {field}"))
             elif not isinstance(value, str):
                 r.wrong_type((field,), value, Kind.STRING)
-        label_kind = kind if isinstance(kind, str) else ""
-        meta = doc.get("metadata")
-        meta = meta if isinstance(meta, Mapping) else {}
-        name, namespace = meta.get("name"), meta.get("namespace")
-        name = name if isinstance(name, str) else None
-        namespace = (namespace if isinstance(namespace, str) else None) or self.default_namespace
-        label = object_label(label_kind, namespace, name)
+        namespace = self._namespace_of(doc)
+        label = object_label(kind if isinstance(kind, str) else "", namespace, _name_of(doc))
         _report_duplicates(r, duplicates)
-        if r.problems or not self._modelled(file, doc, kind, api_version, label, r):
+        if r.problems or not self._modelled(kind, api_version, r):
             self._place(r.problems, file, doc, label)
             return
         meta = r.as_map(doc.get("metadata"), ("metadata",))
@@ -229,8 +224,13 @@ class _Assembly:
         else:
             self._keep(self.pods, (kind, namespace, name), built, label)
 
-    def _modelled(self, file: str, doc: Mapping[str, Any], kind: str, api_version: str, label: str,
-                  r: FieldReader) -> bool:
+    def _namespace_of(self, doc: Mapping[str, Any]) -> str:
+        """The effective namespace: ``metadata.namespace`` when it is a non-empty string, else the default."""
+        meta = doc.get("metadata")
+        namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+        return namespace if isinstance(namespace, str) and namespace else self.default_namespace
+
+    def _modelled(self, kind: str, api_version: str, r: FieldReader) -> bool:
         """True for kinds podfence reads; the rest are counted in the notes or reported."""
         groups = GROUPS.get(kind)
         if groups is None:
@@ -321,6 +321,13 @@ class _Assembly:
         return tuple(pods)
 
 
+def _name_of(doc: Mapping[str, Any]) -> str | None:
+    """``metadata.name`` if it is a string, for naming the object in diagnostics."""
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
 def _report_duplicates(r: FieldReader, duplicates: Iterable[Duplicate]) -> None:
     for dup in duplicates:
         problem = diag(codes.DUPLICATE_KEY, (), f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
@@ -334,14 +341,18 @@ def _duplicates_by_item(items: list[Any], duplicates: Sequence[Duplicate]) -> di
     found: dict[int, list[Duplicate]] = {}
     for i, item in enumerate(items):
         inside: set[int] = set()
+        seen: set[int] = set()  # YAML aliases can make a value contain itself
         stack = [item]
         while stack:
             node = stack.pop()
+            if not isinstance(node, (dict, list)) or id(node) in seen:
+                continue
+            seen.add(id(node))
             if isinstance(node, dict):
                 if id(node) in wanted:
                     inside.add(id(node))
                 stack.extend(node.values())
-            elif isinstance(node, list):
+            else:
                 stack.extend(node)
         if inside:
             found[i] = [d for d in duplicates if id(d.mapping) in inside]
