@@ -143,12 +143,13 @@ def test_scalars_are_read_as_kubectl_reads_them() -> None:
         number: 8080
         quoted: "8080"
         empty:
+        exponent: 1e3
         80: int key
         true: bool key
         """)
     assert doc.data == {
         "date": "2024-01-31", "sexagesimal": "1:30", "equals": "=", "yes_is_a_boolean": True, "octal": 8,
-        "number": 8080, "quoted": "8080", "empty": None, "80": "int key", "true": "bool key",
+        "number": 8080, "quoted": "8080", "empty": None, "exponent": 1000.0, "80": "int key", "true": "bool key",
     }
 
 

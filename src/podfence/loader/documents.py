@@ -12,9 +12,9 @@ resolved once per distinct value. Together that more than pays for the line
 bookkeeping: loading is faster than with the stock ``CSafeLoader``.
 
 YAML is read the way kubectl reads it (YAML 1.1 through a JSON conversion), so
-a few PyYAML habits are turned off: timestamps (``2024-01-01``), base-60 numbers
-(``1:30``) and ``=`` stay strings, and integer or boolean mapping keys become
-their string spelling (``80:`` is the key ``"80"``).
+a few PyYAML habits are changed: timestamps (``2024-01-01``), base-60 numbers
+(``1:30``) and ``=`` stay strings, ``1e3`` is a number as in JSON, and integer or
+boolean mapping keys become their string spelling (``80:`` is the key ``"80"``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
+FLOAT_TAG = "tag:yaml.org,2002:float"
 _AS_STRING_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
-_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", FLOAT_TAG})
 _WHITESPACE = re.compile(r"\s*")
+# Numbers such as 1e3, which YAML 1.1 reads as text but JSON and kubectl as numbers.
+_EXPONENT_FLOAT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
 
 class LineDict(dict):  # type: ignore[type-arg]
@@ -173,6 +176,8 @@ class _LineLoader(yaml.CSafeLoader):
                 tag = super().resolve(kind, value, implicit)
                 if tag in _AS_STRING_TAGS or (tag in _NUMBER_TAGS and ":" in value):
                     tag = STR_TAG
+                elif tag == STR_TAG and _EXPONENT_FLOAT.match(value):
+                    tag = FLOAT_TAG
                 self.scalar_tags[value] = tag
             return tag
         return SEQ_TAG if kind is SequenceNode else MAP_TAG
