@@ -11,11 +11,16 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from podfence.lab import linux, topology
+from pathlib import Path
+
+from podfence.engine.matrix import Matrix
+from podfence.lab import linux, nft, probe as probing, topology
 from podfence.lab import state as lab_state
+from podfence.lab.compiler import Compiler, PodRules, transaction
 from podfence.lab.naming import DEFAULT_LAB_NAME, LabNames, name_problem
-from podfence.lab.plan import DEFAULT_POD_CIDR, PlanError, plan
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, PlanError, plan, with_lab_addresses
 from podfence.model import Cluster, Settings
+from podfence.sets import Protocol
 
 Progress = Callable[[int], None]
 
@@ -47,7 +52,7 @@ class UpResult:
 
 
 def up(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME, pod_cidr: str = DEFAULT_POD_CIDR,
-       extra_ports: tuple[int, ...] = (), progress: Progress | None = None,
+       extra_ports: tuple[int, ...] = (), manifests: tuple[str, ...] = (), progress: Progress | None = None,
        on_plan: Callable[[int], None] | None = None) -> UpResult:
     """Create the lab for ``cluster``: clean a stale lab of the same name, wire pods, start servers.
 
@@ -61,7 +66,8 @@ def up(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME, po
     cleaned = tuple(clean(names))
     if on_plan:
         on_plan(2 * sum(1 for p in layout.pods if not p.host_network))
-    current = lab_state.LabState(name=name, pod_cidr=layout.pod_cidr, pods=layout.pods)
+    current = lab_state.LabState(name=name, pod_cidr=layout.pod_cidr, pods=layout.pods,
+                                 manifests=tuple(str(Path(m).resolve()) if m != "-" else m for m in manifests))
     lab_state.save(current)
     try:
         topology.create(names, layout.pods, progress)
@@ -131,3 +137,127 @@ def status(name: str = DEFAULT_LAB_NAME) -> Status:
         isolated_pods=sum(1 for h in current.rules.values() if h),
         policies=current.policies,
     )
+
+
+def lab_cluster(cluster: Cluster, current: lab_state.LabState, settings: Settings) -> Cluster:
+    """``cluster`` with the lab's addresses, after checking it has exactly the lab's pods."""
+    wanted = {p.key for p in current.pods}
+    given = {p.key for p in cluster.pods if p.takes_part(settings)}
+    if wanted != given:
+        missing, extra = sorted(wanted - given), sorted(given - wanted)
+        detail = "; ".join(
+            part for part in (
+                f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}" if missing else "",
+                f"new {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}" if extra else "",
+            ) if part
+        )
+        raise LabError(f"these manifests do not have the lab's pods ({detail}): run podfence lab up -f ... again")
+    return with_lab_addresses(cluster, LabPlan(current.pods, current.pod_cidr))
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """Which pods' rules changed, and how many pods are isolated now."""
+
+    changed: tuple[str, ...]
+    isolated: int
+    pods: int
+    rules: dict[str, PodRules]
+
+
+def compile_rules(cluster: Cluster, settings: Settings, current: lab_state.LabState) -> dict[str, PodRules]:
+    """Every lab pod's rules for ``cluster`` (which must carry the lab's addresses)."""
+    compiler = Compiler(cluster, settings, current.pods, current.name)
+    return {p.key: compiler.compile(p) for p in current.pods}
+
+
+def apply(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME,
+          progress: Progress | None = None, on_plan: Callable[[int], None] | None = None) -> ApplyResult:
+    """Enforce ``cluster``'s NetworkPolicies: update only the pods whose rules changed.
+
+    Each changed pod gets one nft transaction in its namespace; they run side by
+    side. The compiled text of every isolated pod is kept for ``lab show``.
+    """
+    names = preflight(name)
+    current = require_state(name)
+    compiled = compile_rules(lab_cluster(cluster, current, settings), settings, current)
+    changed = [k for k, r in compiled.items() if r.digest != current.rules.get(k, "")]
+    if on_plan:
+        on_plan(len(changed))
+    jobs = []
+    for key in changed:
+        pod = current.pod(key)
+        assert pod is not None
+        jobs.append((names.pod_netns(pod.index), transaction(names.table, compiled[key].ruleset)))
+    failures = nft.run_many(jobs, progress)
+    by_netns = {names.pod_netns(p.index): p.key for p in current.pods}
+    failed = {by_netns[n]: why for n, why in failures.items()}
+    rules_dir = lab_state.lab_dir(name) / "rules"
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    digests = dict(current.rules)
+    for key in changed:
+        if key in failed:
+            continue
+        digests[key] = compiled[key].digest
+        path = rules_dir / f"{current.pod(key).index}.nft"  # type: ignore[union-attr]
+        if compiled[key].ruleset:
+            path.write_text(compiled[key].ruleset)
+        else:
+            path.unlink(missing_ok=True)
+    isolation = {
+        k: {"ingress": list(r.ingress), "egress": list(r.egress)} for k, r in compiled.items() if r.ruleset
+    }
+    lab_state.save(current.evolve(rules=digests, isolation=isolation,
+                                  policies=tuple(p.key for p in cluster.policies)))
+    if failed:
+        key, why = sorted(failed.items())[0]
+        raise LabError(f"nft refused the rules of {key}: {why.splitlines()[0] if why else 'unknown error'}")
+    return ApplyResult(tuple(changed), sum(1 for r in compiled.values() if r.ruleset), len(compiled), compiled)
+
+
+def show(name: str, key: str, live: bool = False) -> str:
+    """The nft rules of one pod: as compiled (with comments), or as the kernel holds them."""
+    names = preflight(name)
+    current = require_state(name)
+    pod = current.pod(key)
+    if pod is None:
+        raise LabError(f"the lab has no pod {key!r}")
+    if pod.host_network:
+        return f"# {key} is a hostNetwork pod: it lives in the node namespace and no policy applies to it\n"
+    if live:
+        return nft.run(names.pod_netns(pod.index), "list ruleset") or f"# {key}: no nftables rules\n"
+    path = lab_state.lab_dir(name) / "rules" / f"{pod.index}.nft"
+    if not path.exists():
+        return f"# {key}: no policy isolates this pod, so it has no rules (everything is allowed)\n"
+    return path.read_text()
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    results: tuple[probing.ProbeResult, ...]
+    matrices: dict[tuple[Protocol, int], Matrix]
+
+
+def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
+    problem = probing.check_protocols(p for p, _ in cells)
+    if problem:
+        raise LabError(problem)
+
+
+def probe(cells: list[tuple[Protocol, int]], *, name: str = DEFAULT_LAB_NAME, timeout: float = probing.MIN_TIMEOUT,
+          sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
+          on_plan: Callable[[int], None] | None = None) -> ProbeRun:
+    """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell."""
+    names = preflight(name)
+    probe_cells(cells)
+    current = require_state(name)
+    for key in (*sources, *targets):
+        if current.pod(key) is None:
+            raise LabError(f"the lab has no pod {key!r}")
+    src = [p for p in current.pods if not sources or p.key in sources]
+    dst = [p for p in current.pods if not targets or p.key in targets]
+    planned = probing.probes_for(src, dst, cells)
+    if on_plan:
+        on_plan(len(planned))
+    results = probing.Prober(names, timeout, progress=progress).run(planned)
+    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells))

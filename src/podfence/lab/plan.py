@@ -147,7 +147,8 @@ def plan(cluster: Cluster, settings: Settings, pod_cidr: str = DEFAULT_POD_CIDR,
             wanted = next((str(ip) for ip in pod.ips if ip.version == version), None)
             if wanted is not None:
                 owner = owners.get(wanted)
-                if owner is not None and not (owner[1] and pod.host_network):
+                node_address = pod.host_network and settings.hostnetwork_as_node
+                if owner is not None and not (owner[1] and node_address):
                     fresh = next(free, None) if version == 4 else None
                     notes.append(
                         f"{pod.key}: address {wanted} is already used by {owner[0]}; "
@@ -159,9 +160,9 @@ def plan(cluster: Cluster, settings: Settings, pod_cidr: str = DEFAULT_POD_CIDR,
                 if wanted is None:
                     raise PlanError(f"the lab range {network} has no free address left for {pod.key}")
             if wanted is not None:
-                owners.setdefault(wanted, (pod.key, pod.host_network))
+                owners.setdefault(wanted, (pod.key, pod.host_network and settings.hostnetwork_as_node))
                 ips.append(wanted)
-        pods.append(_lab_pod(len(pods) + 1, pod, tuple(ips), extra_ports))
+        pods.append(_lab_pod(len(pods) + 1, pod, tuple(ips), extra_ports, settings))
     return LabPlan(tuple(pods), str(network), tuple(notes))
 
 
@@ -177,7 +178,8 @@ def with_lab_addresses(cluster: Cluster, lab_plan: LabPlan) -> Cluster:
     return Cluster(cluster.namespaces, tuple(pods), cluster.services, cluster.policies)
 
 
-def _lab_pod(index: int, pod: Pod, ips: tuple[str, ...], extra_ports: tuple[int, ...]) -> LabPod:
+def _lab_pod(index: int, pod: Pod, ips: tuple[str, ...], extra_ports: tuple[int, ...],
+             settings: Settings) -> LabPod:
     declared: dict[Protocol, set[int]] = {p: set() for p in Protocol}
     for cp in pod.ports:
         declared[cp.protocol].add(cp.port)
@@ -186,7 +188,7 @@ def _lab_pod(index: int, pod: Pod, ips: tuple[str, ...], extra_ports: tuple[int,
         declared[Protocol.UDP].add(port)
     return LabPod(
         index=index, key=pod.key, kind=pod.kind, labels=tuple(sorted(pod.labels.items())), ips=ips,
-        host_network=pod.host_network, node_name=pod.node_name,
+        host_network=pod.host_network and settings.hostnetwork_as_node, node_name=pod.node_name,
         tcp_ports=tuple(sorted(declared[Protocol.TCP])), udp_ports=tuple(sorted(declared[Protocol.UDP])),
         sctp_ports=tuple(sorted(declared[Protocol.SCTP])),
     )

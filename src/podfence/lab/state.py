@@ -43,6 +43,7 @@ class LabState:
         rules: pod key -> hash of the ruleset applied in its namespace.
         isolation: pod key -> direction -> keys of the policies isolating it there.
         policies: keys of the policies applied last.
+        manifests: the files ``lab up`` read (``lab apply`` rereads them by default).
     """
 
     name: str
@@ -52,6 +53,7 @@ class LabState:
     rules: dict[str, str] = field(default_factory=dict)
     isolation: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
+    manifests: tuple[str, ...] = ()
 
     def pod(self, key: str) -> LabPod | None:
         for pod in self.pods:
@@ -72,6 +74,7 @@ class LabState:
             "format": FORMAT, "name": self.name, "pod_cidr": self.pod_cidr,
             "pods": [p.to_json() for p in self.pods], "server_pid": self.server_pid,
             "rules": self.rules, "isolation": self.isolation, "policies": list(self.policies),
+            "manifests": list(self.manifests),
         }
 
     @classmethod
@@ -80,7 +83,7 @@ class LabState:
             name=raw["name"], pod_cidr=raw["pod_cidr"],
             pods=tuple(LabPod.from_json(p) for p in raw["pods"]), server_pid=int(raw.get("server_pid", 0)),
             rules=dict(raw.get("rules", {})), isolation=dict(raw.get("isolation", {})),
-            policies=tuple(raw.get("policies", ())),
+            policies=tuple(raw.get("policies", ())), manifests=tuple(raw.get("manifests", ())),
         )
 
 

@@ -1,0 +1,277 @@
+"""NetworkPolicies as nftables rules, one table per isolated pod.
+
+The compiler never re-implements policy semantics: which remote addresses a
+rule admits and which ports it opens come from :mod:`podfence.engine.match`
+(``isolating_policies``, ``rule_peers_match``, ``rule_conns``), asked about
+every address the lab knows. Addresses the lab does not know (the rest of the
+internet) can only be matched by ipBlock, so a rule's ipBlocks, minus the lab's
+own addresses, are added as they are.
+
+For a pod isolated in a direction, its table holds one base chain for it
+(``ingress`` on the input hook, ``egress`` on the output hook) that accepts:
+
+1. replies and related packets (``ct state established,related``): policies
+   judge connections, not packets;
+2. loopback (127.0.0.0/8, ::1) and IPv6 neighbour discovery / MLD, which
+   Kubernetes networking never blocks;
+3. self traffic of a bare Pod (own address to own address), when
+   ``allow_self_traffic``; a workload representative's own address goes
+   through the rules like any peer, standing for replica-to-replica traffic;
+4. the pod's own node (hostNetwork pods and host addresses on the same node),
+   when ``allow_node_to_local_pod_ingress`` / ``allow_pod_to_local_node_egress``;
+5. every rule of every isolating policy: ``saddr``/``daddr`` in the addresses
+   the rule's peers admit, with the protocols and ports it opens. An egress rule
+   with named ports opens different ports towards different pods (names resolve
+   on the destination), so it becomes one nft rule per distinct port set;
+
+and logs everything else to NFLOG (group :data:`LOG_GROUP`, prefix naming the
+pod and direction) before dropping it. A pod that no policy isolates gets no
+table at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterable
+
+from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
+from podfence.engine.pairwise import NodeIndex
+from podfence.lab.naming import LOG_GROUP, LabNames
+from podfence.lab.plan import LabPod
+from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Rule, Settings
+from podfence.sets import ALL_PORTS, PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_ip
+
+_COMMENT_MAX = 120
+_ND_TYPES = ("nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
+             "mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report")
+
+
+@dataclass(frozen=True, slots=True)
+class PodRules:
+    """What the lab enforces for one pod.
+
+    Attributes:
+        key: the pod's ``namespace/name``.
+        ingress / egress: keys of the policies isolating the pod in that
+            direction (empty: not isolated, no chain).
+        ruleset: the nftables text for the pod's namespace ("" when not isolated).
+    """
+
+    key: str
+    ingress: tuple[str, ...]
+    egress: tuple[str, ...]
+    ruleset: str
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the ruleset ("" when there is none): what changed needs applying."""
+        return hashlib.sha256(self.ruleset.encode()).hexdigest()[:16] if self.ruleset else ""
+
+    def isolating(self, direction: Direction) -> tuple[str, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    pod: Pod
+    lab: LabPod
+    addresses: tuple[IPAddress, ...]
+
+
+class Compiler:
+    """Compiles rules for the pods of one lab.
+
+    ``cluster`` must carry the lab's addresses (:func:`podfence.lab.plan.with_lab_addresses`).
+    Peer matching is cached per policy rule, since which addresses a rule admits
+    does not depend on the pod it protects.
+    """
+
+    def __init__(self, cluster: Cluster, settings: Settings, pods: tuple[LabPod, ...], lab: str) -> None:
+        self.cluster = cluster
+        self.settings = settings
+        self.names = LabNames(lab)
+        self.endpoints: list[_Endpoint] = []
+        for lab_pod in pods:
+            pod = cluster.pod(lab_pod.key)
+            if pod is None:
+                continue
+            addresses = tuple(a for a in (parse_ip(t) for t in lab_pod.ips) if a is not None)
+            self.endpoints.append(_Endpoint(pod, lab_pod, addresses))
+        self.known = ip_set(a for ep in self.endpoints for a in ep.addresses)
+        self.pod_endpoint_addresses = ip_set(
+            a for ep in self.endpoints if ep.pod.is_pod_endpoint(settings) for a in ep.addresses
+        )
+        self.nodes = NodeIndex(cluster)
+        self._admitted: dict[tuple[str, Direction, int], IPSet] = {}
+
+    def compile(self, lab_pod: LabPod) -> PodRules:
+        pod = self.cluster.pod(lab_pod.key)
+        if pod is None or not pod.is_pod_endpoint(self.settings):
+            return PodRules(lab_pod.key, (), (), "")
+        isolating = {d: isolating_policies(self.cluster, pod, d, self.settings) for d in Direction}
+        keys = {d: tuple(p.key for p in isolating[d]) for d in Direction}
+        if not isolating[Direction.INGRESS] and not isolating[Direction.EGRESS]:
+            return PodRules(lab_pod.key, (), (), "")
+        lines = [f"# podfence lab: {lab_pod.key} ({lab_pod.kind}) at {', '.join(lab_pod.ips)}"]
+        for d in Direction:
+            lines.append(f"# {d.value}: " + (f"isolated by {', '.join(keys[d])}" if keys[d] else "not isolated"))
+        lines.append(f"table inet {self.names.table} {{")
+        for d in Direction:
+            if isolating[d]:
+                lines += self._chain(pod, lab_pod, d, isolating[d])
+        lines.append("}")
+        return PodRules(lab_pod.key, keys[Direction.INGRESS], keys[Direction.EGRESS], "\n".join(lines) + "\n")
+
+    def _chain(self, pod: Pod, lab_pod: LabPod, direction: Direction,
+               policies: tuple[NetworkPolicy, ...]) -> list[str]:
+        ingress = direction is Direction.INGRESS
+        hook = "input" if ingress else "output"
+        remote = "saddr" if ingress else "daddr"
+        out = [
+            f"\tchain {direction.value} {{",
+            f"\t\ttype filter hook {hook} priority filter; policy accept;",
+            "\t\tct state established,related accept",
+            f"\t\tip {remote} 127.0.0.0/8 accept",
+            f"\t\tip6 {remote} ::1 accept",
+            f"\t\ticmpv6 type {{ {_ND_TYPES} }} accept",
+        ]
+        if pod.kind == "Pod" and self.settings.allow_self_traffic:
+            for ip in lab_pod.ips:
+                family = _family(ip)
+                out.append(f"\t\t{family} saddr {ip} {family} daddr {ip} accept comment \"self traffic\"")
+        node = self._own_node(pod, direction)
+        if node:
+            out += _accept(remote, node, ConnSet.all(), "own node")
+        for policy in policies:
+            for index, rule in enumerate(policy.rules(direction)):
+                label = f"{policy.key} {direction.value}[{index}]"
+                out += self._rule(pod, policy, direction, index, rule, remote, label)
+        prefix = self.names.log_prefix(lab_pod.index, direction)
+        out.append(f"\t\tlog prefix \"{prefix}\" group {LOG_GROUP} drop")
+        out.append("\t}")
+        return out
+
+    def _own_node(self, pod: Pod, direction: Direction) -> IPSet:
+        allowed = (self.settings.allow_node_to_local_pod_ingress if direction is Direction.INGRESS
+                   else self.settings.allow_pod_to_local_node_egress)
+        if not allowed or not pod.node_name:
+            return IPSet()
+        return ip_set(self.nodes.addresses.get(pod.node_name, ())) - self.pod_endpoint_addresses
+
+    def _rule(self, pod: Pod, policy: NetworkPolicy, direction: Direction, index: int, rule: Rule,
+              remote: str, label: str) -> list[str]:
+        admitted = None if not rule.peers else self._admitted_by(policy, direction, index, rule)
+        if direction is Direction.INGRESS:
+            return _accept(remote, admitted, rule_conns(rule, pod, self.settings), label)
+        # Egress: named ports resolve on each destination. What every destination
+        # gets is rule_conns(rule, None); pods may get more.
+        base = rule_conns(rule, None, self.settings)
+        out = _accept(remote, admitted, base, label) if base else []
+        extra: dict[ConnSet, IPSet] = {}
+        for ep in self.endpoints:
+            more = rule_conns(rule, ep.pod, self.settings) - base
+            if not more:
+                continue
+            mine = ip_set(a for a in ep.addresses if admitted is None or a in admitted)
+            if mine:
+                extra[more] = extra.get(more, IPSet()) | mine
+        for more, addresses in sorted(extra.items(), key=lambda kv: kv[1].cidrs()):
+            out += _accept(remote, addresses, more, f"{label} named ports")
+        return out or [f"\t\t# {label}: admits nothing here"]
+
+    def _admitted_by(self, policy: NetworkPolicy, direction: Direction, index: int, rule: Rule) -> IPSet:
+        """Every address the rule's peers admit: lab addresses one by one, the rest by ipBlock."""
+        key = (policy.key, direction, index)
+        cached = self._admitted.get(key)
+        if cached is not None:
+            return cached
+        out = ip_set(
+            a for ep in self.endpoints for a in ep.addresses
+            if rule_peers_match(rule, policy.namespace, Remote(ep.pod, a), self.cluster, self.settings)
+        )
+        for peer in rule.peers:
+            if peer.ip_block is not None:
+                out = out | (peer.ip_block.addresses - self.known)
+        self._admitted[key] = out
+        return out
+
+
+def ip_set(addresses: Iterable[IPAddress]) -> IPSet:
+    """The exact set of the given addresses."""
+    points: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for a in addresses:
+        points[a.version].append((a.value, a.value))
+    return IPSet(IntervalSet.of(points[4]), IntervalSet.of(points[6]))
+
+
+def _family(ip: str) -> str:
+    return "ip" if ipaddress.ip_address(ip).version == 4 else "ip6"
+
+
+def _accept(remote: str, addresses: IPSet | None, conns: ConnSet, label: str) -> list[str]:
+    """nft rules accepting ``conns`` from/to ``addresses`` (None: any address)."""
+    if conns.is_empty() or (addresses is not None and not addresses):
+        return [f"\t\t# {label}: admits nothing here"]
+    comment = f" comment \"{_comment(label)}\""
+    address_matches: list[str] = [""]
+    if addresses is not None:
+        address_matches = []
+        for family, version in (("ip", 4), ("ip6", 6)):
+            elements = address_elements(addresses.family(version), version)
+            if elements:
+                address_matches.append(f"{family} {remote} {elements} ")
+    return [f"\t\t{a}{c}accept{comment}" for a in address_matches for c in conn_matches(conns)]
+
+
+def _comment(label: str) -> str:
+    label = label.replace('"', "'")
+    return label if len(label) <= _COMMENT_MAX else label[: _COMMENT_MAX - 1] + "…"
+
+
+def conn_matches(conns: ConnSet) -> list[str]:
+    """nft match fragments (each ending in a space, "" = everything) that together cover ``conns``."""
+    if conns.is_all():
+        return [""]
+    by_protocol = dict(conns.by_protocol())
+    if not conns.other and len(by_protocol) == len(PROTOCOLS) and all(s == ALL_PORTS for s in by_protocol.values()):
+        return ["meta l4proto { tcp, udp, sctp } "]
+    out = []
+    for protocol, ports in by_protocol.items():
+        name = str(protocol).lower()
+        if ports == ALL_PORTS:
+            out.append(f"meta l4proto {name} ")
+        else:
+            out.append(f"{name} dport {port_elements(ports)} ")
+    if conns.other:
+        out.append("meta l4proto != { tcp, udp, sctp } ")
+    return out
+
+
+def port_elements(ports: IntervalSet) -> str:
+    """``80``, ``8000-8080`` or ``{ 80, 443, 8000-8080 }``."""
+    items = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports]
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+def address_elements(intervals: IntervalSet, version: int) -> str:
+    """An address, CIDR or range, or an interval set of them; "" for none."""
+    items = []
+    bits = 32 if version == 4 else 128
+    for lo, hi in intervals:
+        size = hi - lo + 1
+        if size == 1:
+            items.append(str(IPAddress(version, lo)))
+        elif size & (size - 1) == 0 and lo % size == 0:
+            items.append(f"{IPAddress(version, lo)}/{bits - size.bit_length() + 1}")
+        else:
+            items.append(f"{IPAddress(version, lo)}-{IPAddress(version, hi)}")
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+def transaction(table: str, ruleset: str) -> str:
+    """One atomic nft transaction that replaces the pod's table (or removes it when ``ruleset`` is "")."""
+    return f"table inet {table}\ndelete table inet {table}\n{ruleset}"
