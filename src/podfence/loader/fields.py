@@ -16,10 +16,10 @@ from typing import Any
 from podfence.loader import codes
 from podfence.model import Diagnostic, FieldPath, Labels
 from podfence.sets import IPAddress, Protocol, parse_ip
-from podfence.validate.messages import diag, invalid, render_value, unsupported
+from podfence.validate.messages import invalid, unsupported
 from podfence.validate.messages import required as required_value
-from podfence.validate.names import port_name_errors
-from podfence.validate.schema import Kind, describe, wrong_type
+from podfence.validate.names import port_name_errors, port_number_errors
+from podfence.validate.schema import Kind, string_map, wrong_type
 
 _EMPTY: Mapping[str, Any] = {}
 _PROTOCOLS = {p.value: p for p in (Protocol.TCP, Protocol.UDP, Protocol.SCTP)}
@@ -77,21 +77,9 @@ class FieldReader:
 
     def as_labels(self, value: Any, path: FieldPath) -> Labels:
         """A string-to-string map such as ``metadata.labels`` or a Service selector."""
-        if value is None:
-            return Labels()
-        if not isinstance(value, Mapping):
-            self.wrong_type(path, value, Kind.MAPPING)
-            return Labels()
-        good = True
-        for key, item in value.items():
-            if not isinstance(key, str):
-                self.add(diag(codes.WRONG_TYPE, path, f"Invalid type: keys must be strings, not {describe(key)} "
-                                                      f"({render_value(key)}); quote the key"))
-                good = False
-            elif not isinstance(item, str):
-                self.wrong_type(path + (key,), item, Kind.STRING)
-                good = False
-        return Labels(value) if good else Labels()
+        pairs, problems = string_map(value, path)
+        self.problems.extend(problems)
+        return Labels() if problems else Labels(dict(pairs))
 
     def as_port(self, value: Any, path: FieldPath, *, required: bool = True) -> int | None:
         """A port number, 1-65535."""
@@ -102,8 +90,9 @@ class FieldReader:
         if not isinstance(value, int) or isinstance(value, bool):
             self.wrong_type(path, value, Kind.INTEGER)
             return None
-        if not 1 <= value <= 65535:
-            self.add(invalid(codes.INVALID_VALUE, path, value, "must be between 1 and 65535, inclusive"))
+        errors = port_number_errors(value)
+        if errors:
+            self.add(invalid(codes.INVALID_VALUE, path, value, errors[0]))
             return None
         return value
 
