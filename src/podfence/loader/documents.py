@@ -158,7 +158,12 @@ def iter_documents(text: str, *, json_fallback: bool = False) -> Iterator[RawDoc
             loader.dispose()
 
 
-class _LineLoader(yaml.CSafeLoader):
+# PyYAML built without libyaml has no C loader; the pure-Python one gives the same
+# documents and lines, several times slower.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """``CSafeLoader`` whose mappings and sequences remember their lines."""
 
     def __init__(self, stream: str) -> None:
