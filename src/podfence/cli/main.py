@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from podfence import __version__
@@ -40,22 +39,24 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit(0)
 
 
+def _is_usage_error(e: BaseException) -> bool:
+    """Typer's parse errors (click's UsageError family), recognised by shape.
+
+    Typer has shipped click both as a dependency and vendored; matching by shape
+    keeps podfence working with either.
+    """
+    return hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors are one line on stderr with exit code 2."""
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="podfence", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.UsageError as e:
-        where = f"podfence {e.ctx.info_name}" if e.ctx is not None and e.ctx.info_name != "podfence" else "podfence"
-        sys.stderr.write(f"{where}: error: {e.format_message()} (see '{where} --help')\n")
-        return EXIT_INVALID
-    except click.ClickException as e:
-        sys.stderr.write(f"podfence: error: {e.format_message()}\n")
-        return EXIT_INVALID
-    except click.Abort:
+    except typer.Exit as e:
+        return int(getattr(e, "exit_code", 0) or 0)
+    except typer.Abort:
         sys.stderr.write("podfence: aborted\n")
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback for users
+        if _is_usage_error(e):
+            ctx = getattr(e, "ctx", None)
+            name = getattr(ctx, "command_path", None) or "podfence"
+            message = " ".join(str(e.format_message()).split())  # type: ignore[attr-defined]
+            sys.stderr.write(f"{name}: error: {message} (see '{name} --help')\n")
+            return EXIT_INVALID
         if os.environ.get("PODFENCE_DEBUG"):
             raise
         sys.stderr.write(f"podfence: internal error: {type(e).__name__}: {e} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from podfence.engine import pairwise
 from podfence.engine.connectivity import Connectivity
 from podfence.engine.verdict import Endpoint, Verdict
@@ -29,7 +31,8 @@ class Engine:
         self._connectivity: dict[tuple[int, ...] | None, Connectivity] = {}
 
     def endpoint(self, text: str, namespace: str = "default") -> Endpoint:
-        """Resolve ``ns/name`` (a pod, else a Service), a bare name in ``namespace``, or an IP.
+        """Resolve ``ns/name`` (a pod, else a Service), ``svc/ns/name`` (a Service), a
+        bare name in ``namespace``, or an IP.
 
         An IP that belongs to a pod (or a Service's cluster IP) resolves to that pod
         (or Service); any other IP is a bare address.
@@ -44,6 +47,13 @@ class Engine:
                 if address in svc.cluster_ips:
                     return Endpoint(service=svc)
             return Endpoint.of_address(address)
+        kind, _, rest = text.partition("/")
+        if kind in ("svc", "service") and rest:
+            svc_key = rest if "/" in rest else f"{namespace}/{rest}"
+            svc = self.cluster.service(svc_key)
+            if svc is None:
+                raise EndpointError(f"no service named {svc_key}")
+            return Endpoint(service=svc)
         key = text if "/" in text else f"{namespace}/{text}"
         pod = self.cluster.pod(key)
         if pod is not None:
@@ -82,7 +92,12 @@ class Engine:
             if not svc.selects(pod) or not pod.takes_part(self.settings):
                 continue
             for target in sorted(svc.target_numbers(sp, pod, self.settings)):
-                out.append(self.explain(src, Endpoint.of_pod(pod), protocol, target))
+                verdict = self.explain(src, Endpoint.of_pod(pod), protocol, target)
+                if target != port:
+                    note = (f"addressed to service {svc.key} port {port}; after DNAT the policies "
+                            f"see target port {target} of {pod.key}")
+                    verdict = replace(verdict, notes=(note, *verdict.notes))
+                out.append(verdict)
         return tuple(out)
 
     def service_backends(self, service: Service) -> tuple[Endpoint, ...]:

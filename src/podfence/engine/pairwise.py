@@ -100,6 +100,12 @@ def _own_node(local: Pod, other: Endpoint, other_address: IPAddress | None, dire
     return nodes.node_of(other, other_address, settings) == local.node_name
 
 
+def _policy(cluster: Cluster, key: str) -> NetworkPolicy:
+    found = cluster.policy(key)
+    assert found is not None, key
+    return found
+
+
 def _rules(policies: tuple[NetworkPolicy, ...], direction: Direction):  # type: ignore[no-untyped-def]
     for policy in policies:
         for i, rule in enumerate(policy.rules(direction)):
@@ -241,8 +247,10 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
     chosen_path, chosen = next(((p, v) for p, v in verdicts if v.allowed), verdicts[0])
     if len({v.allowed for _, v in verdicts}) > 1:
         notes.append(f"allowed only over {chosen_path.src or chosen_path.dst} (other address families are denied)")
-    if len(verdicts) == 1 and chosen_path.src is None and chosen_path.dst is None and src.pod and dst.pod:
-        if any(p.ip_block for pol in cluster.policies for d in Direction for r in pol.rules(d) for p in r.peers):
+    if chosen_path.src is None and chosen_path.dst is None and src.pod and dst.pod:
+        deciding = [(chosen.egress, Direction.EGRESS), (chosen.ingress, Direction.INGRESS)]
+        if any(peer.ip_block is not None for side, direction in deciding for name in side.policies
+               for rule in _policy(cluster, name).rules(direction) for peer in rule.peers):
             notes.append("no pod IPs are known, so ipBlock peers were not matched against these pods")
     return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes), routable)
 

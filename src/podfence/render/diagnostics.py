@@ -36,7 +36,7 @@ def check_text(diagnostics: Iterable[Diagnostic], objects: int) -> str:
     warnings = [d for d in diags if not d.is_error]
     lines = [d.one_line() for d in errors] + [f"warning: {d.one_line()}" for d in warnings]
     if errors:
-        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) in {objects} object(s)")
+        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")
     else:
         lines.append(f"ok: {objects} object(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
     return "\n".join(lines) + "\n"

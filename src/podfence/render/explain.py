@@ -110,6 +110,8 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
         return json.dumps(data, indent=2) + "\n"
     if not verdicts:
         return f"DENIED: service {service} has no running backend pod, so nothing answers on {protocol} {port}\n"
-    head = (f"Service {service} {protocol} {port} is served by {len(verdicts)} backend connection(s) "
-            f"after DNAT; {'all' if allowed else 'not all'} are allowed.\n\n")
+    ok = sum(v.allowed for v in verdicts)
+    share = "all are" if allowed else ("none is" if ok == 0 else f"{ok} of {len(verdicts)} are")
+    head = (f"Connections to service {service} on {protocol} {port} land on {len(verdicts)} backend "
+            f"port(s) after DNAT; {share} allowed.\n\n")
     return head + "\n".join(verdict_text(v) for v in verdicts)

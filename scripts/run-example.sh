@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make run`: podfence's main job on the bundled backend-as-a-service example.
+set -u
+podfence=${1:-podfence}
+example=${2:-examples/baa}
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step podfence check -f "$example"
+"$podfence" check -f "$example" || exit $?
+
+step podfence matrix -f "$example" --port 8080
+"$podfence" matrix -f "$example" --port 8080 || exit $?
+
+step podfence explain -f "$example" --from api/api-server --to data/postgres --port 5432
+"$podfence" explain -f "$example" --from api/api-server --to data/postgres --port 5432 || exit $?
+
+step podfence explain -f "$example" --from billing/invoicer --to svc/notify/mailer --port 80
+"$podfence" explain -f "$example" --from billing/invoicer --to svc/notify/mailer --port 80 || exit $?
