@@ -173,6 +173,9 @@ class Connectivity:
         self._passes = [_Pass(cc, v) for v in (pod_fams or [None])]
         self.pods: tuple[Pod, ...] = tuple(sorted(cc.pods, key=lambda p: p.key))
         self._index = {p.key: i for i, p in enumerate(cc.pods)}
+        self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
+        self._rank = np.empty(cc.n, dtype=np.int64)
+        self._rank[self._order] = np.arange(cc.n)
         self._overrides = _pair_overrides(cc)
         self.external = ExternalView(cc, self.families or cc.families_in_use())
 
@@ -205,46 +208,101 @@ class Connectivity:
     def class_members(self) -> list[dict[int, list[int]]]:
         """Per pass: class id -> pod indexes (sorted by pod key)."""
         out = []
-        keys = [p.key for p in self._cc.pods]
         for ps in self._passes:
             members: dict[int, list[int]] = {}
-            for idx in sorted(ps.members.tolist(), key=lambda i: keys[i]):
-                members.setdefault(int(ps.pod_class[idx]), []).append(idx)
+            for idx in self._order.tolist():
+                c = int(ps.pod_class[idx])
+                if c >= 0:
+                    members.setdefault(c, []).append(idx)
             out.append(members)
         return out
 
-    def _pod_pairs(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """(src index, dst index, mask) for every pair some pass allows, before overrides."""
-        members = self.class_members()
+    def _rows_by_source(self) -> Iterator[tuple[int, list[tuple[int, ConnSet]]]]:
+        """(source pod, [(destination pod, allowed), ...]) in pod-key order, overrides applied.
+
+        With one pass, each class's destination list is built and sorted once and
+        shared by all its members, so the cost follows the output size.
+        """
+        decode = self._cc.atoms.decode
+        overrides: dict[int, dict[int, ConnSet]] = {}
+        for (a, b), c in self._overrides.items():
+            overrides.setdefault(a, {})[b] = c
+        rank = self._rank
         if len(self._passes) == 1:
-            ps, mem = self._passes[0], members[0]
-            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
-                for a in mem[s]:
-                    for b in mem[d]:
-                        yield a, b, m
+            ps = self._passes[0]
+            members = {c: np.array(m, dtype=np.int64) for c, m in self.class_members()[0].items()}
+            bounds = np.searchsorted(ps.src_c, np.arange(ps.classes + 1))
+            cache: dict[int, tuple[list[int], list[ConnSet]]] = {}
+            for a in self._order.tolist():
+                s = int(ps.pod_class[a])
+                if s < 0:
+                    dsts, conns = [], []
+                elif s in cache:
+                    dsts, conns = cache[s]
+                else:
+                    lo, hi = int(bounds[s]), int(bounds[s + 1])
+                    parts, labels = [], []
+                    for d, m in zip(ps.dst_c[lo:hi].tolist(), ps.masks[lo:hi]):
+                        parts.append(members[d])
+                        labels.extend([decode(m)] * len(members[d]))
+                    if parts:
+                        idx = np.concatenate(parts)
+                        order = np.argsort(rank[idx], kind="stable")
+                        dsts = idx[order].tolist()
+                        conns = [labels[i] for i in order.tolist()]
+                    else:
+                        dsts, conns = [], []
+                    cache[s] = (dsts, conns)
+                extra = overrides.get(a)
+                if not extra:
+                    yield a, list(zip(dsts, conns))
+                    continue
+                merged = dict(zip(dsts, conns))
+                merged.update(extra)
+                yield a, sorted(((b, c) for b, c in merged.items() if c), key=lambda bc: rank[bc[0]])
             return
-        merged: dict[tuple[int, int], np.ndarray] = {}
-        for ps, mem in zip(self._passes, members):
-            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
-                for a in mem[s]:
-                    for b in mem[d]:
-                        prev = merged.get((a, b))
-                        merged[(a, b)] = m if prev is None else prev | m
-        for (a, b), m in merged.items():
-            yield a, b, m
+        merged_all: dict[int, dict[int, np.ndarray]] = {}
+        for ps, mem in zip(self._passes, self.class_members()):
+            for s_c, d_c, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
+                for a in mem[s_c]:
+                    row = merged_all.setdefault(a, {})
+                    for b in mem[d_c]:
+                        prev = row.get(b)
+                        row[b] = m if prev is None else prev | m
+        for a in self._order.tolist():
+            row_c = {b: decode(m) for b, m in merged_all.get(a, {}).items()}
+            row_c.update(overrides.get(a, {}))
+            yield a, sorted(((b, c) for b, c in row_c.items() if c), key=lambda bc: rank[bc[0]])
+
+    def rows(self) -> Iterator[tuple[str, str, ConnSet]]:
+        """Every entry with something allowed, in output order.
+
+        Sources in order: pods by key, then address ranges in address order; for a
+        pod source, pod destinations by key, then ranges. Entries with equal
+        allowed sets share one ConnSet object, so renderers can cache by identity.
+        """
+        keys = [p.key for p in self._cc.pods]
+        inbound: list[tuple[str, str, ConnSet]] = []
+        for a, dsts in self._rows_by_source():
+            src = keys[a]
+            for b, c in dsts:
+                yield src, keys[b], c
+            for cidr, c in self.external.ranges(a, Direction.EGRESS):
+                yield src, cidr, c
+            inbound.extend((cidr, src, c) for cidr, c in self.external.ranges(a, Direction.INGRESS))
+        sort_keys: dict[str, tuple] = {}  # type: ignore[type-arg]
+        for cidr, _, _ in inbound:
+            if cidr not in sort_keys:
+                sort_keys[cidr] = endpoint_sort_key(cidr)
+        inbound.sort(key=lambda e: (sort_keys[e[0]], e[1]))
+        yield from inbound
 
     def pod_connections(self) -> Iterator[tuple[Pod, Pod, ConnSet]]:
-        """Every pod pair with something allowed (unsorted)."""
-        pods, decode = self._cc.pods, self._cc.atoms.decode
-        seen = set()
-        for a, b, m in self._pod_pairs():
-            if (a, b) in self._overrides:
-                continue
-            seen.add((a, b))
-            yield pods[a], pods[b], decode(m)
-        for (a, b), conns in self._overrides.items():
-            if conns:
-                yield pods[a], pods[b], conns
+        """Every pod pair with something allowed, sources and destinations in key order."""
+        pods = self._cc.pods
+        for a, dsts in self._rows_by_source():
+            for b, c in dsts:
+                yield pods[a], pods[b], c
 
     def matrix(self, protocol: Protocol, port: int) -> Matrix:
         """Pod-to-pod reachability on one protocol and port."""
@@ -271,11 +329,8 @@ class Connectivity:
         )
 
     def connections(self) -> list[Connection]:
-        """Pod-to-pod and pod/address-range entries with something allowed, sorted."""
-        out = [Connection(a.key, b.key, c) for a, b, c in self.pod_connections()]
-        out.extend(Connection(s, d, c) for s, d, c in self.external.connections())
-        out.sort(key=lambda e: (endpoint_sort_key(e.src), endpoint_sort_key(e.dst)))
-        return out
+        """Pod-to-pod and pod/address-range entries with something allowed, in output order."""
+        return [Connection(src, dst, c) for src, dst, c in self.rows()]
 
     def _group_index(self) -> list[list[int]]:
         """Pod indexes grouped by identical behaviour (classes in every pass, same external view)."""

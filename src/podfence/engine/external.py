@@ -42,6 +42,7 @@ class ExternalView:
             self._cuts[v] = sorted(cuts)
         self._inside: dict[tuple[IPSet, int], list[bool]] = {}
         self._regions: dict[tuple[Direction, tuple[int, ...], int, int], list[Region]] = {}
+        self._ranges: dict[tuple, list[tuple[str, ConnSet]]] = {}  # type: ignore[type-arg]
 
     def _member(self, key: IPSet, version: int) -> list[bool]:
         hit = self._inside.get((key, version))
@@ -117,8 +118,17 @@ class ExternalView:
     def ranges(self, i: int, direction: Direction) -> list[tuple[str, ConnSet]]:
         """(CIDR, allowed) for pod ``i``: what it may send to (egress) or receive from (ingress)."""
         profile, sig = self._side(i, direction)
-        out: list[tuple[str, ConnSet]] = []
         points = self._node_points(i, direction)
+        key = (direction, profile, sig, self.pod_families(i), tuple(points))
+        hit = self._ranges.get(key)
+        if hit is None:
+            hit = self._compute_ranges(i, direction, profile, sig, points)
+            self._ranges[key] = hit
+        return hit
+
+    def _compute_ranges(self, i: int, direction: Direction, profile: tuple[int, ...], sig: int,
+                        points: list[tuple[int, int]]) -> list[tuple[str, ConnSet]]:
+        out: list[tuple[str, ConnSet]] = []
         for version in self.pod_families(i):
             regions = self._profile_regions(direction, profile, sig, version)
             own = [v for fam, v in points if fam == version]

@@ -6,10 +6,12 @@ import csv
 import io
 import json
 from itertools import groupby
+from typing import Iterable
 
 from podfence.engine.connectivity import Connection, Connectivity
 from podfence.model import Direction, Pod
 from podfence.render.conns import addresses_text, conns_json, conns_text
+from podfence.sets import ConnSet
 
 FORMATS = ("text", "json", "csv", "md", "dot")
 
@@ -54,13 +56,29 @@ def connectivity_text(conn: Connectivity) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _entry_json(e: Connection) -> dict[str, object]:
-    return {"src": e.src, "dst": e.dst, "allowed": conns_json(e.conns)}
+def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
+    """One entry per pair (never grouped), in the engine's order; empty pairs are left out.
 
+    Names and allowed sets repeat a lot, so each is encoded once.
+    """
+    names: dict[str, str] = {}
+    allowed: dict[int, str] = {}
+    keep: list[ConnSet] = []  # keeps the cached ids valid
 
-def connectivity_json(entries: list[Connection]) -> str:
-    """One entry per pair (never grouped), sorted; pairs with nothing allowed are left out."""
-    body = ",\n".join("    " + json.dumps(_entry_json(e)) for e in entries)
+    def name(n: str) -> str:
+        hit = names.get(n)
+        if hit is None:
+            hit = names[n] = json.dumps(n)
+        return hit
+
+    lines = []
+    for src, dst, conns in rows:
+        a = allowed.get(id(conns))
+        if a is None:
+            keep.append(conns)
+            a = allowed[id(conns)] = json.dumps(conns_json(conns))
+        lines.append(f'    {{"src": {name(src)}, "dst": {name(dst)}, "allowed": {a}}}')
+    body = ",\n".join(lines)
     return '{\n  "connections": [\n' + body + ("\n" if body else "") + "  ]\n}\n"
 
 
@@ -109,10 +127,10 @@ def connectivity_dot(conn: Connectivity, entries: list[Connection]) -> str:
 def render_connectivity(conn: Connectivity, output: str) -> str:
     if output == "text":
         return connectivity_text(conn)
+    if output == "json":
+        return connectivity_json(conn.rows())
     entries = conn.connections()
     match output:
-        case "json":
-            return connectivity_json(entries)
         case "csv":
             return connectivity_csv(entries)
         case "md":
