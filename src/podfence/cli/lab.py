@@ -1,0 +1,332 @@
+"""podfence lab: NetworkPolicies enforced on real packets, in network namespaces.
+
+Every command needs root and nftables; without them it says so in one line
+(exit 2). A lab is named by ``--name`` (default ``podfence``); everything it
+creates carries that prefix, so ``lab down`` removes exactly that lab.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from typing import Annotated, Callable, Iterator, Optional
+
+import typer
+
+from podfence.cli.common import (
+    EXIT_FINDINGS, Filenames, Namespace, SettingValues, choose, fail, load_cluster,
+    protocol_from, settings_from, write,
+)
+from podfence.engine import Engine
+from podfence.lab import control
+from podfence.lab import state as lab_state
+from podfence.lab.naming import DEFAULT_LAB_NAME
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, with_lab_addresses
+from podfence.lab.probe import MIN_TIMEOUT, Outcome
+from podfence.model import Cluster, Settings
+from podfence.render.matrix import FORMATS, render_matrix
+from podfence.sets import Protocol
+
+app = typer.Typer(
+    help="A real dataplane on this machine: pods as network namespaces, policies as nftables, "
+         "real TCP/UDP probes and a stream of denied connections. Needs root and nftables.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+MATRIX_LAB = "pfmatrix"
+LabName = Annotated[str, typer.Option("--name", help="The lab's name: the prefix of everything it creates.")]
+PodCidr = Annotated[str, typer.Option("--pod-cidr", help="Addresses for pods whose manifests give none.")]
+Ports = Annotated[list[int], typer.Option("--port", min=1, max=65535, help="Destination port. Repeatable.")]
+Protocols = Annotated[list[str], typer.Option("--protocol", help="TCP or UDP (SCTP: see below). Repeatable.")]
+Timeout = Annotated[float, typer.Option("--timeout", min=MIN_TIMEOUT,
+                                        help="Seconds a probe waits for an answer (then once more).")]
+
+
+@contextmanager
+def lab_errors() -> Iterator[None]:
+    """Turn the lab's errors into one line on stderr and exit 2."""
+    try:
+        yield
+    except control.LabError as exc:
+        fail(str(exc))
+    except PermissionError as exc:
+        fail(f"podfence lab: {exc.strerror or exc} (run as root)")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """(set_total, advance) callbacks drawing a transient bar on stderr when it is a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield (lambda total: None), (lambda n: None)
+        return
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield (lambda total: bar.update(task, total=total)), (lambda n: bar.advance(task, n))
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"{message}\n")
+
+
+def pod_key(pod: str, namespace: str) -> str:
+    return pod if "/" in pod else f"{namespace}/{pod}"
+
+
+def _cells(ports: list[int], protocols: list[str]) -> list[tuple[Protocol, int]]:
+    if not ports:
+        fail("give at least one --port")
+    protos = list(dict.fromkeys(protocol_from(p) for p in (protocols or ["TCP"])))
+    return [(proto, port) for proto in protos for port in dict.fromkeys(ports)]
+
+
+def _up(cluster: Cluster, settings: Settings, name: str, pod_cidr: str, ports: tuple[int, ...],
+        manifests: tuple[str, ...]) -> control.UpResult:
+    with progress_bar("lab up") as (total, advance):
+        started = time.monotonic()
+        result = control.up(cluster, settings, name=name, pod_cidr=pod_cidr, extra_ports=ports,
+                            manifests=manifests, progress=advance, on_plan=total)
+    for line in result.notes:
+        note(f"note: {line}")
+    if result.cleaned:
+        note(f"cleaned a stale lab {name!r} ({len(result.cleaned)} namespaces)")
+    note(f"lab {name!r} is up: {len(result.state.pods)} pods in {time.monotonic() - started:.1f} s")
+    return result
+
+
+def _apply(cluster: Cluster, settings: Settings, name: str) -> control.ApplyResult:
+    with progress_bar("lab apply") as (total, advance):
+        started = time.monotonic()
+        result = control.apply(cluster, settings, name=name, progress=advance, on_plan=total)
+    note(f"applied {len(cluster.policies)} NetworkPolicies: {result.isolated} of {result.pods} pods isolated, "
+         f"{len(result.changed)} updated in {time.monotonic() - started:.1f} s")
+    return result
+
+
+def _probe(cells: list[tuple[Protocol, int]], name: str, timeout: float,
+           sources: tuple[str, ...] = (), targets: tuple[str, ...] = ()) -> control.ProbeRun:
+    with progress_bar("lab probe") as (total, advance):
+        started = time.monotonic()
+        run = control.probe(cells, name=name, timeout=timeout, sources=sources, targets=targets,
+                            progress=advance, on_plan=total)
+    counts = {o: 0 for o in Outcome}
+    for result in run.results:
+        counts[result.outcome] += 1
+    summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
+    note(f"{len(run.results)} probes in {time.monotonic() - started:.1f} s: {summary or 'none'}")
+    return run
+
+
+@app.command()
+def up(
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    name: LabName = DEFAULT_LAB_NAME,
+    pod_cidr: PodCidr = DEFAULT_POD_CIDR,
+    port: Annotated[list[int], typer.Option(
+        "--port", min=1, max=65535, help="Also listen on this port (TCP and UDP) in every pod. Repeatable.")] = [],  # noqa: B006
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Create a lab: one network namespace per pod, routed through a node namespace, echo servers
+    on every container port. Pods keep the addresses their manifests give; the others get one
+    from --pod-cidr. hostNetwork pods live in the node namespace. A stale lab of the same name is
+    cleaned first. Policies are not enforced until 'podfence lab apply'."""
+    settings = settings_from(setting)
+    with lab_errors():
+        control.preflight(name)
+        result = load_cluster(filename, namespace, settings)
+        _up(result.cluster, settings, name, pod_cidr, tuple(port), tuple(filename))
+    if result.cluster.policies:
+        note(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
+             f"(enforces the {len(result.cluster.policies)} NetworkPolicies of these manifests)")
+
+
+@app.command()
+def apply(
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    name: LabName = DEFAULT_LAB_NAME,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Enforce the NetworkPolicies of the manifests (default: the ones 'lab up' read). Only pods
+    whose rules change are updated, each in one nftables transaction, side by side. Manifests
+    without pods are combined with the pods of 'lab up'."""
+    settings = settings_from(setting)
+    with lab_errors():
+        control.preflight(name)
+        current = control.require_state(name)
+        cluster = _apply_cluster(filename, namespace, settings, current)
+        _apply(cluster, settings, name)
+
+
+def _apply_cluster(files: list[str], namespace: str, settings: Settings, current: lab_state.LabState) -> Cluster:
+    if not files:
+        if not current.manifests or "-" in current.manifests:
+            fail("say which manifests to apply with -f PATH ('lab up' read standard input)")
+        return load_cluster(list(current.manifests), namespace, settings).cluster
+    cluster = load_cluster(files, namespace, settings).cluster
+    if cluster.pods or not current.manifests or "-" in current.manifests:
+        return cluster
+    base = load_cluster(list(current.manifests), namespace, settings).cluster
+    namespaces = {n.name: n for n in base.namespaces}
+    namespaces.update((n.name, n) for n in cluster.namespaces if n.declared or n.name not in namespaces)
+    return Cluster.of(namespaces=namespaces.values(), pods=base.pods, services=base.services,
+                      policies=cluster.policies)
+
+
+@app.command()
+def probe(
+    port: Ports = [],  # noqa: B006
+    protocol: Protocols = [],  # noqa: B006
+    source: Annotated[list[str], typer.Option("--from", help="Only from this pod (ns/name). Repeatable.")] = [],  # noqa: B006
+    target: Annotated[list[str], typer.Option("--to", help="Only to this pod (ns/name). Repeatable.")] = [],  # noqa: B006
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
+    timeout: Timeout = MIN_TIMEOUT,
+    name: LabName = DEFAULT_LAB_NAME,
+) -> None:
+    """Connect from every pod to every pod on the given ports and protocols (TCP connect, UDP
+    echo) and print the matrix. An answer, even 'nothing listens here', means the packets got
+    through; silence twice means dropped. SCTP is reported as unsupported."""
+    choose(output, FORMATS, "-o")
+    cells = _cells(port, protocol)
+    with lab_errors():
+        control.preflight(name)
+        run = _probe(cells, name, timeout, tuple(pod_key(s, namespace) for s in source),
+                     tuple(pod_key(t, namespace) for t in target))
+    write(_render_all([run.matrices[c] for c in cells], output))
+
+
+def _render_all(matrices: list, output: str) -> str:  # type: ignore[type-arg]
+    if len(matrices) == 1:
+        return render_matrix(matrices[0], output)
+    if output == "json":
+        return json.dumps([json.loads(render_matrix(m, "json")) for m in matrices], indent=2) + "\n"
+    return "\n".join(render_matrix(m, output) for m in matrices)
+
+
+@app.command()
+def show(
+    pod: Annotated[str, typer.Argument(help="The pod, as ns/name or name (with -n).")],
+    namespace: Namespace = "default",
+    live: Annotated[bool, typer.Option("--live", help="Print what the kernel holds instead.")] = False,
+    name: LabName = DEFAULT_LAB_NAME,
+) -> None:
+    """Print the nftables rules enforcing the policies of one pod, as compiled and commented."""
+    with lab_errors():
+        write(control.show(name, pod_key(pod, namespace), live))
+
+
+@app.command()
+def denials(
+    name: LabName = DEFAULT_LAB_NAME,
+    window: Annotated[float, typer.Option("--window", min=0.0,
+                                          help="Report one connection (5-tuple) once per this many seconds.")] = 10.0,
+    duration: Annotated[Optional[float], typer.Option("--duration", min=0.0,
+                                                      help="Stop after this many seconds.")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", min=1, help="Stop after this many records.")] = None,
+) -> None:
+    """Stream denied connections as JSON lines shaped like Hubble flows (verdict DROPPED,
+    drop_reason_desc POLICY_DENIED), naming the policies that isolate the dropping pod."""
+    from podfence.lab.denials import stream
+
+    with lab_errors():
+        control.preflight(name)
+        current = control.require_state(name)
+        try:
+            for record in stream(current, window=window, duration=duration, count=count):
+                sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def down(name: LabName = DEFAULT_LAB_NAME) -> None:
+    """Remove the lab: its namespaces (with their links and tables), its server, its state."""
+    with lab_errors():
+        removed = control.down(name)
+    note(f"lab {name!r} is down ({len(removed)} namespaces removed)" if removed else f"no lab {name!r} was up")
+
+
+@app.command()
+def status(
+    name: LabName = DEFAULT_LAB_NAME,
+    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+) -> None:
+    """Say whether the lab is up, how many pods it runs and which policies it enforces."""
+    choose(output, ("text", "json"), "-o")
+    with lab_errors():
+        st = control.status(name)
+    if output == "json":
+        write(json.dumps(st.to_json(), indent=2) + "\n")
+        return
+    if not st.up:
+        write(f"lab {name!r} is down" + (f" ({st.namespaces} stale namespaces: lab down removes them)"
+                                          if st.namespaces else "") + "\n")
+        return
+    write(f"lab {name!r} is up: {st.pods} pods, {st.namespaces} namespaces, echo server "
+          f"{'running' if st.server_running else 'NOT running'}, {st.isolated_pods} pods isolated by "
+          f"{len(st.policies)} NetworkPolicies\n")
+
+
+@app.command()
+def matrix(
+    filename: Filenames = [],  # noqa: B006
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")] = ...,  # type: ignore[assignment]
+    protocol: Annotated[str, typer.Option("--protocol", help="TCP or UDP.")] = "TCP",
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
+    compare: Annotated[bool, typer.Option("--compare", help="Also ask the engine; print the cells where "
+                                          "packets and engine disagree (exit 1 if any).")] = False,
+    timeout: Timeout = MIN_TIMEOUT,
+    name: LabName = MATRIX_LAB,
+    pod_cidr: PodCidr = DEFAULT_POD_CIDR,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """One shot: lab up, apply, probe every pod pair, lab down. Prints exactly what
+    'podfence matrix' prints for the same manifests, measured with packets."""
+    choose(output, FORMATS, "-o")
+    proto = protocol_from(protocol)
+    settings = settings_from(setting)
+    with lab_errors():
+        control.preflight(name)
+        control.probe_cells([(proto, port)])
+        loaded = load_cluster(filename, namespace, settings)
+        try:
+            result = _up(loaded.cluster, settings, name, pod_cidr, (port,), ())
+            _apply(loaded.cluster, settings, name)
+            run = _probe([(proto, port)], name, timeout)
+        finally:
+            control.down(name)
+    measured = run.matrices[(proto, port)]
+    if not compare:
+        write(render_matrix(measured, output))
+        return
+    lab_cluster = with_lab_addresses(loaded.cluster, LabPlan(result.state.pods))
+    expected = Engine(lab_cluster, settings).connectivity().matrix(proto, port)
+    differences = measured.differences(expected)
+    if output == "json":
+        write(json.dumps({
+            "port": port, "protocol": str(proto), "agree": not differences,
+            "differences": [{"from": s, "to": d, "packets": a, "engine": b} for s, d, a, b in differences],
+        }, indent=2) + "\n")
+    elif differences:
+        for src, dst, packets, engine in differences:
+            write(f"{src} -> {dst} {proto}/{port}: packets {'allowed' if packets else 'denied'}, "
+                  f"engine {'allowed' if engine else 'denied'}\n")
+    else:
+        write(f"packets and engine agree on all {len(measured.pods) ** 2} cells of {proto}/{port}\n")
+    if differences:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+__all__ = ["app"]
