@@ -129,6 +129,13 @@ class _Pass:
         return None
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unique rows, id of each row, index of each unique row's first occurrence)."""
+    view = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
+    uniq, first, inverse = np.unique(view.ravel(), return_index=True, return_inverse=True)
+    return uniq, inverse.ravel(), first
+
+
 def _distinct(columns: list[np.ndarray]) -> list[np.ndarray]:
     seen: dict[bytes, np.ndarray] = {}
     for col in columns:
@@ -346,30 +353,76 @@ class Connectivity:
         pods = self._cc.pods
         return [tuple(pods[i] for i in g) for g in self._group_index()]
 
-    def group_connections(self) -> list[GroupConnection]:
-        """Allowed connections between groups of identical pods, without expanding pairs.
+    def _unit_pairs(self) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray]:
+        """Pod-to-pod results at the coarsest exact level: (unit members, src, dst, mask).
 
-        Self traffic of bare pods and own-node traffic are not folded in here; see
-        :meth:`pair_exceptions`.
+        A unit is a class when there is one pass, else a tuple of classes (one per pass).
+        """
+        if len(self._passes) == 1:
+            ps = self._passes[0]
+            members = self.class_members()[0]
+            units = [members.get(c, []) for c in range(ps.classes)]
+            return units, ps.src_c, ps.dst_c, ps.masks
+        by_key: dict[tuple[int, ...], int] = {}
+        unit_of = np.zeros(self._cc.n, dtype=np.int64)
+        units: list[list[int]] = []
+        for i in self._order.tolist():
+            key = tuple(int(ps.pod_class[i]) for ps in self._passes)
+            if key not in by_key:
+                by_key[key] = len(units)
+                units.append([])
+            units[by_key[key]].append(i)
+            unit_of[i] = by_key[key]
+        acc: dict[tuple[int, int], np.ndarray] = {}
+        members = self.class_members()
+        for ps, mem in zip(self._passes, members):
+            reps = {c: sorted({int(unit_of[i]) for i in m}) for c, m in mem.items()}
+            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
+                for u1 in reps[s]:
+                    for u2 in reps[d]:
+                        prev = acc.get((u1, u2))
+                        acc[(u1, u2)] = m if prev is None else prev | m
+        items = sorted(acc.items())
+        W = self._cc.atoms.words
+        src = np.array([k[0] for k, _ in items], dtype=np.int64)
+        dst = np.array([k[1] for k, _ in items], dtype=np.int64)
+        masks = np.array([m for _, m in items], dtype=np.uint64).reshape(len(items), W)
+        return units, src, dst, masks
+
+    def group_connections(self) -> list[GroupConnection]:
+        """Allowed connections folded for reading, without expanding pod pairs.
+
+        Sources whose whole row of destinations is identical share a line; within a
+        row, destinations reached with the same connections share a line. Self
+        traffic of bare pods and own-node traffic are left out (see
+        :meth:`pair_exceptions`).
         """
         pods, decode = self._cc.pods, self._cc.atoms.decode
-        groups = self._group_index()
-        by_class: list[dict[int, list[int]]] = [{} for _ in self._passes]
-        for gi, g in enumerate(groups):
-            for pi, ps in enumerate(self._passes):
-                c = int(ps.pod_class[g[0]])
-                if c >= 0:
-                    by_class[pi].setdefault(c, []).append(gi)
-        acc: dict[tuple[int, int], np.ndarray] = {}
-        for pi, ps in enumerate(self._passes):
-            for s, d, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
-                for g1 in by_class[pi].get(s, ()):
-                    for g2 in by_class[pi].get(d, ()):
-                        prev = acc.get((g1, g2))
-                        acc[(g1, g2)] = m if prev is None else prev | m
+        units, src, dst, masks = self._unit_pairs()
+        if not len(src):
+            return []
+        _, mask_id, first = _unique_rows(masks)
+        bounds = np.searchsorted(src, np.arange(len(units) + 1))
+        rows: dict[bytes, list[int]] = {}
+        for u in range(len(units)):
+            lo, hi = int(bounds[u]), int(bounds[u + 1])
+            if lo == hi:
+                continue
+            key = dst[lo:hi].tobytes() + mask_id[lo:hi].tobytes()
+            rows.setdefault(key, []).append(u)
         out = []
-        for (g1, g2), m in sorted(acc.items()):
-            out.append(GroupConnection(tuple(pods[i] for i in groups[g1]), tuple(pods[i] for i in groups[g2]), decode(m)))
+        rank = self._rank
+        for srcs in rows.values():
+            lo, hi = int(bounds[srcs[0]]), int(bounds[srcs[0] + 1])
+            by_mask: dict[int, list[int]] = {}
+            for d, m in zip(dst[lo:hi].tolist(), mask_id[lo:hi].tolist()):
+                by_mask.setdefault(m, []).append(d)
+            src_pods = sorted((i for u in srcs for i in units[u]), key=lambda i: rank[i])
+            for m, ds in by_mask.items():
+                dst_pods = sorted((i for d in ds for i in units[d]), key=lambda i: rank[i])
+                out.append(GroupConnection(tuple(pods[i] for i in src_pods), tuple(pods[i] for i in dst_pods),
+                                           decode(masks[first[m]])))
+        out.sort(key=lambda g: (g.src[0].key, g.dst[0].key))
         return out
 
     def pair_exceptions(self) -> list[Connection]:

@@ -20,18 +20,31 @@ def _pod_label(pod: Pod) -> str:
     return pod.key if pod.kind == "Pod" else f"{pod.key} ({pod.kind})"
 
 
-def _group_label(group: tuple[Pod, ...], limit: int = 4) -> str:
+def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int = 3) -> str:
+    """One pod by name; many as whole namespaces where they cover them, else a few names."""
     if len(group) == 1:
         return _pod_label(group[0])
-    names = ", ".join(p.key for p in group[:limit])
-    more = f", +{len(group) - limit} more" if len(group) > limit else ""
-    return f"[{names}{more}] ({len(group)} pods)"
+    by_ns: dict[str, list[Pod]] = {}
+    for p in group:
+        by_ns.setdefault(p.namespace, []).append(p)
+    whole = [ns for ns, ps in by_ns.items() if len(ps) == ns_sizes.get(ns, -1) and len(ps) > 1]
+    parts = []
+    if whole:
+        shown = ", ".join(whole[:limit]) + (f", +{len(whole) - limit} more" if len(whole) > limit else "")
+        parts.append(f"all pods of {'namespace' if len(whole) == 1 else 'namespaces'} {shown}")
+    rest = [p for ns, ps in by_ns.items() if ns not in whole for p in ps]
+    if rest:
+        parts.append(", ".join(p.key for p in rest[:limit]) + (f", +{len(rest) - limit} more" if len(rest) > limit else ""))
+    return f"[{'; '.join(parts)}] ({len(group)} pods)"
 
 
 def connectivity_text(conn: Connectivity) -> str:
     """Grouped, readable listing: pods that behave alike share one line."""
     lines: list[str] = []
-    pod_lines = [f"{_group_label(g.src)} -> {_group_label(g.dst)}: {conns_text(g.conns)}"
+    ns_sizes: dict[str, int] = {}
+    for p in conn.pods:
+        ns_sizes[p.namespace] = ns_sizes.get(p.namespace, 0) + 1
+    pod_lines = [f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}"
                  for g in conn.group_connections()]
     lines += pod_lines or ["(no pod may reach another pod)"]
     for e in conn.pair_exceptions():
@@ -46,9 +59,9 @@ def connectivity_text(conn: Connectivity) -> str:
         for text, cidrs in by_conns.items():
             where = addresses_text(cidrs)
             if direction is Direction.EGRESS:
-                lines.append(f"{_group_label(group)} -> {where}: {text}")
+                lines.append(f"{_group_label(group, ns_sizes)} -> {where}: {text}")
             else:
-                lines.append(f"{where} -> {_group_label(group)}: {text}")
+                lines.append(f"{where} -> {_group_label(group, ns_sizes)}: {text}")
     kinds = {p.kind for p in conn.pods}
     lines.append("")
     lines.append(f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
