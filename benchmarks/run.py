@@ -1,0 +1,108 @@
+"""Engine benchmarks: the figures in docs/benchmarks.md.
+
+Usage (from the repository root, after ``make venv``)::
+
+    .venv/bin/python benchmarks/run.py [--repeat 5] [--skip-big]
+
+Clusters come from benchmarks/generate.py (seed 1), written once under
+benchmarks/out/. Every measurement runs in a fresh process so imports, loading and
+peak memory are counted honestly. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+PODFENCE = Path(sys.executable).parent / "podfence"
+SIZES = {"small": (500, 100), "mid": (2000, 300), "big": (20000, 3000)}
+
+LIBRARY_RUN = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from podfence.loader import load
+from podfence.engine import Engine
+from podfence.render.connectivity import connectivity_text
+from podfence.sets import Protocol
+t1 = time.perf_counter()
+result = load([sys.argv[1]])
+t2 = time.perf_counter()
+engine = Engine(result.cluster)
+conn = engine.connectivity()
+t3 = time.perf_counter()
+text = connectivity_text(conn)
+t4 = time.perf_counter()
+pods = result.cluster.pods
+src, dst = engine.endpoint(pods[len(pods) // 7].key), engine.endpoint(pods[len(pods) * 3 // 4].key)
+verdict = engine.explain(src, dst, Protocol.TCP, 8080)
+t5 = time.perf_counter()
+print(json.dumps({
+    "import": t1 - t0, "load": t2 - t1, "compute": t3 - t2, "text": t4 - t3, "explain": t5 - t4,
+    "pods": len(pods), "policies": len(result.cluster.policies), "lines": text.count("\\n"),
+    "classes": [p.classes for p in conn._passes], "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def cluster(name: str) -> Path:
+    pods, policies = SIZES[name]
+    path = OUT / f"{name}-{pods}-{policies}"
+    if not path.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--pods", str(pods),
+                        "--policies", str(policies), "--seed", "1", "--out", str(path)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+def timed_cli(args: list[str], repeat: int) -> tuple[float, float, int]:
+    """(median seconds, best seconds, stdout bytes) of a podfence command."""
+    times, size = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run([str(PODFENCE), *args], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+        size = len(proc.stdout)
+    return statistics.median(times), min(times), size
+
+
+def library(path: Path) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, "-c", LIBRARY_RUN, str(path)], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-big", action="store_true", help="leave out the 20,000-pod cluster")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}\n")
+    print("| cluster | command | median s | best s | output |")
+    print("|---|---|---|---|---|")
+    for name in ("small", "mid"):
+        path = cluster(name)
+        pods, policies = SIZES[name]
+        for cmd in (["connectivity", "-o", "json"], ["matrix", "--port", "8080", "-o", "json"]):
+            med, best, size = timed_cli([*cmd[:1], "-f", str(path), *cmd[1:]], args.repeat)
+            print(f"| {pods} pods / {policies} policies | podfence {' '.join(cmd)} | {med:.2f} | {best:.2f} "
+                  f"| {size / 1e6:.1f} MB |")
+    print()
+    print("| cluster | import s | load s | compute s | grouped text s (lines) | explain s | classes | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("small", "mid") + (() if args.skip_big else ("big",)):
+        r = library(cluster(name))
+        print(f"| {r['pods']} pods / {r['policies']} policies | {r['import']:.2f} | {r['load']:.2f} | "
+              f"{r['compute']:.2f} | {r['text']:.2f} ({r['lines']}) | {r['explain']:.3f} | "
+              f"{', '.join(map(str, r['classes']))} | {r['rss_mib']:.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()
