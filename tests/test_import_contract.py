@@ -1,0 +1,77 @@
+"""The layering of docs/architecture.md, pinned.
+
+Imports flow one way (sets <- model <- validate/engine <- render <- cli); the
+adapters (loader, lab) use the core but never each other; the core is pure (no
+files, clock, environment, processes or printing).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "podfence"
+
+ALLOWED: dict[str, set[str]] = {
+    "sets": {"sets"},
+    "model": {"sets", "model"},
+    "validate": {"sets", "model", "validate"},
+    "engine": {"sets", "model", "engine"},
+    "render": {"sets", "model", "engine", "render"},
+    "loader": {"sets", "model", "validate", "loader"},
+    "lab": {"sets", "model", "engine", "render", "lab"},
+    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "cli"},
+}
+CORE = ("sets", "model", "validate", "engine")
+IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
+                  "tempfile", "io", "logging", "threading", "asyncio"}
+CLOCK_CALLS = {"now", "today", "utcnow"}  # datetime is fine as a type (YAML dates), not as a clock
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if len(rel.parts) > 1:
+            out.append((rel.parts[0], path))
+    return out
+
+
+def imported(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_every_package_has_a_rule() -> None:
+    packages = {pkg for pkg, _ in modules()}
+    assert packages <= set(ALLOWED), f"add a layering rule for {packages - set(ALLOWED)}"
+
+
+@pytest.mark.parametrize("package, path", modules(), ids=lambda v: str(v).split("podfence/")[-1])
+def test_imports_flow_one_way(package: str, path: Path) -> None:
+    for name in imported(path):
+        parts = name.split(".")
+        if parts[0] != "podfence" or len(parts) < 2 or parts[1] not in ALLOWED:
+            continue
+        assert parts[1] in ALLOWED[package], f"{path.name}: podfence.{package} may not import {name}"
+
+
+@pytest.mark.parametrize("package, path", [m for m in modules() if m[0] in CORE],
+                         ids=lambda v: str(v).split("podfence/")[-1])
+def test_core_is_pure(package: str, path: Path) -> None:
+    for name in imported(path):
+        assert name.split(".")[0] not in IMPURE_MODULES, f"{path.name} (core) imports {name}"
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            assert node.func.id not in {"print", "open", "input"}, f"{path.name} (core) calls {node.func.id}()"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            assert node.func.attr not in CLOCK_CALLS, f"{path.name} (core) reads the clock ({node.func.attr}())"
