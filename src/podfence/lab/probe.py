@@ -122,7 +122,7 @@ class _Flight:
 class Prober:
     """Runs probes with up to ``max_in_flight`` sockets open at once."""
 
-    def __init__(self, names: LabNames, timeout: float = MIN_TIMEOUT, max_in_flight: int = 8192,
+    def __init__(self, names: LabNames, timeout: float = MIN_TIMEOUT, max_in_flight: int = 16384,
                  progress: Callable[[int], None] | None = None) -> None:
         self.names = names
         self.timeout = max(timeout, MIN_TIMEOUT)
