@@ -45,8 +45,10 @@ class IPAddress:
 class Cidr:
     """A parsed CIDR, normalised to its network address.
 
-    ``leading_zeros``, ``ipv4_mapped`` and ``host_bits`` say which leniencies of the
-    legacy parser were needed; strict validation rejects any of them.
+    ``leading_zeros`` (in the address or the prefix length), ``ipv4_mapped`` (the
+    address is written as IPv4-mapped IPv6, whatever the prefix) and ``host_bits``
+    say which leniencies of the legacy parser were needed; strict validation
+    rejects any of them.
     ``written_prefix`` is the prefix length as written (for IPv4-mapped values it
     counts 128 bits, as the API server's strict-subset check does).
     """
@@ -159,12 +161,14 @@ def parse_cidr(text: str) -> Cidr | None:
     if prefix is None:
         return None
     value, zeros = parsed
+    zeros = zeros or (len(prefix_text) > 1 and prefix_text[0] == "0")
+    mapped = bits == 128 and value >> 32 == 0xFFFF
     mask = ((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1)
     network = value & mask
     host_bits = network != value
     if bits == 128 and prefix >= 96 and network >> 32 == 0xFFFF:
         return Cidr(4, network & V4_MAX, prefix - 96, prefix, zeros, True, host_bits)
-    return Cidr(4 if bits == 32 else 6, network, prefix, prefix, zeros, False, host_bits)
+    return Cidr(4 if bits == 32 else 6, network, prefix, prefix, zeros, mapped, host_bits)
 
 
 def _to_cidrs(lo: int, hi: int, bits: int) -> Iterator[tuple[int, int]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from podfence.model.diagnostic import Diagnostic, FieldPath
 from podfence.model.settings import Settings
@@ -23,26 +22,6 @@ from podfence.validate.schema import IP_BLOCK_FIELDS, Kind, string_list, unknown
 
 CIDR_FORMAT_ERROR = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 STRICT_SUBSET_ERROR = "must be a strict subset of `cidr`"
-
-
-@dataclass(frozen=True, slots=True)
-class CidrForm:
-    """What is non-standard about how a CIDR is written (it parsed leniently)."""
-
-    leading_zeros: bool
-    ipv4_mapped: bool
-    host_bits: bool
-
-    @classmethod
-    def of(cls, text: str, cidr: Cidr) -> CidrForm:
-        address, _, prefix = text.partition("/")
-        # parse_cidr flags leading zeros in the address only and calls a value
-        # IPv4-mapped only when its prefix keeps it IPv4; strict parsing also
-        # refuses "/08" and "::ffff:10.0.0.0/64", so both are looked at here.
-        zeros = cidr.leading_zeros or (len(prefix) > 1 and prefix[0] == "0")
-        parsed = parse_ip(address)
-        mapped = cidr.ipv4_mapped or (":" in address and parsed is not None and parsed.version == 4)
-        return cls(zeros, mapped, cidr.host_bits)
 
 
 def validate_ip_block(raw: object, path: FieldPath, settings: Settings) -> Iterator[Diagnostic]:
@@ -88,22 +67,21 @@ def is_strict_subset(inner: Cidr, outer: Cidr) -> bool:
 
 
 def _form(text: str, cidr: Cidr, path: FieldPath, settings: Settings) -> Iterator[Diagnostic]:
-    form = CidrForm.of(text, cidr)
     if settings.strict_cidr_validation:
-        if form.leading_zeros:
+        if cidr.leading_zeros:
             yield invalid("V23", path, text, "must not have leading 0s in IP or prefix length")
-        elif form.ipv4_mapped:
+        elif cidr.ipv4_mapped:
             yield invalid("V23", path, text, "must not have an IPv4-mapped IPv6 address")
-        elif form.host_bits:
+        elif cidr.host_bits:
             yield invalid("V23", path, text, "must not have bits set beyond the prefix length")
     else:
-        if form.host_bits:
+        if cidr.host_bits:
             yield warn("V23", path, f"CIDR value {_q(text)} is ambiguous in this context "
                        f"(should be {_q(str(cidr))} or {_q(_single_address(text))}?)")
-        if form.leading_zeros or form.ipv4_mapped:
+        if cidr.leading_zeros or cidr.ipv4_mapped:
             yield warn("V23", path, f"non-standard CIDR value {_q(text)} will be considered invalid "
                        f"in a future Kubernetes release: use {_q(str(cidr))}")
-    if not (form.leading_zeros or form.ipv4_mapped or form.host_bits) and cidr.version == 6:
+    if not (cidr.leading_zeros or cidr.ipv4_mapped or cidr.host_bits) and cidr.version == 6:
         canonical = _canonical_ipv6(text)
         if canonical is not None and canonical != text:
             yield warn("V23", path, f"IPv6 CIDR value {_q(text)} should be in RFC 5952 canonical format ({_q(canonical)})")
