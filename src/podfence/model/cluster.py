@@ -22,10 +22,14 @@ class Cluster:
     policies: tuple[NetworkPolicy, ...] = ()
     _ns_index: dict[str, Namespace] = field(default_factory=dict, init=False, repr=False, compare=False)
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _policy_index: dict[str, NetworkPolicy] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._ns_index.update((ns.name, ns) for ns in self.namespaces)
         self._pod_index.update((p.key, p) for p in self.pods)
+        self._service_index.update((s.key, s) for s in self.services)
+        self._policy_index.update((p.key, p) for p in self.policies)
 
     @classmethod
     def of(cls, namespaces=(), pods=(), services=(), policies=()) -> Cluster:  # type: ignore[no-untyped-def]
@@ -49,13 +53,7 @@ class Cluster:
         return self._pod_index.get(key)
 
     def service(self, key: str) -> Service | None:
-        for svc in self.services:
-            if svc.key == key:
-                return svc
-        return None
+        return self._service_index.get(key)
 
     def policy(self, key: str) -> NetworkPolicy | None:
-        for pol in self.policies:
-            if pol.key == key:
-                return pol
-        return None
+        return self._policy_index.get(key)
