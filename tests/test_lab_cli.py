@@ -134,3 +134,56 @@ def test_the_lifecycle_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
     finally:
         run(capsys, "lab", "down", *name)
     assert control.status("pfcli").namespaces == 0
+
+
+@pytest.mark.lab
+def test_apply_with_policies_only_uses_the_pods_of_lab_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fixture = FIXTURES / "denials.yaml"
+    docs = fixture.read_text().split("\n---\n")
+    policies = tmp_path / "policies.yaml"
+    policies.write_text("\n---\n".join(d for d in docs if "kind: NetworkPolicy" in d))
+    pods = tmp_path / "pods.yaml"
+    pods.write_text("\n---\n".join(d for d in docs if "kind: NetworkPolicy" not in d))
+    name = ("--name", "pfcli")
+    try:
+        assert run(capsys, "lab", "up", "-f", str(pods), *name)[0] == 0
+        code, _, err = run(capsys, "lab", "apply", *name)
+        assert code == 0 and "applied 0 NetworkPolicies: 0 of 4 pods isolated" in err
+        code, _, err = run(capsys, "lab", "apply", "-f", str(policies), *name)
+        assert code == 0 and "applied 3 NetworkPolicies: 2 of 4 pods isolated, 2 updated" in err
+        code, out, _ = run(capsys, "lab", "probe", "--port", "80", "--from", "ext/tool", "--to", "back/db",
+                           "-o", "json", *name)
+        assert code == 0 and json.loads(out)["allowed"]["ext/tool"] == []
+        # manifests with other pods than the lab's are refused
+        code, _, err = run(capsys, "lab", "apply", "-f", str(SCENARIOS / "base.yaml"), *name)
+        assert code == 2 and "do not have the lab's pods" in err and err.count("\n") == 1
+    finally:
+        run(capsys, "lab", "down", *name)
+
+
+@pytest.mark.lab
+def test_lab_denials_streams_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    name = ("--name", "pfcli")
+    try:
+        assert run(capsys, "lab", "up", "-f", str(FIXTURES / "denials.yaml"), *name)[0] == 0
+        assert run(capsys, "lab", "apply", *name)[0] == 0
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "podfence.cli.main", "lab", "denials", "--count", "3", "--duration", "30", *name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        assert reader.stderr is not None
+        assert "listening for denied connections in 4 pod namespaces" in reader.stderr.readline()
+        # TCP/80 drops three connections (see tests/fixtures/lab/denials.yaml)
+        assert run(capsys, "lab", "probe", "--port", "80", *name)[0] == 0
+        out, _ = reader.communicate(timeout=30)
+        assert reader.returncode == 0
+        lines = out.splitlines()
+        assert len(lines) == 3
+        flows = [json.loads(line)["flow"] for line in lines]
+        assert {f["traffic_direction"] for f in flows} == {"INGRESS", "EGRESS"}
+        assert all(f["verdict"] == "DROPPED" and f["l4"]["TCP"]["destination_port"] == 80 for f in flows)
+    finally:
+        run(capsys, "lab", "down", *name)

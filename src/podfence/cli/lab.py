@@ -242,7 +242,8 @@ def denials(
         control.preflight(name)
         current = control.require_state(name)
         try:
-            for record in stream(current, window=window, duration=duration, count=count):
+            ready = lambda n: note(f"listening for denied connections in {n} pod namespaces of lab {name!r}")  # noqa: E731
+            for record in stream(current, window=window, duration=duration, count=count, ready=ready):
                 sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
                 sys.stdout.flush()
         except KeyboardInterrupt:
