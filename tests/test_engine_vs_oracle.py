@@ -21,20 +21,15 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 import pytest
 
 from oracle import oracle_allows, takes_part
+from podfence.engine import Connectivity, Endpoint, Engine
 from podfence.model import Pod, Settings
 from podfence.sets import PROTOCOLS, ConnSet, IPAddress, Protocol, parse_cidr
-from random_clusters import RandomCluster, probe_addresses, random_cluster, mentioned_ports
-
-try:
-    from podfence.engine import Endpoint, Engine
-except ImportError:  # the engine is not there yet: the tests below fail, collection does not
-    Engine = None  # type: ignore[assignment,misc]
-    from podfence.engine.verdict import Endpoint
+from podfence.validate import validate_network_policy
+from random_clusters import RandomCluster, mentioned_ports, probe_addresses, random_cluster
 
 SEEDS = int(os.environ.get("PODFENCE_ORACLE_SEEDS", "300"))
 KNOB_SEEDS = int(os.environ.get("PODFENCE_ORACLE_KNOB_SEEDS", "30"))
@@ -85,15 +80,9 @@ def _conn_in(cs: ConnSet, conn: Conn) -> bool:
     return cs.other if protocol is None else cs.allows(protocol, port)
 
 
-def _require_engine() -> Any:
-    if Engine is None:
-        pytest.fail("podfence.engine.Engine is not available yet")
-    return Engine
-
-
 def compare(rc: RandomCluster, settings: Settings) -> None:
     """Compare every pod pair and pod/address pair of one cluster; fail with a report."""
-    engine = _require_engine()(rc.cluster, settings)
+    engine = Engine(rc.cluster, settings)
     cluster = rc.cluster
     conns: list[Conn] = [(None, 0)] + [(p, n) for p in PROTOCOLS for n in mentioned_ports(cluster)]
     pods = [p for p in cluster.pods if takes_part(p, settings)]
@@ -120,14 +109,14 @@ def compare(rc: RandomCluster, settings: Settings) -> None:
         pytest.fail(out.report())
 
 
-def _compare_pod_list(connectivity: Any, pods: list[Pod], out: Mismatches) -> None:
+def _compare_pod_list(connectivity: Connectivity, pods: list[Pod], out: Mismatches) -> None:
     listed = [p.key if isinstance(p, Pod) else str(p) for p in connectivity.pods]
     expected = sorted(p.key for p in pods)
     if listed != expected:
         out.found.append(f"connectivity().pods is {listed}, expected the pods taking part {expected}")
 
 
-def _compare_addresses(engine: Any, rc: RandomCluster, settings: Settings, pods: list[Pod], conns: list[Conn],
+def _compare_addresses(engine: Engine, rc: RandomCluster, settings: Settings, pods: list[Pod], conns: list[Conn],
                        cidr_entries: list[tuple[str, str, ConnSet]], out: Mismatches) -> None:
     rng = random.Random(rc.seed)
     l4 = [c for c in conns if c[0] is not None]
@@ -190,7 +179,7 @@ def _name(end: Pod | IPAddress) -> str:
     return end.key if isinstance(end, Pod) else str(end)
 
 
-def _entries(connectivity: Any) -> tuple[dict[tuple[str, str], ConnSet], list[tuple[str, str, ConnSet]]]:
+def _entries(connectivity: Connectivity) -> tuple[dict[tuple[str, str], ConnSet], list[tuple[str, str, ConnSet]]]:
     """connections() split into pod/pod entries and entries with a CIDR on one side."""
     pod_pairs: dict[tuple[str, str], ConnSet] = {}
     with_cidr: list[tuple[str, str, ConnSet]] = []
@@ -239,10 +228,6 @@ def test_each_knob_flipped(knob: str, seed: int) -> None:
 
 def test_generated_manifests_pass_validation() -> None:
     """The generator only makes valid policies (it feeds NetworkPolicy.from_dict)."""
-    try:
-        from podfence.validate import validate_network_policy
-    except ImportError:
-        pytest.fail("podfence.validate.validate_network_policy is not available yet")
     for seed in range(200):
         rc = random_cluster(seed)
         for doc in rc.manifests:
