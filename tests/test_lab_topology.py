@@ -115,14 +115,17 @@ def test_up_wires_pods_and_serves_their_ports_then_down_removes_everything() -> 
 
 
 def test_a_killed_lab_up_is_cleaned_by_the_next_up_and_down_leaves_nothing(tmp_path: Path) -> None:
-    big = [f"Pod('n', 'p{i}')" for i in range(150)]
-    script = (
-        "from podfence.lab import control; from podfence.model import Cluster, Pod, Settings; "
-        f"control.up(Cluster.of(pods=[{', '.join(big)}]), Settings(), name={LAB!r}, pod_cidr='10.78.0.0/16')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
-    # kill -9 once it has made some namespaces but (very likely) not all of them
+    manifests = tmp_path / "pods.yaml"
+    manifests.write_text("\n---\n".join(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: n}}\nspec: {{containers: [{{name: c, image: x}}]}}"
+        for i in range(150)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podfence.cli.main", "lab", "up", "-f", str(manifests), "--name", LAB,
+         "--pod-cidr", "10.78.0.0/16"],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # kill -9 once it has made some namespaces but not all of them
     assert wait_until(lambda: len(leftovers(LAB)["netns"]) >= 20, timeout=20)
+    assert proc.poll() is None, "lab up finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     stale = leftovers(LAB)["netns"]
