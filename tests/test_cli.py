@@ -204,3 +204,33 @@ def test_settings_change_the_answer() -> None:
 def test_version() -> None:
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("podfence ")
+
+
+def test_config_file_is_found_upward_and_changes_settings(tmp_path: Path) -> None:
+    (tmp_path / ".podfence.yaml").write_text("settings:\n  allow_self_traffic: false\n")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    r = subprocess.run([str(PODFENCE), "matrix", "-f", str(SHOP), "--port", "8443", "-o", "json"],
+                       capture_output=True, text=True, cwd=deep, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["allowed"]["payments/debug"] == []
+    # An explicit --config wins, and --set wins over the file.
+    other = tmp_path / "other.yaml"
+    other.write_text("settings: {allow_self_traffic: true}\n")
+    r = subprocess.run([str(PODFENCE), "matrix", "-f", str(SHOP), "--port", "8443", "-o", "json", "--config",
+                        str(other)], capture_output=True, text=True, cwd=deep, timeout=120)
+    assert json.loads(r.stdout)["allowed"]["payments/debug"] == ["payments/debug"]
+    r = subprocess.run([str(PODFENCE), "matrix", "-f", str(SHOP), "--port", "8443", "-o", "json", "--config",
+                        str(other), "--set", "allow_self_traffic=false"], capture_output=True, text=True, cwd=deep,
+                       timeout=120)
+    assert json.loads(r.stdout)["allowed"]["payments/debug"] == []
+
+
+def test_bad_config_is_one_line_per_problem_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("settings:\n  allow_self_traffic: maybe\n")
+    r = run("matrix", "-f", rel(SHOP), "--port", "80", "--config", str(bad))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == f"{bad}:2: podfence config: settings.allow_self_traffic: must be true or false"
+    r = run("matrix", "-f", rel(SHOP), "--port", "80", "--config", str(tmp_path / "missing.yaml"))
+    assert r.returncode == 2 and "missing.yaml" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    EXIT_INVALID, Filenames, Namespace, SettingValues, StrictCidr, choose, fail, report, settings_from, write,
+    ConfigPath, EXIT_INVALID, Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_config,
+    report, settings_from, write,
 )
 from podfence.loader import load
 from podfence.render.diagnostics import FORMATS, check_json, check_text
@@ -18,13 +19,14 @@ def check(
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
     strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
 ) -> None:
     """Validate manifests; exit 2 if any NetworkPolicy would be rejected."""
     choose(output, FORMATS, "-o")
     if not filename:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
-    settings = settings_from(setting, strict_cidr)
+    settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load(list(filename), default_namespace=namespace, settings=settings)
     report(result, show_warnings=False)
     c = result.cluster

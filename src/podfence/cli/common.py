@@ -7,11 +7,13 @@ Results go to stdout; notes, warnings and errors go to stderr, one line each.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, NoReturn, Sequence
 
 import typer
 
-from podfence.loader import LoadResult, load
+from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
+from podfence.loader import LoadResult, load, read_own_file
 from podfence.model import Settings
 from podfence.sets import Protocol
 
@@ -30,6 +32,11 @@ SettingValues = Annotated[
     typer.Option("--set", metavar="KNOB=VALUE",
                  help="Change an evaluation setting, e.g. --set allow_self_traffic=false. Repeatable."),
 ]
+ConfigPath = Annotated[
+    str | None,
+    typer.Option("--config", metavar="FILE",
+                 help=f"podfence configuration (default: the nearest {CONFIG_FILE} upward from here)."),
+]
 StrictCidr = Annotated[
     bool, typer.Option("--strict-cidr", help="Reject CIDRs the API server accepts only leniently.")
 ]
@@ -44,8 +51,39 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_from(values: Sequence[str], strict_cidr: bool = False) -> Settings:
-    """Build Settings from ``--set knob=value`` flags."""
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest .podfence.yaml in the current directory or one of its parents."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: str | None) -> Config:
+    """The configuration from ``--config`` or the nearest file; problems end the command (exit 2)."""
+    if path is None:
+        found = find_config()
+        if found is None:
+            return DEFAULT_CONFIG
+        path = str(found)
+    own = read_own_file(path)
+    problems = list(own.problems)
+    config = DEFAULT_CONFIG
+    if not problems:
+        config, found_problems = config_from_dict(own.data)
+        problems += own.place(found_problems, "podfence config")
+    errors = [d for d in problems if d.is_error]
+    if errors:
+        for d in errors:
+            sys.stderr.write(f"{d.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return config
+
+
+def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settings | None = None) -> Settings:
+    """Build Settings from ``--set knob=value`` flags, on top of ``base`` (the config's)."""
     changes: dict[str, bool] = {}
     for item in values:
         knob, sep, raw = item.partition("=")
@@ -58,7 +96,7 @@ def settings_from(values: Sequence[str], strict_cidr: bool = False) -> Settings:
         changes[knob] = word in _TRUE
     if strict_cidr:
         changes["strict_cidr_validation"] = True
-    return Settings().with_values(**changes)
+    return (base or Settings()).with_values(**changes)
 
 
 def choose(value: str, choices: Sequence[str], flag: str) -> str:

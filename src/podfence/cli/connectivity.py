@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, settings_from, write,
+    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
+    settings_from, write,
 )
 from podfence.engine import Engine
 from podfence.render.connectivity import FORMATS, render_connectivity
@@ -18,11 +19,12 @@ def connectivity(
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv, md or dot")] = "text",
     strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
 ) -> None:
     """All allowed connections: per pod pair, and between pods and address ranges."""
     choose(output, FORMATS, "-o")
-    settings = settings_from(setting, strict_cidr)
+    settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
     conn = Engine(result.cluster, settings).connectivity()
     write(render_connectivity(conn, output))

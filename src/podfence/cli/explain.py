@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_cluster, protocol_from, settings_from,
-    write,
+    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_cluster, load_config,
+    protocol_from, settings_from, write,
 )
 from podfence.engine import EndpointError, Engine
 from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
@@ -23,12 +23,13 @@ def explain(
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
     strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
-    settings = settings_from(setting, strict_cidr)
+    settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
     engine = Engine(result.cluster, settings)
     try:

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, protocol_from, settings_from, write,
+    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
+    protocol_from, settings_from, write,
 )
 from podfence.engine import Engine
 from podfence.render.matrix import FORMATS, render_matrix
@@ -20,12 +21,13 @@ def matrix(
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
     strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
 ) -> None:
     """Which pod may open a connection to which, on one protocol and port."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
-    settings = settings_from(setting, strict_cidr)
+    settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
     m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
     write(render_matrix(m, output))

@@ -12,5 +12,9 @@ exception. The diagnostic codes are listed in :mod:`podfence.loader.codes`.
 
 from podfence.loader.assemble import LoadResult, load, load_texts, object_label
 from podfence.loader.documents import LineDict, LineList, iter_documents, locate
+from podfence.loader.own_files import OwnFile, read_own_file
 
-__all__ = ["LineDict", "LineList", "LoadResult", "iter_documents", "load", "load_texts", "locate", "object_label"]
+__all__ = [
+    "LineDict", "LineList", "LoadResult", "OwnFile", "iter_documents", "load", "load_texts", "locate",
+    "object_label", "read_own_file",
+]
