@@ -81,6 +81,7 @@ class _Pass:
         sig = cc.sig_id[self.reps]
 
         # Egress profiles: rows of E; row 0 is "everything" (no policy judges).
+        named_masks: dict[int, np.ndarray] = {}  # rule id -> mask per named-port signature
         e_index: dict[tuple[int, ...], int] = {OPEN: 0}
         e_rows = [np.broadcast_to(cc.all_mask, (C, W))]
         self.egress_of = np.zeros(C, dtype=np.int64)
@@ -94,7 +95,10 @@ class _Pass:
                         if not cc.rules[rid].named:
                             acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
                         else:
-                            masks = np.stack([cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
+                            masks = named_masks.get(rid)
+                            if masks is None:
+                                masks = named_masks[rid] = np.stack(
+                                    [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
                             acc[sel] |= masks[sig[sel]]
                 e_index[prof] = len(e_rows)
                 e_rows.append(acc)
