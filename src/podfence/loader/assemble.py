@@ -222,6 +222,8 @@ class _Assembly:
         elif isinstance(built, Service):
             self._keep(self.services, (namespace, name), built, label)
         else:
+            if not _namespace_given(doc):
+                built = replace(built, namespace_given=False)
             self._keep(self.pods, (kind, namespace, name), built, label)
 
     def _namespace_of(self, doc: Mapping[str, Any]) -> str:
@@ -319,6 +321,13 @@ class _Assembly:
                 file=pod.source.file if pod.source else None, line=pod.source.line if pod.source else None))
             pods.append(replace(pod, name=new_name))
         return tuple(pods)
+
+
+def _namespace_given(doc: Mapping[str, Any]) -> bool:
+    """True when ``metadata.namespace`` names a namespace (the default was not needed)."""
+    meta = doc.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+    return isinstance(namespace, str) and bool(namespace)
 
 
 def _name_of(doc: Mapping[str, Any]) -> str | None:

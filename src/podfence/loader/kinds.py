@@ -6,7 +6,8 @@ caller drops the object when the reader reports an error.
 
 Workload controllers become one representative :class:`Pod` built from their
 pod template: the template's labels, the ports of its containers and init
-containers, and ``hostNetwork``. It is named after the controller and its
+containers, and ``hostNetwork``; its annotations are the template's, overlaid
+with the controller's own (where users write lint suppressions). It is named after the controller and its
 ``kind`` says which controller it stands for.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from podfence.loader import codes
 from podfence.loader.fields import FieldReader
-from podfence.model import ContainerPort, Namespace, Pod, Service, ServicePort, Source
+from podfence.model import ContainerPort, Labels, Namespace, Pod, Service, ServicePort, Source
 from podfence.validate.messages import required
 
 # API groups each modelled kind is served under (core is ""). A kind of the same
@@ -66,7 +67,8 @@ def looks_built_in(group: str) -> bool:
 def read_namespace(doc: Mapping[str, Any], name: str, source: Source, r: FieldReader) -> Namespace:
     meta = r.as_map(doc.get("metadata"), ("metadata",))
     labels = r.as_labels(meta.get("labels"), ("metadata", "labels"))
-    return Namespace.of(name, labels, declared=True, source=source)
+    annotations = r.as_labels(meta.get("annotations"), ("metadata", "annotations"))
+    return Namespace.of(name, labels, declared=True, source=source, annotations=annotations)
 
 
 def read_pod(doc: Mapping[str, Any], namespace: str, name: str, source: Source, r: FieldReader) -> Pod:
@@ -82,7 +84,7 @@ def read_pod(doc: Mapping[str, Any], namespace: str, name: str, source: Source, 
         phase=r.as_str(status.get("phase"), ("status", "phase")) or None,
         node_name=r.as_str(spec.get("nodeName"), ("spec", "nodeName")) or None,
         host_ips=r.as_ips(status.get("hostIP"), ("status", "hostIP"), status.get("hostIPs"), ("status", "hostIPs")),
-        kind="Pod", source=source,
+        kind="Pod", source=source, annotations=r.as_labels(meta.get("annotations"), ("metadata", "annotations")),
     )
 
 
@@ -102,8 +104,10 @@ def read_workload(doc: Mapping[str, Any], kind: str, namespace: str, name: str, 
     template_meta = r.as_map(node.get("metadata"), path + ("metadata",))
     labels = r.as_labels(template_meta.get("labels"), path + ("metadata", "labels"))
     ports, host_network = _pod_spec(r.as_map(node.get("spec"), path + ("spec",)), path + ("spec",), r)
+    own = r.as_labels(r.as_map(doc.get("metadata"), ("metadata",)).get("annotations"), ("metadata", "annotations"))
+    template = r.as_labels(template_meta.get("annotations"), path + ("metadata", "annotations"))
     return Pod(namespace=namespace, name=name, labels=labels, ports=ports, host_network=host_network,
-               kind=kind, source=source)
+               kind=kind, source=source, annotations=Labels({**template, **own}))
 
 
 def _pod_spec(spec: Mapping[str, Any], path: tuple[str | int, ...],

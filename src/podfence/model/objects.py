@@ -6,7 +6,7 @@ from their template; ``Pod.kind`` says which object a pod stands for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from podfence.model.labels import EMPTY_LABELS, Labels
 from podfence.model.settings import Settings
@@ -29,18 +29,24 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Namespace:
-    """A namespace; ``labels`` always include ``kubernetes.io/metadata.name``."""
+    """A namespace; ``labels`` always include ``kubernetes.io/metadata.name``.
+
+    ``annotations`` are kept for tools that read them (lint suppressions, sensitivity
+    marks); they play no part in evaluation and are left out of comparisons.
+    """
 
     name: str
     labels: Labels = EMPTY_LABELS
     declared: bool = True
     source: Source | None = None
+    annotations: Labels = field(default=EMPTY_LABELS, compare=False)
 
     @classmethod
     def of(cls, name: str, labels: Labels | dict[str, str] | None = None, *, declared: bool = True,
-           source: Source | None = None) -> Namespace:
+           source: Source | None = None, annotations: Labels | dict[str, str] | None = None) -> Namespace:
         """A namespace whose labels carry the automatic name label."""
-        return cls(name, Labels(labels or {}).with_label(NAMESPACE_NAME_LABEL, name), declared, source)
+        return cls(name, Labels(labels or {}).with_label(NAMESPACE_NAME_LABEL, name), declared, source,
+                   Labels(annotations or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,11 @@ class Pod:
 
     ``ips`` are the pod IPs known from ``status.podIP(s)``; pods without IPs are
     still analysed by their labels. ``host_ips`` come from ``status.hostIP(s)``.
+
+    ``annotations`` (the object's own, for a workload its template's under the
+    controller's) and ``namespace_given`` (False when the manifest named no
+    namespace and the default was used) describe the manifest for tools such as
+    lint; they play no part in evaluation and are left out of comparisons.
     """
 
     namespace: str
@@ -72,6 +83,8 @@ class Pod:
     host_ips: tuple[IPAddress, ...] = ()
     kind: str = "Pod"
     source: Source | None = None
+    annotations: Labels = field(default=EMPTY_LABELS, compare=False)
+    namespace_given: bool = field(default=True, compare=False)
 
     @property
     def key(self) -> str:

@@ -14,11 +14,11 @@ applied; everything after it sees normalised policies only:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
 
-from podfence.model.labels import SELECT_ALL, LabelSelector, Operator, Requirement
+from podfence.model.labels import EMPTY_LABELS, SELECT_ALL, Labels, LabelSelector, Operator, Requirement
 from podfence.model.objects import Source
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
@@ -88,11 +88,16 @@ class Peer:
 
 @dataclass(frozen=True, slots=True)
 class PolicyPort:
-    """One ``ports`` entry after defaulting: protocol, then a number, a name or nothing."""
+    """One ``ports`` entry after defaulting: protocol, then a number, a name or nothing.
+
+    ``protocol_given`` is False when the manifest left ``protocol`` out (D1 chose
+    TCP); it records how the entry was written, so it is left out of comparisons.
+    """
 
     protocol: Protocol = Protocol.TCP
     port: int | str | None = None
     end_port: int | None = None
+    protocol_given: bool = field(default=True, compare=False)
 
     @property
     def is_named(self) -> bool:
@@ -124,6 +129,14 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class NetworkPolicy:
+    """A normalised NetworkPolicy.
+
+    The last three fields describe how the manifest was written, for tools such as
+    lint, and are left out of comparisons: ``annotations``; ``namespace_given``
+    (False when ``metadata.namespace`` was absent and the default was used);
+    ``policy_types_given`` (False when D2 inferred ``policyTypes``).
+    """
+
     namespace: str
     name: str
     pod_selector: LabelSelector = SELECT_ALL
@@ -131,6 +144,9 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     source: Source | None = None
+    annotations: Labels = field(default=EMPTY_LABELS, compare=False)
+    namespace_given: bool = field(default=True, compare=False)
+    policy_types_given: bool = field(default=True, compare=False)
 
     @property
     def key(self) -> str:
@@ -158,6 +174,7 @@ class NetworkPolicy:
             types = (PolicyType.INGRESS, PolicyType.EGRESS)
         else:
             types = (PolicyType.INGRESS,)
+        annotations = meta.get("annotations") or {}
         return cls(
             namespace=meta.get("namespace") or namespace,
             name=meta.get("name") or meta.get("generateName") or "",
@@ -166,6 +183,9 @@ class NetworkPolicy:
             ingress=ingress,
             egress=egress,
             source=source,
+            annotations=Labels({k: v for k, v in annotations.items() if isinstance(v, str)}),
+            namespace_given=bool(meta.get("namespace")),
+            policy_types_given=bool(raw_types),
         )
 
 
@@ -192,7 +212,8 @@ def _peer(raw: Mapping[str, Any]) -> Peer:
 
 
 def _port(raw: Mapping[str, Any]) -> PolicyPort:
-    return PolicyPort(Protocol(raw.get("protocol") or "TCP"), raw.get("port"), raw.get("endPort"))
+    return PolicyPort(Protocol(raw.get("protocol") or "TCP"), raw.get("port"), raw.get("endPort"),
+                      protocol_given=bool(raw.get("protocol")))
 
 
 def _rule(raw: Mapping[str, Any] | None, peers_key: str) -> Rule:
