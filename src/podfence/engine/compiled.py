@@ -206,7 +206,8 @@ class CompiledCluster:
         """Address families to report ranges for: IPv4 always, IPv6 when the input mentions it.
 
         IPv6 counts as mentioned when any pod (finished ones included) has an IPv6
-        address or any ipBlock (in any rule, even one its policy ignores) is IPv6.
+        address or host address, or any ipBlock (in any rule, even one its policy
+        ignores) still holds IPv6 addresses once its ``except`` entries are taken out.
         """
         fams = {4} | {a.version for p in self.cluster.pods for a in (*p.ips, *p.host_ips)}
         for policy in self.cluster.policies:
