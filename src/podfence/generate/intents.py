@@ -1,0 +1,450 @@
+"""The intent file: what each service needs, in a few lines a team can review.
+
+Example::
+
+    defaults: {deny: [ingress, egress], dns: allow}
+    services:
+      gateway/envoy:  {ingress_from: [internet], talks_to: ["api/server:8080"]}
+      api/server:     {talks_to: ["billing/ledger:9090", "data/postgres:5432"]}
+      notify/mailer:  {egress: ["0.0.0.0/0:587", "0.0.0.0/0:465"]}
+
+:func:`intent_from_dict` reads the parsed YAML into an :class:`Intent` and returns
+every problem as a diagnostic with a field path (code ``I1``); whether the named
+workloads and ports exist is checked later, against the cluster
+(:mod:`podfence.generate.resolve`). :func:`intent_to_dict` writes an intent back in
+the same short format.
+
+Entries:
+
+* ``talks_to``: ``ns/workload[:PORTS]`` (or ``svc/ns/name``, or ``ns/*`` for every
+  workload of a namespace that listens on the port), or a mapping
+  ``{to: ..., ports: [...], undeclared: true}``.
+* ``egress``: ``CIDR:PORTS`` or ``internet:PORTS``, or a mapping
+  ``{cidr: ..., except: [...], ports: [...]}``.
+* ``ingress_from``: a workload, ``internet`` or a CIDR, optionally ``:PORTS`` (the
+  ports of the service itself), or a mapping ``{from: ..., except: [...], ports: [...]}``.
+
+``PORTS`` is a comma-separated list of ``8080``, ``53/UDP``, ``10000-10099``, a port
+name (``http``, ``dns/UDP``) or ``*`` (every port and protocol).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from podfence.model import Diagnostic, Direction, FieldPath, Severity
+from podfence.sets import MAX_PORT, Protocol, parse_cidr
+
+SHAPE = "I1"
+INTERNET = "internet"
+DNS_CHOICES = ("allow", "deny")
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """One port as written: a number, a range, a name, or ``*`` (``every``)."""
+
+    protocol: Protocol = Protocol.TCP
+    port: int | str | None = None
+    end_port: int | None = None
+    every: bool = False
+
+    def __str__(self) -> str:
+        if self.every:
+            return "*"
+        text = str(self.port) if self.end_port is None else f"{self.port}-{self.end_port}"
+        return text if self.protocol is Protocol.TCP else f"{text}/{self.protocol}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRef:
+    """``ns/name`` (a workload, else a Service), ``svc/ns/name`` or ``ns/*``."""
+
+    namespace: str
+    name: str
+    service: bool = False
+
+    @property
+    def wildcard(self) -> bool:
+        return self.name == "*"
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def __str__(self) -> str:
+        return f"svc/{self.key}" if self.service else self.key
+
+
+@dataclass(frozen=True, slots=True)
+class AddressRef:
+    """``internet`` (``cidr`` None) or a CIDR, minus ``except_``."""
+
+    cidr: str | None = None
+    except_: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        head = self.cidr or INTERNET
+        return f"{head} except {', '.join(self.except_)}" if self.except_ else head
+
+
+Peer = WorkloadRef | AddressRef
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of intent: a peer and the ports, where it was written, and how."""
+
+    peer: Peer
+    ports: tuple[PortSpec, ...] = ()
+    undeclared: bool = False
+    path: FieldPath = ()
+
+    def text(self) -> str:
+        ports = ",".join(str(p) for p in self.ports)
+        return f"{self.peer}:{ports}" if ports else str(self.peer)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceIntent:
+    """What one workload needs: who reaches it, whom it reaches, which addresses."""
+
+    workload: WorkloadRef
+    ingress_from: tuple[Entry, ...] = ()
+    talks_to: tuple[Entry, ...] = ()
+    egress: tuple[Entry, ...] = ()
+    path: FieldPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A whole intent file.
+
+    ``exclude`` lists namespaces whose policies the file does not write; None means
+    the default, the cluster DNS namespace.
+    """
+
+    deny: frozenset[Direction] = frozenset({Direction.INGRESS, Direction.EGRESS})
+    dns: bool = True
+    exclude: tuple[str, ...] | None = None
+    services: tuple[ServiceIntent, ...] = ()
+
+
+def _err(path: FieldPath, message: str) -> Diagnostic:
+    return Diagnostic(SHAPE, Severity.ERROR, message, path, "intents")
+
+
+def parse_port(text: str) -> PortSpec | str:
+    """``8080``, ``53/UDP``, ``10000-10099``, ``http``, ``dns/UDP`` or ``*``; a message if invalid."""
+    text = text.strip()
+    if text == "*":
+        return PortSpec(every=True)
+    body, sep, proto_text = text.partition("/")
+    protocol = Protocol.TCP
+    if sep:
+        try:
+            protocol = Protocol(proto_text.strip().upper())
+        except ValueError:
+            return f"port {text!r}: protocol must be TCP, UDP or SCTP"
+    body = body.strip()
+    lo_text, dash, hi_text = body.partition("-")
+    if body.isdigit() or (dash and lo_text.isdigit() and hi_text.isdigit()):
+        lo = int(lo_text)
+        hi = int(hi_text) if dash else None
+        if not 1 <= lo <= MAX_PORT or (hi is not None and not lo <= hi <= MAX_PORT):
+            return f"port {text!r}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
+        return PortSpec(protocol, lo, hi if hi != lo else None)
+    if not body or not all(c.isalnum() or c == "-" for c in body) or not any(c.isalpha() for c in body):
+        return f"port {text!r}: expected a number, LOW-HIGH, a port name or *"
+    if len(body) > 15 or body != body.lower() or body.startswith("-") or body.endswith("-") or "--" in body:
+        return f"port {text!r}: a port name has at most 15 lowercase letters, digits and single dashes"
+    return PortSpec(protocol, body)
+
+
+def parse_ports(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[PortSpec, ...]:
+    """A list of ports (numbers or strings), or one comma-separated string."""
+    items: list[tuple[Any, FieldPath]]
+    if isinstance(raw, list):
+        items = [(v, path + (i,)) for i, v in enumerate(raw)]
+    else:
+        items = [(raw, path)]
+    ports: list[PortSpec] = []
+    for value, where in items:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            out.append(_err(where, "a port is a number or a string such as 53/UDP, http or 10000-10099"))
+            continue
+        for part in str(value).split(","):
+            parsed = parse_port(part)
+            if isinstance(parsed, str):
+                out.append(_err(where, parsed))
+            elif parsed not in ports:
+                ports.append(parsed)
+    return tuple(ports)
+
+
+def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: bool = True) -> WorkloadRef | str:
+    """``ns/name``, ``svc/ns/name`` or ``ns/*``; a message if it is none of them."""
+    parts = text.strip().split("/")
+    service = len(parts) == 3 and parts[0] in ("svc", "service")
+    if service:
+        parts = parts[1:]
+    if len(parts) != 2 or not all(parts):
+        return f"{text!r}: name a workload as namespace/name"
+    ref = WorkloadRef(parts[0], parts[1], service)
+    if service and not allow_service:
+        return f"{text!r}: a Service cannot be named here; name the workload behind it"
+    if ref.wildcard and (not allow_wildcard or service):
+        return f"{text!r}: a wildcard is not allowed here; name one workload"
+    return ref
+
+
+def _address(text: str, except_: tuple[str, ...], path: FieldPath, out: list[Diagnostic]) -> AddressRef | None:
+    from podfence.validate import is_strict_subset
+
+    if text.strip().lower() == INTERNET:
+        cidr = None
+    else:
+        parsed = parse_cidr(text.strip())
+        if parsed is None:
+            out.append(_err(path, f"{text!r}: expected a CIDR such as 203.0.113.0/24, or internet"))
+            return None
+        cidr = text.strip()
+    ok = True
+    for i, ex in enumerate(except_):
+        bases = [parse_cidr(b) for b in (("0.0.0.0/0", "::/0") if cidr is None else (cidr,))]
+        parsed_ex = parse_cidr(ex)
+        if parsed_ex is None or not any(b is not None and is_strict_subset(parsed_ex, b) for b in bases):
+            out.append(_err(path[:-1] + ("except", i) if path and path[-1] in ("cidr", "from") else path,
+                            f"except {ex!r}: must be a CIDR strictly inside {text.strip()}"))
+            ok = False
+    return AddressRef(cidr, except_) if ok else None
+
+
+def _split_port_suffix(text: str) -> tuple[str, str | None]:
+    """``peer:ports`` -> (peer, ports); an IPv6 CIDR keeps its colons.
+
+    >>> _split_port_suffix("api/server:8080"), _split_port_suffix("2001:db8::/32:443/UDP")
+    (('api/server', '8080'), ('2001:db8::/32', '443/UDP'))
+    """
+    slash = text.find("/")
+    start = slash if slash >= 0 and ":" in text[:slash] else 0
+    colon = text.find(":", start)
+    if colon < 0:
+        return text, None
+    return text[:colon], text[colon + 1:]
+
+
+def _string_entry(text: str, kind: str, path: FieldPath, out: list[Diagnostic]) -> Entry | None:
+    peer_text, ports_text = _split_port_suffix(text.strip())
+    ports = parse_ports(ports_text, path, out) if ports_text is not None else ()
+    if ports_text is not None and not ports:
+        return None
+    return _entry(peer_text, (), ports, False, kind, path, out)
+
+
+def _entry(peer_text: str, except_: tuple[str, ...], ports: tuple[PortSpec, ...], undeclared: bool, kind: str,
+           path: FieldPath, out: list[Diagnostic]) -> Entry | None:
+    is_address = peer_text.strip().lower() == INTERNET or parse_cidr(peer_text.strip()) is not None or (
+        peer_text[:1].isdigit() and "/" in peer_text)
+    if kind == "talks_to" and is_address:
+        out.append(_err(path, f"{peer_text!r}: addresses go under egress; talks_to names workloads"))
+        return None
+    if kind == "egress" and not is_address:
+        out.append(_err(path, f"{peer_text!r}: egress names addresses (a CIDR or internet); "
+                              "workloads go under talks_to"))
+        return None
+    if is_address:
+        if kind == "egress" and not ports:
+            out.append(_err(path, f"{peer_text!r}: give the ports, e.g. {peer_text}:443 (or :* for every port)"))
+            return None
+        if any(isinstance(p.port, str) for p in ports):
+            out.append(_err(path, "a named port matches pods only; use numbers for addresses"))
+            return None
+        peer: Peer | None = _address(peer_text, except_, path, out)
+    else:
+        if except_:
+            out.append(_err(path, "except applies to addresses only"))
+            return None
+        parsed = parse_workload(peer_text, allow_service=kind == "talks_to")
+        if isinstance(parsed, str):
+            out.append(_err(path, parsed))
+            return None
+        peer = parsed
+    return Entry(peer, ports, undeclared, path) if peer is not None else None
+
+
+_MAPPING_KEYS = {
+    "talks_to": ({"to", "ports", "undeclared"}, "to"),
+    "egress": ({"cidr", "except", "ports"}, "cidr"),
+    "ingress_from": ({"from", "except", "ports", "undeclared"}, "from"),
+}
+
+
+def _mapping_entry(raw: Mapping[str, Any], kind: str, path: FieldPath, out: list[Diagnostic]) -> Entry | None:
+    allowed, peer_key = _MAPPING_KEYS[kind]
+    bad = False
+    for key in raw:
+        if key not in allowed:
+            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(sorted(allowed))})"))
+            bad = True
+    peer_text = raw.get(peer_key)
+    if not isinstance(peer_text, str):
+        out.append(_err(path + (peer_key,), "required: a string"))
+        return None
+    except_raw = raw.get("except") or []
+    if not isinstance(except_raw, list) or not all(isinstance(e, str) for e in except_raw):
+        out.append(_err(path + ("except",), "must be a list of CIDRs"))
+        return None
+    ports = parse_ports(raw["ports"], path + ("ports",), out) if "ports" in raw else ()
+    undeclared = raw.get("undeclared", False)
+    if not isinstance(undeclared, bool):
+        out.append(_err(path + ("undeclared",), "must be true or false"))
+        return None
+    if bad or ("ports" in raw and not ports):
+        return None
+    where = path + (peer_key,)
+    entry = _entry(peer_text, tuple(except_raw), ports, undeclared, kind, where, out)
+    return Entry(entry.peer, entry.ports, entry.undeclared, path) if entry else None
+
+
+def _entries(raw: Any, kind: str, path: FieldPath, out: list[Diagnostic]) -> tuple[Entry, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        out.append(_err(path, "must be a list"))
+        return ()
+    entries = []
+    for i, item in enumerate(raw):
+        where = path + (i,)
+        if isinstance(item, str):
+            entry = _string_entry(item, kind, where, out)
+        elif isinstance(item, Mapping):
+            entry = _mapping_entry(item, kind, where, out)
+        else:
+            out.append(_err(where, "must be a string or a mapping"))
+            entry = None
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def _defaults(raw: Any, out: list[Diagnostic]) -> tuple[frozenset[Direction], bool, tuple[str, ...] | None]:
+    deny = frozenset({Direction.INGRESS, Direction.EGRESS})
+    dns, exclude = True, None
+    if raw is None:
+        return deny, dns, exclude
+    if not isinstance(raw, Mapping):
+        out.append(_err(("defaults",), "must be a mapping"))
+        return deny, dns, exclude
+    for key in raw:
+        if key not in ("deny", "dns", "exclude"):
+            out.append(_err(("defaults", str(key)), "unknown field (known: deny, dns, exclude)"))
+    if "deny" in raw:
+        value = raw["deny"]
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not values or not all(
+                isinstance(v, str) and v.lower() in ("ingress", "egress") for v in values):
+            out.append(_err(("defaults", "deny"), "must list ingress, egress or both"))
+        else:
+            deny = frozenset(Direction(v.lower()) for v in values)
+    if "dns" in raw:
+        value = raw["dns"]
+        if value is True or value is False:
+            dns = value
+        elif isinstance(value, str) and value.lower() in DNS_CHOICES:
+            dns = value.lower() == "allow"
+        else:
+            out.append(_err(("defaults", "dns"), "must be allow or deny"))
+    if "exclude" in raw:
+        value = raw["exclude"]
+        if value is None:
+            exclude = ()
+        elif isinstance(value, list) and all(isinstance(v, str) and v and "/" not in v for v in value):
+            exclude = tuple(value)
+        else:
+            out.append(_err(("defaults", "exclude"), "must be a list of namespace names"))
+    return deny, dns, exclude
+
+
+def intent_from_dict(raw: Any) -> tuple[Intent, list[Diagnostic]]:
+    """Read a parsed intent file; every problem is a diagnostic with a field path."""
+    out: list[Diagnostic] = []
+    if raw is None:
+        out.append(_err((), "the intent file is empty: expected defaults and services"))
+        return Intent(), out
+    if not isinstance(raw, Mapping):
+        out.append(_err((), "must be a mapping with defaults and services"))
+        return Intent(), out
+    for key in raw:
+        if key not in ("defaults", "services"):
+            out.append(_err((str(key),), "unknown field (known: defaults, services)"))
+    deny, dns, exclude = _defaults(raw.get("defaults"), out)
+    services_raw = raw.get("services")
+    services: list[ServiceIntent] = []
+    if services_raw is None:
+        out.append(_err(("services",), "required: a mapping of ns/workload to what it needs"))
+    elif not isinstance(services_raw, Mapping):
+        out.append(_err(("services",), "must be a mapping of ns/workload to what it needs"))
+    else:
+        for key, body in services_raw.items():
+            path: FieldPath = ("services", str(key))
+            ref = parse_workload(str(key), allow_service=False, allow_wildcard=False)
+            if isinstance(ref, str):
+                out.append(_err(path, ref))
+                continue
+            if body is None:
+                body = {}
+            if not isinstance(body, Mapping):
+                out.append(_err(path, "must be a mapping with ingress_from, talks_to and egress"))
+                continue
+            for field_name in body:
+                if field_name not in _MAPPING_KEYS:
+                    out.append(_err(path + (str(field_name),),
+                                    "unknown field (known: egress, ingress_from, talks_to)"))
+            services.append(ServiceIntent(
+                ref,
+                _entries(body.get("ingress_from"), "ingress_from", path + ("ingress_from",), out),
+                _entries(body.get("talks_to"), "talks_to", path + ("talks_to",), out),
+                _entries(body.get("egress"), "egress", path + ("egress",), out),
+                path,
+            ))
+    return Intent(deny, dns, exclude, tuple(services)), out
+
+
+def _entry_out(entry: Entry, kind: str) -> Any:
+    """An entry in its shortest written form."""
+    peer = entry.peer
+    if isinstance(peer, AddressRef) and peer.except_:
+        key = "cidr" if kind == "egress" else "from"
+        return {key: peer.cidr or INTERNET, "except": list(peer.except_),
+                "ports": [str(p) for p in entry.ports]} if entry.ports else {key: peer.cidr or INTERNET,
+                                                                             "except": list(peer.except_)}
+    if entry.undeclared:
+        key = "to" if kind == "talks_to" else "from"
+        return {key: str(peer), "ports": [_port_value(p) for p in entry.ports], "undeclared": True}
+    return entry.text()
+
+
+def _port_value(port: PortSpec) -> int | str:
+    text = str(port)
+    return int(text) if text.isdigit() else text
+
+
+def intent_to_dict(intent: Intent) -> dict[str, Any]:
+    """The intent in the file format :func:`intent_from_dict` reads."""
+    defaults: dict[str, Any] = {
+        "deny": [d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in intent.deny],
+        "dns": "allow" if intent.dns else "deny",
+    }
+    if intent.exclude is not None:
+        defaults["exclude"] = list(intent.exclude)
+    services: dict[str, Any] = {}
+    for svc in intent.services:
+        body: dict[str, Any] = {}
+        for kind in ("ingress_from", "talks_to", "egress"):
+            entries = getattr(svc, kind)
+            if entries:
+                body[kind] = [_entry_out(e, kind) for e in entries]
+        services[svc.workload.key] = body
+    return {"defaults": defaults, "services": services}
