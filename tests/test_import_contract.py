@@ -19,11 +19,13 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"sets", "model"},
     "validate": {"sets", "model", "validate"},
     "engine": {"sets", "model", "engine"},
-    "render": {"sets", "model", "engine", "render"},
+    "render": {"sets", "model", "engine", "render", "diff", "assertions"},
     "loader": {"sets", "model", "validate", "loader"},
     "lab": {"sets", "model", "engine", "render", "lab"},
     "config": {"sets", "model"},
-    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli"},
+    "diff": {"sets", "model", "validate", "engine", "config", "diff"},
+    "assertions": {"sets", "model", "validate", "engine", "config", "assertions"},
+    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
