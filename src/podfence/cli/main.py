@@ -10,6 +10,7 @@ import typer
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
+from podfence.cli import diff as diff_cmd
 
 app = typer.Typer(
     name="podfence",
@@ -23,6 +24,7 @@ app.command()(check.check)
 app.command()(matrix.matrix)
 app.command()(connectivity.connectivity)
 app.command()(explain.explain)
+app.command()(diff_cmd.diff)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab

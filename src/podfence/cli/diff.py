@@ -1,0 +1,174 @@
+"""podfence diff: what a change of manifests does to connectivity.
+
+Two forms: ``podfence diff OLD NEW`` compares two files or directories;
+``podfence diff --base REF -f PATH...`` compares the working tree with the same
+paths at git revision REF, read through git (``git ls-tree``, ``git cat-file``)
+without touching the checkout. Exit 1 when anything changed, 0 when nothing did.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from podfence.cli.common import (
+    EXIT_FINDINGS, EXIT_INVALID, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    fail, load_cluster, load_config, settings_from, write,
+)
+from podfence.diff import diff as diff_clusters
+from podfence.loader import LoadResult, load_texts
+from podfence.loader.sources import MANIFEST_EXTENSIONS
+from podfence.model import Settings
+from podfence.render.diff import FORMATS, render_diff
+
+GIT_TIMEOUT = 120
+
+
+class GitError(Exception):
+    """git could not answer; the message is one line for the user."""
+
+
+def _git(args: list[str], cwd: str, stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT,
+                              check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed (needed for --base)") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT} s") from None
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {why[-1] if why else f'exit {done.returncode}'}")
+    return done.stdout
+
+
+def _components(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/"))
+
+
+def texts_at(ref: str, paths: list[str], cwd: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """The manifests under ``paths`` as they were at ``ref``: ``(display name, text)`` pairs, and notes.
+
+    A path names a file (read whatever its extension) or a directory (its
+    ``.yaml``, ``.yml`` and ``.json`` files, recursively, in the order ``-f``
+    walks a directory); display names are those the working tree's files get, so
+    both sides of a diff speak of the same files. A path missing at ``ref`` gives
+    a note and no files.
+    """
+    here = os.path.realpath(cwd or os.getcwd())
+    root = _git(["rev-parse", "--show-toplevel"], here).decode().strip()
+    root = os.path.realpath(root)
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+    except GitError:
+        raise GitError(f"--base {ref!r}: no such commit, branch or tag") from None
+    wanted: list[tuple[str, str, str]] = []  # (display name, blob id, path in repository)
+    notes = []
+    for path in paths:
+        full = os.path.realpath(os.path.join(here, path))
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        if rel.startswith("../"):
+            raise GitError(f"{path} is outside the git repository at {root}")
+        spec = "." if rel == "." else rel
+        listing = _git(["ls-tree", "-r", "-z", "--full-tree", ref, "--", spec], root)
+        entries = []
+        for item in listing.split(b"\0"):
+            if not item:
+                continue
+            meta, _, name = item.decode().partition("\t")
+            mode, kind, blob = meta.split()
+            if kind == "blob" and mode in ("100644", "100755"):
+                entries.append((name, blob))
+        if not entries:
+            notes.append(f"{path} did not exist at {ref}")
+            continue
+        if len(entries) == 1 and entries[0][0] == rel:
+            wanted.append((path, entries[0][1], rel))
+            continue
+        prefix = "" if rel == "." else rel + "/"
+        found = sorted(((n[len(prefix):], b) for n, b in entries if n.startswith(prefix)),
+                       key=lambda e: _components(e[0]))
+        manifests = [(inner, b) for inner, b in found if inner.endswith(MANIFEST_EXTENSIONS)]
+        if not manifests:
+            notes.append(f"no .yaml, .yml or .json files in {path} at {ref}")
+        for inner, blob in manifests:
+            wanted.append((os.path.join(path, *_components(inner)), blob, prefix + inner))
+    return _read_blobs(wanted, root, ref), notes
+
+
+def _read_blobs(wanted: list[tuple[str, str, str]], root: str, ref: str) -> list[tuple[str, str]]:
+    if not wanted:
+        return []
+    data = _git(["cat-file", "--batch"], root, "".join(f"{blob}\n" for _, blob, _ in wanted).encode())
+    out = []
+    pos = 0
+    for name, _, repo_path in wanted:
+        end = data.index(b"\n", pos)
+        size = int(data[pos:end].split()[2])
+        body = data[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GitError(f"{repo_path} at {ref} is not UTF-8 text") from None
+        out.append((name, text.removeprefix("\ufeff")))
+    return out
+
+
+def _load_base(ref: str, paths: list[str], namespace: str, settings: Settings) -> LoadResult:
+    try:
+        texts, notes = texts_at(ref, paths)
+    except GitError as e:
+        fail(str(e))
+    for note in notes:
+        sys.stderr.write(f"note: {note}\n")
+    result = load_texts(texts, default_namespace=namespace, settings=settings)
+    for note in result.notes:
+        sys.stderr.write(f"note: at {ref}: {note}\n")
+    errors = [d for d in result.diagnostics if d.is_error]
+    if errors:
+        for d in errors:
+            sys.stderr.write(f"at {ref}: {d.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return result
+
+
+def diff(
+    old: Annotated[str | None, typer.Argument(metavar="OLD", help="Manifests before: a file or directory.")] = None,
+    new: Annotated[str | None, typer.Argument(metavar="NEW", help="Manifests after: a file or directory.")] = None,
+    base: Annotated[str | None, typer.Option("--base", metavar="REF",
+                                             help="Compare -f paths with the same paths at this git revision.")] = None,
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json or md")] = "text",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Connections added and removed between two versions of the manifests (exit 1 if any)."""
+    choose(output, FORMATS, "-o")
+    cfg = load_config(config)
+    settings = settings_from(setting, strict_cidr, cfg.settings)
+    if base is not None:
+        if old is not None or new is not None:
+            fail("give either OLD NEW or --base REF -f PATH, not both")
+        if not filename:
+            fail("--base needs the paths to compare: -f PATH (repeatable)")
+        if "-" in filename:
+            fail("--base cannot compare standard input (-f -): name files or directories")
+        before = _load_base(base, list(filename), namespace, settings)
+        after = load_cluster(filename, namespace, settings)
+    else:
+        if old is None or new is None:
+            fail("give two versions: podfence diff OLD NEW, or podfence diff --base REF -f PATH")
+        if filename:
+            fail("-f goes with --base; to compare two versions give OLD NEW")
+        before = load_cluster([old], namespace, settings)
+        after = load_cluster([new], namespace, settings)
+    report = diff_clusters(before.cluster, after.cluster, settings, cfg, explain=output != "json")
+    write(render_diff(report, output))
+    raise typer.Exit(EXIT_FINDINGS if report.diff else EXIT_OK)
