@@ -1,0 +1,14 @@
+"""podfence lint: NetworkPolicy mistakes found by their semantics, not their spelling.
+
+>>> from podfence.model import Cluster, Namespace, Pod
+>>> findings = lint(Cluster.of([Namespace.of("shop")], [Pod("shop", "web")]))
+>>> [f.rule for f in findings]
+['NP101', 'NP102']
+"""
+
+from podfence.lint.finding import Finding, object_label
+from podfence.lint.registry import BY_ID, RULES
+from podfence.lint.rule import Category, LintRule
+from podfence.lint.run import lint
+
+__all__ = ["BY_ID", "Category", "Finding", "LintRule", "RULES", "lint", "object_label"]

@@ -1,0 +1,248 @@
+"""Facts about one cluster that many lint rules share, computed once.
+
+Everything here is the engine's semantics, object by object: which pods a policy
+selects (:func:`podfence.engine.match.selects`), which policies isolate a pod,
+which pods a peer matches. Whole-cluster questions ("may this pod reach DNS?")
+go to :class:`~podfence.engine.Engine` and its connectivity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cached_property
+from typing import Iterator
+
+from podfence.config import Config
+from podfence.engine import Engine
+from podfence.engine.connectivity import Connectivity
+from podfence.engine.match import namespace_labels, selects
+from podfence.model import (
+    Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Peer, Pod, Rule, Service, Settings,
+)
+from podfence.sets import ConnSet, IPSet, parse_cidr
+
+# Addresses that are not "the internet": private, shared, loopback, link-local,
+# multicast and reserved ranges (IPv4), and everything outside global unicast (IPv6).
+_NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                  "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
+
+
+def _public() -> IPSet:
+    out = IPSet.all_of(4)
+    for text in _NOT_PUBLIC_V4:
+        cidr = parse_cidr(text)
+        assert cidr is not None
+        out = out - IPSet.of_cidr(cidr)
+    v6 = parse_cidr("2000::/3")
+    assert v6 is not None
+    return out | IPSet.of_cidr(v6)
+
+
+PUBLIC = _public()
+PUBLIC_V4 = IPSet(v4=PUBLIC.v4)
+PUBLIC_V6 = IPSet(v6=PUBLIC.v6)
+
+
+def covers_internet(addresses: IPSet) -> bool:
+    """True when ``addresses`` hold every public IPv4 address or every global IPv6 one."""
+    return PUBLIC_V4.issubset(addresses) or PUBLIC_V6.issubset(addresses)
+
+
+def rule_addresses(rule: Rule) -> IPSet:
+    """The addresses outside the pod network that a rule's peers admit (all, without peers)."""
+    if not rule.peers:
+        return IPSet.all()
+    out = IPSet()
+    for peer in rule.peers:
+        if peer.ip_block is not None:
+            out = out | peer.ip_block.addresses
+    return out
+
+
+def allows_all(rule: Rule) -> bool:
+    """A rule without peers and without ports: everything, from (or to) everyone."""
+    return not rule.peers and not rule.ports
+
+
+def conns_words(conns: ConnSet) -> str:
+    """``TCP 80,443, UDP 53``; ``everything`` for all traffic."""
+    if conns.is_all():
+        return "everything"
+    parts = []
+    for proto, ports in conns.by_protocol():
+        text = "all ports" if ports.intervals == ((1, 65535),) else \
+            ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
+        parts.append(f"{proto} {text}")
+    if conns.other:
+        parts.append("other protocols")
+    return ", ".join(parts) or "nothing"
+
+
+def rule_field(direction: Direction, index: int, *rest: str | int) -> tuple[str | int, ...]:
+    """``spec.ingress[i]...`` as a field path."""
+    return ("spec", direction.value, index, *rest)
+
+
+def peer_field(direction: Direction, index: int, peer: int, *rest: str | int) -> tuple[str | int, ...]:
+    return rule_field(direction, index, direction.peers_field, peer, *rest)
+
+
+class LintContext:
+    """One cluster, its configuration, and the facts lint rules ask about."""
+
+    def __init__(self, cluster: Cluster, config: Config, settings: Settings | None = None) -> None:
+        self.cluster = cluster
+        self.config = config
+        self.settings = settings if settings is not None else config.settings
+        s = self.settings
+        self.pods: tuple[Pod, ...] = tuple(p for p in cluster.pods if p.takes_part(s))
+        self.endpoints: tuple[Pod, ...] = tuple(p for p in self.pods if p.is_pod_endpoint(s))
+        self.pods_by_ns: dict[str, list[Pod]] = defaultdict(list)
+        for pod in self.pods:
+            self.pods_by_ns[pod.namespace].append(pod)
+        self.endpoints_by_ns: dict[str, list[Pod]] = defaultdict(list)
+        for pod in self.endpoints:
+            self.endpoints_by_ns[pod.namespace].append(pod)
+        self.selected: dict[str, tuple[Pod, ...]] = {}
+        self.label_matched: dict[str, tuple[Pod, ...]] = {}
+        isolating: dict[Direction, dict[str, list[NetworkPolicy]]] = {d: defaultdict(list) for d in Direction}
+        for policy in cluster.policies:
+            same_ns = self.pods_by_ns.get(policy.namespace, [])
+            self.label_matched[policy.key] = tuple(p for p in same_ns if policy.pod_selector.matches(p.labels))
+            chosen = tuple(p for p in self.label_matched[policy.key] if selects(policy, p, s))
+            self.selected[policy.key] = chosen
+            for direction in Direction:
+                if policy.guards(direction):
+                    for pod in chosen:
+                        isolating[direction][pod.key].append(policy)
+        self._isolating = {d: {k: tuple(v) for k, v in m.items()} for d, m in isolating.items()}
+        self._peer_cache: dict[tuple[str, Peer], tuple[Pod, ...]] = {}
+        self.declared_namespaces = tuple(ns for ns in cluster.namespaces if ns.declared)
+        self._services_by_ns: dict[str, list[Service]] = defaultdict(list)
+        for svc in cluster.services:
+            self._services_by_ns[svc.namespace].append(svc)
+        self.known_rules: dict[str, str] = {}  # rule ID -> name, set by the runner
+        self.memo: dict[str, object] = {}  # results several rules share
+
+    def objects(self) -> Iterator[Namespace | Pod | NetworkPolicy]:
+        """Every object a finding can be about: namespaces, pods (workloads), policies."""
+        yield from self.cluster.namespaces
+        yield from self.cluster.pods
+        yield from self.cluster.policies
+
+    # -- isolation ---------------------------------------------------------------------
+
+    def isolating(self, pod: Pod, direction: Direction) -> tuple[NetworkPolicy, ...]:
+        """The policies that isolate ``pod`` in ``direction`` (empty: not isolated)."""
+        return self._isolating[direction].get(pod.key, ())
+
+    def guarded_rules(self) -> Iterator[tuple[NetworkPolicy, Direction, int, Rule]]:
+        """Every rule that counts: of a direction its policy's policyTypes name."""
+        for policy in self.cluster.policies:
+            for direction in Direction:
+                if policy.guards(direction):
+                    for i, rule in enumerate(policy.rules(direction)):
+                        yield policy, direction, i, rule
+
+    def default_deny(self, namespace: str, direction: Direction) -> tuple[NetworkPolicy, ...]:
+        """Policies of ``namespace`` that isolate every pod, present and future, in ``direction``,
+        without a rule that lets everything back in."""
+        return tuple(p for p in self.cluster.policies
+                     if p.namespace == namespace and p.guards(direction) and p.pod_selector.is_empty()
+                     and not any(allows_all(r) for r in p.rules(direction)))
+
+    def excluded(self, namespace: str) -> bool:
+        """True for namespaces the configuration leaves out of coverage rules."""
+        return namespace in self.config.lint.exclude_namespaces
+
+    # -- peers -------------------------------------------------------------------------
+
+    def namespaces_matching(self, selector: LabelSelector) -> tuple[Namespace, ...]:
+        return tuple(ns for ns in self.cluster.namespaces if selector.matches(ns.labels))
+
+    def peer_pods(self, policy: NetworkPolicy, peer: Peer) -> tuple[Pod, ...]:
+        """The pods one peer of ``policy`` matches (ipBlock: pods with a known IP inside)."""
+        key = (policy.namespace, peer)
+        hit = self._peer_cache.get(key)
+        if hit is not None:
+            return hit
+        if peer.ip_block is not None:
+            addresses = peer.ip_block.addresses
+            hit = tuple(p for p in self.pods if any(a in addresses for a in p.ips)
+                        and (self.settings.ipblock_matches_pods or not p.is_pod_endpoint(self.settings)))
+        else:
+            if peer.namespace_selector is not None:
+                names = [ns.name for ns in self.namespaces_matching(peer.namespace_selector)]
+            else:
+                names = [policy.namespace]
+            candidates = [p for n in names for p in self.endpoints_by_ns.get(n, ())]
+            sel = peer.pod_selector
+            hit = tuple(p for p in candidates if sel is None or sel.matches(p.labels))
+        self._peer_cache[key] = hit
+        return hit
+
+    def remote_pods(self, policy: NetworkPolicy, rule: Rule) -> tuple[Pod, ...]:
+        """Pods a rule's peers match (every pod endpoint when it has none)."""
+        if not rule.peers:
+            return self.endpoints
+        seen: dict[str, Pod] = {}
+        for peer in rule.peers:
+            for pod in self.peer_pods(policy, peer):
+                seen.setdefault(pod.key, pod)
+        return tuple(seen.values())
+
+    def destinations(self, policy: NetworkPolicy, direction: Direction, rule: Rule) -> tuple[Pod, ...]:
+        """Where a rule's ports are looked up: the subjects (ingress) or the remote pods (egress)."""
+        if direction is Direction.INGRESS:
+            return self.selected[policy.key]
+        return tuple(p for p in self.remote_pods(policy, rule) if p.is_pod_endpoint(self.settings))
+
+    def namespace_labels(self, name: str):  # type: ignore[no-untyped-def]
+        return namespace_labels(self.cluster, name)
+
+    # -- services, DNS, sensitivity ----------------------------------------------------
+
+    def services_of(self, pod: Pod) -> tuple[Service, ...]:
+        return tuple(s for s in self._services_by_ns.get(pod.namespace, ()) if s.selects(pod))
+
+    @cached_property
+    def dns_pods(self) -> tuple[Pod, ...]:
+        dns = self.config.dns
+        return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ())
+                     if all(p.labels.get(k) == v for k, v in dns.pod_labels.items()))
+
+    def sensitive_namespace(self, name: str) -> bool:
+        sens = self.config.sensitive
+        if name in sens.namespaces:
+            return True
+        ns = self.cluster.namespace(name)
+        return ns is not None and "true" in (ns.labels.get(sens.label), ns.annotations.get(sens.label))
+
+    def is_sensitive(self, pod: Pod) -> bool:
+        """Sensitive by its namespace, or by its own label or annotation (value ``"true"``)."""
+        label = self.config.sensitive.label
+        return (self.sensitive_namespace(pod.namespace)
+                or "true" in (pod.labels.get(label), pod.annotations.get(label)))
+
+    # -- the engine --------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.cluster, self.settings)
+
+    @cached_property
+    def connectivity(self) -> Connectivity:
+        return self.engine.connectivity()
+
+
+def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
+    """``a/x, a/y and 3 more``."""
+    keys = sorted(p.key for p in pods)
+    if len(keys) <= limit:
+        return ", ".join(keys)
+    return f"{', '.join(keys[:limit])} and {len(keys) - limit} more"
+
+
+__all__ = [
+    "LintContext", "allows_all", "conns_words", "PUBLIC", "covers_internet", "peer_field", "pod_list", "rule_addresses", "rule_field",
+]

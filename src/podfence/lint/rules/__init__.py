@@ -1,0 +1,1 @@
+"""The lint rules, one module per family; :mod:`podfence.lint.registry` lists them."""
