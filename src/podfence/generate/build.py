@@ -90,9 +90,10 @@ def address_peers(addresses: Addresses) -> list[dict[str, Any]]:
 
 def default_deny(namespace: str, directions: frozenset[Direction]) -> GeneratedPolicy:
     types = [d.policy_type.value for d in (Direction.INGRESS, Direction.EGRESS) if d in directions]
-    words = " and ".join(d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in directions)
+    words = {2: "nothing in or out of any pod", 1: "nothing into any pod" if Direction.INGRESS in directions
+             else "nothing out of any pod"}[len(directions)]
     return GeneratedPolicy(namespace, "default-deny", manifest(namespace, "default-deny", None, types), (
-        ((), (f"{namespace}: no {words} for any pod unless another policy allows it (defaults.deny)",)),))
+        ((), (f"{namespace}: {words} unless another policy allows it (defaults.deny)",)),))
 
 
 def allow_dns(namespace: str, dns: DnsTarget) -> GeneratedPolicy:

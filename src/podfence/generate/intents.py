@@ -199,7 +199,7 @@ def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: boo
     return ref
 
 
-def _address(text: str, except_: tuple[str, ...], path: FieldPath, out: list[Diagnostic]) -> AddressRef | None:
+def address_ref(text: str, except_: tuple[str, ...], path: FieldPath, out: list[Diagnostic]) -> AddressRef | None:
     from podfence.validate import is_strict_subset
 
     if text.strip().lower() == INTERNET:
@@ -258,10 +258,10 @@ def _entry(peer_text: str, except_: tuple[str, ...], ports: tuple[PortSpec, ...]
         if kind == "egress" and not ports:
             out.append(_err(path, f"{peer_text!r}: give the ports, e.g. {peer_text}:443 (or :* for every port)"))
             return None
-        if any(isinstance(p.port, str) for p in ports):
+        if kind == "egress" and any(isinstance(p.port, str) for p in ports):
             out.append(_err(path, "a named port matches pods only; use numbers for addresses"))
             return None
-        peer: Peer | None = _address(peer_text, except_, path, out)
+        peer: Peer | None = address_ref(peer_text, except_, path, out)
     else:
         if except_:
             out.append(_err(path, "except applies to addresses only"))

@@ -61,7 +61,8 @@ class Proof:
     namespaces: tuple[str, ...]
     workloads: int
     intended: int  # pod pairs and (pod, range) entries the intent allows something on
-    notes: tuple[str, ...] = ()
+    removed: tuple[Difference, ...] = ()  # building blocks: allowed before, denied now
+    subjects: tuple[str, ...] = ()  # building blocks: the pods whose policies changed
 
     @property
     def exact(self) -> bool:
@@ -364,3 +365,82 @@ def _own_node(pod: Pod, direction: Direction, nodes: NodeIndex, settings: Settin
     if not allowed or not pod.node_name:
         return []
     return sorted(nodes.addresses.get(pod.node_name, ()), key=lambda a: (a.version, a.value))
+
+
+# ---- building blocks: before and after ------------------------------------------------
+
+def _rows(conn, touched: set[str]) -> dict[tuple[str, str], ConnSet]:  # type: ignore[no-untyped-def]
+    return {(a.key, b.key): c for a, b, c in conn.pod_connections() if a.key in touched or b.key in touched}
+
+
+def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: Iterable[Grant],
+                 subjects: Iterable[str]) -> Proof:
+    """Compare a cluster before and after adding a building block's policies.
+
+    Extra: anything newly allowed beyond the grants (an ipBlock grant also
+    permits the pods whose IPs it holds). Missing: a granted connection not
+    allowed afterwards (for address grants: the addresses themselves, since pods
+    inside a CIDR keep their own ingress). Connections that were allowed before
+    and no longer are (the block isolated a pod that was open) become notes.
+    """
+    grants = list(grants)
+    touched = set(subjects)
+    conn_b, conn_a = Engine(before, settings).connectivity(), Engine(after, settings).connectivity()
+    pods = {p.key: p for p in conn_a.pods}
+    permitted: dict[tuple[str, str], ConnSet] = {}
+    required: dict[tuple[str, str], ConnSet] = {}
+    permitted_ranges: dict[tuple[str, Direction], list[tuple[IPSet, ConnSet]]] = {}
+    intents: dict[tuple[str, str], list[str]] = {}
+    for g in grants:
+        assert isinstance(g.src, Pod)
+        if isinstance(g.dst, Pod):
+            k = (g.src.key, g.dst.key)
+            c = conns_of(g.ports, g.dst, settings)
+            permitted[k] = permitted.get(k, ConnSet.none()) | c
+            required[k] = required.get(k, ConnSet.none()) | c
+            intents.setdefault(k, []).append(g.intent)
+            continue
+        c = conns_of(g.ports, None, settings)
+        permitted_ranges.setdefault((g.src.key, Direction.EGRESS), []).append((g.dst.ips, c))
+        for p in pods.values():
+            if any(ip in g.dst.ips for ip in p.ips) and (settings.ipblock_matches_pods or not p.is_pod_endpoint(
+                    settings)):
+                k = (g.src.key, p.key)
+                permitted[k] = permitted.get(k, ConnSet.none()) | conns_of(g.ports, p, settings)
+    rows_b, rows_a = _rows(conn_b, touched), _rows(conn_a, touched)
+    extra: list[Difference] = []
+    missing: list[Difference] = []
+    removed: list[Difference] = []
+    for k in sorted(set(rows_a) | set(rows_b)):
+        got, had = rows_a.get(k, ConnSet.none()), rows_b.get(k, ConnSet.none())
+        more = (got - had) - permitted.get(k, ConnSet.none())
+        if more:
+            extra.append(Difference(*k, more))
+        if had - got:
+            removed.append(Difference(*k, had - got))
+    for k, want in sorted(required.items()):
+        short = want - rows_a.get(k, ConnSet.none())
+        if short:
+            missing.append(Difference(*k, short, tuple(intents.get(k, ()))))
+    index_a = {p.key: i for i, p in enumerate(conn_a.external.cc.pods)}
+    index_b = {p.key: i for i, p in enumerate(conn_b.external.cc.pods)}
+    for key in sorted(touched):
+        if key not in index_a or key not in index_b:
+            continue
+        families = conn_a.external.pod_families(index_a[key])
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            got = regions_from_cidrs(conn_a.external.ranges(index_a[key], direction))
+            had = regions_from_cidrs(conn_b.external.ranges(index_b[key], direction))
+            allowed = had + permitted_ranges.get((key, direction), [])
+            more, _ = region_differences(got, allowed, families)
+            less, _ = region_differences(had, got, families)
+            _, short = region_differences(got, permitted_ranges.get((key, direction), []), families)
+            for cidr, conns in more:
+                extra.append(Difference(*((key, cidr) if direction is Direction.EGRESS else (cidr, key)), conns))
+            for cidr, conns in less:
+                removed.append(Difference(*((key, cidr) if direction is Direction.EGRESS else (cidr, key)), conns))
+            for cidr, conns in short:
+                missing.append(Difference(key, cidr, conns, tuple(g.intent for g in grants
+                                                                   if isinstance(g.dst, Addresses))))
+    return Proof(tuple(extra), tuple(missing), (), len(touched), len(required) + sum(
+        len(v) for v in permitted_ranges.values()), tuple(removed), tuple(sorted(touched)))

@@ -221,12 +221,11 @@ class Resolver:
         ports: list[PolicyPort] = []
         notes: list[str] = []
         for spec in specs:
-            if services is None and self._declares(pod, spec):
+            literal = services is None and (self._declares(pod, spec) or (undeclared and isinstance(spec.port, int)))
+            if literal:
                 found = [(PolicyPort(spec.protocol, spec.port, spec.end_port), "")]
             else:
                 found, problem = self._via_services(spec, pod, candidates)
-                if not found and undeclared and isinstance(spec.port, int) and services is None:
-                    found = [(PolicyPort(spec.protocol, spec.port, spec.end_port), "")]
                 if not found:
                     if not quiet:
                         if services is not None:
@@ -260,7 +259,7 @@ def _label(svc: ServiceIntent, kind: str, entry: Entry) -> str:
     return f"{svc.workload} {kind} {entry.text()}"
 
 
-def _talks_to(r: Resolver, svc: ServiceIntent, src: Pod, entry: Entry) -> list[Grant]:
+def talks_to_grants(r: Resolver, svc: ServiceIntent, src: Pod, entry: Entry) -> list[Grant]:
     ref = entry.peer
     assert isinstance(ref, WorkloadRef)
     label = _label(svc, "talks_to", entry)
@@ -323,7 +322,7 @@ def _ingress_from(r: Resolver, svc: ServiceIntent, dst: Pod, entry: Entry, ipv6:
     return [] if src is None else [Grant(src, dst, ports, label, entry.path, "; ".join(notes))]
 
 
-def _egress(svc: ServiceIntent, src: Pod, entry: Entry, ipv6: bool) -> list[Grant]:
+def egress_grants(svc: ServiceIntent, src: Pod, entry: Entry, ipv6: bool) -> list[Grant]:
     assert isinstance(entry.peer, AddressRef)
     ports: tuple[PolicyPort, ...] = ()
     if not any(p.every for p in entry.ports):
@@ -364,9 +363,9 @@ def resolve(intent: Intent, cluster: Cluster, settings: Settings, dns: DnsTarget
         for entry in svc.ingress_from:
             grants += _ingress_from(r, svc, pod, entry, ipv6)
         for entry in svc.talks_to:
-            grants += _talks_to(r, svc, pod, entry)
+            grants += talks_to_grants(r, svc, pod, entry)
         for entry in svc.egress:
-            grants += _egress(svc, pod, entry, ipv6)
+            grants += egress_grants(svc, pod, entry, ipv6)
     covered = sorted({p.namespace for g in grants for p in (g.src, g.dst) if isinstance(p, Pod)}
                      | {k.split("/", 1)[0] for k in described})
     covered = [ns for ns in covered if ns not in exclude]

@@ -92,3 +92,104 @@ def policies_yaml(policies: Iterable[Any], header: Sequence[str] = ()) -> str:
         parts.append(to_yaml(policy.manifest, dict(policy.comments)))
     head = "".join(f"# {line}\n" for line in header)
     return head + "---\n".join(parts)
+
+
+# ---- the proof ----------------------------------------------------------------------
+
+MAX_SHOWN = 200
+MAX_REMOVED = 10
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _difference(d: Any) -> str:
+    from podfence.render.conns import conns_text
+
+    line = f"  {d.src} -> {d.dst}: {conns_text(d.conns)}"
+    if d.because:
+        line += f"  ({'; '.join(d.because)})"
+    return line
+
+
+def proof_text(proof: Any, *, change: bool = False) -> str:
+    """The verdict first, then the extra and missing connections, one per line."""
+    lines: list[str] = []
+    if proof.exact:
+        lines.append("proof: exactly the intended connectivity")
+    else:
+        parts = [p for p in (f"{len(proof.extra)} extra" if proof.extra else "",
+                             f"{len(proof.missing)} missing" if proof.missing else "") if p]
+        lines.append(f"proof: NOT the intended connectivity: {' and '.join(parts)}")
+    if change:
+        lines.append(f"  compared before and after for {', '.join(proof.subjects) or 'no workload'}: "
+                     f"{_plural(proof.intended, 'asked-for connection')}")
+    else:
+        lines.append(f"  {_plural(proof.workloads, 'workload')} governed in "
+                     f"{_plural(len(proof.namespaces), 'namespace')} ({', '.join(proof.namespaces) or 'none'}), "
+                     f"{_plural(proof.intended, 'intended connection')} (DNS included)")
+    if proof.extra:
+        lines.append("extra (allowed, but no intent asks for it; the rules that allow it):")
+        lines += [_difference(d) for d in proof.extra[:MAX_SHOWN]]
+        if len(proof.extra) > MAX_SHOWN:
+            lines.append(f"  ... and {len(proof.extra) - MAX_SHOWN} more")
+    if proof.missing:
+        lines.append("missing (intended, but denied; the intent that asks for it):")
+        lines += [_difference(d) for d in proof.missing[:MAX_SHOWN]]
+        if len(proof.missing) > MAX_SHOWN:
+            lines.append(f"  ... and {len(proof.missing) - MAX_SHOWN} more")
+    if proof.removed:
+        lines.append(f"note: {_plural(len(proof.removed), 'connection')} allowed before {'are' if len(proof.removed) != 1 else 'is'} "
+                     f"denied now: the new policies isolate {', '.join(proof.subjects)} where nothing did before:")
+        lines += [_difference(d) for d in proof.removed[:MAX_REMOVED]]
+        if len(proof.removed) > MAX_REMOVED:
+            lines.append(f"  ... and {len(proof.removed) - MAX_REMOVED} more")
+    return "\n".join(lines) + "\n"
+
+
+def proof_json(proof: Any) -> str:
+    from podfence.render.conns import conns_json
+
+    def items(diffs: Iterable[Any]) -> list[dict[str, Any]]:
+        return [{"src": d.src, "dst": d.dst, "allowed": conns_json(d.conns), "because": list(d.because)}
+                for d in diffs]
+
+    body = {"exact": proof.exact, "namespaces": list(proof.namespaces), "workloads": proof.workloads,
+            "intended": proof.intended, "extra": items(proof.extra), "missing": items(proof.missing)}
+    if proof.removed or proof.subjects:
+        body["removed"] = items(proof.removed)
+    return json.dumps(body, indent=2) + "\n"
+
+
+# ---- observed flows -----------------------------------------------------------------
+
+
+def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sources: Sequence[str]) -> str:
+    """What was read from the flow files and what became of every record."""
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(observed.formats.items()))
+    lines = [f"flows: {_plural(observed.records, 'record')} from {', '.join(sources)}"
+             + (f" ({kinds})" if kinds else "")
+             + f": {_plural(len(observed.connections), 'distinct connection')}"]
+    denied = sum(1 for o in observed.connections.values() if o.denied)
+    if denied:
+        lines.append(f"  {denied} of them were denied when observed (kept: pass --only-allowed to leave them out)")
+    for title, table in (("unreadable", observed.problems), ("unmappable", observed.unmappable),
+                         ("ignored", observed.ignored)):
+        if not table:
+            continue
+        total = sum(t.count for t in table.values())
+        lines.append(f"  {title} ({total}):")
+        for reason, tally in sorted(table.items(), key=lambda kv: (-kv[1].count, kv[0])):
+            lines.append(f"    {tally.count} x {reason} (first at {tally.first})")
+    for f in foldings:
+        what = "to" if f.direction == "egress" else "from"
+        lines.append(f"  addresses: {f.workload} {f.direction} {what} {_plural(f.addresses, 'address')} on "
+                     f"{f.protocol} {f.port} -> {', '.join(f.cidrs)} ({f.rule})")
+    lines += [f"  {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequence[str]) -> str:
+    """An intent file: the header as comments, then the document."""
+    return "".join(f"# {line}\n" for line in header) + to_yaml(document, comments)

@@ -1,0 +1,422 @@
+"""podfence generate: least-privilege policies from intent or observed traffic, proven.
+
+``podfence generate -f PATH --intents FILE [--out DIR]`` writes the policy set of an
+intent file; ``--from-flows FILE...`` derives the intent from Hubble or Calico
+flows (or the lab's denial stream) first; ``--check`` proves the loaded policies
+against the intent without writing anything. The building blocks
+``default-deny``, ``allow`` and ``egress`` print one piece at a time. Every
+generation ends with the proof; exit 1 when it finds a difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from podfence.cli.common import (
+    EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr,
+    choose, fail, load_cluster, load_config, settings_from, write,
+)
+from podfence.config import Config
+from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
+from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve, with_policies
+from podfence.generate.blocks import (
+    allow_block, default_deny_block, default_deny_plan, egress_block, stand_in_cluster,
+)
+from podfence.generate.build import GeneratedPolicy
+from podfence.generate.from_flows import intent_from_flows
+from podfence.generate.intents import PortSpec, parse_ports
+from podfence.generate.proof import Proof, prove_change
+from podfence.generate.resolve import Plan
+from podfence.loader import read_own_file
+from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
+from podfence.validate import validate_network_policy
+
+app = typer.Typer(
+    help="Least-privilege NetworkPolicies from an intent file or observed traffic, proven by the engine.",
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+Out = Annotated[Optional[str], typer.Option("--out", metavar="DIR",
+                                            help="Write one file per namespace under DIR instead of printing.")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")]
+Output = Annotated[str, typer.Option("-o", "--output", help="The proof report: text or json.")]
+Ports = Annotated[list[str], typer.Option("--port", metavar="P[/PROTO]",
+                                          help="Port: 8080, 53/UDP, 10000-10099, a name, or '*'. Repeatable.")]
+PROOF_FORMATS = ("text", "json")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"{message}\n")
+
+
+def _errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+    """Print error diagnostics one per line and exit 2 if there are any."""
+    errors = [d for d in diagnostics if d.is_error]
+    for d in errors:
+        sys.stderr.write(f"{d.one_line()}\n")
+    if errors:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def write_files(directory: Path, files: dict[str, str], force: bool) -> None:
+    """Write every file or none: refuse to overwrite without --force; temp files, then renames."""
+    if directory.exists() and not directory.is_dir():
+        fail(f"--out {directory}: not a directory")
+    existing = sorted(name for name in files if (directory / name).exists())
+    if existing and not force:
+        fail(f"--out {directory}: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''} "
+             "(pass --force to overwrite)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staged: list[tuple[str, Path]] = []
+        try:
+            for name, text in files.items():
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+                staged.append((tmp, directory / name))
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(text)
+            for tmp, target in staged:
+                os.replace(tmp, target)
+        finally:
+            for tmp, _ in staged:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except OSError as exc:
+        fail(f"--out {directory}: {exc.strerror or exc}")
+
+
+def write_file(path: Path, text: str, force: bool, flag: str) -> None:
+    if path.exists() and not force:
+        fail(f"{flag} {path}: exists (pass --force to overwrite)")
+    parent = path.parent if str(path.parent) else Path(".")
+    write_files_at = parent
+    try:
+        write_files_at.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=write_files_at)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        fail(f"{flag} {path}: {exc.strerror or exc}")
+
+
+def check_generated(policies: list[GeneratedPolicy], settings: Settings) -> None:
+    """Every generated policy must pass API validation; anything else is a podfence bug."""
+    for p in policies:
+        problems = [d for d in validate_network_policy(p.manifest, namespace=p.namespace, settings=settings)
+                    if d.is_error]
+        if problems:
+            note(f"podfence: internal error: generated {p.key} fails validation: {problems[0].one_line()} "
+                 "(please report it)")
+            raise typer.Exit(EXIT_INTERNAL)
+
+
+def emit(policies: list[GeneratedPolicy], out: str | None, force: bool, header: list[str]) -> None:
+    """Print the policies, or write one file per namespace under ``out``."""
+    if out is None:
+        write(policies_yaml(policies, header))
+        return
+    by_namespace: dict[str, list[GeneratedPolicy]] = {}
+    for p in policies:
+        by_namespace.setdefault(p.namespace, []).append(p)
+    files = {f"{ns}.yaml": policies_yaml(ps, header) for ns, ps in sorted(by_namespace.items())}
+    directory = Path(out)
+    stale = sorted(f.name for f in directory.glob("*.yaml") if f.name not in files) if directory.is_dir() else []
+    write_files(directory, files, force)
+    note(f"wrote {len(policies)} policies in {len(files)} files under {directory}")
+    if stale:
+        note(f"note: {directory} also holds {', '.join(stale)}, not written this time (remove them if they are "
+             "left from an earlier generation)")
+
+
+def report(proof: Proof, output: str, to_stdout: bool, change: bool = False) -> None:
+    text = proof_json(proof) if output == "json" else proof_text(proof, change=change)
+    if to_stdout:
+        write(text)
+    else:
+        sys.stderr.write(text)
+    if not proof.exact:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _settings(config: str | None, setting: list[str], strict_cidr: bool) -> tuple[Config, Settings]:
+    cfg = load_config(config)
+    return cfg, settings_from(setting, strict_cidr, cfg.settings)
+
+
+def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
+    """Every line of every flow file, parsed (JSON lines; bad lines become problems)."""
+    out: list[tuple[Location, FlowRecord | Skip]] = []
+    for path in paths:
+        try:
+            handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            fail(f"--from-flows {path}: {exc.strerror or exc}")
+        with handle if path != "-" else _no_close(handle):
+            for n, line in enumerate(handle, 1):
+                text = line.strip()
+                if not text:
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    out.append((Location(path, n), Skip(f"not JSON ({exc.msg})", problem=True)))
+                    continue
+                out.append((Location(path, n), parse_record(obj)))
+    return out
+
+
+class _no_close:
+    def __init__(self, handle) -> None:  # type: ignore[no-untyped-def]
+        self.handle = handle
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self.handle
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _prefix(value: str | None, flag: str, bits: int) -> int | None:
+    if value is None or value == "auto":
+        return None
+    text = value.lstrip("/")
+    if not text.isdigit() or not 0 <= int(text) <= bits:
+        fail(f"{flag} {value!r}: a prefix length 0-{bits}, or auto")
+    return int(text)
+
+
+def listing(items: list[str], limit: int = 8) -> str:
+    """``a, b, c`` or ``a, b, ... and 12 more``."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
+
+def _coverage_notes(plan: Plan, cluster: Cluster, settings: Settings, generating: bool,
+                    policies: list[GeneratedPolicy]) -> None:
+    if plan.covered:
+        note(f"covers {', '.join(plan.covered)}: default-deny "
+             f"({' and '.join(d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in plan.deny)}) in each")
+    named = {p.key for g in plan.grants for p in (g.src, g.dst) if hasattr(p, "key")} | set(plan.described)
+    silent = [p.key for p in cluster.pods if p.namespace in plan.covered and p.is_pod_endpoint(settings)
+              and p.key not in named]
+    if silent:
+        gets = "DNS only" if plan.dns else "nothing"
+        note(f"note: the intent names no traffic for {listing(silent)}: {'they get' if len(silent) > 1 else 'it gets'} "
+             f"{gets}")
+    if generating:
+        generated = {p.key for p in policies}
+        others = [p.key for p in cluster.policies if p.namespace in plan.covered and p.key not in generated]
+        replaced = [p.key for p in cluster.policies if p.key in generated]
+        if replaced:
+            note(f"note: replaces the loaded {listing(replaced)} (same name)")
+        if others:
+            note(f"note: {len(others)} other loaded polic{'ies' if len(others) > 1 else 'y'} in covered namespaces "
+                 f"stay in force and take part in the proof: {listing(others)}")
+
+
+@app.callback(invoke_without_command=True)
+def generate(
+    ctx: typer.Context,
+    filename: Filenames = [],  # noqa: B006
+    intents: Annotated[Optional[str], typer.Option("--intents", metavar="FILE",
+                                                   help="The intent file (see README: intent files).")] = None,
+    from_flows: Annotated[list[str], typer.Option(
+        "--from-flows", metavar="FILE",
+        help="Hubble (hubble observe -o json), Calico flow logs or the lab's denial stream; - for stdin. "
+             "Repeatable.")] = [],  # noqa: B006
+    out: Out = None,
+    force: Force = False,
+    check: Annotated[bool, typer.Option("--check", help="Prove the loaded policies (-f) against the intent; "
+                                                        "write nothing.")] = False,
+    write_intents: Annotated[Optional[str], typer.Option(
+        "--write-intents", metavar="FILE", help="With --from-flows: write the implied intent file.")] = None,
+    cidr_prefix: Annotated[Optional[str], typer.Option(
+        "--cidr-prefix", metavar="N", help="Fold each observed IPv4 address into its /N (default auto: one /32 "
+                                           "per address up to 4, else the smallest covering CIDR).")] = None,
+    cidr_prefix_v6: Annotated[Optional[str], typer.Option(
+        "--cidr-prefix-v6", metavar="N", help="The same for IPv6 addresses.")] = None,
+    only_allowed: Annotated[bool, typer.Option("--only-allowed",
+                                               help="Leave out flows that were denied when observed.")] = False,
+    output: Output = "text",
+    namespace: Namespace = "default",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Generate least-privilege policies from --intents or --from-flows, and prove them."""
+    if ctx.invoked_subcommand is not None:
+        if filename or intents or from_flows or out or check or write_intents:
+            fail(f"options go after the building block: podfence generate {ctx.invoked_subcommand} -f ...")
+        return
+    choose(output, PROOF_FORMATS, "-o")
+    if not intents and not from_flows:
+        fail("say what to generate from: --intents FILE or --from-flows FILE, or use a building block "
+             "(podfence generate default-deny | allow | egress --help)")
+    if intents and from_flows:
+        fail("--intents and --from-flows exclude each other")
+    if check and (out or write_intents):
+        fail("--check writes nothing: drop --out and --write-intents")
+    if write_intents and not from_flows:
+        fail("--write-intents needs --from-flows")
+    cfg, settings = _settings(config, setting, strict_cidr)
+    cluster = load_cluster(filename, namespace, settings).cluster
+    if intents:
+        own = read_own_file(intents)
+        _errors(own.problems)
+        intent, found = intent_from_dict(own.data)
+        _errors(own.place(found, "intents"))
+        source, place = intents, own.place
+    else:
+        observed = observe(read_flows(from_flows), cluster, settings, only_allowed=only_allowed)
+        implied = intent_from_flows(observed, settings, cfg.dns, prefix4=_prefix(cidr_prefix, "--cidr-prefix", 32),
+                                    prefix6=_prefix(cidr_prefix_v6, "--cidr-prefix-v6", 128))
+        note(flows_text(observed, implied.foldings, implied.notes, from_flows).rstrip())
+        intent = implied.intent
+        source = f"flows observed in {', '.join(from_flows)}"
+        if write_intents:
+            text = intents_yaml(intent_to_dict(intent), implied.comments, [
+                f"The intent implied by {source}.",
+                "Review and edit it, then: podfence generate -f ... --intents THIS_FILE --out DIR",
+            ])
+            write_file(Path(write_intents), text, force, "--write-intents")
+            note(f"wrote the implied intent to {write_intents}")
+            source = write_intents
+
+        def place(found: list[Diagnostic], label: str) -> tuple[Diagnostic, ...]:
+            return tuple(d.located(object="implied intent") for d in found)
+
+        if not intent.services:
+            fail("the flows imply no connection of a workload in the manifests: nothing to generate", EXIT_FINDINGS)
+    plan, found = resolve(intent, cluster, settings, cfg.dns, source)
+    _errors(place(found, "intents"))
+    if check:
+        _coverage_notes(plan, cluster, settings, False, [])
+        report(prove(plan, cluster, settings), output, to_stdout=True)
+        return
+    policies = build(plan, settings)
+    check_generated(policies, settings)
+    _coverage_notes(plan, cluster, settings, True, policies)
+    header = [f"Generated by podfence from {source}.",
+              "Edit the intent and regenerate; podfence proves these policies allow exactly the intent."]
+    emit(policies, out, force, header)
+    report(prove(plan, with_policies(cluster, policies), settings), output, to_stdout=out is not None)
+
+
+@app.command("default-deny")
+def default_deny(
+    namespace: Annotated[str, typer.Option("-n", "--namespace", help="The namespace to isolate.")] = ...,  # type: ignore[assignment]
+    ingress: Annotated[bool, typer.Option("--ingress", help="Deny ingress (default: both directions).")] = False,
+    egress: Annotated[bool, typer.Option("--egress", help="Deny egress (default: both directions).")] = False,
+    allow_dns: Annotated[bool, typer.Option("--allow-dns", help="Allow UDP and TCP 53 to the cluster DNS "
+                                                                "(from the config's dns section).")] = False,
+    filename: Filenames = [],  # noqa: B006
+    out: Out = None,
+    force: Force = False,
+    output: Output = "text",
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """A default-deny policy for one namespace (and DNS egress with --allow-dns)."""
+    choose(output, PROOF_FORMATS, "-o")
+    cfg, settings = _settings(config, setting, False)
+    directions = frozenset(d for d, on in ((Direction.INGRESS, ingress), (Direction.EGRESS, egress)) if on) or \
+        frozenset(Direction)
+    if allow_dns and Direction.EGRESS not in directions:
+        note("note: --allow-dns adds nothing when egress is not denied")
+    dns = cfg.dns if allow_dns else None
+    policies = default_deny_block(namespace, directions, dns, settings)
+    check_generated(policies, settings)
+    if filename:
+        cluster = load_cluster(filename, "default", settings).cluster
+    else:
+        cluster = stand_in_cluster(namespace, cfg.dns)
+        note(f"note: no manifests (-f): proven on a stand-in cluster (a pod in {namespace}, one outside, "
+             "the cluster DNS)")
+    emit(policies, out, force, ["Generated by podfence generate default-deny."])
+    plan = default_deny_plan(namespace, directions, dns)
+    report(prove(plan, with_policies(cluster, policies), settings), output, to_stdout=out is not None)
+
+
+def _ports(values: list[str]) -> tuple[PortSpec, ...]:
+    problems: list[Diagnostic] = []
+    ports = parse_ports(values, ("--port",), problems)
+    if problems:
+        fail(f"--port: {problems[0].message}")
+    return ports
+
+
+def _block(cluster: Cluster, settings: Settings, made, out: str | None, force: bool,  # type: ignore[no-untyped-def]
+           output: str, header: str) -> None:
+    block, problems = made
+    _errors(problems)
+    assert block is not None
+    policies = list(block.policies)
+    check_generated(policies, settings)
+    emit(policies, out, force, [header])
+    after = with_policies(cluster, policies)
+    report(prove_change(cluster, after, settings, block.grants, block.subjects), output,
+           to_stdout=out is not None, change=True)
+
+
+@app.command("allow")
+def allow(
+    src: Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")] = ...,  # type: ignore[assignment]
+    dst: Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
+                                     help="The destination: a workload, svc/NS/NAME, or NS/* .")] = ...,  # type: ignore[assignment]
+    port: Ports = [],  # noqa: B006
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    out: Out = None,
+    force: Force = False,
+    output: Output = "text",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Allow one workload to reach another: ingress on the destination, egress on the source if isolated."""
+    choose(output, PROOF_FORMATS, "-o")
+    ports = _ports(port)
+    _, settings = _settings(config, setting, strict_cidr)
+    cluster = load_cluster(filename, namespace, settings).cluster
+    _block(cluster, settings, allow_block(cluster, settings, src, dst, ports), out, force, output,
+           f"Generated by podfence generate allow --from {src} --to {dst}.")
+
+
+@app.command("egress")
+def egress(
+    src: Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")] = ...,  # type: ignore[assignment]
+    to_cidr: Annotated[str, typer.Option("--to-cidr", metavar="CIDR", help="Destination addresses.")] = ...,  # type: ignore[assignment]
+    except_: Annotated[list[str], typer.Option("--except", metavar="CIDR",
+                                               help="Addresses inside --to-cidr to leave out. Repeatable.")] = [],  # noqa: B006
+    port: Ports = [],  # noqa: B006
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    out: Out = None,
+    force: Force = False,
+    output: Output = "text",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Allow one workload to send to addresses outside the cluster on the given ports."""
+    choose(output, PROOF_FORMATS, "-o")
+    ports = _ports(port)
+    _, settings = _settings(config, setting, strict_cidr)
+    cluster = load_cluster(filename, namespace, settings).cluster
+    _block(cluster, settings, egress_block(cluster, settings, src, to_cidr, tuple(except_), ports), out, force,
+           output, f"Generated by podfence generate egress --from {src} --to-cidr {to_cidr}.")
