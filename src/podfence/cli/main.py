@@ -10,7 +10,8 @@ import typer
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
-from podfence.cli import diff as diff_cmd
+from podfence.cli import assert_cmd, diff as diff_cmd
+from podfence.cli import generate as generate_cmd
 
 app = typer.Typer(
     name="podfence",
@@ -25,6 +26,8 @@ app.command()(matrix.matrix)
 app.command()(connectivity.connectivity)
 app.command()(explain.explain)
 app.command()(diff_cmd.diff)
+app.command(name="test")(assert_cmd.test_command)
+app.add_typer(generate_cmd.app, name="generate")
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab
