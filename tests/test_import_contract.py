@@ -25,7 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"sets", "model"},
     "diff": {"sets", "model", "validate", "engine", "config", "diff"},
     "assertions": {"sets", "model", "validate", "engine", "config", "assertions"},
-    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions"},
+    "flows": {"sets", "model", "flows"},
+    "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},
+    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
+            "flows", "generate"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
