@@ -1,0 +1,159 @@
+"""podfence lint: NetworkPolicy mistakes, found by what the policies mean."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Sequence
+
+import typer
+
+from podfence import __version__
+from podfence.cli.common import (
+    EXIT_FINDINGS, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, fail,
+    load_config, report, settings_from, write,
+)
+from podfence.config import Config
+from podfence.lint import RULES, Finding, lint as run_lint
+from podfence.lint.docs import pages
+from podfence.loader import LoadResult, iter_documents, load, locate
+from podfence.loader.documents import RawDocument
+from podfence.model import Severity
+from podfence.render.lint import FORMATS, lint_json, lint_text
+from podfence.render.sarif import lint_sarif
+
+FAIL_ON = tuple(s.value for s in Severity)
+
+
+def lint(
+    filename: Filenames = [],  # noqa: B006 - typer needs a literal default
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json or sarif")] = "text",
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: error, warning or note.")]
+    = "warning",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+    rules_doc: Annotated[str | None, typer.Option("--rules-doc", metavar="DIR",
+                                                  help="Write the rule documentation pages into DIR and exit.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --rules-doc: overwrite existing pages.")] = False,
+) -> None:
+    """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
+    if rules_doc is not None:
+        write_rules_doc(Path(rules_doc), force)
+        return
+    choose(output, FORMATS, "-o")
+    choose(fail_on, FAIL_ON, "--fail-on")
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings)), texts)
+    if output == "json":
+        write(lint_json(findings))
+    elif output == "sarif":
+        write(lint_sarif(findings, RULES, version=__version__, uri=repo_uri))
+    else:
+        write(lint_text(findings))
+    if any(f.at_least(Severity(fail_on)) for f in findings):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
+                      strict_cidr: bool) -> tuple[Config, LoadResult, dict[str, str]]:
+    """Config and cluster; validation errors end the command (exit 2) before any analysis.
+
+    Standard input is read here once, so that findings can be placed on its lines too.
+    """
+    if not files:
+        fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
+    cfg = load_config(config)
+    settings = settings_from(setting, strict_cidr, cfg.settings)
+    texts: dict[str, str] = {}
+    stdin = None
+    if "-" in files:
+        texts["-"] = sys.stdin.read()
+        stdin = io.StringIO(texts["-"])
+    result = load(list(files), default_namespace=namespace, settings=settings, stdin=stdin)
+    report(result)
+    errors = [d for d in result.diagnostics if d.is_error]
+    if errors:
+        for d in errors:
+            sys.stderr.write(f"{d.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return cfg, result, texts
+
+
+def _documents(text: str) -> dict[int, Any]:
+    """Line -> object manifest, for every document and every item of a List, as the loader places them."""
+    out: dict[int, Any] = {}
+
+    def add(data: Any, line: int) -> None:
+        if not isinstance(data, dict):
+            return
+        items = data.get("items")
+        kind = data.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+            lines = getattr(items, "item_lines", None)
+            for i, item in enumerate(items):
+                add(item, lines[i] if lines else line)
+        else:
+            out.setdefault(line, data)
+
+    for item in iter_documents(text):
+        if isinstance(item, RawDocument):
+            add(item.data, item.line)
+    return out
+
+
+def narrow_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
+    """Findings placed at the line of their field (files are read again only when needed)."""
+    index: dict[str, dict[int, Any]] = {}
+    out = []
+    for f in findings:
+        if f.file and f.line is not None and f.field:
+            docs = index.get(f.file)
+            if docs is None:
+                text = texts.get(f.file)
+                if text is None:
+                    try:
+                        text = Path(f.file).read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        text = ""
+                docs = index[f.file] = _documents(text)
+            doc = docs.get(f.line)
+            if doc is not None:
+                f = f.located(line=locate(doc, f.field))
+        out.append(f)
+    return sorted(out, key=Finding.sort_key)
+
+
+def repo_uri(path: str) -> str:
+    """A file as a URI relative to the repository root (the nearest folder with .git), else to here."""
+    here = Path.cwd().resolve()
+    root = next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+    full = Path(path).resolve()
+    try:
+        return full.relative_to(root).as_posix()
+    except ValueError:
+        return full.as_uri()
+
+
+def write_rules_doc(folder: Path, force: bool) -> None:
+    """Write docs/rules pages atomically; existing different pages need --force."""
+    wanted = pages(RULES)
+    folder.mkdir(parents=True, exist_ok=True)
+    clash = [n for n, text in wanted.items() if (folder / n).exists() and (folder / n).read_text() != text]
+    if clash and not force:
+        fail(f"{len(clash)} page(s) in {folder} differ from the rules (e.g. {clash[0]}); add --force to overwrite")
+    written = 0
+    for name, text in sorted(wanted.items()):
+        target = folder / name
+        if target.exists() and target.read_text() == text:
+            continue
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+        written += 1
+    sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {folder}\n")
