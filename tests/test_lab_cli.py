@@ -9,9 +9,11 @@ import pytest
 
 from podfence.cli.main import main
 from podfence.lab import control, linux
+from test_lab_support import lab_name
 
 SCENARIOS = Path(__file__).parent / "fixtures" / "scenarios"
 FIXTURES = Path(__file__).parent / "fixtures" / "lab"
+LAB = lab_name("pfl")
 
 
 @pytest.fixture(autouse=True)
@@ -58,16 +60,16 @@ def test_lab_matrix_needs_a_port(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.lab
 def test_commands_on_a_lab_that_is_not_up(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "lab", "probe", "--port", "80", "--name", "pfcli")
-    assert code == 2 and err == "podfence: error: no lab named 'pfcli' is up: run podfence lab up -f ...\n"
-    code, out, _ = run(capsys, "lab", "status", "--name", "pfcli")
-    assert code == 0 and out == "lab 'pfcli' is down\n"
+    code, _, err = run(capsys, "lab", "probe", "--port", "80", "--name", LAB)
+    assert code == 2 and err == f"podfence: error: no lab named '{LAB}' is up: run podfence lab up -f ...\n"
+    code, out, _ = run(capsys, "lab", "status", "--name", LAB)
+    assert code == 0 and out == f"lab '{LAB}' is down\n"
 
 
 @pytest.mark.lab
 def test_sctp_is_refused_before_anything_is_built(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "lab", "matrix", "-f", str(FIXTURES / "denials.yaml"), "--port", "80",
-                         "--protocol", "SCTP")
+                         "--protocol", "SCTP", "--name", LAB)
     assert code == 2 and out == "" and "SCTP" in err and err.count("\n") == 1
 
 
@@ -88,21 +90,23 @@ def test_lab_matrix_json_is_exactly_podfence_matrix_json(case: str, protocol: st
     files = [arg for path in CASES[case] for arg in ("-f", str(path))]
     code, engine_out, _ = run(capsys, "matrix", *files, "--port", "80", "--protocol", protocol, "-o", "json")
     assert code == 0
-    code, lab_out, _ = run(capsys, "lab", "matrix", *files, "--port", "80", "--protocol", protocol, "-o", "json")
+    code, lab_out, _ = run(capsys, "lab", "matrix", *files, "--port", "80", "--protocol", protocol, "-o", "json",
+                           "--name", LAB)
     assert code == 0
     assert lab_out == engine_out
     assert json.loads(lab_out)["protocol"] == protocol
-    code, out, _ = run(capsys, "lab", "matrix", *files, "--port", "80", "--protocol", protocol, "--compare")
+    code, out, _ = run(capsys, "lab", "matrix", *files, "--port", "80", "--protocol", protocol, "--compare",
+                       "--name", LAB)
     assert code == 0 and out.startswith("packets and engine agree on all ")
 
 
 @pytest.mark.lab
 def test_the_lifecycle_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fixture = FIXTURES / "denials.yaml"
-    name = ("--name", "pfcli")
+    name = ("--name", LAB)
     try:
         code, _, err = run(capsys, "lab", "up", "-f", str(fixture), *name)
-        assert code == 0 and "lab 'pfcli' is up: 4 pods" in err and "podfence lab apply --name pfcli" in err
+        assert code == 0 and f"lab '{LAB}' is up: 4 pods" in err and f"podfence lab apply --name {LAB}" in err
         code, out, _ = run(capsys, "lab", "status", *name, "-o", "json")
         assert json.loads(out)["isolated_pods"] == 0
         code, _, err = run(capsys, "lab", "apply", *name)  # the manifests 'lab up' read
@@ -121,7 +125,7 @@ def test_the_lifecycle_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
         code, out, _ = run(capsys, "lab", "show", "tool", "-n", "ext", *name)
         assert code == 0 and "no policy isolates this pod" in out
         code, out, _ = run(capsys, "lab", "show", "back/db", "--live", *name)
-        assert code == 0 and "table inet pfcli" in out
+        assert code == 0 and f"table inet {LAB}" in out
         code, _, err = run(capsys, "lab", "show", "back/nope", *name)
         assert code == 2 and "no pod 'back/nope'" in err
 
@@ -133,7 +137,7 @@ def test_the_lifecycle_on_the_command_line(tmp_path: Path, capsys: pytest.Captur
         assert "back/db" not in udp["allowed"]["ext/tool"]  # and no longer UDP
     finally:
         run(capsys, "lab", "down", *name)
-    assert control.status("pfcli").namespaces == 0
+    assert control.status(LAB).namespaces == 0
 
 
 @pytest.mark.lab
@@ -144,7 +148,7 @@ def test_apply_with_policies_only_uses_the_pods_of_lab_up(tmp_path: Path, capsys
     policies.write_text("\n---\n".join(d for d in docs if "kind: NetworkPolicy" in d))
     pods = tmp_path / "pods.yaml"
     pods.write_text("\n---\n".join(d for d in docs if "kind: NetworkPolicy" not in d))
-    name = ("--name", "pfcli")
+    name = ("--name", LAB)
     try:
         assert run(capsys, "lab", "up", "-f", str(pods), *name)[0] == 0
         code, _, err = run(capsys, "lab", "apply", *name)
@@ -167,7 +171,7 @@ def test_lab_denials_streams_json_lines(capsys: pytest.CaptureFixture[str]) -> N
     import subprocess
     import sys
 
-    name = ("--name", "pfcli")
+    name = ("--name", LAB)
     try:
         assert run(capsys, "lab", "up", "-f", str(FIXTURES / "denials.yaml"), *name)[0] == 0
         assert run(capsys, "lab", "apply", *name)[0] == 0

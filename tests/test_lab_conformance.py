@@ -27,9 +27,10 @@ from podfence.lab.plan import LabPlan, with_lab_addresses
 from podfence.loader import load
 from podfence.model import Direction, Settings
 from podfence.sets import Protocol
+from test_lab_support import lab_name
 
 pytestmark = pytest.mark.lab
-LAB = "pfconf"
+LAB = lab_name("pfc")
 SCENARIOS = load_scenarios()
 S = Settings()
 
@@ -72,11 +73,23 @@ def test_lab_matches_engine_and_expectations(scenario: Scenario) -> None:
         expected = engine.matrix(*cell)
         label = f"{scenario.name} {cell[0]}/{cell[1]}"
         assert measured.differences(expected) == (), (
-            f"{label}: packets vs engine\n{grid(measured.allowed, measured.pods)}")
+            f"{label}: packets vs engine\n{grid(measured.allowed, measured.pods)}\n"
+            + explain_cells(run, cell, measured.differences(expected)))
         by_hand = {src: frozenset(measured.allowed[src]) for src in measured.pods}
         assert by_hand == scenario.expected[cell], (
             f"{label}: packets vs hand-written\n{grid(measured.allowed, measured.pods)}")
     check_denials(scenario, run, records, full)
+
+
+def explain_cells(run: control.ProbeRun, cell: tuple[Protocol, int], cells: tuple) -> str:  # type: ignore[type-arg]
+    """What the probes of the disagreeing cells saw (to tell a policy bug from a slow machine)."""
+    lines = []
+    for src, dst, *_ in cells:
+        for r in run.results:
+            if (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port) == (src, dst, *cell):
+                lines.append(f"{src} -> {dst}: {r.outcome.value} after {r.attempts} attempt(s) from port "
+                             f"{r.source_port}")
+    return "\n".join(lines)
 
 
 def test_the_suite_is_there() -> None:

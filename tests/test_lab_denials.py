@@ -16,9 +16,10 @@ from podfence.lab.denials import DenialReader
 from podfence.loader import load
 from podfence.model import Settings
 from podfence.sets import Protocol
+from test_lab_support import lab_name
 
 pytestmark = pytest.mark.lab
-LAB = "pfden"
+LAB = lab_name("pfd")
 FIXTURE = Path(__file__).parent / "fixtures" / "lab" / "denials.yaml"
 S = Settings()
 WEB_EGRESS = ("EGRESS", (("front", "web-egress"),))

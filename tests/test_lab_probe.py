@@ -15,8 +15,9 @@ from podfence.lab.probe import Outcome, check_protocols, probes_for
 from podfence.lab.plan import LabPod
 from podfence.model import Cluster, ContainerPort, Labels, NetworkPolicy, Pod, Settings
 from podfence.sets import Protocol, parse_ip
+from test_lab_support import lab_name
 
-LAB = "pfprobe"
+LAB = lab_name("pfp")
 S = Settings()
 
 

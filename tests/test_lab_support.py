@@ -7,6 +7,8 @@ the machine must be able to (CI). The gate lives in tests/conftest.py.
 
 from __future__ import annotations
 
+import os
+
 import conftest
 import pytest
 
@@ -46,3 +48,20 @@ def test_preflight_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(linux.os, "geteuid", lambda: 1000)
     message = linux.missing_requirement()
     assert message is not None and "\n" not in message
+
+
+def lab_name(base: str) -> str:
+    """A lab name unique to this test process (test runs on one machine may overlap).
+
+    Lab names are at most 9 characters: ``base`` keeps 3, the process id (5
+    digits at most) follows, and one character is left for a second lab.
+    """
+    return f"{base[:3]}{os.getpid() % 100_000}"
+
+
+def test_lab_names_are_valid_and_per_process() -> None:
+    from podfence.lab.naming import name_problem
+
+    name = lab_name("pftopo")
+    assert name_problem(name) is None and name_problem(name + "2") is None
+    assert name == f"pft{os.getpid() % 100_000}"

@@ -6,6 +6,7 @@ These tests need root and nftables (marker ``lab``; see tests/conftest.py).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,9 +20,10 @@ from podfence.lab import control, linux
 from podfence.lab.naming import LabNames
 from podfence.model import Cluster, ContainerPort, Labels, Pod, Settings
 from podfence.sets import Protocol, parse_ip
+from test_lab_support import lab_name
 
 pytestmark = pytest.mark.lab
-LAB = "pftopo"
+LAB = lab_name("pft")
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +36,14 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
 
 def leftovers(name: str) -> dict[str, list[str]]:
     """Everything carrying the lab's prefix, looked up with the system tools."""
-    netns = [n for n in os.listdir("/run/netns") if n.startswith(name)] if os.path.isdir("/run/netns") else []
+    owns = LabNames(name).owns_netns
+    netns = sorted(n for n in os.listdir("/run/netns") if owns(n)) if os.path.isdir("/run/netns") else []
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True).stdout
+    own_link = re.compile(rf": {re.escape(name)}v\d+[@:]")
     return {
         "netns": netns,
-        "links": [line for line in links.splitlines() if f": {name}" in line],
+        "links": [line for line in links.splitlines() if own_link.search(line)],
         "tables": [line for line in tables.splitlines() if line.split()[-1:] == [name]],
     }
 
@@ -146,8 +150,8 @@ def test_down_leaves_other_labs_alone() -> None:
     try:
         control.up(Cluster.of(pods=[Pod("q", "only")]), Settings(), name=other, pod_cidr="10.79.0.0/24")
         control.down(LAB)
-        assert leftovers(LAB)["netns"] == [n for n in leftovers(other)["netns"]]  # only pftopo2-… remain
-        assert sorted(leftovers(other)["netns"]) == [f"{other}-node", f"{other}-p1"]
+        assert leftovers(LAB)["netns"] == []
+        assert leftovers(other)["netns"] == [f"{other}-node", f"{other}-p1"]
         assert control.status(other).server_running
     finally:
         control.down(other)

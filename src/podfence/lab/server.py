@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         report(f"error: cannot listen on {spec[2]} {spec[1]}:{spec[3]} in {spec[0]}: {exc.strerror}")
         return 1
     server = EchoServer(opened)
+    try:  # answer within the probes' timeout even on a busy machine
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
+    except OSError:
+        pass
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     report("ready")
     server.serve(same_namespace_check(linux.netns_path(LabNames(args.lab).node_netns)))
