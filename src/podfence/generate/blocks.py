@@ -15,7 +15,7 @@ from typing import Callable
 
 from podfence.config import DnsTarget
 from podfence.engine.match import isolating_policies
-from podfence.generate.build import GeneratedPolicy, build, manifest, rules
+from podfence.generate.build import GeneratedPolicy, build, intended_exposure, manifest, rules
 from podfence.generate.intents import Entry, PortSpec, ServiceIntent, WorkloadRef, address_ref, parse_workload
 from podfence.generate.resolve import (
     Addresses, Grant, Plan, Resolver, cluster_uses_ipv6, egress_grants, talks_to_grants,
@@ -102,7 +102,7 @@ def _policies(r: Resolver, grants: list[Grant], cluster: Cluster, settings: Sett
         rule_list, comments = rules(members, direction, plan, pod.namespace)
         name = names[direction](pod)
         body = manifest(pod.namespace, name, plan.selectors[key], [direction.policy_type.value],
-                        **{direction.value: rule_list})
+                        ignore=intended_exposure(members, direction), **{direction.value: rule_list})
         what = "who may reach it" if direction is Direction.INGRESS else "what it may reach"
         notes = [((), (f"{pod.key}: {what} (podfence generate)",))]
         notes += [(("spec", direction.value, i), c) for i, c in enumerate(comments)]

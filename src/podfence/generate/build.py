@@ -19,6 +19,7 @@ from podfence.model import format_path
 from podfence.sets import Protocol
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "podfence")
+IGNORE_ANNOTATION = "podfence.io/ignore"  # lint suppressions, each with its reason
 MAX_NAME = 253
 DNS_PORTS = (PolicyPort(Protocol.UDP, 53), PolicyPort(Protocol.TCP, 53))
 
@@ -42,20 +43,18 @@ class GeneratedPolicy:
 
 
 def manifest(namespace: str, name: str, selector: Labels | None, types: list[str],
-             ingress: list[dict[str, Any]] | None = None, egress: list[dict[str, Any]] | None = None
-             ) -> dict[str, Any]:
+             ingress: list[dict[str, Any]] | None = None, egress: list[dict[str, Any]] | None = None,
+             ignore: list[str] | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"podSelector": {"matchLabels": dict(selector)} if selector else {},
                             "policyTypes": types}
     if ingress is not None:
         spec["ingress"] = ingress
     if egress is not None:
         spec["egress"] = egress
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict([MANAGED_BY])},
-        "spec": spec,
-    }
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict([MANAGED_BY])}
+    if ignore:
+        metadata["annotations"] = {IGNORE_ANNOTATION: "; ".join(ignore)}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec}
 
 
 def ports_json(ports: tuple[PolicyPort, ...]) -> list[dict[str, Any]]:
@@ -146,6 +145,30 @@ def _comment(grants: list[Grant]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def intended_exposure(grants: list[Grant], direction: Direction) -> list[str]:
+    """Lint suppressions for exposure the intent asks for in so many words.
+
+    Internet ingress (lint NP402) and egress to the internet on every port (NP403)
+    are review flags; when an intent entry names them, the policy says so and
+    points to the entry.
+    """
+    out: list[str] = []
+    for g in grants:
+        peer = g.src if direction is Direction.INGRESS else g.dst
+        if not isinstance(peer, Addresses) or not peer.covers_internet:
+            continue
+        if direction is Direction.INGRESS:
+            rule_id = "NP402"
+        elif not g.ports or any(p.port is None for p in g.ports):
+            rule_id = "NP403"
+        else:
+            continue
+        entry = f"{rule_id}: the intent asks for it ({format_path(g.path)})"
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
 def rules(grants: list[Grant], direction: Direction, plan: Plan, namespace: str
           ) -> tuple[list[dict[str, Any]], list[tuple[str, ...]]]:
     """One rule per intent entry and port set; identical rules merged, their intents listed together."""
@@ -178,7 +201,7 @@ def _workload_policy(pod: Pod, direction: Direction, grants: list[Grant], plan: 
     rule_list, comments = rules(grants, direction, plan, pod.namespace)
     name = _name(pod.name, f"-{direction.value}", taken)
     body = manifest(pod.namespace, name, plan.selectors[pod.key], [direction.policy_type.value],
-                    **{direction.value: rule_list})
+                    ignore=intended_exposure(grants, direction), **{direction.value: rule_list})
     what = "who may reach it" if direction is Direction.INGRESS else "what it may reach"
     notes: list[tuple[FieldPath, tuple[str, ...]]] = [((), (f"{pod.key}: {what} (from {plan.source})",))]
     notes += [(("spec", direction.value, i), c) for i, c in enumerate(comments)]

@@ -41,6 +41,11 @@ class Addresses:
     blocks: tuple[tuple[str, tuple[str, ...]], ...]
     ips: IPSet
 
+    @property
+    def covers_internet(self) -> bool:
+        """True when a block is a whole address family (``0.0.0.0/0``, ``::/0``), excepts or not."""
+        return any(cidr.endswith("/0") for cidr, _ in self.blocks)
+
     @classmethod
     def of(cls, ref: AddressRef, ipv6: bool) -> Addresses:
         if ref.cidr is None:
