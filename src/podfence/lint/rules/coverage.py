@@ -142,7 +142,8 @@ def _not_isolated(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
         for pod in pods:
             if not ctx.isolating(pod, direction):
                 yield Hit(pod, f"no policy isolates it for {direction.value}, although {len(guarding)} "
-                               f"polic{'y' if len(guarding) == 1 else 'ies'} in namespace {ns} isolate other "
+                               f"polic{'y' if len(guarding) == 1 else 'ies'} in namespace {ns} isolate{'s' if len(guarding) == 1 else ''} "
+                               f"other "
                                f"pods; every {'source' if direction is Direction.INGRESS else 'destination'} "
                                f"is allowed")
 

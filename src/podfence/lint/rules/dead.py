@@ -7,7 +7,9 @@ from typing import Iterator
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.redundancy import Redundant, find_redundant
 from podfence.lint.rule import Category, Hit, rule
-from podfence.model import NAMESPACE_NAME_LABEL, Direction, LabelSelector, Severity
+from podfence.model import NAMESPACE_NAME_LABEL, Direction, LabelSelector, Namespace, Severity
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 _SHOP = """\
@@ -151,7 +153,9 @@ def _elsewhere(ctx: LintContext, namespace: str, selector: LabelSelector | None)
         in the author's head, such as `name: payments`, instead of the automatic
         `kubernetes.io/metadata.name`) matches nothing, so the rule allows nothing.
         Selectors on labels other than the automatic name label are judged only when the
-        input declares Namespace objects.
+        input declares Namespace objects; the namespaces every cluster has (default,
+        kube-system, kube-public, kube-node-lease, and the configured DNS namespace)
+        count as present even when the input leaves them out.
     """,
     bad=_SHOP + """\
 ---
@@ -176,9 +180,13 @@ spec:
     fix="Select namespaces by `kubernetes.io/metadata.name` or by a label they really carry.",
 )
 def namespace_selector_matches_no_namespace(ctx: LintContext) -> Iterator[Hit]:
+    # Namespaces every cluster has, even when the input leaves them out.
+    always = [Namespace.of(n) for n in (*SYSTEM_NAMESPACES, ctx.config.dns.namespace)]
     for policy, direction, i, j, peer in _selector_peers(ctx):
         sel = peer.namespace_selector
         if sel is None or not _judgeable(ctx, sel) or ctx.namespaces_matching(sel):
+            continue
+        if any(sel.matches(ns.labels) for ns in always):
             continue
         yield Hit(policy, f"namespaceSelector [{sel}] matches no namespace "
                           f"(known: {', '.join(ns.name for ns in ctx.cluster.namespaces)})",
@@ -489,7 +497,8 @@ def redundant_policy(ctx: LintContext) -> Iterator[Hit]:
             continue
         policy = ctx.cluster.policies[r.policy]
         by = sorted({ctx.cluster.policies[p].key for p, _, _ in r.covered_by})
-        why = f"; its pods stay isolated and {', '.join(by)} already allow all it allows" if by else \
+        verb = "allows" if len(by) == 1 else "allow"
+        why = f"; its pods stay isolated and {', '.join(by)} already {verb} all it allows" if by else \
             "; its pods stay isolated by other policies and it allows nothing of its own"
         yield Hit(policy, "removing it would change no connection" + why, ("spec",))
 

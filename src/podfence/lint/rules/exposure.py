@@ -100,7 +100,7 @@ def ingress_from_all_namespaces(ctx: LintContext) -> Iterator[Hit]:
             if sel is None or (peer.pod_selector is not None and not peer.pod_selector.is_empty()):
                 continue
             if sel.is_empty() or (len(everyone) > 1 and len(ctx.namespaces_matching(sel)) == len(everyone)):
-                scope = "every namespace, present and future" if sel.is_empty() else \
+                scope = "every namespace, present and future," if sel.is_empty() else \
                     f"all {len(everyone)} namespaces"
                 conns = rule_conns(rule_, subjects[0], ctx.settings)
                 yield Hit(policy, f"admits every pod of {scope} to {pod_list(subjects)} on {conns_words(conns)}",
