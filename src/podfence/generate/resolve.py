@@ -233,7 +233,9 @@ class Resolver:
                 found, problem = self._via_services(spec, pod, candidates)
                 if not found:
                     if not quiet:
-                        if services is not None:
+                        if services is not None and problem:
+                            message = problem
+                        elif services is not None:
                             offered = ", ".join(f"{sp.protocol} {sp.port}" + (f" ({sp.name})" if sp.name else "")
                                                 for svc in services for sp in svc.ports) or "no ports"
                             message = f"Service {services[0].key} has no port {spec} (it offers {offered})"
