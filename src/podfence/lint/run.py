@@ -9,7 +9,7 @@ from podfence.lint.context import LintContext
 from podfence.lint.finding import Finding, object_label
 from podfence.lint.rule import Category, LintObject, LintRule
 from podfence.lint.suppress import suppressions
-from podfence.model import Cluster, Settings
+from podfence.model import Cluster, Namespace, Settings, Source
 
 
 def lint(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings | None = None,
@@ -38,10 +38,19 @@ def lint(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings |
         for hit in r.check(ctx):
             if r.category is not Category.META and r.id in _ignored(hit.object, ignored, by_name):
                 continue
-            source = hit.object.source
+            source = hit.object.source or _stand_in(ctx, hit.object)
             out.append(Finding(r.id, r.name, severity, hit.message, r.fix, object_label(hit.object), hit.field,
                                source.file if source else None, source.line if source else None))
     return sorted(out, key=Finding.sort_key)
+
+
+def _stand_in(ctx: LintContext, obj: LintObject) -> Source | None:
+    """For a namespace no manifest declares: where its first object is written."""
+    if not isinstance(obj, Namespace):
+        return None
+    found = [o.source for o in (*ctx.cluster.policies, *ctx.cluster.pods)
+             if o.namespace == obj.name and o.source is not None]
+    return min(found, key=lambda s: (s.file, s.line)) if found else None
 
 
 def _ignored(obj: LintObject, cache: dict[int, set[str]], by_name: dict[str, str]) -> set[str]:
