@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "lab": {"sets", "model", "engine", "render", "lab"},
     "config": {"sets", "model"},
     "diff": {"sets", "model", "validate", "engine", "config", "diff"},
-    "assertions": {"sets", "model", "validate", "engine", "config", "assertions"},
+    "assertions": {"sets", "model", "validate", "engine", "config", "diff", "assertions"},
     "lint": {"sets", "model", "validate", "engine", "config", "lint"},
     "flows": {"sets", "model", "flows"},
     "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},

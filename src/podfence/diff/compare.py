@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from podfence.diff.rows import PodRows
 from podfence.engine import Connectivity, Engine
 from podfence.engine.connectivity import endpoint_sort_key
 from podfence.model import Cluster, Direction, Settings
@@ -77,46 +78,6 @@ def diff_connectivity(old: Connectivity, new: Connectivity) -> ConnectivityDiff:
     return ConnectivityDiff(tuple(changes))
 
 
-class _Rows:
-    """Per source pod, everything it may open towards each pod, without expanding pod pairs.
-
-    Sources with identical rows share one row (from the engine's grouped
-    connections); pair-level facts (a pod reaching itself, a pod and its own node)
-    are kept apart and looked up per pod.
-    """
-
-    def __init__(self, conn: Connectivity) -> None:
-        self.conn = conn
-        self.pods = {p.key for p in conn.pods}
-        self.row_of: dict[str, str] = {}  # source pod -> id of its row (the row's first source)
-        self.rows: dict[str, dict[str, ConnSet]] = {}
-        for g in conn.group_connections():
-            row_id = g.src[0].key
-            row = self.rows.get(row_id)
-            if row is None:
-                row = self.rows[row_id] = {}
-                for p in g.src:
-                    self.row_of[p.key] = row_id
-            for d in g.dst:
-                row[d.key] = g.conns
-        self.pairs: dict[str, dict[str, ConnSet]] = {}
-        for e in conn.pair_exceptions():
-            self.pairs.setdefault(e.src, {})[e.dst] = e.conns
-
-    def row(self, src: str) -> dict[str, ConnSet]:
-        row_id = self.row_of.get(src)
-        return self.rows[row_id] if row_id is not None else {}
-
-    def cell(self, src: str, dst: str) -> ConnSet:
-        """The exact pod-level answer for one pair (pair-level facts applied)."""
-        if src not in self.pods or dst not in self.pods:
-            return ConnSet.none()
-        if src == dst:
-            return self.conn.between(src, dst)
-        forced = self.pairs.get(src, {}).get(dst)
-        return forced if forced is not None else self.row(src).get(dst, ConnSet.none())
-
-
 def _row_diff(before: dict[str, ConnSet], after: dict[str, ConnSet]) -> list[tuple[str, ConnSet, ConnSet]]:
     none = ConnSet.none()
     out = []
@@ -128,7 +89,7 @@ def _row_diff(before: dict[str, ConnSet], after: dict[str, ConnSet]) -> list[tup
 
 
 def _pod_changes(old: Connectivity, new: Connectivity) -> Iterable[Change]:
-    a, b = _Rows(old), _Rows(new)
+    a, b = PodRows(old), PodRows(new)
     cache: dict[tuple[str | None, str | None], list[tuple[str, ConnSet, ConnSet]]] = {}
     for src in sorted(a.pods | b.pods):
         key = (a.row_of.get(src), b.row_of.get(src))

@@ -1,0 +1,235 @@
+"""Checking expectations against a cluster's connectivity.
+
+Endpoints resolve to pods (those that take part in traffic) and to outside
+addresses. A pod pair is judged on the engine's exact pod-level answer; a pod and
+a set of outside addresses on the engine's ranges for that pod, address by
+address:
+
+* ``deny``: no listed connection is allowed at any address of the set;
+* ``allow``: every listed connection is allowed at every address of the set;
+* ``exactly``: at every address the allowed connections are the listed ones.
+
+An address of a family the pod has no address in cannot be reached at all. A CIDR
+or ipBlock endpoint means addresses outside the pods; an IP that belongs to a pod
+names that pod.
+
+Pairs that the settings decide rather than the policies (a bare pod reaching
+itself, a pod and its own node) are left out of every expectation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from podfence.assertions.spec import Address, Endpoint, Expect, Expectation, PodName, Selector, Spec
+from podfence.diff.rows import PodRows
+from podfence.engine import Connectivity
+from podfence.engine.match import namespace_labels
+from podfence.model import Cluster, Direction, Pod
+from podfence.sets import ConnSet, IPAddress, IPSet, parse_cidr, parse_ip
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One pair that breaks an expectation: what ``src`` may open towards ``dst`` there.
+
+    ``src`` and ``dst`` are pod keys or, on the address side, the offending
+    addresses as CIDRs (comma-separated).
+    """
+
+    src: str
+    dst: str
+    allowed: ConnSet
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of one expectation.
+
+    ``problems`` are reasons it could not be checked as written (an endpoint that
+    matches no pod); ``pairs`` counts the pod pairs and pod/address-set pairs judged.
+    """
+
+    expectation: Expectation
+    failures: tuple[Failure, ...] = ()
+    problems: tuple[str, ...] = ()
+    pairs: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Ends:
+    """What one side of an expectation resolved to."""
+
+    pods: tuple[str, ...]
+    addresses: IPSet
+    problems: tuple[str, ...] = ()
+
+
+class Checker:
+    """Checks expectations on one cluster; build once, check many."""
+
+    def __init__(self, conn: Connectivity) -> None:
+        self.conn = conn
+        self.cluster: Cluster = conn.cluster
+        self.rows = PodRows(conn)
+        self.pods: dict[str, Pod] = {p.key: p for p in conn.pods}
+        self._ranges: dict[tuple[str, Direction], list[tuple[str, ConnSet]]] = {}
+        for group, direction, ranges in conn.group_external():
+            for pod in group:
+                self._ranges[(pod.key, direction)] = ranges
+        self._region_cache: dict[int, list[tuple[IPSet, ConnSet]]] = {}
+        self._ip_owner: dict[IPAddress, str] = {}
+        for p in conn.pods:  # as ``podfence explain`` names an address: the pod that owns it
+            for ip in p.ips:
+                self._ip_owner.setdefault(ip, p.key)
+
+    # ---- endpoints ----------------------------------------------------------------
+
+    def _matches(self, sel: Selector, pod: Pod) -> bool:
+        if sel.namespace is not None and pod.namespace != sel.namespace:
+            return False
+        if sel.namespace_selector is not None and \
+                not sel.namespace_selector.matches(namespace_labels(self.cluster, pod.namespace)):
+            return False
+        return sel.pod_selector is None or sel.pod_selector.matches(pod.labels)
+
+    def selected(self, sel: Selector) -> set[str]:
+        """The pods ``sel`` matches, minus those its ``except`` list names."""
+        found = {k for k, p in self.pods.items() if self._matches(sel, p)}
+        for ex in sel.except_:
+            if isinstance(ex, PodName):
+                found.discard(ex.key)
+            else:
+                found -= self.selected(ex)
+        return found
+
+    def resolve(self, endpoints: tuple[Endpoint, ...], role: str) -> Ends:
+        pods: set[str] = set()
+        addresses = IPSet()
+        problems = []
+        for e in endpoints:
+            match e:
+                case PodName(key=key):
+                    if key in self.pods:
+                        pods.add(key)
+                    elif self.cluster.pod(key) is not None:
+                        problems.append(f"{role} {key} has finished (phase "
+                                        f"{self.cluster.pod(key).phase}) and takes no part in traffic")  # type: ignore[union-attr]
+                    else:
+                        problems.append(f"{role}: no pod or workload named {key}")
+                case Address(text=text, addresses=block, single=single):
+                    owner = self._ip_owner.get(parse_ip(text)) if single else None  # type: ignore[arg-type]
+                    if owner is not None:
+                        pods.add(owner)
+                    else:
+                        addresses = addresses | block
+                case Selector():
+                    found = self.selected(e)
+                    if not found:
+                        problems.append(f"{role} selector matches no pod")
+                    pods |= found
+        return Ends(tuple(sorted(pods)), addresses, tuple(problems))
+
+    # ---- checking -----------------------------------------------------------------
+
+    def check(self, spec: Spec) -> list[Result]:
+        return [self.check_one(e) for e in spec.tests]
+
+    def check_one(self, expectation: Expectation) -> Result:
+        src = self.resolve(expectation.src, "from")
+        dst = self.resolve(expectation.dst, "to")
+        problems = src.problems + dst.problems
+        failures: list[Failure] = []
+        pairs = 0
+        want, expect = expectation.conns, expectation.expect
+        dst_set = set(dst.pods)
+        for s in src.pods:
+            if expect is Expect.DENY:
+                outside = ({s} | self.rows.pairs.get(s, {}).keys()) & dst_set
+                pairs += len(dst_set) - sum(1 for d in outside if self.rows.decided_outside(s, d))
+                for d, c in self._deny_candidates(s, dst_set):
+                    if c & want:
+                        failures.append(Failure(s, d, c))
+            else:
+                for d in dst.pods:
+                    if self.rows.decided_outside(s, d):
+                        continue
+                    pairs += 1
+                    c = self.rows.cell(s, d)
+                    if not _meets(c, want, expect):
+                        failures.append(Failure(s, d, c))
+        if dst.addresses:
+            for s in src.pods:
+                pairs += 1
+                failures += (Failure(s, where, c) for where, c in self._address_failures(
+                    s, Direction.EGRESS, dst.addresses, want, expect))
+        if src.addresses:
+            for d in dst.pods:
+                pairs += 1
+                failures += (Failure(where, d, c) for where, c in self._address_failures(
+                    d, Direction.INGRESS, src.addresses, want, expect))
+        return Result(expectation, tuple(failures), problems, pairs)
+
+    def _deny_candidates(self, s: str, dsts: set[str]) -> Iterable[tuple[str, ConnSet]]:
+        """Destinations in ``dsts`` that ``s`` may reach at all, pair-level facts applied."""
+        special = {s} | self.rows.pairs.get(s, {}).keys()
+        for d, c in self.rows.row(s).items():
+            if d in dsts and d not in special:
+                yield d, c
+        for d in sorted(special & dsts):
+            if not self.rows.decided_outside(s, d):
+                c = self.rows.cell(s, d)
+                if c:
+                    yield d, c
+
+    def _regions(self, pod: str, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
+        ranges = self._ranges.get((pod, direction), _NO_RANGES)
+        hit = self._region_cache.get(id(ranges))
+        if hit is None:
+            by_conns: dict[ConnSet, IPSet] = {}
+            for cidr, c in ranges:
+                parsed = parse_cidr(cidr)
+                assert parsed is not None
+                by_conns[c] = by_conns.get(c, IPSet()) | IPSet.of_cidr(parsed)
+            hit = self._region_cache[id(ranges)] = [(block, c) for c, block in by_conns.items()]
+        return hit
+
+    def _address_failures(self, pod: str, direction: Direction, addresses: IPSet, want: ConnSet,
+                          expect: Expect) -> list[tuple[str, ConnSet]]:
+        out = []
+        covered = IPSet()
+        for block, c in self._regions(pod, direction):
+            covered = covered | block
+            hit = block & addresses
+            if hit and not _meets(c, want, expect):
+                out.append((", ".join(hit.cidrs()), c))
+        nothing = addresses - covered
+        if nothing and not _meets(ConnSet.none(), want, expect):
+            out.append((", ".join(nothing.cidrs()), ConnSet.none()))
+        return out
+
+
+_NO_RANGES: list[tuple[str, ConnSet]] = []
+
+
+def _meets(allowed: ConnSet, want: ConnSet, expect: Expect) -> bool:
+    match expect:
+        case Expect.ALLOW:
+            return want.issubset(allowed)
+        case Expect.DENY:
+            return not (allowed & want)
+        case Expect.EXACTLY:
+            return allowed == want
+
+
+def check(spec: Spec, conn: Connectivity) -> list[Result]:
+    """Every expectation of ``spec`` checked against ``conn``, in file order."""
+    return Checker(conn).check(spec)
+
+
+__all__ = ["Checker", "Ends", "Failure", "Result", "check"]

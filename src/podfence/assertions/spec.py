@@ -1,0 +1,359 @@
+"""Assertion files for ``podfence test``: parsed, checked, and turned into values.
+
+An assertion file is a list of expectations::
+
+    tests:
+      - name: gateway reaches the API          # optional
+        from: gateway/envoy                    # an endpoint (below)
+        to: api/server
+        port: 8080                             # or ports: [80, "8000-8100", {protocol: UDP, port: 53}]
+        protocol: TCP                          # for ports written without one; default TCP
+        expect: allow                          # allow, deny or exactly
+
+Endpoints:
+
+* ``ns/name``: a pod or a workload.
+* an IP address (the pod that owns it, else an outside address) or a CIDR.
+* ``{ipBlock: {cidr: C, except: [C, ...]}}``: outside addresses, as in a policy.
+* a selector: ``{namespace: NAME, namespaceSelector: S, podSelector: S, except: [...]}``
+  with at least one of the first three. Unlike a policy peer there is no
+  "policy namespace": a podSelector alone looks in every namespace. ``except``
+  lists pods (``ns/name``) or selectors to leave out.
+* a list of the above: their union.
+
+Ports: ``port`` (one number, or ``"lo-hi"``) or ``ports`` (a list of numbers,
+``"lo-hi"`` ranges and ``{protocol, port, endPort}`` entries; an entry with only
+a protocol means all its ports). With neither, ``protocol`` alone means every port
+of that protocol, and no protocol either means everything (every protocol, and
+non-L4 traffic such as ICMP).
+
+:func:`parse_spec` checks the parsed YAML purely and returns diagnostics with
+field paths (``tests[1].from.namespaceSelector.matchExpressions[0].operator``);
+the CLI places them at their file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Mapping
+
+from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
+from podfence.model.diagnostic import FieldPath
+from podfence.sets import MAX_PORT, MIN_PORT, ConnSet, IPSet, Protocol, parse_cidr, parse_ip
+from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
+
+CODE = "T1"
+OBJECT = "podfence test"
+TEST_FIELDS = ("name", "from", "to", "port", "ports", "protocol", "expect")
+SELECTOR_FIELDS = ("namespace", "namespaceSelector", "podSelector", "except")
+PORT_FIELDS = ("protocol", "port", "endPort")
+
+
+class Expect(StrEnum):
+    """What must hold for every pair of endpoints an expectation covers."""
+
+    ALLOW = "allow"  # every listed connection is allowed
+    DENY = "deny"  # none of the listed connections is allowed
+    EXACTLY = "exactly"  # the allowed connections are the listed ones, nothing more or less
+
+
+@dataclass(frozen=True, slots=True)
+class PodName:
+    """``ns/name``: one pod or workload."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An IP address (which may turn out to be a pod's), a CIDR or an ipBlock."""
+
+    text: str
+    addresses: IPSet
+    single: bool = False  # one address written as an IP: it names the pod that owns it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Pods by namespace name, namespace labels and pod labels, minus ``except_``."""
+
+    namespace: str | None = None
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+    except_: tuple[PodName | Selector, ...] = ()
+
+
+Endpoint = PodName | Address | Selector
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """One entry of ``tests``: every pair from ``src`` to ``dst`` must meet ``expect`` on ``conns``."""
+
+    index: int
+    name: str
+    src: tuple[Endpoint, ...]
+    dst: tuple[Endpoint, ...]
+    conns: ConnSet
+    expect: Expect
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    tests: tuple[Expectation, ...]
+
+
+def _err(path: FieldPath, message: str) -> Diagnostic:
+    return Diagnostic(CODE, Severity.ERROR, message, path, OBJECT)
+
+
+def _is_address_only(endpoints: tuple[Endpoint, ...]) -> bool:
+    return bool(endpoints) and all(isinstance(e, Address) and not e.single for e in endpoints)
+
+
+def parse_spec(raw: Any) -> tuple[Spec, list[Diagnostic]]:
+    """Turn a parsed assertion file into a :class:`Spec`; problems are errors with field paths."""
+    out: list[Diagnostic] = []
+    if not isinstance(raw, Mapping):
+        out.append(_err((), "an assertion file is a mapping with a list under 'tests'"))
+        return Spec(()), out
+    for key in raw:
+        if key != "tests":
+            out.append(_err((str(key),), "unknown field (known: tests)"))
+    tests = raw.get("tests")
+    if not isinstance(tests, list):
+        out.append(_err(("tests",), "required: a list of expectations"))
+        return Spec(()), out
+    parsed = []
+    for i, item in enumerate(tests):
+        expectation = _test(item, i, out)
+        if expectation is not None:
+            parsed.append(expectation)
+    return Spec(tuple(parsed)), out
+
+
+def _test(raw: Any, i: int, out: list[Diagnostic]) -> Expectation | None:
+    path: FieldPath = ("tests", i)
+    if not isinstance(raw, Mapping):
+        out.append(_err(path, "must be a mapping with from, to and expect"))
+        return None
+    before = len(out)
+    for key in raw:
+        if key not in TEST_FIELDS:
+            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(TEST_FIELDS)})"))
+    for key in ("from", "to", "expect"):
+        if key not in raw:
+            out.append(_err(path + (key,), "required"))
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        out.append(_err(path + ("name",), "must be a string"))
+    src = _endpoints(raw.get("from"), path + ("from",), out) if "from" in raw else ()
+    dst = _endpoints(raw.get("to"), path + ("to",), out) if "to" in raw else ()
+    if _is_address_only(src) and _is_address_only(dst):
+        out.append(_err(path + ("to",), "from and to are both addresses: at least one end must be a pod"))
+    conns = _conns(raw, path, out)
+    expect = raw.get("expect")
+    if "expect" in raw and expect not in {e.value for e in Expect}:
+        out.append(_err(path + ("expect",), "must be allow, deny or exactly"))
+    if len(out) > before:
+        return None
+    label = name if isinstance(name, str) and name else f"{raw.get('from')} -> {raw.get('to')}"
+    return Expectation(i, label, src, dst, conns, Expect(expect))
+
+
+def _endpoints(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[Endpoint, ...]:
+    if isinstance(raw, list):
+        if not raw:
+            out.append(_err(path, "an empty list names no endpoint"))
+        found = []
+        for j, item in enumerate(raw):
+            if isinstance(item, list):
+                out.append(_err(path + (j,), "lists do not nest: write one list of endpoints"))
+                continue
+            e = _endpoint(item, path + (j,), out)
+            if e is not None:
+                found.append(e)
+        return tuple(found)
+    e = _endpoint(raw, path, out)
+    return (e,) if e is not None else ()
+
+
+def _endpoint(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Endpoint | None:
+    if isinstance(raw, str):
+        return _named(raw, path, out, addresses=True)
+    if not isinstance(raw, Mapping):
+        out.append(_err(path, "must be ns/name, an IP or CIDR, an ipBlock, a selector, or a list of them"))
+        return None
+    if "ipBlock" in raw:
+        return _ip_block(raw, path, out)
+    return _selector(raw, path, out, allow_except=True)
+
+
+def _named(text: str, path: FieldPath, out: list[Diagnostic], *, addresses: bool) -> Endpoint | None:
+    text = text.strip()
+    if addresses:
+        ip = parse_ip(text)
+        if ip is not None:
+            return Address(text, IPSet.of_address(ip), single=True)
+        cidr = parse_cidr(text)
+        if cidr is not None:
+            return Address(str(cidr), IPSet.of_cidr(cidr))
+    ns, sep, name = text.partition("/")
+    if not sep or not is_dns1123_label(ns) or not is_dns1123_subdomain(name):
+        what = "ns/name, an IP address or a CIDR" if addresses else "ns/name"
+        out.append(_err(path, f"{text!r} is not {what}"))
+        return None
+    return PodName(text)
+
+
+def _ip_block(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> Address | None:
+    for key in raw:
+        if key != "ipBlock":
+            out.append(_err(path + (str(key),), "an ipBlock endpoint has no other fields"))
+    block = raw["ipBlock"]
+    path = path + ("ipBlock",)
+    if not isinstance(block, Mapping):
+        out.append(_err(path, "must be a mapping with cidr and optional except"))
+        return None
+    for key in block:
+        if key not in ("cidr", "except"):
+            out.append(_err(path + (str(key),), "unknown field (known: cidr, except)"))
+    cidr = parse_cidr(block["cidr"]) if isinstance(block.get("cidr"), str) else None
+    if cidr is None:
+        out.append(_err(path + ("cidr",), "required: a CIDR such as 0.0.0.0/0"))
+        return None
+    addresses = IPSet.of_cidr(cidr)
+    excepts = block.get("except") or []
+    if not isinstance(excepts, list):
+        out.append(_err(path + ("except",), "must be a list of CIDRs"))
+        return None
+    for k, text in enumerate(excepts):
+        ex = parse_cidr(text) if isinstance(text, str) else None
+        if ex is None:
+            out.append(_err(path + ("except", k), "must be a CIDR"))
+            continue
+        addresses = addresses - IPSet.of_cidr(ex)
+    shown = f"{cidr} except {', '.join(excepts)}" if excepts else str(cidr)
+    return Address(shown, addresses)
+
+
+def _selector(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic], *, allow_except: bool) -> Selector | None:
+    before = len(out)
+    known = SELECTOR_FIELDS if allow_except else SELECTOR_FIELDS[:3]
+    for key in raw:
+        if key not in known:
+            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(known)}"
+                                                  f"{', ipBlock' if allow_except else ''})"))
+    if not any(k in raw for k in SELECTOR_FIELDS[:3]):
+        out.append(_err(path, "a selector needs namespace, namespaceSelector or podSelector"))
+    namespace = raw.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or not namespace):
+        out.append(_err(path + ("namespace",), "must be a namespace name"))
+    for key in ("namespaceSelector", "podSelector"):
+        if key in raw and raw[key] is None:
+            out.append(_err(path + (key,), "must be a label selector ({} selects everything)"))
+            continue
+        out.extend(d for d in validate_selector(raw.get(key), path + (key,)) if d.is_error)
+    excepts: list[PodName | Selector] = []
+    raw_except = raw.get("except")
+    if raw_except is not None:
+        if not isinstance(raw_except, list):
+            out.append(_err(path + ("except",), "must be a list of pods (ns/name) or selectors"))
+        else:
+            for k, item in enumerate(raw_except):
+                sub = path + ("except", k)
+                if isinstance(item, str):
+                    named = _named(item, sub, out, addresses=False)
+                    if isinstance(named, PodName):
+                        excepts.append(named)
+                elif isinstance(item, Mapping):
+                    sel = _selector(item, sub, out, allow_except=False)
+                    if sel is not None:
+                        excepts.append(sel)
+                else:
+                    out.append(_err(sub, "must be a pod (ns/name) or a selector"))
+    if len(out) > before:
+        return None
+    return Selector(
+        namespace,
+        selector_from_dict(raw["namespaceSelector"]) if "namespaceSelector" in raw else None,
+        selector_from_dict(raw["podSelector"]) if "podSelector" in raw else None,
+        tuple(excepts),
+    )
+
+
+def _protocol(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Protocol | None:
+    if raw in {p.value for p in Protocol}:
+        return Protocol(raw)
+    out.append(_err(path, "must be TCP, UDP or SCTP"))
+    return None
+
+
+def _port_number(raw: Any, path: FieldPath, out: list[Diagnostic]) -> int | None:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        out.append(_err(path, "must be a port number"))
+        return None
+    if not MIN_PORT <= raw <= MAX_PORT:
+        out.append(_err(path, f"must be between {MIN_PORT} and {MAX_PORT}, inclusive"))
+        return None
+    return raw
+
+
+def _span(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
+    """A number or ``"lo-hi"``."""
+    if isinstance(raw, str):
+        lo_text, sep, hi_text = raw.partition("-")
+        if sep and lo_text.strip().isdigit() and hi_text.strip().isdigit():
+            lo, hi = int(lo_text), int(hi_text)
+            if MIN_PORT <= lo <= hi <= MAX_PORT:
+                return ConnSet.ports(protocol, lo, hi)
+        out.append(_err(path, f"{raw!r} is not a port or a range lo-hi within {MIN_PORT}-{MAX_PORT}"))
+        return ConnSet.none()
+    number = _port_number(raw, path, out)
+    return ConnSet.ports(protocol, number) if number is not None else ConnSet.none()
+
+
+def _entry(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
+    if not isinstance(raw, Mapping):
+        return _span(raw, protocol, path, out)
+    for key in raw:
+        if key not in PORT_FIELDS:
+            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(PORT_FIELDS)})"))
+    if "protocol" in raw:
+        protocol = _protocol(raw["protocol"], path + ("protocol",), out) or protocol
+    if "port" not in raw:
+        if "endPort" in raw:
+            out.append(_err(path + ("endPort",), "may not be specified when `port` is not specified"))
+        return ConnSet.ports(protocol)
+    lo = _port_number(raw["port"], path + ("port",), out)
+    hi = lo
+    if "endPort" in raw:
+        hi = _port_number(raw["endPort"], path + ("endPort",), out)
+        if lo is not None and hi is not None and hi < lo:
+            out.append(_err(path + ("endPort",), "must be greater than or equal to `port`"))
+            return ConnSet.none()
+    if lo is None or hi is None:
+        return ConnSet.none()
+    return ConnSet.ports(protocol, lo, hi)
+
+
+def _conns(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> ConnSet:
+    protocol = Protocol.TCP
+    if "protocol" in raw:
+        protocol = _protocol(raw["protocol"], path + ("protocol",), out) or protocol
+    if "port" in raw and "ports" in raw:
+        out.append(_err(path + ("ports",), "give port or ports, not both"))
+        return ConnSet.none()
+    if "port" in raw:
+        return _span(raw["port"], protocol, path + ("port",), out)
+    if "ports" in raw:
+        entries = raw["ports"]
+        if not isinstance(entries, list) or not entries:
+            out.append(_err(path + ("ports",), "must be a non-empty list of ports, ranges lo-hi or {protocol, port, endPort}"))
+            return ConnSet.none()
+        total = ConnSet.none()
+        for j, entry in enumerate(entries):
+            total = total | _entry(entry, protocol, path + ("ports", j), out)
+        return total
+    return ConnSet.ports(protocol) if "protocol" in raw else ConnSet.all()

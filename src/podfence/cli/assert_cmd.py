@@ -1,0 +1,111 @@
+"""podfence test: check connectivity expectations, or write today's connectivity as expectations.
+
+(The module is not called ``test.py`` so that test runners do not collect it.)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podfence.assertions import Checker, Result, Spec, parse_spec
+from podfence.assertions.snapshot import snapshot
+from podfence.cli.common import (
+    EXIT_FINDINGS, EXIT_INVALID, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    fail, load_cluster, load_config, settings_from, write,
+)
+from podfence.engine import Engine
+from podfence.loader import read_own_file
+from podfence.render.assertions import FORMATS, render_results, snapshot_yaml
+from podfence.render.junit import junit_xml
+
+
+def read_specs(paths: list[str]) -> list[tuple[str, Spec]]:
+    """Every assertion file parsed; any problem in any of them ends the command (exit 2)."""
+    specs, problems = [], []
+    for path in paths:
+        own = read_own_file(path)
+        problems += own.problems
+        if own.problems:
+            continue
+        spec, found = parse_spec(own.data)
+        problems += own.place(found, "podfence test")
+        specs.append((path, spec))
+    errors = [d for d in problems if d.is_error]
+    if errors:
+        for d in errors:
+            sys.stderr.write(f"{d.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return specs
+
+
+def write_file(path: str, text: str, force: bool) -> None:
+    """Write ``text`` to ``path`` atomically; an existing file needs ``--force``."""
+    target = Path(path)
+    if target.exists() and not force:
+        fail(f"{path} exists: pass --force to overwrite it")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror or e}")
+
+
+def test_command(
+    specs: Annotated[list[str] | None, typer.Argument(metavar="SPEC.yaml",
+                                                      help="Assertion files (see README: podfence test).")] = None,
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    junit: Annotated[str | None, typer.Option("--junit", metavar="FILE",
+                                              help="Also write JUnit XML (one testcase per expectation).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --junit file if it exists.")] = False,
+    take_snapshot: Annotated[bool, typer.Option(
+        "--snapshot", help="Print today's connectivity as an assertion file instead of checking one.")] = False,
+    lab: Annotated[bool, typer.Option("--lab", help="Also probe the expectations with real packets in the lab "
+                                                    "(root) and report where packets and engine disagree.")] = False,
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
+    choose(output, FORMATS, "-o")
+    settings = settings_from(setting, strict_cidr, load_config(config).settings)
+    if take_snapshot:
+        if specs:
+            fail("--snapshot prints a new assertion file on stdout; it takes no SPEC.yaml")
+        if junit or lab:
+            fail("--snapshot does not check anything: leave out --junit and --lab")
+        result = load_cluster(filename, namespace, settings)
+        write(snapshot_yaml(snapshot(Engine(result.cluster, settings).connectivity())))
+        return
+    if not specs:
+        fail("name an assertion file: podfence test -f PATH SPEC.yaml (or --snapshot to write one)")
+    if junit and Path(junit).exists() and not force:
+        fail(f"{junit} exists: pass --force to overwrite it")
+    started = time.perf_counter()
+    parsed = read_specs(list(specs))
+    result = load_cluster(filename, namespace, settings)
+    engine = Engine(result.cluster, settings)
+    checker = Checker(engine.connectivity())
+    suites: list[tuple[str, list[Result]]] = [(path, checker.check(spec)) for path, spec in parsed]
+    everything = [r for _, rs in suites for r in rs]
+    write(render_results(everything, output))
+    failed = any(not r.passed for r in everything)
+    if lab:
+        fail("--lab is not available yet")
+    if junit:
+        write_file(junit, junit_xml(suites, time.perf_counter() - started), force)
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+__all__ = ["test_command"]
