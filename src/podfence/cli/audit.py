@@ -1,0 +1,30 @@
+"""podfence audit: a one-screen report per namespace, with a grade."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from podfence.cli.common import ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write
+from podfence.cli.lint import load_for_analysis, narrow_lines
+from podfence.lint import lint
+from podfence.lint.audit import audit as run_audit
+from podfence.render.audit import FORMATS, audit_json, audit_md, audit_text
+
+
+def audit(
+    filename: Filenames = [],  # noqa: B006 - typer needs a literal default
+    namespace: Namespace = "default",
+    output: Annotated[str, typer.Option("-o", "--output", help="text, json or md")] = "text",
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+) -> None:
+    """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
+    choose(output, FORMATS, "-o")
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    settings = settings_from(setting, strict_cidr, cfg.settings)
+    findings = narrow_lines(lint(result.cluster, cfg, settings), texts)
+    report = run_audit(result.cluster, cfg, settings, findings)
+    write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))

@@ -1,0 +1,161 @@
+"""podfence audit: one screen per namespace, with a grade.
+
+Per namespace: how many pods are isolated for ingress and egress, which other
+namespaces and whether the internet can reach its pods, what it can reach outside
+the cluster, how exposed its sensitive workloads are, and its lint findings. All
+reachability comes from the engine's whole-cluster connectivity.
+
+The score starts at 100 and loses points for what the findings and the figures
+show; it is meant to rank namespaces and to move in the right direction when
+policies improve, not to be a standard:
+
+* up to 30 for pods not isolated for ingress, up to 15 for egress (in proportion);
+* 15 per error, 5 per warning, 1 per note (findings about the namespace and its
+  objects), at most 40 in all;
+* 10 when the internet reaches a pod on more than a LoadBalancer/NodePort port
+  (as found by lint's NP402 and NP405), and 20 when a sensitive workload is reached
+  from the internet or from a namespace outside ``sensitive.allowed_from``.
+
+Grades: A from 90, B from 80, C from 70, D from 60, else F. The overall score is
+the average over namespaces, weighted by their pods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from podfence.config import DEFAULT_CONFIG, Config
+from podfence.lint.context import PUBLIC, LintContext, covers_internet
+from podfence.lint.finding import SEVERITY_RANK, Finding
+from podfence.lint.run import lint
+from podfence.model import Cluster, Direction, Settings, Severity
+from podfence.sets import ConnSet, IPSet, parse_cidr
+
+GRADES = ((90, "A"), (80, "B"), (70, "C"), (60, "D"), (0, "F"))
+
+
+def grade_of(score: int) -> str:
+    return next(g for floor, g in GRADES if score >= floor)
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceAudit:
+    """The audit of one namespace (see the module docstring for the score)."""
+
+    name: str
+    pods: int
+    ingress_isolated: int
+    egress_isolated: int
+    reached_from: tuple[str, ...]  # other namespaces with a pod that can reach a pod here
+    internet_reaches: tuple[str, ...]  # pods here that some internet address can reach
+    reaches_outside: tuple[str, ...]  # CIDRs outside the pod network that pods here can reach
+    reaches_outside_on: ConnSet  # on what (the union over those CIDRs)
+    reaches_internet: bool  # some pod here may send to every internet address
+    sensitive: tuple[str, ...]  # sensitive pods here
+    sensitive_exposure: tuple[str, ...]  # how they are exposed, in words
+    findings: tuple[Finding, ...]  # about this namespace and its objects, worst first
+    score: int
+
+    @property
+    def grade(self) -> str:
+        return grade_of(self.score)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    namespaces: tuple[NamespaceAudit, ...]
+    score: int
+
+    @property
+    def grade(self) -> str:
+        return grade_of(self.score)
+
+
+def _namespace_of(label: str) -> str | None:
+    """The namespace of a finding's object (``Kind ns/name`` or ``Namespace name``)."""
+    kind, _, rest = label.partition(" ")
+    if kind == "Namespace":
+        return rest
+    return rest.partition("/")[0] if "/" in rest else None
+
+
+def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings | None = None,
+          findings: list[Finding] | None = None) -> Audit:
+    """Audit every namespace that has pods; ``findings`` are lint's (computed when None)."""
+    ctx = LintContext(cluster, config, settings)
+    found = lint(cluster, config, settings) if findings is None else findings
+    by_ns: dict[str, list[Finding]] = defaultdict(list)
+    for f in found:
+        ns = _namespace_of(f.object)
+        if ns is not None:
+            by_ns[ns].append(f)
+
+    # hostNetwork pods are their node's address, not members of their namespace's pod network.
+    pod_ns = {p.key: p.namespace for p in ctx.endpoints}
+    all_pods = {p.key for p in ctx.pods}
+    sensitive = {p.key for p in ctx.endpoints if ctx.is_sensitive(p)}
+    reached_from: dict[str, set[str]] = defaultdict(set)
+    sensitive_from: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    internet_in: dict[str, set[str]] = defaultdict(set)
+    outside: dict[str, IPSet] = defaultdict(IPSet)
+    outside_conns: dict[str, ConnSet] = defaultdict(ConnSet)
+    cidr_cache: dict[str, IPSet] = {}
+
+    def addresses(text: str) -> IPSet:
+        hit = cidr_cache.get(text)
+        if hit is None:
+            parsed = parse_cidr(text)
+            hit = cidr_cache[text] = IPSet.of_cidr(parsed) if parsed else IPSet()
+        return hit
+
+    for src, dst, conns in ctx.connectivity.rows():
+        s_ns, d_ns = pod_ns.get(src), pod_ns.get(dst)
+        if s_ns is not None and d_ns is not None:
+            if s_ns != d_ns:
+                reached_from[d_ns].add(s_ns)
+                if dst in sensitive:
+                    sensitive_from[dst][s_ns].add(src)
+        elif s_ns is not None and dst not in all_pods:
+            outside[s_ns] = outside[s_ns] | addresses(dst)
+            outside_conns[s_ns] = outside_conns[s_ns] | conns
+        elif d_ns is not None and src not in all_pods and addresses(src) & PUBLIC:
+            internet_in[d_ns].add(dst)
+
+    allowed = set(config.sensitive.allowed_from)
+    out = []
+    for ns in sorted(ctx.endpoints_by_ns):
+        pods = ctx.endpoints_by_ns[ns]
+        ing = sum(1 for p in pods if ctx.isolating(p, Direction.INGRESS))
+        eg = sum(1 for p in pods if ctx.isolating(p, Direction.EGRESS))
+        mine = sorted(by_ns.get(ns, []), key=lambda f: (-SEVERITY_RANK[f.severity], f.sort_key()))
+        exposure = []
+        sens = sorted(p.key for p in pods if p.key in sensitive)
+        for key in sens:
+            if key in internet_in[ns]:
+                exposure.append(f"{key} is reached from the internet")
+            spaces = sensitive_from.get(key, {})
+            if spaces:
+                names = ", ".join(sorted(spaces))
+                bad = [n for n in spaces if allowed and n not in allowed]
+                note = f" (outside sensitive.allowed_from: {', '.join(sorted(bad))})" if bad else ""
+                exposure.append(f"{key} is reached from {names}{note}")
+        score = 100.0
+        score -= 30 * (len(pods) - ing) / len(pods) + 15 * (len(pods) - eg) / len(pods)
+        weights = {Severity.ERROR: 15, Severity.WARNING: 5, Severity.NOTE: 1}
+        score -= min(40, sum(weights[f.severity] for f in mine))
+        if any(f.rule in ("NP402", "NP405") for f in mine):
+            score -= 10
+        if any(f.rule in ("NP501", "NP502") for f in mine):
+            score -= 20
+        reach = outside.get(ns, IPSet())
+        out.append(NamespaceAudit(
+            ns, len(pods), ing, eg, tuple(sorted(reached_from.get(ns, ()))), tuple(sorted(internet_in.get(ns, ()))),
+            reach.cidrs(), outside_conns.get(ns, ConnSet()), covers_internet(reach), tuple(sens), tuple(exposure), tuple(mine), max(0, round(score)),
+        ))
+    total = sum(a.pods for a in out)
+    overall = round(sum(a.score * a.pods for a in out) / total) if total else 100
+    return Audit(tuple(out), overall)

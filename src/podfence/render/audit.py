@@ -1,0 +1,106 @@
+"""The audit as text (one screen per namespace), JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from podfence.lint.audit import Audit, NamespaceAudit
+from podfence.lint.context import conns_words
+from podfence.model import Severity
+from podfence.render.conns import addresses_text, conns_json
+from podfence.render.lint import finding_data
+
+FORMATS = ("text", "json", "md")
+TOP = 5
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{n}/{total} ({round(100 * n / total) if total else 100}%)"
+
+
+def _reach_in(a: NamespaceAudit) -> str:
+    spaces = ", ".join(a.reached_from) if a.reached_from else "no other namespace"
+    net = f"the internet ({', '.join(a.internet_reaches[:3])}{' ...' if len(a.internet_reaches) > 3 else ''})" \
+        if a.internet_reaches else "not the internet"
+    return f"{spaces}; {net}"
+
+
+def _reach_out(a: NamespaceAudit) -> str:
+    if not a.reaches_outside:
+        return "nothing outside the cluster"
+    text = addresses_text(list(a.reaches_outside))
+    text = f"every internet address ({text})" if a.reaches_internet else text
+    return f"{text} on {conns_words(a.reaches_outside_on)}"
+
+
+def _counts(a: NamespaceAudit) -> str:
+    return ", ".join(f"{a.count(s)} {s.value}(s)" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE))
+
+
+def audit_text(report: Audit) -> str:
+    pods = sum(a.pods for a in report.namespaces)
+    lines = [f"overall grade {report.grade} ({report.score}/100): {len(report.namespaces)} namespace(s), {pods} pod(s)"]
+    for a in report.namespaces:
+        lines += [
+            "",
+            f"== {a.name}: grade {a.grade} ({a.score}/100){'  [sensitive]' if a.sensitive else ''}",
+            f"isolated:   ingress {_pct(a.ingress_isolated, a.pods)}, egress {_pct(a.egress_isolated, a.pods)}",
+            f"reached by: {_reach_in(a)}",
+            f"reaches:    {_reach_out(a)}",
+        ]
+        if a.sensitive:
+            lines.append(f"sensitive:  {'; '.join(a.sensitive_exposure) or 'reached from no other namespace'}")
+        lines.append(f"findings:   {_counts(a)}")
+        for f in a.findings[:TOP]:
+            where = f" {f.field_path}" if f.field else ""
+            lines.append(f"  {f.severity.value} {f.rule} {f.object}{where}: {f.message}")
+        if len(a.findings) > TOP:
+            lines.append(f"  ... {len(a.findings) - TOP} more (podfence lint)")
+    return "\n".join(lines) + "\n"
+
+
+def audit_data(report: Audit) -> dict[str, Any]:
+    return {
+        "grade": report.grade,
+        "score": report.score,
+        "namespaces": [{
+            "name": a.name, "grade": a.grade, "score": a.score, "pods": a.pods,
+            "isolated": {"ingress": a.ingress_isolated, "egress": a.egress_isolated},
+            "reached_from": list(a.reached_from), "internet_reaches": list(a.internet_reaches),
+            "reaches_outside": list(a.reaches_outside), "reaches_outside_on": conns_json(a.reaches_outside_on),
+            "reaches_internet": a.reaches_internet,
+            "sensitive": list(a.sensitive), "sensitive_exposure": list(a.sensitive_exposure),
+            "findings": [finding_data(f) for f in a.findings],
+        } for a in report.namespaces],
+    }
+
+
+def audit_json(report: Audit) -> str:
+    return json.dumps(audit_data(report), indent=2) + "\n"
+
+
+def audit_md(report: Audit) -> str:
+    pods = sum(a.pods for a in report.namespaces)
+    lines = ["# podfence audit", "",
+             f"Overall grade **{report.grade}** ({report.score}/100): {len(report.namespaces)} namespace(s), "
+             f"{pods} pod(s).", "",
+             "| namespace | grade | pods | ingress isolated | egress isolated | errors | warnings | notes |",
+             "|---|---|---|---|---|---|---|---|"]
+    for a in report.namespaces:
+        lines.append(f"| {a.name} | {a.grade} ({a.score}) | {a.pods} | {_pct(a.ingress_isolated, a.pods)} | "
+                     f"{_pct(a.egress_isolated, a.pods)} | {a.count(Severity.ERROR)} | {a.count(Severity.WARNING)} | "
+                     f"{a.count(Severity.NOTE)} |")
+    for a in report.namespaces:
+        lines += ["", f"## {a.name}: grade {a.grade}{' (sensitive)' if a.sensitive else ''}", "",
+                  f"- Reached by: {_reach_in(a)}", f"- Reaches: {_reach_out(a)}"]
+        if a.sensitive:
+            lines.append(f"- Sensitive: {'; '.join(a.sensitive_exposure) or 'reached from no other namespace'}")
+        if a.findings:
+            lines += ["", "| severity | rule | object | field | finding |", "|---|---|---|---|---|"]
+            for f in a.findings[:TOP]:
+                message = f.message.replace("|", "\\|")
+                lines.append(f"| {f.severity.value} | {f.rule} {f.name} | {f.object} | {f.field_path} | {message} |")
+            if len(a.findings) > TOP:
+                lines.append(f"\n{len(a.findings) - TOP} more: run `podfence lint`.")
+    return "\n".join(lines) + "\n"
