@@ -12,6 +12,7 @@ from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
 from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
+from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.command()(diff_cmd.diff)
 app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)
+app.command(name="audit")(audit_cmd.audit)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab
