@@ -8,6 +8,13 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 step podfence check -f "$example"
 "$podfence" check -f "$example" || exit $?
 
+step podfence lint -f "$example"
+# The example keeps a few mistakes on purpose (examples/baa/README.md): lint exits 1
+# on them, which is the point of showing them; only invalid input (2) stops the run.
+"$podfence" lint -f "$example"
+status=$?
+[ "$status" -le 1 ] || exit "$status"
+
 step podfence matrix -f "$example" --port 8080
 "$podfence" matrix -f "$example" --port 8080 || exit $?
 

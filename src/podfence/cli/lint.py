@@ -17,7 +17,7 @@ from podfence.cli.common import (
     load_config, report, settings_from, write,
 )
 from podfence.config import Config
-from podfence.lint import RULES, Finding, lint as run_lint
+from podfence.lint import BY_ID, RULES, Finding, lint as run_lint
 from podfence.lint.docs import pages
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
@@ -48,6 +48,9 @@ def lint(
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
     cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    for rule_id, _ in cfg.lint.rules:
+        if rule_id not in BY_ID:
+            sys.stderr.write(f"warning: podfence config: lint.rules.{rule_id}: no such rule (see docs/rules)\n")
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings)), texts)
     if output == "json":
         write(lint_json(findings))
