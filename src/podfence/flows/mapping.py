@@ -6,7 +6,7 @@ A pod end maps to a workload, in this order:
 2. a workload or pod with exactly the pod's name;
 3. a controller whose name prefixes the pod's name as a replica's does
    (``web-7d9c-abcde`` and ``web-*`` fold into ``web``; ``db-0`` into the
-   StatefulSet ``db``), when the labels, if the record has them, agree;
+   StatefulSet ``db``), unless a label the record has contradicts it;
 4. the one workload whose labels are all among the pod's labels (if several,
    the one with most labels; a tie is ambiguous).
 
@@ -55,13 +55,13 @@ class Observation:
 
 @dataclass
 class Tally:
-    """How often something happened, and where first."""
+    """How many records something happened to, and where first."""
 
     count: int = 0
     first: Location | None = None
 
-    def add(self, n: int, where: Location) -> None:
-        self.count += n
+    def add(self, where: Location) -> None:
+        self.count += 1
         if self.first is None:
             self.first = where
 
@@ -71,6 +71,8 @@ class Observed:
     """Every record, accounted for: mapped connections, unmappable ends, ignored records."""
 
     records: int = 0
+    used: int = 0  # records that became (part of) a connection
+    unmapped: int = 0  # records with an end that maps to nothing
     formats: dict[str, int] = field(default_factory=dict)
     connections: dict[tuple[str, str, Protocol, int], Observation] = field(default_factory=dict)
     unmappable: dict[str, Tally] = field(default_factory=dict)
@@ -133,8 +135,8 @@ class WorkloadIndex:
                 continue
             if aggregated and rest and not _REPLICA_SUFFIX.match(rest.rstrip("-")):
                 continue
-            if end.labels and not all(end.labels.get(k) == v for k, v in pod.labels.items()):
-                continue
+            if end.labels and any(k in end.labels and end.labels[k] != v for k, v in pod.labels.items()):
+                continue  # a label the record has contradicts the workload (records may leave labels out)
             if best is None or len(pod.name) > len(best.name):
                 best = pod
         return best
@@ -159,22 +161,24 @@ def observe(records: list[tuple[Location, FlowRecord | Skip]], cluster: Cluster,
     for where, record in records:
         out.records += 1
         if isinstance(record, Skip):
-            (out.problems if record.problem else out.ignored).setdefault(record.reason, Tally()).add(1, where)
+            (out.problems if record.problem else out.ignored).setdefault(record.reason, Tally()).add(where)
             continue
         out.formats[record.format] = out.formats.get(record.format, 0) + 1
         reason = _ignore(record, only_allowed)
         if reason:
-            out.ignored.setdefault(reason, Tally()).add(record.count, where)
+            out.ignored.setdefault(reason, Tally()).add(where)
             continue
         src, dst = index.end(record.source), index.end(record.destination)
         if isinstance(src, str) or isinstance(dst, str):
+            out.unmapped += 1
             for side, result in (("source", src), ("destination", dst)):
                 if isinstance(result, str):
-                    out.unmappable.setdefault(f"{side} {result}", Tally()).add(record.count, where)
+                    out.unmappable.setdefault(f"{side} {result}", Tally()).add(where)
             continue
         if not isinstance(src, Pod) and not isinstance(dst, Pod):
-            out.ignored.setdefault("no workload of the manifests at either end", Tally()).add(record.count, where)
+            out.ignored.setdefault("no workload of the manifests at either end", Tally()).add(where)
             continue
+        out.used += 1
         assert record.port is not None
         protocol = L4[record.protocol]
         key = (_key(src), _key(dst), protocol, record.port)
