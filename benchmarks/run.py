@@ -78,6 +78,44 @@ def library(path: Path) -> dict[str, float]:
     return json.loads(proc.stdout)
 
 
+LINT_RUN = """
+import json, sys, time
+t0 = time.perf_counter()
+from podfence.loader import load
+from podfence.lint import lint
+from podfence.lint.audit import audit
+t1 = time.perf_counter()
+result = load([sys.argv[1]])
+t2 = time.perf_counter()
+findings = lint(result.cluster)
+t3 = time.perf_counter()
+audit(result.cluster, findings=findings)
+t4 = time.perf_counter()
+print(json.dumps({"load": t2 - t1, "lint": t3 - t2, "audit": t4 - t3, "findings": len(findings)}))
+"""
+
+
+def lint_figures(repeat: int, names: tuple[str, ...]) -> None:
+    """podfence lint and audit: end to end, and the library's share after loading."""
+    print()
+    print("| cluster | podfence lint -o json, median s | best s | load s | lint s | audit s | findings |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        path = cluster(name)
+        pods, policies = SIZES[name]
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            proc = subprocess.run([str(PODFENCE), "lint", "-f", str(path), "-o", "json"], capture_output=True)
+            times.append(time.perf_counter() - start)
+            if proc.returncode not in (0, 1):
+                raise SystemExit(proc.stderr.decode())
+        lib = json.loads(subprocess.run([sys.executable, "-c", LINT_RUN, str(path)], capture_output=True, text=True,
+                                        check=True).stdout)
+        print(f"| {pods} pods / {policies} policies | {statistics.median(times):.2f} | {min(times):.2f} | "
+              f"{lib['load']:.2f} | {lib['lint']:.2f} | {lib['audit']:.2f} | {lib['findings']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -102,6 +140,7 @@ def main() -> None:
         print(f"| {r['pods']} pods / {r['policies']} policies | {r['import']:.2f} | {r['load']:.2f} | "
               f"{r['compute']:.2f} | {r['text']:.2f} ({r['lines']}) | {r['explain']:.3f} | "
               f"{', '.join(map(str, r['classes']))} | {r['rss_mib']:.0f} MiB |")
+    lint_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
 
 
 if __name__ == "__main__":
