@@ -210,14 +210,18 @@ def intent_from_flows(observed: Observed, settings: Settings, dns: DnsTarget, *,
                     service(key).count("ingress_from", cidr, o)
 
     if dns_lookups:
-        notes.append(f"{dns_lookups} DNS lookups to the cluster DNS: allowed by defaults.dns: allow")
+        notes.append(f"{_times(dns_lookups, 'DNS lookup')} to the cluster DNS: allowed by defaults.dns: allow")
     if both_excluded:
-        notes.append(f"{both_excluded} connections between excluded namespaces "
+        notes.append(f"{_times(both_excluded, 'connection')} between excluded namespaces "
                      f"({', '.join(sorted(excluded))}) or addresses: the intent writes no policies for them")
     if no_address:
-        notes.append(f"{no_address} connections of hostNetwork workloads without a known address: left out")
+        notes.append(f"{_times(no_address, 'connection')} of hostNetwork workloads without a known address: left out")
     intent, comments = _intent(services)
     return FlowIntent(intent, tuple(foldings), tuple(notes), comments)
+
+
+def _times(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _address_of(obs: Observation, direction: str) -> IPAddress:
