@@ -8,6 +8,8 @@ quoted only when YAML would read them as something else.
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
@@ -15,26 +17,62 @@ import yaml
 from podfence.model import FieldPath
 
 Comments = Mapping[FieldPath, Sequence[str]]
-_SPECIAL_START = set("-?:,[]{}#&*!|>'\"%@`")
+_SIMPLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_NUMBERISH = re.compile(r"[-+]?(\.?[0-9][0-9_.]*([eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|\.(inf|Inf|INF|nan|NaN|NAN))")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _reads_back(text: str) -> bool:
+    """Does ``text`` read back as itself, plain, as a mapping key, a value and a list item?"""
+    try:
+        return (yaml.load(f"k: {text}", Loader=_Loader) == {"k": text}
+                and yaml.load(f"- {text}", Loader=_Loader) == [text]
+                and yaml.load(f"{text}: v", Loader=_Loader) == {text: "v"})
+    except (yaml.YAMLError, TypeError):
+        return False
+
+
+@lru_cache(maxsize=65536)
+def _plain(text: str) -> bool:
+    if not text or text != text.strip() or " #" in text or ": " in text or text[0] in "#&*!|>'\"%@`,[]{}":
+        return False
+    if _NUMBERISH.fullmatch(text):
+        return False  # JSON, YAML 1.2 and kubectl read 1e3 or 0o17 as numbers even where YAML 1.1 does not
+    if _SIMPLE.fullmatch(text):
+        return yaml.load(text, Loader=_Loader) == text  # not a number, a boolean, null or a date
+    return text.isprintable() and _reads_back(text)
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar; everything YAML does not print is escaped."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\\\"":
+            out.append("\\" + ch)
+        elif ch.isprintable() and code not in (0x2028, 0x2029, 0xFEFF) and not 0xD800 <= code <= 0xDFFF:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def scalar(value: Any) -> str:
-    """One scalar, quoted (as JSON, which YAML reads) only when it would not read back as itself."""
+    """One scalar, quoted only when it would not read back as itself."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    plain = (
-        text != "" and text == text.strip() and text[0] not in _SPECIAL_START
-        and ": " not in text and " #" not in text and not text.endswith(":") and "\n" not in text
-    )
-    if plain:
-        try:
-            plain = yaml.safe_load(text) == text
-        except yaml.YAMLError:
-            plain = False
-    return text if plain else json.dumps(text)
+    return text if _plain(text) else _quoted(text)
+
+
+def _comment(pad: str, line: str) -> str:
+    return f"{pad}# {' '.join(line.splitlines())}".rstrip()
 
 
 def _emit(node: Any, indent: int, path: FieldPath, comments: Comments, out: list[str], first_prefix: str = "") -> None:
@@ -45,7 +83,7 @@ def _emit(node: Any, indent: int, path: FieldPath, comments: Comments, out: list
             lead = first_prefix if i == 0 and first_prefix else pad
             child = path + (key,)
             for line in comments.get(child, ()):
-                out.append(f"{pad}# {line}")
+                out.append(_comment(pad, line))
             head = f"{lead}{scalar(key)}:"
             if isinstance(value, Mapping) and value:
                 out.append(head)
@@ -63,7 +101,7 @@ def _emit(node: Any, indent: int, path: FieldPath, comments: Comments, out: list
     for i, item in enumerate(node):
         child = path + (i,)
         for line in comments.get(child, ()):
-            out.append(f"{pad}# {line}")
+            out.append(_comment(pad, line))
         if isinstance(item, Mapping) and item:
             _emit(item, indent + 2, child, comments, out, first_prefix=f"{pad}- ")
         elif isinstance(item, list) and item:
@@ -80,7 +118,7 @@ def _emit(node: Any, indent: int, path: FieldPath, comments: Comments, out: list
 def to_yaml(document: Mapping[str, Any], comments: Comments | None = None) -> str:
     """One YAML document; ``comments[path]`` lines go just above the node at ``path``."""
     comments = comments or {}
-    out = [f"# {line}" for line in comments.get((), ())]
+    out = [_comment("", line) for line in comments.get((), ())]
     _emit(document, 0, (), comments, out)
     return "\n".join(out) + "\n"
 
@@ -90,7 +128,7 @@ def policies_yaml(policies: Iterable[Any], header: Sequence[str] = ()) -> str:
     parts = []
     for policy in policies:
         parts.append(to_yaml(policy.manifest, dict(policy.comments)))
-    head = "".join(f"# {line}\n" for line in header)
+    head = "".join(_comment("", line) + "\n" for line in header)
     return head + "---\n".join(parts)
 
 
@@ -192,4 +230,4 @@ def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sou
 
 def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequence[str]) -> str:
     """An intent file: the header as comments, then the document."""
-    return "".join(f"# {line}\n" for line in header) + to_yaml(document, comments)
+    return "".join(_comment("", line) + "\n" for line in header) + to_yaml(document, comments)
