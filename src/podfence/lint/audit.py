@@ -96,7 +96,6 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
 
     # hostNetwork pods are their node's address, not members of their namespace's pod network.
     pod_ns = {p.key: p.namespace for p in ctx.endpoints}
-    all_pods = {p.key for p in ctx.pods}
     sensitive = {p.key for p in ctx.endpoints if ctx.is_sensitive(p)}
     reached_from: dict[str, set[str]] = defaultdict(set)
     sensitive_from: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -112,18 +111,37 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
             hit = cidr_cache[text] = IPSet.of_cidr(parsed) if parsed else IPSet()
         return hit
 
-    for src, dst, conns in ctx.connectivity.rows():
-        s_ns, d_ns = pod_ns.get(src), pod_ns.get(dst)
-        if s_ns is not None and d_ns is not None:
-            if s_ns != d_ns:
-                reached_from[d_ns].add(s_ns)
-                if dst in sensitive:
-                    sensitive_from[dst][s_ns].add(src)
-        elif s_ns is not None and dst not in all_pods:
-            outside[s_ns] = outside[s_ns] | addresses(dst)
-            outside_conns[s_ns] = outside_conns[s_ns] | conns
-        elif d_ns is not None and src not in all_pods and addresses(src) & PUBLIC:
-            internet_in[d_ns].add(dst)
+    # Folded connectivity: every source of a group reaches every destination of it, so
+    # the cost follows the number of groups, not of pod pairs.
+    conn = ctx.connectivity
+    for group in conn.group_connections():
+        src_spaces: dict[str, list[str]] = defaultdict(list)
+        for pod in group.src:
+            if pod.key in pod_ns:
+                src_spaces[pod.namespace].append(pod.key)
+        if not src_spaces:
+            continue
+        for pod in group.dst:
+            d_ns = pod_ns.get(pod.key)
+            if d_ns is None:
+                continue
+            others = [n for n in src_spaces if n != d_ns]
+            reached_from[d_ns].update(others)
+            if pod.key in sensitive:
+                for n in others:
+                    sensitive_from[pod.key][n].update(src_spaces[n])
+    for pods, direction, ranges in conn.group_external():
+        members = [p for p in pods if p.key in pod_ns]
+        if not members:
+            continue
+        if direction is Direction.EGRESS:
+            for cidr, conns in ranges:
+                for ns in {p.namespace for p in members}:
+                    outside[ns] = outside[ns] | addresses(cidr)
+                    outside_conns[ns] = outside_conns[ns] | conns
+        elif any(addresses(cidr) & PUBLIC for cidr, _ in ranges):
+            for p in members:
+                internet_in[p.namespace].add(p.key)
 
     allowed = set(config.sensitive.allowed_from)
     out = []
