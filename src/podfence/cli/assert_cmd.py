@@ -14,16 +14,22 @@ from typing import Annotated
 
 import typer
 
-from podfence.assertions import Checker, Result, Spec, parse_spec
+from podfence.assertions import Checker, Result, Spec, parse_spec, probes
+from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
     EXIT_FINDINGS, EXIT_INVALID, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
     fail, load_cluster, load_config, settings_from, write,
 )
+from podfence.diff.rows import PodRows
 from podfence.engine import Engine
 from podfence.loader import read_own_file
 from podfence.render.assertions import FORMATS, render_results, snapshot_yaml
+from podfence.model import Cluster, Settings
 from podfence.render.junit import junit_xml
+from podfence.sets import Protocol
+
+TEST_LAB = "pftest"  # not the default lab's name, so a lab the user keeps running is left alone
 
 
 def read_specs(paths: list[str]) -> list[tuple[str, Spec]]:
@@ -60,6 +66,40 @@ def write_file(path: str, text: str, force: bool) -> None:
         fail(f"cannot write {path}: {e.strerror or e}")
 
 
+def check_in_lab(cluster: Cluster, settings: Settings, specs: list[Spec], checker: Checker,
+                 name: str) -> LabReport:
+    """Bring a lab up for ``cluster``, probe every expectation's pod pairs, take it down, compare."""
+    from podfence.lab import control
+    from podfence.lab.plan import LabPlan, with_lab_addresses
+
+    plans = [p for spec in specs for p in probes.plan(spec, checker)]
+    cells = sorted({c for p in plans for c in p.cells})
+    reached: dict[tuple[str, str, Protocol, int], bool] = {}
+    count = 0
+    try:
+        control.preflight(name)
+        control.probe_cells(cells)
+        up = control.up(cluster, settings, name=name, extra_ports=tuple(sorted({port for _, port in cells})))
+        try:
+            control.apply(cluster, settings, name=name)
+            for p in plans:
+                if not p.pairs or not p.cells:
+                    continue
+                run = control.probe(list(p.cells), name=name, sources=p.sources, targets=p.targets)
+                for r in run.results:
+                    key = (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port)
+                    reached[key] = reached.get(key, False) or r.outcome.reached
+                count += len(run.results)
+        finally:
+            control.down(name)
+    except control.LabError as e:
+        fail(f"--lab: {e}")
+    rows = PodRows(Engine(with_lab_addresses(cluster, LabPlan(up.state.pods)), settings).connectivity())
+    found = tuple(d for p in plans for d in probes.compare(p, reached, rows))
+    notes = tuple((p.expectation.name, n) for p in plans for n in p.notes)
+    return LabReport(count, found, notes)
+
+
 def test_command(
     specs: Annotated[list[str] | None, typer.Argument(metavar="SPEC.yaml",
                                                       help="Assertion files (see README: podfence test).")] = None,
@@ -73,6 +113,8 @@ def test_command(
         "--snapshot", help="Print today's connectivity as an assertion file instead of checking one.")] = False,
     lab: Annotated[bool, typer.Option("--lab", help="Also probe the expectations with real packets in the lab "
                                                     "(root) and report where packets and engine disagree.")] = False,
+    lab_name: Annotated[str, typer.Option("--lab-name", help="With --lab: the lab's name (made, then removed).")]
+    = TEST_LAB,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -99,10 +141,9 @@ def test_command(
     checker = Checker(engine.connectivity())
     suites: list[tuple[str, list[Result]]] = [(path, checker.check(spec)) for path, spec in parsed]
     everything = [r for _, rs in suites for r in rs]
-    write(render_results(everything, output))
-    failed = any(not r.passed for r in everything)
-    if lab:
-        fail("--lab is not available yet")
+    report = check_in_lab(result.cluster, settings, [s for _, s in parsed], checker, lab_name) if lab else None
+    write(render_results(everything, output, report))
+    failed = any(not r.passed for r in everything) or (report is not None and not report.agree)
     if junit:
         write_file(junit, junit_xml(suites, time.perf_counter() - started), force)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from podfence.assertions import Expect, Failure, Result
+from podfence.assertions.probes import LabReport
 from podfence.render.conns import conns_json, conns_text
 from podfence.sets import ConnSet
 
@@ -54,11 +55,26 @@ def result_lines(r: Result) -> list[str]:
     return lines
 
 
-def results_text(results: list[Result]) -> str:
+def lab_lines(lab: LabReport) -> list[str]:
+    lines = []
+    if lab.agree:
+        lines.append(f"lab: {lab.probes} probes; packets and engine agree.")
+    else:
+        lines.append(f"lab: {lab.probes} probes; packets and engine disagree on {len(lab.disagreements)}:")
+        for d in lab.disagreements:
+            lines.append(f"  {d.expectation}: {d.src} -> {d.dst} {d.protocol} {d.port}: packets "
+                         f"{'allowed' if d.packets else 'denied'}, engine {'allowed' if d.engine else 'denied'}")
+    lines += [f"  {name}: {note}" for name, note in lab.notes]
+    return lines
+
+
+def results_text(results: list[Result], lab: LabReport | None = None) -> str:
     lines = [line for r in results for line in result_lines(r)]
     failed = sum(1 for r in results if not r.passed)
     lines.append("")
     lines.append(f"{len(results) - failed} passed, {failed} failed.")
+    if lab is not None:
+        lines += lab_lines(lab)
     return "\n".join(lines) + "\n"
 
 
@@ -71,19 +87,26 @@ def result_json(r: Result) -> dict[str, Any]:
     }
 
 
-def results_json(results: list[Result]) -> str:
+def results_json(results: list[Result], lab: LabReport | None = None) -> str:
     failed = sum(1 for r in results if not r.passed)
-    body = {"tests": [result_json(r) for r in results],
-            "summary": {"passed": len(results) - failed, "failed": failed}}
+    body: dict[str, Any] = {"tests": [result_json(r) for r in results],
+                            "summary": {"passed": len(results) - failed, "failed": failed}}
+    if lab is not None:
+        body["lab"] = {
+            "probes": lab.probes, "agree": lab.agree,
+            "disagreements": [{"test": d.expectation, "src": d.src, "dst": d.dst, "protocol": str(d.protocol),
+                               "port": d.port, "packets": d.packets, "engine": d.engine} for d in lab.disagreements],
+            "notes": [{"test": name, "note": note} for name, note in lab.notes],
+        }
     return json.dumps(body, indent=2) + "\n"
 
 
-def render_results(results: list[Result], output: str) -> str:
+def render_results(results: list[Result], output: str, lab: LabReport | None = None) -> str:
     match output:
         case "text":
-            return results_text(results)
+            return results_text(results, lab)
         case "json":
-            return results_json(results)
+            return results_json(results, lab)
     raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
 
 
