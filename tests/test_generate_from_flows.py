@@ -74,7 +74,7 @@ def test_a_fixed_prefix() -> None:
     implied = intent_from_flows(observe(read("hubble.jsonl"), SHOP, SETTINGS), SETTINGS, DnsTarget(), prefix4=24)
     egress = intent_to_dict(implied.intent)["services"]["pay/gateway"]["egress"]
     assert egress == ["198.51.100.0/24:587", "203.0.113.0/24:443"]
-    assert implied.foldings[0].rule == "/24 per address (--cidr-prefix)"
+    assert implied.foldings[0].rule == "--cidr-prefix 24"
 
 
 def test_calico_and_the_lab_denial_stream() -> None:

@@ -136,7 +136,7 @@ def _peers(party: Party, plan: Plan, policy_namespace: str) -> list[dict[str, An
 def _comment(grants: list[Grant]) -> tuple[str, ...]:
     lines: list[str] = []
     for g in grants:
-        line = f"{g.intent} ({format_path(g.path)})"
+        line = f"{g.intent} ({format_path(g.path)})" if g.path else g.intent
         if line not in lines:
             lines.append(line)
         for note in g.note.split("; ") if g.note else ():

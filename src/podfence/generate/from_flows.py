@@ -71,14 +71,13 @@ def fold(addresses: list[IPAddress], prefix4: int | None, prefix6: int | None,
         bits = 32 if version == 4 else 128
         if prefix is not None:
             cidrs = sorted({prefix_cidr(a, prefix) for a in family}, key=lambda c: _cidr_order(c))
-            rules.append(f"/{min(prefix, bits)} per address (--cidr-prefix)")
+            rules.append(f"--cidr-prefix{'' if version == 4 else '-v6'} {min(prefix, bits)}")
         elif len(family) <= threshold:
             cidrs = [f"{a}/{bits}" for a in family]
-            rules.append(f"one /{bits} per address ({threshold} or fewer)")
+            rules.append(f"one /{bits} each: {threshold} or fewer addresses")
         else:
             cidrs = [covering_cidr(family)]
-            rules.append(f"the smallest CIDR covering more than {threshold} addresses "
-                         "(choose a prefix with --cidr-prefix)")
+            rules.append(f"the smallest CIDR covering more than {threshold} addresses; choose with --cidr-prefix")
         out += cidrs
     return out, "; ".join(rules)
 

@@ -139,7 +139,9 @@ MAX_REMOVED = 10
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word}es" if word.endswith("s") else f"{n} {word}s"
 
 
 def _difference(d: Any) -> str:
@@ -211,15 +213,16 @@ def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sou
              + f": {_plural(len(observed.connections), 'distinct connection')}"]
     denied = sum(1 for o in observed.connections.values() if o.denied)
     if denied:
-        lines.append(f"  {denied} of them were denied when observed (kept: pass --only-allowed to leave them out)")
+        lines.append(f"  {denied} of them {'was' if denied == 1 else 'were'} denied when observed "
+                     "(kept: pass --only-allowed to leave them out)")
     for title, table in (("unreadable", observed.problems), ("unmappable", observed.unmappable),
                          ("ignored", observed.ignored)):
         if not table:
             continue
-        total = sum(t.count for t in table.values())
-        lines.append(f"  {title} ({total}):")
+        total = observed.unmapped if title == "unmappable" else sum(t.count for t in table.values())
+        lines.append(f"  {title} ({_plural(total, 'record')}):")
         for reason, tally in sorted(table.items(), key=lambda kv: (-kv[1].count, kv[0])):
-            lines.append(f"    {tally.count} x {reason} (first at {tally.first})")
+            lines.append(f"    {tally.count} x {reason} (first: {tally.first})")
     for f in foldings:
         what = "to" if f.direction == "egress" else "from"
         lines.append(f"  addresses: {f.workload} {f.direction} {what} {_plural(f.addresses, 'address')} on "
