@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,72 @@ def lint_figures(repeat: int, names: tuple[str, ...]) -> None:
               f"{lib['load']:.2f} | {lib['lint']:.2f} | {lib['audit']:.2f} | {lib['findings']} |")
 
 
+def _edit_policy(target: Path, index: int) -> bool:
+    """Change the first port of policy number ``index`` (in file order); False if it has none."""
+    seen = 0
+    for path in sorted(target.glob("policies-*.yaml")):
+        text = path.read_text()
+        count = text.count("kind: NetworkPolicy")
+        if seen + count <= index:
+            seen += count
+            continue
+        at = -1
+        for _ in range(index - seen + 1):
+            at = text.index("kind: NetworkPolicy", at + 1)
+        following = text.find("kind: NetworkPolicy", at + 1)
+        port = text.find("- port: ", at)
+        if port < 0 or (0 <= following < port):
+            return False
+        end = text.index("\n", port)
+        value = text[port + len("- port: "):end]
+        path.write_text(text[:port] + f"- port: {'8443' if value == '8080' else '8080'}" + text[end:])
+        return True
+    return False
+
+
+def edited(name: str) -> Path:
+    """A copy of a benchmark cluster with one policy changed: a port of the first policy from the
+    middle on whose edit changes connectivity (so the diff has something to report)."""
+    source = cluster(name)
+    target = OUT / f"{source.name}-one-policy-edited"
+    if target.exists():
+        return target
+    for index in range(SIZES[name][1] // 2, SIZES[name][1]):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+        if not _edit_policy(target, index):
+            continue
+        proc = subprocess.run([str(PODFENCE), "diff", str(source), str(target), "-o", "json"], capture_output=True)
+        if proc.returncode == 1:
+            return target
+    raise SystemExit(f"no policy edit of {source} changes connectivity")
+
+
+def diff_figures(repeat: int, names: tuple[str, ...]) -> None:
+    """podfence diff of two versions of a cluster, one policy edited: end to end, per format."""
+    print()
+    print("| cluster (one policy edited) | podfence diff -o text, median s | best s | -o json median s | "
+          "-o md median s | pairs changed |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        old, new = cluster(name), edited(name)
+        pods, policies = SIZES[name]
+        figures = {}
+        for fmt in ("text", "json", "md"):
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                proc = subprocess.run([str(PODFENCE), "diff", str(old), str(new), "-o", fmt], capture_output=True)
+                times.append(time.perf_counter() - start)
+                if proc.returncode != 1:
+                    raise SystemExit(f"podfence diff exited {proc.returncode}: {proc.stderr.decode()}")
+                if fmt == "json":
+                    figures["pairs"] = len(json.loads(proc.stdout)["changes"])
+            figures[fmt] = (statistics.median(times), min(times))
+        print(f"| {pods} pods / {policies} policies | {figures['text'][0]:.2f} | {figures['text'][1]:.2f} | "
+              f"{figures['json'][0]:.2f} | {figures['md'][0]:.2f} | {figures['pairs']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -141,6 +208,7 @@ def main() -> None:
               f"{r['compute']:.2f} | {r['text']:.2f} ({r['lines']}) | {r['explain']:.3f} | "
               f"{', '.join(map(str, r['classes']))} | {r['rss_mib']:.0f} MiB |")
     lint_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
+    diff_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
 
 
 if __name__ == "__main__":
