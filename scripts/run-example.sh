@@ -15,6 +15,13 @@ step podfence lint -f "$example"
 status=$?
 [ "$status" -le 1 ] || exit "$status"
 
+step podfence generate -f "$example" --intents "$example-intents.yaml" --check
+# The intent file says what the team meant to allow; the proof shows where the
+# hand-written policies differ from it (exit 1 on the deliberate mistakes).
+"$podfence" generate -f "$example" --intents "$example-intents.yaml" --check
+status=$?
+[ "$status" -le 1 ] || exit "$status"
+
 step podfence matrix -f "$example" --port 8080
 "$podfence" matrix -f "$example" --port 8080 || exit $?
 

@@ -209,8 +209,9 @@ def listing(items: list[str], limit: int = 8) -> str:
 def _coverage_notes(plan: Plan, cluster: Cluster, settings: Settings, generating: bool,
                     policies: list[GeneratedPolicy]) -> None:
     if plan.covered:
-        note(f"covers {', '.join(plan.covered)}: default-deny "
-             f"({' and '.join(d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in plan.deny)}) in each")
+        words = " and ".join(d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in plan.deny)
+        note(f"the intent covers {', '.join(plan.covered)}"
+             + (f": a default-deny ({words}) in each" if generating else f" ({words} of every pod there)"))
     named = {p.key for g in plan.grants for p in (g.src, g.dst) if hasattr(p, "key")} | set(plan.described)
     silent = [p.key for p in cluster.pods if p.namespace in plan.covered and p.is_pod_endpoint(settings)
               and p.key not in named]
