@@ -183,6 +183,116 @@ def diff_figures(repeat: int, names: tuple[str, ...]) -> None:
               f"{figures['json'][0]:.2f} | {figures['md'][0]:.2f} | {figures['pairs']} |")
 
 
+GENERATE_SERVICES = 500
+GENERATE_RUN = """
+import json, sys, time
+t0 = time.perf_counter()
+from podfence.config import DEFAULT_CONFIG
+from podfence.generate import build, intent_from_dict, prove, resolve, with_policies
+from podfence.loader import load, read_own_file
+from podfence.render.generate import policies_yaml
+t1 = time.perf_counter()
+cluster = load([sys.argv[1]]).cluster
+t2 = time.perf_counter()
+intent, problems = intent_from_dict(read_own_file(sys.argv[2]).data)
+plan, problems = resolve(intent, cluster, DEFAULT_CONFIG.settings, DEFAULT_CONFIG.dns)
+assert not problems, problems[:3]
+t3 = time.perf_counter()
+policies = build(plan, DEFAULT_CONFIG.settings)
+text = policies_yaml(policies)
+t4 = time.perf_counter()
+proof = prove(plan, with_policies(cluster, policies), DEFAULT_CONFIG.settings)
+t5 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "load": t2 - t1, "resolve": t3 - t2, "build": t4 - t3, "prove": t5 - t4,
+                  "services": len(intent.services), "policies": len(policies), "exact": proof.exact,
+                  "intended": proof.intended}))
+"""
+
+
+def generate_inputs(services: int = GENERATE_SERVICES) -> tuple[Path, Path]:
+    """A cluster with ``services`` selectable workloads and no policies, and an intent file naming
+    each of them: three destinations apiece (through their Service where one selects them),
+    internet ingress for every tenth, egress to an address range for every seventh."""
+    import random
+
+    import yaml
+
+    from podfence.loader import load
+    from podfence.model import Settings
+
+    path = OUT / f"generate-{services}"
+    intents = OUT / f"generate-{services}-intents.yaml"
+    if path.exists() and intents.exists():
+        return path, intents
+    pods = services + 1
+    while True:  # kube-dns and hostNetwork workloads are not services an intent can name
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--pods", str(pods), "--policies",
+                        "0", "--seed", "1", "--out", str(path)], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        cluster = load([str(path)]).cluster
+        named = [p for p in cluster.pods if p.namespace != "kube-system" and p.is_pod_endpoint(Settings())]
+        if len(named) >= services:
+            break
+        pods += services - len(named)
+    named = named[:services]
+    rng = random.Random(1)
+    service_of = {}
+    for svc in cluster.services:
+        for pod in named:
+            if svc.selects(pod):
+                service_of.setdefault(pod.key, svc)
+
+    def port(number: int, protocol: str) -> str:
+        return str(number) if protocol == "TCP" else f"{number}/{protocol}"
+
+    def target(pod):  # type: ignore[no-untyped-def]
+        svc = service_of.get(pod.key)
+        if svc is not None:
+            return f"svc/{svc.key}:{port(svc.ports[0].port, svc.ports[0].protocol)}"
+        return f"{pod.key}:{port(pod.ports[0].port, pod.ports[0].protocol)}" if pod.ports else None
+
+    body = {}
+    for i, pod in enumerate(named):
+        entry: dict[str, list[str]] = {}
+        talks = [t for other in rng.sample(named, 4) if other.key != pod.key and (t := target(other))][:3]
+        if talks:
+            entry["talks_to"] = talks
+        if i % 10 == 0 and pod.ports:
+            entry["ingress_from"] = [f"internet:{port(pod.ports[0].port, pod.ports[0].protocol)}"]
+        if i % 7 == 0:
+            entry["egress"] = ["203.0.113.0/24:443"]
+        body[pod.key] = entry
+    intents.write_text(yaml.safe_dump({"defaults": {"deny": ["ingress", "egress"], "dns": "allow"},
+                                       "services": body}, sort_keys=False))
+    return path, intents
+
+
+def generate_figures(repeat: int) -> None:
+    """podfence generate for an intent file of 500 services: end to end, and the library's phases."""
+    import tempfile
+
+    path, intents = generate_inputs()
+    print()
+    print("| intent | podfence generate --out, median s | best s | load s | read + resolve s | "
+          "build + YAML s | proof s | policies | intended connections |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as out:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            proc = subprocess.run([str(PODFENCE), "generate", "-f", str(path), "--intents", str(intents), "--out",
+                                   out, "--force"], capture_output=True)
+            times.append(time.perf_counter() - start)
+            if proc.returncode != 0:
+                raise SystemExit(f"podfence generate exited {proc.returncode}: {proc.stderr.decode()}")
+    lib = json.loads(subprocess.run([sys.executable, "-c", GENERATE_RUN, str(path), str(intents)],
+                                    capture_output=True, text=True, check=True).stdout)
+    assert lib["exact"], "the generated policies must prove exact"
+    print(f"| {lib['services']} services | {statistics.median(times):.2f} | {min(times):.2f} | {lib['load']:.2f} | "
+          f"{lib['resolve']:.2f} | {lib['build']:.2f} | {lib['prove']:.2f} | {lib['policies']} | "
+          f"{lib['intended']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -209,6 +319,7 @@ def main() -> None:
               f"{', '.join(map(str, r['classes']))} | {r['rss_mib']:.0f} MiB |")
     lint_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
     diff_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
+    generate_figures(args.repeat)
 
 
 if __name__ == "__main__":
