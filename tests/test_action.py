@@ -68,7 +68,8 @@ def origin(tmp: Path) -> Path:
     git(work, "push", "-q", "origin", "pr")
     # Meanwhile main opens the worker to the database: not this pull request's doing.
     git(work, "checkout", "-q", "main")
-    extra = ("\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: worker, namespace: billing}"
+    extra = ("\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+             "metadata: {name: worker, namespace: billing}"
              "\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {}, podSelector: "
              "{matchLabels: {app: worker}}}]}]\n")
     (work / "deploy" / "cluster.yaml").write_text(BASE.read_text() + extra)
@@ -171,7 +172,8 @@ def test_fail_on_diff_and_skipped_steps(bare: Path, tmp_path: Path) -> None:
 def test_lint_is_skipped_with_a_notice_where_podfence_has_none(bare: Path, tmp_path: Path) -> None:
     repo = checkout(tmp_path, bare, full=True)
     wrapper = tmp_path / "old-podfence"
-    wrapper.write_text(f'#!/bin/sh\n[ "$1" = lint ] && {{ echo "No such command" >&2; exit 2; }}\nexec "{PODFENCE}" "$@"\n')
+    wrapper.write_text('#!/bin/sh\n[ "$1" = lint ] && { echo "No such command" >&2; exit 2; }\n'
+                       f'exec "{PODFENCE}" "$@"\n')
     wrapper.chmod(0o755)
     code, log, summary, out = run_action(repo, podfence=wrapper, steps="lint")
     assert code == 0 and "::notice title=podfence lint::this podfence has no lint command" in log

@@ -204,8 +204,10 @@ def test_parsed_values() -> None:
     assert isinstance(second.src[0], Address) and second.src[0].single
     assert second.dst[0] == Address("10.0.0.0/8", second.dst[0].addresses) and not second.dst[0].single
     assert second.dst[0].addresses.v4.size() == 1 << 24 and second.conns == ConnSet.ports(Protocol.UDP)
-    everything, _ = parse_spec({"tests": [{"from": "a/b", "to": "c/d", "expect": "deny"}]})
+    everything, _ = parse_spec({"tests": [{"from": {"namespace": "a", "except": ["a/b"]}, "to": ["c/d", "e/f"],
+                                           "expect": "deny"}]})
     assert everything.tests[0].conns == ConnSet.all()
+    assert everything.tests[0].name == "{namespace: a, except: [a/b]} -> [c/d, e/f]"
 
 
 INVALID = [

@@ -168,7 +168,8 @@ def test_base_sees_the_working_tree_change(repo: Path) -> None:
     r = run("diff", "--base", "main", "-f", "deploy", "-o", "json", cwd=repo)
     assert r.returncode == 1, r.stderr
     assert json.loads(r.stdout)["changes"] == [
-        {"src": "api/server", "dst": "billing/db", "added": {"TCP": [[5433, 5433]]}, "removed": {"TCP": [[5432, 5432]]}}]
+        {"src": "api/server", "dst": "billing/db", "added": {"TCP": [[5433, 5433]]},
+         "removed": {"TCP": [[5432, 5432]]}}]
     # The working tree is untouched: the edit is still there and nothing is staged.
     assert "5433" in policies.read_text()
     assert git(repo, "status", "--porcelain") == " M deploy/billing/policies.yaml\n"

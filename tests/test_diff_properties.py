@@ -48,7 +48,8 @@ def by_pod(entries: list[tuple[str, str, ConnSet, ConnSet]], pods: set[str]):  #
     return out
 
 
-def lookup(index, pod: str, egress: bool, address: IPAddress, empty: tuple[ConnSet, ...]):  # type: ignore[no-untyped-def]
+def lookup(index, pod: str, egress: bool, address: IPAddress,  # type: ignore[no-untyped-def]
+           empty: tuple[ConnSet, ...]):
     for version, first, last, values in index.get((pod, egress), ()):
         if version == address.version and first <= address.value <= last:
             return values

@@ -117,9 +117,9 @@ class Checker:
                 case PodName(key=key):
                     if key in self.pods:
                         pods.add(key)
-                    elif self.cluster.pod(key) is not None:
-                        problems.append(f"{role} {key} has finished (phase "
-                                        f"{self.cluster.pod(key).phase}) and takes no part in traffic")  # type: ignore[union-attr]
+                    elif (gone := self.cluster.pod(key)) is not None:
+                        problems.append(f"{role}: {key} has finished (phase {gone.phase}) "
+                                        "and takes no part in traffic")
                     else:
                         problems.append(f"{role}: no pod or workload named {key}")
                 case Address(text=text, addresses=block, single=single):

@@ -158,8 +158,17 @@ def _test(raw: Any, i: int, out: list[Diagnostic]) -> Expectation | None:
         out.append(_err(path + ("expect",), "must be allow, deny or exactly"))
     if len(out) > before:
         return None
-    label = name if isinstance(name, str) and name else f"{raw.get('from')} -> {raw.get('to')}"
+    label = name if isinstance(name, str) and name else f"{describe(raw.get('from'))} -> {describe(raw.get('to'))}"
     return Expectation(i, label, src, dst, conns, Expect(expect))
+
+
+def describe(raw: Any) -> str:
+    """An endpoint as written, in YAML flow style: the default name of an expectation."""
+    if isinstance(raw, Mapping):
+        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in raw.items()) + "}"
+    if isinstance(raw, list):
+        return "[" + ", ".join(describe(v) for v in raw) + "]"
+    return str(raw)
 
 
 def _endpoints(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[Endpoint, ...]:
@@ -350,7 +359,8 @@ def _conns(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> Co
     if "ports" in raw:
         entries = raw["ports"]
         if not isinstance(entries, list) or not entries:
-            out.append(_err(path + ("ports",), "must be a non-empty list of ports, ranges lo-hi or {protocol, port, endPort}"))
+            out.append(_err(path + ("ports",),
+                            "must be a non-empty list of ports, ranges lo-hi or {protocol, port, endPort}"))
             return ConnSet.none()
         total = ConnSet.none()
         for j, entry in enumerate(entries):

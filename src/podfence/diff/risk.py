@@ -102,14 +102,15 @@ def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tup
             out.append(Flag(Risk.INTERNET, "reachable from the internet"))
         if is_wide_public(outbound):
             from_sensitive = any((sp := new.pod(s)) is not None and is_sensitive(sp, new, config) for s in group.srcs)
-            out.append(Flag(Risk.INTERNET, "reaches the internet" + (" from a sensitive namespace" if from_sensitive else "")))
+            where = " from a sensitive namespace" if from_sensitive else ""
+            out.append(Flag(Risk.INTERNET, f"reaches the internet{where}"))
         sensitive = sorted({
             p.namespace for d in group.dsts if (p := new.pod(d)) is not None and is_sensitive(p, new, config)
         })
         if sensitive:
             allowed = set(config.sensitive.allowed_from)
-            outsiders = [s for s in group.srcs
-                         if (sp := new.pod(s)) is None or (sp.namespace not in sensitive and sp.namespace not in allowed)]
+            outsiders = [s for s in group.srcs if (sp := new.pod(s)) is None
+                         or (sp.namespace not in sensitive and sp.namespace not in allowed)]
             if outsiders:
                 out.append(Flag(Risk.SENSITIVE, f"into sensitive namespace {', '.join(sensitive)}"))
     if group.removed and _dns_ports(group.removed):
