@@ -224,3 +224,17 @@ services:
 ])
 def test_more_intents_round_trip(intent: str) -> None:
     generate(intent, SHOP)
+
+
+def test_covering_the_dns_namespace_lets_every_pod_look_names_up() -> None:
+    cluster, policies, _ = generate("""
+defaults: {deny: [ingress, egress], dns: allow, exclude: []}
+services:
+  kube-system/coredns: {}
+""", SHOP)
+    # Every pod (coredns's own replicas too) may reach the DNS pods on UDP and TCP 53, and nothing else
+    # reaches them; coredns itself may send only DNS.
+    assert governed_rows(cluster, {"kube-system"}, BOTH) == {(p.key, "kube-system/coredns"): DNS for p in SHOP.pods}
+    assert [p.name for p in policies] == ["default-deny", "allow-dns", "allow-dns-ingress"]
+    assert policy(policies, "kube-system/allow-dns-ingress")["spec"]["ingress"] == [
+        {"from": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]

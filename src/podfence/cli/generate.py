@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 
@@ -95,22 +95,12 @@ def write_files(directory: Path, files: dict[str, str], force: bool) -> None:
 
 
 def write_file(path: Path, text: str, force: bool, flag: str) -> None:
+    """One file, atomically; refused if it exists and ``force`` is off."""
     if path.exists() and not force:
         fail(f"{flag} {path}: exists (pass --force to overwrite)")
-    parent = path.parent if str(path.parent) else Path(".")
-    write_files_at = parent
-    try:
-        write_files_at.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=write_files_at)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        fail(f"{flag} {path}: {exc.strerror or exc}")
+    if path.is_dir():
+        fail(f"{flag} {path}: is a directory")
+    write_files(path.parent, {path.name: text}, force=True)
 
 
 def check_generated(policies: list[GeneratedPolicy], settings: Settings) -> None:
@@ -157,37 +147,32 @@ def _settings(config: str | None, setting: list[str], strict_cidr: bool) -> tupl
     return cfg, settings_from(setting, strict_cidr, cfg.settings)
 
 
+def _flow_lines(path: str) -> Iterator[tuple[int, str]]:
+    if path == "-":
+        yield from enumerate(sys.stdin, 1)
+        return
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yield from enumerate(handle, 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--from-flows {path}: {getattr(exc, 'strerror', None) or exc}")
+
+
 def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
-    """Every line of every flow file, parsed (JSON lines; bad lines become problems)."""
+    """Every line of every flow file, parsed (JSON lines; a bad line is a problem, not the end)."""
     out: list[tuple[Location, FlowRecord | Skip]] = []
     for path in paths:
-        try:
-            handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            fail(f"--from-flows {path}: {exc.strerror or exc}")
-        with handle if path != "-" else _no_close(handle):
-            for n, line in enumerate(handle, 1):
-                text = line.strip()
-                if not text:
-                    continue
-                try:
-                    obj = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    out.append((Location(path, n), Skip(f"not JSON ({exc.msg})", problem=True)))
-                    continue
-                out.append((Location(path, n), parse_record(obj)))
+        for n, line in _flow_lines(path):
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                out.append((Location(path, n), Skip(f"not JSON ({exc.msg})", problem=True)))
+                continue
+            out.append((Location(path, n), parse_record(obj)))
     return out
-
-
-class _no_close:
-    def __init__(self, handle) -> None:  # type: ignore[no-untyped-def]
-        self.handle = handle
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        return self.handle
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _prefix(value: str | None, flag: str, bits: int) -> int | None:
@@ -235,7 +220,7 @@ def generate(
     ctx: typer.Context,
     filename: Filenames = [],  # noqa: B006
     intents: Annotated[Optional[str], typer.Option("--intents", metavar="FILE",
-                                                   help="The intent file (see README: intent files).")] = None,
+                                                   help="The intent file (README: Generate).")] = None,
     from_flows: Annotated[list[str], typer.Option(
         "--from-flows", metavar="FILE",
         help="Hubble (hubble observe -o json), Calico flow logs or the lab's denial stream; - for stdin. "
