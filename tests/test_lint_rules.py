@@ -129,7 +129,8 @@ def test_docs_match_the_registry() -> None:
     present = {p.name for p in DOCS.glob("*.md")}
     assert present == set(wanted), "regenerate: podfence lint --rules-doc docs/rules --force"
     for name, text in wanted.items():
-        assert (DOCS / name).read_text() == text, f"docs/rules/{name} is stale: podfence lint --rules-doc docs/rules --force"
+        assert (DOCS / name).read_text() == text, \
+            f"docs/rules/{name} is stale: podfence lint --rules-doc docs/rules --force"
 
 
 def test_lint_is_pure() -> None:

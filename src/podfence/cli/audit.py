@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from podfence.cli.common import ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write
+from podfence.cli.common import (
+    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write,
+)
 from podfence.cli.lint import load_for_analysis, narrow_lines
 from podfence.lint import lint
 from podfence.lint.audit import audit as run_audit

@@ -172,7 +172,8 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
         reach = outside.get(ns, IPSet())
         out.append(NamespaceAudit(
             ns, len(pods), ing, eg, tuple(sorted(reached_from.get(ns, ()))), tuple(sorted(internet_in.get(ns, ()))),
-            reach.cidrs(), outside_conns.get(ns, ConnSet()), covers_internet(reach), tuple(sens), tuple(exposure), tuple(mine), max(0, round(score)),
+            reach.cidrs(), outside_conns.get(ns, ConnSet()), covers_internet(reach), tuple(sens), tuple(exposure),
+            tuple(mine), max(0, round(score)),
         ))
     total = sum(a.pods for a in out)
     overall = round(sum(a.score * a.pods for a in out) / total) if total else 100

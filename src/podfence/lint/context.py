@@ -244,5 +244,6 @@ def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
 
 
 __all__ = [
-    "LintContext", "allows_all", "conns_words", "PUBLIC", "covers_internet", "peer_field", "pod_list", "rule_addresses", "rule_field",
+    "LintContext", "allows_all", "conns_words", "PUBLIC", "covers_internet", "peer_field", "pod_list",
+    "rule_addresses", "rule_field",
 ]

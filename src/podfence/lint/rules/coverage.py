@@ -141,11 +141,11 @@ def _not_isolated(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
             continue  # the namespace-wide rule (NP101/NP102) says it once for the namespace
         for pod in pods:
             if not ctx.isolating(pod, direction):
+                many = len(guarding) > 1
+                other_end = "source" if direction is Direction.INGRESS else "destination"
                 yield Hit(pod, f"no policy isolates it for {direction.value}, although {len(guarding)} "
-                               f"polic{'y' if len(guarding) == 1 else 'ies'} in namespace {ns} isolate{'s' if len(guarding) == 1 else ''} "
-                               f"other "
-                               f"pods; every {'source' if direction is Direction.INGRESS else 'destination'} "
-                               f"is allowed")
+                               f"{'policies' if many else 'policy'} in namespace {ns} "
+                               f"{'isolate' if many else 'isolates'} other pods; every {other_end} is allowed")
 
 
 @rule(
