@@ -52,6 +52,8 @@ def test_peer_and_ports_split_where_ipv6_colons_end() -> None:
     assert _split_port_suffix("2001:db8::/32:443") == ("2001:db8::/32", "443")
     assert _split_port_suffix("2001:db8::/32") == ("2001:db8::/32", None)
     assert _split_port_suffix("internet") == ("internet", None)
+    assert _split_port_suffix("internet:53/UDP") == ("internet", "53/UDP")
+    assert _split_port_suffix("::ffff:10.0.0.0/104:80") == ("::ffff:10.0.0.0/104", "80")
 
 
 def test_the_issue_example_reads_as_written() -> None:
@@ -106,6 +108,7 @@ def test_mapping_entries_wildcards_and_services() -> None:
     ({"defaults": {"dns": "maybe"}, "services": {}}, "defaults.dns", "allow or deny"),
     ({"defaults": {"exclude": "kube-system"}, "services": {}}, "defaults.exclude", "list of namespace"),
     ({"services": {"server": {}}}, "services.server", "namespace/name"),
+    ({"services": {"Shop/Web": {}}}, "services.Shop/Web", "not a namespace/name"),
     ({"services": {"a/*": {}}}, "services.a/*", "wildcard"),
     ({"services": {"svc/a/b": {}}}, "services.svc/a/b", "Service cannot"),
     ({"services": {"a/b": []}}, "services.a/b", "must be a mapping"),

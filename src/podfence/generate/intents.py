@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Direction, FieldPath, Severity
-from podfence.sets import MAX_PORT, Protocol, parse_cidr
+from podfence.sets import MAX_PORT, Protocol, parse_cidr, parse_ip
+from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_subset
 
 SHAPE = "I1"
 INTERNET = "internet"
@@ -191,6 +192,8 @@ def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: boo
         parts = parts[1:]
     if len(parts) != 2 or not all(parts):
         return f"{text!r}: name a workload as namespace/name"
+    if not is_dns1123_label(parts[0]) or not (parts[1] == "*" or is_dns1123_subdomain(parts[1])):
+        return f"{text!r}: not a namespace/name (lowercase letters, digits, '-' and, in names, '.')"
     ref = WorkloadRef(parts[0], parts[1], service)
     if service and not allow_service:
         return f"{text!r}: a Service cannot be named here; name the workload behind it"
@@ -200,8 +203,6 @@ def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: boo
 
 
 def address_ref(text: str, except_: tuple[str, ...], path: FieldPath, out: list[Diagnostic]) -> AddressRef | None:
-    from podfence.validate import is_strict_subset
-
     if text.strip().lower() == INTERNET:
         cidr = None
     else:
@@ -228,7 +229,8 @@ def _split_port_suffix(text: str) -> tuple[str, str | None]:
     (('api/server', '8080'), ('2001:db8::/32', '443/UDP'))
     """
     slash = text.find("/")
-    start = slash if slash >= 0 and ":" in text[:slash] else 0
+    ipv6 = slash >= 0 and ":" in text[:slash] and parse_ip(text[:slash].strip()) is not None
+    start = slash if ipv6 else 0
     colon = text.find(":", start)
     if colon < 0:
         return text, None
