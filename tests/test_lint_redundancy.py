@@ -53,3 +53,19 @@ def test_removing_what_is_redundant_changes_nothing(settings: Settings) -> None:
             assert _rows(smaller, settings) == _rows(rc.cluster, settings), rc.describe()
     assert removed >= 40, f"only {removed} redundant parts in {len(SEEDS)} clusters: the test lost its teeth"
 
+
+
+def test_lint_and_audit_run_on_random_clusters() -> None:
+    from podfence.config import DEFAULT_CONFIG
+    from podfence.lint import lint
+    from podfence.lint.audit import audit
+
+    fired: set[str] = set()
+    for seed in range(150):
+        cluster = random_cluster(seed).cluster
+        findings = lint(cluster, DEFAULT_CONFIG)
+        fired |= {f.rule for f in findings}
+        report = audit(cluster, DEFAULT_CONFIG, findings=findings)
+        assert sum(a.pods for a in report.namespaces) == sum(
+            1 for p in cluster.pods if p.is_pod_endpoint(DEFAULT_CONFIG.settings))
+    assert len(fired) >= 15, sorted(fired)
