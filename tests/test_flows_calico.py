@@ -12,7 +12,8 @@ from podfence.flows.calico import labels_of, parse
 from podfence.model import Labels
 from podfence.sets import parse_ip
 
-ROWS = [json.loads(line) for line in (Path(__file__).parent / "fixtures" / "flows" / "calico.jsonl").read_text().splitlines()]
+SAMPLE = Path(__file__).parent / "fixtures" / "flows" / "calico.jsonl"
+ROWS = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
 
 
 def record(n: int) -> FlowRecord:

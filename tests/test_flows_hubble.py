@@ -64,7 +64,8 @@ def test_reply_direction_from_tcp_flags_when_is_reply_is_absent() -> None:
 def test_what_is_not_a_flow() -> None:
     assert parse([1, 2]) == Skip("not a JSON object", problem=True)
     assert parse({"lost_events": {}}) == Skip("not a flow (lost_events)")
-    assert parse({"flow": {"verdict": "FORWARDED", "l7": {}}}).reason.startswith("no layer 4")  # type: ignore[union-attr]
+    l7 = parse({"flow": {"verdict": "FORWARDED", "l7": {}}})
+    assert isinstance(l7, Skip) and l7.reason.startswith("no layer 4")
     assert parse({"hello": 1}).problem  # type: ignore[union-attr]
     other = parse({"flow": {"IP": {"source": "10.0.0.1", "destination": "10.96.0.1"}, "l4": {"TCP": {
         "destination_port": 443, "flags": {"SYN": True}}}, "source": {"labels": ["reserved:world"]},

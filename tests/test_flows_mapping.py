@@ -28,7 +28,8 @@ def pod_end(ns: str | None, name: str | None = None, labels: dict[str, str] | No
     (pod_end("shop", "frontend-7d9c5b8f6-*"), "shop/frontend"),  # Calico's aggregated name
     (pod_end("pay", "ledger-0"), "pay/ledger"),  # a StatefulSet ordinal
     (pod_end("pay", "api-v2-5c9d8-x1y2z"), "pay/api-v2"),  # the longest workload name that fits
-    (pod_end("pay", None, {"app": "payapi", "version": "v1", "part-of": "pay", "pod-template-hash": "1"}), "pay/api-v1"),
+    (pod_end("pay", None, {"app": "payapi", "version": "v1", "part-of": "pay", "pod-template-hash": "1"}),
+     "pay/api-v1"),
 ])
 def test_pod_ends_map_to_their_workload(end: FlowEnd, expected: str) -> None:
     got = INDEX.pod(end)

@@ -24,7 +24,8 @@ DNS = DnsTarget()
 
 def deny(namespace: str, *types: str) -> NetworkPolicy:
     return NetworkPolicy.from_dict(yaml.safe_load(
-        f"metadata: {{name: default-deny, namespace: {namespace}}}\nspec: {{podSelector: {{}}, policyTypes: {list(types)}}}"))
+        f"metadata: {{name: default-deny, namespace: {namespace}}}\n"
+        f"spec: {{podSelector: {{}}, policyTypes: {list(types)}}}"))
 
 
 def with_extra(*policies: NetworkPolicy) -> Cluster:
@@ -119,7 +120,8 @@ def test_block_problems() -> None:
     assert [(p.code, format_path(p.field)) for p in problems] == [("I2", "--from")]
     _, problems = allow_block(SHOP, SETTINGS, "shop/frontend", "pay/gateway", (PortSpec(Protocol.TCP, 1),))
     assert [(p.code, format_path(p.field)) for p in problems] == [("I3", "--to")]
-    _, problems = egress_block(SHOP, SETTINGS, "pay/gateway", "10.0.0.0/8", ("11.0.0.0/8",), (PortSpec(Protocol.TCP, 1),))
+    _, problems = egress_block(SHOP, SETTINGS, "pay/gateway", "10.0.0.0/8", ("11.0.0.0/8",),
+                               (PortSpec(Protocol.TCP, 1),))
     assert problems and "--except" in problems[0].message
     _, problems = egress_block(SHOP, SETTINGS, "pay/gateway", "10.0.0.0/8", (), (PortSpec(Protocol.TCP, "http"),))
     assert problems and "named port" in problems[0].message

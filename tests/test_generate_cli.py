@@ -99,7 +99,8 @@ def test_check_reports_extra_and_missing_with_exit_1(intents: Path, tmp_path: Pa
     assert run("generate", "-f", CLUSTER, "--intents", str(intents), "--out", str(out)).returncode == 0
     # Hand edits: shop's DNS rule loses its ports, and pay/api-v2's ingress policy is deleted.
     shop = (out / "shop.yaml").read_text()
-    dns_ports = "      ports:\n        - protocol: UDP\n          port: 53\n        - protocol: TCP\n          port: 53\n"
+    dns_ports = ("      ports:\n        - protocol: UDP\n          port: 53\n"
+                 "        - protocol: TCP\n          port: 53\n")
     assert shop.count(dns_ports) == 1
     (out / "shop.yaml").write_text(shop.replace(dns_ports, ""))
     pay = "---".join(d for d in (out / "pay.yaml").read_text().split("---") if "api-v2-ingress" not in d)

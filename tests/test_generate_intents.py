@@ -73,7 +73,8 @@ services:
     assert envoy.talks_to[0].ports == (PortSpec(Protocol.TCP, 8080),)
     assert [e.text() for e in server.talks_to] == ["billing/ledger:9090", "data/postgres:5432"]
     assert [(e.peer, e.ports) for e in mailer.egress] == [
-        (AddressRef("0.0.0.0/0"), (PortSpec(Protocol.TCP, 587),)), (AddressRef("0.0.0.0/0"), (PortSpec(Protocol.TCP, 465),))]
+        (AddressRef("0.0.0.0/0"), (PortSpec(Protocol.TCP, 587),)),
+        (AddressRef("0.0.0.0/0"), (PortSpec(Protocol.TCP, 465),))]
     assert format_path(mailer.egress[1].path) == "services.notify/mailer.egress[1]"
 
 
@@ -81,7 +82,8 @@ def test_mapping_entries_wildcards_and_services() -> None:
     intent, problems = intent_from_dict({
         "defaults": {"deny": "egress", "dns": "deny", "exclude": ["kube-system", "istio-system"]},
         "services": {"a/x": {
-            "talks_to": ["svc/b/api:80", "c/*:metrics", {"to": "d/db", "ports": [5432, "5433/TCP"], "undeclared": True}],
+            "talks_to": ["svc/b/api:80", "c/*:metrics",
+                         {"to": "d/db", "ports": [5432, "5433/TCP"], "undeclared": True}],
             "egress": [{"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"], "ports": ["53/UDP"]}, "internet:*"],
             "ingress_from": [{"from": "internet", "except": ["10.0.0.0/8", "fd00::/8"], "ports": [443]}],
         }},
@@ -92,7 +94,8 @@ def test_mapping_entries_wildcards_and_services() -> None:
     svc = intent.services[0]
     assert svc.talks_to[0].peer == WorkloadRef("b", "api", service=True)
     assert svc.talks_to[1].peer.wildcard  # type: ignore[union-attr]
-    assert svc.talks_to[2].undeclared and svc.talks_to[2].ports == (PortSpec(Protocol.TCP, 5432), PortSpec(Protocol.TCP, 5433))
+    assert svc.talks_to[2].undeclared
+    assert svc.talks_to[2].ports == (PortSpec(Protocol.TCP, 5432), PortSpec(Protocol.TCP, 5433))
     assert svc.egress[0].peer == AddressRef("10.0.0.0/8", ("10.1.0.0/16",))
     assert svc.egress[1].peer == AddressRef(None) and svc.egress[1].ports == (PortSpec(every=True),)
     assert svc.ingress_from[0].peer == AddressRef(None, ("10.0.0.0/8", "fd00::/8"))

@@ -83,7 +83,8 @@ services:
     egress["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"] = "203.0.112.0/23"
     egress["spec"]["egress"][1]["to"][0]["ipBlock"]["except"] = ["10.0.0.0/8"]
     proof = prove(plan, with_policies(SHOP, list(generated.values())), SETTINGS)
-    assert [(d.src, d.dst, d.conns) for d in proof.extra] == [("pay/gateway", "203.0.112.0/24", ConnSet.ports(TCP, 443))]
+    assert [(d.src, d.dst, d.conns) for d in proof.extra] == [
+        ("pay/gateway", "203.0.112.0/24", ConnSet.ports(TCP, 443))]
     assert [(d.src, d.dst, d.conns, d.because) for d in proof.missing] == [
         ("pay/gateway", "10.0.0.0/8", ConnSet.ports(TCP, 587), ("pay/gateway egress 0.0.0.0/0:587",))]
 

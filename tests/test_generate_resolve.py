@@ -38,10 +38,11 @@ services:
     assert problems == []
     assert plan.covered == ("pay", "shop")  # kube-system (the DNS namespace) is excluded by default
     got = [(g.src.key, g.dst.key if isinstance(g.dst, Pod) else g.dst.label, g.ports, g.note) for g in plan.grants]
+    http = (PolicyPort(Protocol.TCP, "http"),)
     assert got == [
-        ("shop/frontend", "shop/checkout", (PolicyPort(Protocol.TCP, "http"),), "Service shop/checkout port 80 -> http (8080)"),
-        ("shop/frontend", "pay/api-v1", (PolicyPort(Protocol.TCP, "http"),), "Service pay/payapi port 80 -> http (8080)"),
-        ("shop/frontend", "pay/api-v2", (PolicyPort(Protocol.TCP, "http"),), "Service pay/payapi port 80 -> http (8081)"),
+        ("shop/frontend", "shop/checkout", http, "Service shop/checkout port 80 -> http (8080)"),
+        ("shop/frontend", "pay/api-v1", http, "Service pay/payapi port 80 -> http (8080)"),
+        ("shop/frontend", "pay/api-v2", http, "Service pay/payapi port 80 -> http (8081)"),
         ("shop/frontend", "shop/cart", (PolicyPort(Protocol.TCP, "api"),), ""),
         ("shop/checkout", "203.0.113.0/24", (PolicyPort(Protocol.TCP, 443),), ""),
     ]
@@ -67,13 +68,15 @@ def test_a_declared_container_port_wins_over_a_service_port_of_the_same_number()
 
 def test_unknown_workloads_say_what_is_there() -> None:
     assert problems_of("services: {shop/frontned: {}}") == [
-        ("I2", "services.shop/frontned", "no workload named shop/frontned in the manifests (did you mean shop/frontend?)")]
+        ("I2", "services.shop/frontned",
+         "no workload named shop/frontned in the manifests (did you mean shop/frontend?)")]
     assert problems_of("services: {shop/frontend: {talks_to: ['nowhere/x:80']}}") == [
         ("I2", "services.shop/frontend.talks_to[0]",
          "no workload named nowhere/x in the manifests (the manifests hold no workload in namespace nowhere)")]
     code, path, message = problems_of("services: {pay/payapi: {}}")[0]
     assert (code, path) == ("I2", "services.pay/payapi")
-    assert message == "pay/payapi is a Service, and a service must be a workload (its workloads: pay/api-v1, pay/api-v2)"
+    assert message == ("pay/payapi is a Service, and a service must be a workload "
+                       "(its workloads: pay/api-v1, pay/api-v2)")
     assert problems_of("services: {shop/frontend: {talks_to: ['svc/shop/nope:80']}}")[0][2] == \
         "no Service named shop/nope in the manifests"
 
@@ -108,7 +111,8 @@ def test_ports_no_pod_listens_on() -> None:
 def test_a_service_whose_named_target_port_a_backend_lacks() -> None:
     pods = [Pod("a", "client", Labels(app="client")), Pod("a", "srv", Labels(app="srv"), (ContainerPort(8080),))]
     svc = Service("a", "srv-svc", Labels(app="srv"), (ServicePort(80, "http"),))
-    problems = problems_of("services: {a/client: {talks_to: ['svc/a/srv-svc:80']}}", Cluster.of(pods=pods, services=[svc]))
+    problems = problems_of("services: {a/client: {talks_to: ['svc/a/srv-svc:80']}}",
+                           Cluster.of(pods=pods, services=[svc]))
     assert problems[0][:2] == ("I3", "services.a/client.talks_to[0]")
     assert problems[0][2] == "Service a/srv-svc port 80 targets port 'http', which a/srv does not declare"
 
@@ -134,7 +138,8 @@ services:
 
 
 def test_a_workload_no_label_set_picks_out() -> None:
-    pods = [Pod("a", "one", Labels(app="same")), Pod("a", "two", Labels(app="same")), Pod("a", "client", Labels(app="c"))]
+    pods = [Pod("a", "one", Labels(app="same")), Pod("a", "two", Labels(app="same")),
+            Pod("a", "client", Labels(app="c"))]
     problems = problems_of("services: {a/client: {talks_to: [{to: a/one, ports: [80], undeclared: true}]}}",
                            Cluster.of(pods=pods))
     assert problems == [("I5", "services.a/client.talks_to[0]",

@@ -47,7 +47,8 @@ def udp(*ports: int) -> ConnSet:
 DNS = udp(53) | tcp(53)
 
 
-def generate(intent_text: str, cluster: Cluster, dns: DnsTarget = DnsTarget()) -> tuple[Cluster, list, str]:  # type: ignore[type-arg]
+def generate(intent_text: str, cluster: Cluster,
+             dns: DnsTarget = DnsTarget()) -> tuple[Cluster, list, str]:  # type: ignore[type-arg]
     """Generate, emit as YAML, read it back with the loader; the cluster with the policies applied."""
     intent, problems = intent_from_dict(yaml.safe_load(intent_text))
     assert problems == []
@@ -193,7 +194,8 @@ defaults: {deny: [egress], dns: allow}
 services:
   ops/syslog: {}
 """, SHOP, dns)
-    assert governed_rows(cluster, {"ops"}, frozenset({Direction.EGRESS})) == {("ops/syslog", "kube-system/coredns"): DNS}
+    egress = frozenset({Direction.EGRESS})
+    assert governed_rows(cluster, {"ops"}, egress) == {("ops/syslog", "kube-system/coredns"): DNS}
     assert ranges(cluster, "ops/syslog", Direction.EGRESS) == {DNS: cidrs("169.254.20.10/32")}
     peers = policy(policies, "ops/allow-dns")["spec"]["egress"][0]["to"]
     assert peers[1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}
@@ -237,4 +239,5 @@ services:
     assert governed_rows(cluster, {"kube-system"}, BOTH) == {(p.key, "kube-system/coredns"): DNS for p in SHOP.pods}
     assert [p.name for p in policies] == ["default-deny", "allow-dns", "allow-dns-ingress"]
     assert policy(policies, "kube-system/allow-dns-ingress")["spec"]["ingress"] == [
-        {"from": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
+        {"from": [{"namespaceSelector": {}}],
+         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]

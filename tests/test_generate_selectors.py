@@ -50,7 +50,8 @@ def test_no_selector_when_a_neighbour_carries_every_label() -> None:
 def test_neighbours_are_selectable_pods_of_the_same_namespace() -> None:
     me = pod("me", app="me")
     others = [pod("x", app="x"), Pod("elsewhere", "y", Labels(app="me")),
-              Pod("ns", "host", Labels(app="me"), host_network=True), Pod("ns", "done", Labels(app="me"), phase="Succeeded")]
+              Pod("ns", "host", Labels(app="me"), host_network=True),
+              Pod("ns", "done", Labels(app="me"), phase="Succeeded")]
     assert [p.key for p in selectable_neighbours(me, [me, *others], Settings())] == ["ns/x"]
 
 

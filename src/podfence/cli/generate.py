@@ -49,6 +49,9 @@ Out = Annotated[Optional[str], typer.Option("--out", metavar="DIR",
                                             help="Write one file per namespace under DIR instead of printing.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")]
 Output = Annotated[str, typer.Option("-o", "--output", help="The proof report: text or json.")]
+Source = Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")]
+Destination = Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
+                                          help="The destination: a workload, svc/NS/NAME, or NS/* .")]
 Ports = Annotated[list[str], typer.Option("--port", metavar="P[/PROTO]",
                                           help="Port: 8080, 53/UDP, 10000-10099, a name, or '*'. Repeatable.")]
 PROOF_FORMATS = ("text", "json")
@@ -305,7 +308,8 @@ def generate(
 
 @app.command("default-deny")
 def default_deny(
-    namespace: Annotated[str, typer.Option("-n", "--namespace", help="The namespace to isolate.")] = ...,  # type: ignore[assignment]
+    namespace: Annotated[str, typer.Option("-n", "--namespace",
+                                           help="The namespace to isolate.")] = ...,  # type: ignore[assignment]
     ingress: Annotated[bool, typer.Option("--ingress", help="Deny ingress (default: both directions).")] = False,
     egress: Annotated[bool, typer.Option("--egress", help="Deny egress (default: both directions).")] = False,
     allow_dns: Annotated[bool, typer.Option("--allow-dns", help="Allow UDP and TCP 53 to the cluster DNS "
@@ -361,9 +365,8 @@ def _block(cluster: Cluster, settings: Settings, made, out: str | None, force: b
 
 @app.command("allow")
 def allow(
-    src: Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")] = ...,  # type: ignore[assignment]
-    dst: Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
-                                     help="The destination: a workload, svc/NS/NAME, or NS/* .")] = ...,  # type: ignore[assignment]
+    src: Source = ...,  # type: ignore[assignment]
+    dst: Destination = ...,  # type: ignore[assignment]
     port: Ports = [],  # noqa: B006
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
@@ -385,10 +388,11 @@ def allow(
 
 @app.command("egress")
 def egress(
-    src: Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")] = ...,  # type: ignore[assignment]
-    to_cidr: Annotated[str, typer.Option("--to-cidr", metavar="CIDR", help="Destination addresses.")] = ...,  # type: ignore[assignment]
-    except_: Annotated[list[str], typer.Option("--except", metavar="CIDR",
-                                               help="Addresses inside --to-cidr to leave out. Repeatable.")] = [],  # noqa: B006
+    src: Source = ...,  # type: ignore[assignment]
+    to_cidr: Annotated[str, typer.Option(
+        "--to-cidr", metavar="CIDR", help="Destination addresses.")] = ...,  # type: ignore[assignment]
+    except_: Annotated[list[str], typer.Option(
+        "--except", metavar="CIDR", help="Addresses inside --to-cidr to leave out. Repeatable.")] = [],  # noqa: B006
     port: Ports = [],  # noqa: B006
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",

@@ -175,7 +175,8 @@ def intent_from_flows(observed: Observed, settings: Settings, dns: DnsTarget, *,
                 both_excluded += obs.count
         elif isinstance(src, Pod):
             if src_ours:
-                addresses.setdefault((src.key, "egress", obs.protocol, obs.port), []).append(dst)  # type: ignore[arg-type]
+                assert isinstance(dst, IPAddress)
+                addresses.setdefault((src.key, "egress", obs.protocol, obs.port), []).append(dst)
                 address_obs.setdefault((src.key, "egress", obs.protocol, obs.port), []).append(obs)
             else:
                 both_excluded += obs.count

@@ -180,7 +180,8 @@ class Resolver:
                     return True
         return False
 
-    def _via_services(self, spec: PortSpec, pod: Pod, services: list[Service]) -> tuple[list[tuple[PolicyPort, str]], str]:
+    def _via_services(self, spec: PortSpec, pod: Pod, services: list[Service]
+                      ) -> tuple[list[tuple[PolicyPort, str]], str]:
         """``spec`` read as a Service port, translated to the target port on ``pod``."""
         out: list[tuple[PolicyPort, str]] = []
         problem = ""

@@ -18,7 +18,8 @@ from podfence.model import FieldPath
 
 Comments = Mapping[FieldPath, Sequence[str]]
 _SIMPLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-_NUMBERISH = re.compile(r"[-+]?(\.?[0-9][0-9_.]*([eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|\.(inf|Inf|INF|nan|NaN|NAN))")
+_NUMBERISH = re.compile(
+    r"[-+]?(\.?[0-9][0-9_.]*([eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|\.(inf|Inf|INF|nan|NaN|NAN))")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -180,8 +181,9 @@ def proof_text(proof: Any, *, change: bool = False) -> str:
         if len(proof.missing) > MAX_SHOWN:
             lines.append(f"  ... and {len(proof.missing) - MAX_SHOWN} more")
     if proof.removed:
-        lines.append(f"note: {_plural(len(proof.removed), 'connection')} allowed before {'are' if len(proof.removed) != 1 else 'is'} "
-                     f"denied now: the new policies isolate {', '.join(proof.subjects)} where nothing did before:")
+        verb = "is" if len(proof.removed) == 1 else "are"
+        lines.append(f"note: {_plural(len(proof.removed), 'connection')} allowed before {verb} denied now: "
+                     f"the new policies isolate {', '.join(proof.subjects)} where nothing did before:")
         lines += [_difference(d) for d in proof.removed[:MAX_REMOVED]]
         if len(proof.removed) > MAX_REMOVED:
             lines.append(f"  ... and {len(proof.removed) - MAX_REMOVED} more")
