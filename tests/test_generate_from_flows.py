@@ -13,7 +13,7 @@ from podfence.generate import build, intent_from_dict, intent_to_dict, prove, re
 from podfence.generate.from_flows import covering_cidr, fold, intent_from_flows, prefix_cidr
 from podfence.loader import load
 from podfence.model import Labels, Settings
-from podfence.sets import Protocol, parse_ip
+from podfence.sets import parse_ip
 
 HERE = Path(__file__).parent / "fixtures"
 SHOP = load([str(HERE / "generate" / "cluster.yaml")]).cluster
@@ -115,4 +115,3 @@ def test_folding() -> None:
     assert fold(ips[:5], None, None)[0] == ["10.0.0.0/21"]  # type: ignore[arg-type]
     mixed = [parse_ip("10.0.0.1"), parse_ip("fd00::1")]
     assert fold(mixed, None, 64)[0] == ["10.0.0.1/32", "fd00::/64"]  # type: ignore[arg-type]
-    assert Protocol.TCP  # the module's protocols are the model's
