@@ -369,3 +369,18 @@ def test_the_bundled_example_loads_cleanly_with_every_object_placed() -> None:
     objects = [*result.cluster.pods, *result.cluster.services, *result.cluster.policies]
     assert objects and all(o.source is not None and o.source.file.startswith(str(EXAMPLE)) for o in objects)
     assert all(o.source.line >= 1 for o in objects)  # type: ignore[union-attr]
+
+
+def test_podfence_own_files_beside_manifests_are_skipped_with_a_note(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "app.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n")
+    (tmp_path / "intents.yaml").write_text("services:\n  default/web: {talks_to: []}\n")
+    (tmp_path / "tests.yaml").write_text("tests: []\n")
+    result = load([str(tmp_path)])
+    assert result.ok and [p.key for p in result.cluster.pods] == ["default/web"]
+    assert [n for n in result.notes if "not a Kubernetes object" in n] == [
+        f"skipped {tmp_path / 'intents.yaml'}:1: not a Kubernetes object (no kind or apiVersion)",
+        f"skipped {tmp_path / 'tests.yaml'}:1: not a Kubernetes object (no kind or apiVersion)",
+    ]
+    # Half an object is still an error: it was meant to be one.
+    half = load_texts([("half.yaml", "kind: Pod\nmetadata: {name: x}\n")])
+    assert [d.code for d in half.diagnostics] == ["L6"]

@@ -148,6 +148,11 @@ class _Assembly:
                 f"a manifest must be a mapping with kind, apiVersion and metadata, not {describe(doc)}",
                 file=file, line=line))
             return
+        if default_kind is None and "kind" not in doc and "apiVersion" not in doc:
+            # podfence's own files (intents, assertion specs, .podfence.yaml) often sit
+            # beside the manifests; they are not objects, so they are passed over aloud.
+            self.notes.append(f"skipped {file}:{line}: not a Kubernetes object (no kind or apiVersion)")
+            return
         kind = doc.get("kind") or default_kind
         if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in doc)):
             self._add_list(file, doc, line, duplicates, kind, doc.get("apiVersion"))
