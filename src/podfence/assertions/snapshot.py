@@ -150,7 +150,7 @@ def snapshot(conn: Connectivity) -> dict[str, Any]:
         for pod in group:
             seen[(pod.key, direction)] = found
     for pod in conn.pods:
-        families = tuple(sorted(pod.families())) or conn.external.families
+        families = tuple(sorted(pod.families())) or conn.range_families
         for direction in (Direction.EGRESS, Direction.INGRESS):
             key = (families, tuple(seen.get((pod.key, direction), ())))
             views[direction].setdefault(key, set()).add(pod.key)

@@ -59,8 +59,8 @@ def connectivities(old: Cluster, new: Cluster, settings: Settings) -> tuple[Conn
     """Both versions' connectivity, reporting outside ranges over the same address families."""
     old_engine, new_engine = Engine(old, settings), Engine(new, settings)
     a, b = old_engine.connectivity(), new_engine.connectivity()
-    if a.external.families != b.external.families:
-        families = tuple(sorted(set(a.external.families) | set(b.external.families)))
+    if a.range_families != b.range_families:
+        families = tuple(sorted(set(a.range_families) | set(b.range_families)))
         a, b = old_engine.connectivity(families), new_engine.connectivity(families)
     return a, b
 

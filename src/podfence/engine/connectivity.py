@@ -194,6 +194,19 @@ class Connectivity:
     def atoms(self):  # type: ignore[no-untyped-def]
         return self._cc.atoms
 
+    @property
+    def range_families(self) -> tuple[int, ...]:
+        """The address families that address ranges are reported for."""
+        return self.external.families
+
+    def address_families(self, pod: str) -> tuple[int, ...]:
+        """Families of the ranges reported for one pod: its own, or all reported ones without IPs."""
+        return self.external.pod_families(self._pod(pod))
+
+    def address_ranges(self, pod: str, direction: Direction) -> list[tuple[str, ConnSet]]:
+        """(CIDR, allowed) for one pod: what it may send to (egress) or receive from (ingress)."""
+        return self.external.ranges(self._pod(pod), direction)
+
     def _pod(self, key: str) -> int:
         try:
             return self._index[key]

@@ -321,19 +321,17 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
             missing.append(Difference(ka, kb, want, intended.asked_for(ka, kb)))
 
     # Address ranges: what each governed pod may send to and receive from outside the pod list.
-    index = {p.key: i for i, p in enumerate(conn.external.cc.pods)}
     nodes = NodeIndex(cluster)
     range_entries = 0
     for pod in pods:
-        i = index[pod.key]
-        families = conn.external.pod_families(i)
+        families = conn.address_families(pod.key)
         for direction in (Direction.EGRESS, Direction.INGRESS):
             if not intended.governs(pod, direction):
                 continue
             want = intended.ranges(pod, direction)
             range_entries += len(want)
             want += [(IPSet.of_address(a), ConnSet.all()) for a in _own_node(pod, direction, nodes, settings)]
-            got = regions_from_cidrs(conn.external.ranges(i, direction))
+            got = regions_from_cidrs(conn.address_ranges(pod.key, direction))
             more, less = region_differences(got, want, families)
             for cidr, conns in more:
                 src, dst = (pod.key, cidr) if direction is Direction.EGRESS else (cidr, pod.key)
@@ -422,15 +420,15 @@ def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: It
         short = want - rows_a.get(k, ConnSet.none())
         if short:
             missing.append(Difference(*k, short, tuple(intents.get(k, ()))))
-    index_a = {p.key: i for i, p in enumerate(conn_a.external.cc.pods)}
-    index_b = {p.key: i for i, p in enumerate(conn_b.external.cc.pods)}
+    keys_a = {p.key for p in conn_a.pods}
+    keys_b = {p.key for p in conn_b.pods}
     for key in sorted(touched):
-        if key not in index_a or key not in index_b:
+        if key not in keys_a or key not in keys_b:
             continue
-        families = conn_a.external.pod_families(index_a[key])
+        families = conn_a.address_families(key)
         for direction in (Direction.EGRESS, Direction.INGRESS):
-            got = regions_from_cidrs(conn_a.external.ranges(index_a[key], direction))
-            had = regions_from_cidrs(conn_b.external.ranges(index_b[key], direction))
+            got = regions_from_cidrs(conn_a.address_ranges(key, direction))
+            had = regions_from_cidrs(conn_b.address_ranges(key, direction))
             allowed = had + permitted_ranges.get((key, direction), [])
             more, _ = region_differences(got, allowed, families)
             less, _ = region_differences(had, got, families)
