@@ -195,6 +195,11 @@ class Connectivity:
         return self._cc.atoms
 
     @property
+    def class_counts(self) -> tuple[int, ...]:
+        """How many classes of identical pods each address-family pass found."""
+        return tuple(ps.classes for ps in self._passes)
+
+    @property
     def range_families(self) -> tuple[int, ...]:
         """The address families that address ranges are reported for."""
         return self.external.families
