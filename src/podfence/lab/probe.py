@@ -44,6 +44,9 @@ TOKEN = b"podfence-probe"
 _LINGER_RESET = struct.pack("ii", 1, 0)
 _BLOCKED = (errno.EPERM, errno.EACCES)
 _LAUNCH_BATCH = 256
+# Source ports handed out in turn per (namespace, source address); a wrap-around
+# would need more than 20,000 probes from one source in flight at once.
+_PORT_FIRST, _PORT_LAST = 40000, 60999
 
 
 class Outcome(StrEnum):
@@ -131,6 +134,7 @@ class Prober:
         self.progress = progress
         self._netns_fds: dict[str, int] = {}
         self._current: str | None = None
+        self._next_port: dict[tuple[str, str], int] = {}
 
     def run(self, probes: list[Probe]) -> list[ProbeResult]:
         results: list[ProbeResult] = []
@@ -199,13 +203,11 @@ class Prober:
         sock = socket.socket(family, (socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) | socket.SOCK_NONBLOCK)
         if not udp:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-        if sport or probe.src.host_network:
-            # a retry keeps its first source port; the node namespace has many addresses
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((probe.src_ip, sport))
-            except OSError:
-                sock.bind((probe.src_ip, 0))
+        # Every probe binds a source port podfence chose: a retry must be the same
+        # 5-tuple as its first try (so the denial stream reports it once), and a port
+        # the kernel picked for some other connect could block that bind.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sport = self._bind(sock, probe, sport)
         code = sock.connect_ex((probe.dst_ip, probe.port))
         if udp and code == 0:
             try:
@@ -223,6 +225,26 @@ class Prober:
         flights[sock.fileno()] = flight
         expiry.append(flight)
         poller.register(sock.fileno(), select.EPOLLIN if udp else select.EPOLLOUT)
+
+    def _bind(self, sock: socket.socket, probe: Probe, sport: int) -> int:
+        """Bind ``sport`` (a retry) or the next free port of the source's own range."""
+        if sport:
+            try:
+                sock.bind((probe.src_ip, sport))
+                return sport
+            except OSError:
+                pass  # cannot happen while ports are handed out in turn; fall back to a fresh one
+        key = (self._current or "", probe.src_ip)
+        for _ in range(64):
+            port = self._next_port.get(key, _PORT_FIRST)
+            self._next_port[key] = port + 1 if port < _PORT_LAST else _PORT_FIRST
+            try:
+                sock.bind((probe.src_ip, port))
+                return port
+            except OSError:
+                continue  # a server listens there; take the next one
+        sock.bind((probe.src_ip, 0))
+        return _local_port(sock)
 
     def _answered_late(self, flight: _Flight, flights: dict[int, _Flight], poller: select.epoll,
                        results: list[ProbeResult]) -> bool:
