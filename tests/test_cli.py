@@ -234,3 +234,8 @@ def test_bad_config_is_one_line_per_problem_with_file_and_line(tmp_path: Path) -
     assert r.stderr.strip() == f"{bad}:2: podfence config: settings.allow_self_traffic: must be true or false"
     r = run("matrix", "-f", rel(SHOP), "--port", "80", "--config", str(tmp_path / "missing.yaml"))
     assert r.returncode == 2 and "missing.yaml" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_no_spinner_or_escape_codes_when_stderr_is_not_a_terminal() -> None:
+    r = run("connectivity", "-f", rel(SHOP), "-o", "json")
+    assert r.returncode == 0 and r.stderr == ""

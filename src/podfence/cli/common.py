@@ -7,8 +7,9 @@ Results go to stdout; notes, warnings and errors go to stderr, one line each.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, Sequence
+from typing import Annotated, Iterator, NoReturn, Sequence
 
 import typer
 
@@ -125,7 +126,8 @@ def load_cluster(files: Sequence[str], namespace: str, settings: Settings) -> Lo
     """Load manifests for an analysis command; any error ends the command with exit 2."""
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
-    result = load(list(files), default_namespace=namespace, settings=settings)
+    with busy("reading manifests"):
+        result = load(list(files), default_namespace=namespace, settings=settings)
     report(result)
     errors = [d for d in result.diagnostics if d.is_error]
     if errors:
@@ -133,6 +135,18 @@ def load_cluster(files: Sequence[str], namespace: str, settings: Settings) -> Lo
             sys.stderr.write(f"{d.one_line()}\n")
         raise typer.Exit(EXIT_INVALID)
     return result
+
+
+@contextmanager
+def busy(message: str) -> Iterator[None]:
+    """A spinner on stderr while something slow runs, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
 
 
 def write(text: str) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
+    ConfigPath, busy, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
     settings_from, write,
 )
 from podfence.engine import Engine
@@ -26,5 +26,6 @@ def connectivity(
     choose(output, FORMATS, "-o")
     settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
-    conn = Engine(result.cluster, settings).connectivity()
-    write(render_connectivity(conn, output))
+    with busy("computing connectivity"):
+        text = render_connectivity(Engine(result.cluster, settings).connectivity(), output)
+    write(text)

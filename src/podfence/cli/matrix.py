@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
+    ConfigPath, busy, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
     protocol_from, settings_from, write,
 )
 from podfence.engine import Engine
@@ -29,5 +29,6 @@ def matrix(
     proto = protocol_from(protocol)
     settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
-    m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
+    with busy("computing connectivity"):
+        m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
     write(render_matrix(m, output))
