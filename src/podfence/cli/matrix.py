@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, busy, Filenames, Namespace, SettingValues, StrictCidr, choose, load_cluster, load_config,
+    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, busy, choose, load_cluster, load_config,
     protocol_from, settings_from, write,
 )
 from podfence.engine import Engine
