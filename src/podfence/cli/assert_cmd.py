@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +15,8 @@ from podfence.assertions import Checker, Result, Spec, parse_spec, probes
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INVALID, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
-    fail, load_cluster, load_config, settings_from, write,
+    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
 )
 from podfence.diff.rows import PodRows
 from podfence.engine import Engine
@@ -43,27 +40,8 @@ def read_specs(paths: list[str]) -> list[tuple[str, Spec]]:
         spec, found = parse_spec(own.data)
         problems += own.place(found, "podfence test")
         specs.append((path, spec))
-    errors = [d for d in problems if d.is_error]
-    if errors:
-        for d in errors:
-            sys.stderr.write(f"{d.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
+    exit_on_errors(problems)
     return specs
-
-
-def write_file(path: str, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` atomically; an existing file needs ``--force``."""
-    target = Path(path)
-    if target.exists() and not force:
-        fail(f"{path} exists: pass --force to overwrite it")
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as e:
-        fail(f"cannot write {path}: {e.strerror or e}")
 
 
 def check_in_lab(cluster: Cluster, settings: Settings, specs: list[Spec], checker: Checker,
@@ -133,7 +111,7 @@ def test_command(
     if not specs:
         fail("name an assertion file: podfence test -f PATH SPEC.yaml (or --snapshot to write one)")
     if junit and Path(junit).exists() and not force:
-        fail(f"{junit} exists: pass --force to overwrite it")
+        fail(f"--junit {junit}: exists (pass --force to overwrite)")
     started = time.perf_counter()
     parsed = read_specs(list(specs))
     result = load_cluster(filename, namespace, settings)
@@ -145,7 +123,7 @@ def test_command(
     write(render_results(everything, output, report))
     failed = any(not r.passed for r in everything) or (report is not None and not report.agree)
     if junit:
-        write_file(junit, junit_xml(suites, time.perf_counter() - started), force)
+        write_file(Path(junit), junit_xml(suites, time.perf_counter() - started), force, "--junit")
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 

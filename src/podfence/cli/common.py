@@ -6,16 +6,18 @@ Results go to stdout; notes, warnings and errors go to stderr, one line each.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, NoReturn, Sequence
+from typing import Annotated, Iterable, Iterator, NoReturn, Sequence
 
 import typer
 
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
-from podfence.model import Settings
+from podfence.model import Diagnostic, Settings
 from podfence.sets import Protocol
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -75,12 +77,17 @@ def load_config(path: str | None) -> Config:
     if not problems:
         config, found_problems = config_from_dict(own.data)
         problems += own.place(found_problems, "podfence config")
-    errors = [d for d in problems if d.is_error]
-    if errors:
-        for d in errors:
-            sys.stderr.write(f"{d.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
+    exit_on_errors(problems)
     return config
+
+
+def exit_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
+    """Print every error diagnostic on its own line (after ``prefix``) and exit 2 if there was one."""
+    errors = [d for d in diagnostics if d.is_error]
+    for d in errors:
+        sys.stderr.write(f"{prefix}{d.one_line()}\n")
+    if errors:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settings | None = None) -> Settings:
@@ -129,11 +136,7 @@ def load_cluster(files: Sequence[str], namespace: str, settings: Settings) -> Lo
     with busy("reading manifests"):
         result = load(list(files), default_namespace=namespace, settings=settings)
     report(result)
-    errors = [d for d in result.diagnostics if d.is_error]
-    if errors:
-        for d in errors:
-            sys.stderr.write(f"{d.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
+    exit_on_errors(result.diagnostics)
     return result
 
 
@@ -147,6 +150,45 @@ def busy(message: str) -> Iterator[None]:
 
     with Console(stderr=True).status(message):
         yield
+
+
+def write_files(directory: Path, files: dict[str, str], force: bool, flag: str = "--out") -> None:
+    """Write every file or none: refuse to overwrite without --force; temp files, then renames.
+
+    Problems are one line naming ``flag`` (the option that chose the place) and the path.
+    """
+    if directory.exists() and not directory.is_dir():
+        fail(f"{flag} {directory}: not a directory")
+    existing = sorted(name for name in files if (directory / name).exists())
+    if existing and not force:
+        fail(f"{flag} {directory}: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''} "
+             "(pass --force to overwrite)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staged: list[tuple[str, Path]] = []
+        try:
+            for name, text in files.items():
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+                staged.append((tmp, directory / name))
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            for tmp, target in staged:
+                os.replace(tmp, target)
+        finally:
+            for tmp, _ in staged:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except OSError as exc:
+        fail(f"{flag} {directory}: {exc.strerror or exc}")
+
+
+def write_file(path: Path, text: str, force: bool, flag: str) -> None:
+    """One file, atomically; refused if it exists and ``force`` is off."""
+    if path.exists() and not force:
+        fail(f"{flag} {path}: exists (pass --force to overwrite)")
+    if path.is_dir():
+        fail(f"{flag} {path}: is a directory")
+    write_files(path.parent, {path.name: text}, force=True, flag=f"{flag} {path.name} in")
 
 
 def write(text: str) -> None:

@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INVALID, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
-    fail, load_cluster, load_config, settings_from, write,
+    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    exit_on_errors, fail, load_cluster, load_config, settings_from, write,
 )
 from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
@@ -129,11 +129,7 @@ def _load_base(ref: str, paths: list[str], namespace: str, settings: Settings) -
     result = load_texts(texts, default_namespace=namespace, settings=settings)
     for note in result.notes:
         sys.stderr.write(f"note: at {ref}: {note}\n")
-    errors = [d for d in result.diagnostics if d.is_error]
-    if errors:
-        for d in errors:
-            sys.stderr.write(f"at {ref}: {d.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
+    exit_on_errors(result.diagnostics, prefix=f"at {ref}: ")
     return result
 
 

@@ -11,17 +11,15 @@ generation ends with the proof; exit 1 when it finds a difference.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr,
-    choose, fail, load_cluster, load_config, settings_from, write,
+    EXIT_FINDINGS, EXIT_INTERNAL, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file, write_files,
 )
 from podfence.config import Config
 from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
@@ -59,51 +57,6 @@ PROOF_FORMATS = ("text", "json")
 
 def note(message: str) -> None:
     sys.stderr.write(f"{message}\n")
-
-
-def _errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
-    """Print error diagnostics one per line and exit 2 if there are any."""
-    errors = [d for d in diagnostics if d.is_error]
-    for d in errors:
-        sys.stderr.write(f"{d.one_line()}\n")
-    if errors:
-        raise typer.Exit(EXIT_INVALID)
-
-
-def write_files(directory: Path, files: dict[str, str], force: bool) -> None:
-    """Write every file or none: refuse to overwrite without --force; temp files, then renames."""
-    if directory.exists() and not directory.is_dir():
-        fail(f"--out {directory}: not a directory")
-    existing = sorted(name for name in files if (directory / name).exists())
-    if existing and not force:
-        fail(f"--out {directory}: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''} "
-             "(pass --force to overwrite)")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        staged: list[tuple[str, Path]] = []
-        try:
-            for name, text in files.items():
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-                staged.append((tmp, directory / name))
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(text)
-            for tmp, target in staged:
-                os.replace(tmp, target)
-        finally:
-            for tmp, _ in staged:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-    except OSError as exc:
-        fail(f"--out {directory}: {exc.strerror or exc}")
-
-
-def write_file(path: Path, text: str, force: bool, flag: str) -> None:
-    """One file, atomically; refused if it exists and ``force`` is off."""
-    if path.exists() and not force:
-        fail(f"{flag} {path}: exists (pass --force to overwrite)")
-    if path.is_dir():
-        fail(f"{flag} {path}: is a directory")
-    write_files(path.parent, {path.name: text}, force=True)
 
 
 def check_generated(policies: list[GeneratedPolicy], settings: Settings) -> None:
@@ -266,9 +219,9 @@ def generate(
     cluster = load_cluster(filename, namespace, settings).cluster
     if intents:
         own = read_own_file(intents)
-        _errors(own.problems)
+        exit_on_errors(own.problems)
         intent, found = intent_from_dict(own.data)
-        _errors(own.place(found, "intents"))
+        exit_on_errors(own.place(found, "intents"))
         source, place = intents, own.place
     else:
         observed = observe(read_flows(from_flows), cluster, settings, only_allowed=only_allowed)
@@ -292,7 +245,7 @@ def generate(
         if not intent.services:
             fail("the flows imply no connection of a workload in the manifests: nothing to generate", EXIT_FINDINGS)
     plan, found = resolve(intent, cluster, settings, cfg.dns, source)
-    _errors(place(found, "intents"))
+    exit_on_errors(place(found, "intents"))
     if check:
         _coverage_notes(plan, cluster, settings, False, [])
         report(prove(plan, cluster, settings), output, to_stdout=True)
@@ -353,7 +306,7 @@ def _ports(values: list[str]) -> tuple[PortSpec, ...]:
 def _block(cluster: Cluster, settings: Settings, made, out: str | None, force: bool,  # type: ignore[no-untyped-def]
            output: str, header: str) -> None:
     block, problems = made
-    _errors(problems)
+    exit_on_errors(problems)
     assert block is not None
     policies = list(block.policies)
     check_generated(policies, settings)

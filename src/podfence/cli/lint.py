@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Sequence
 
@@ -13,8 +11,8 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, fail,
-    load_config, report, settings_from, write,
+    EXIT_FINDINGS, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail,
+    load_config, report, settings_from, write, write_files,
 )
 from podfence.config import Config
 from podfence.lint import BY_ID, RULES, Finding, lint as run_lint
@@ -79,11 +77,7 @@ def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, 
         stdin = io.StringIO(texts["-"])
     result = load(list(files), default_namespace=namespace, settings=settings, stdin=stdin)
     report(result)
-    errors = [d for d in result.diagnostics if d.is_error]
-    if errors:
-        for d in errors:
-            sys.stderr.write(f"{d.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
+    exit_on_errors(result.diagnostics)
     return cfg, result, texts
 
 
@@ -149,14 +143,8 @@ def write_rules_doc(folder: Path, force: bool) -> None:
     clash = [n for n, text in wanted.items() if (folder / n).exists() and (folder / n).read_text() != text]
     if clash and not force:
         fail(f"{len(clash)} page(s) in {folder} differ from the rules (e.g. {clash[0]}); add --force to overwrite")
-    written = 0
-    for name, text in sorted(wanted.items()):
-        target = folder / name
-        if target.exists() and target.read_text() == text:
-            continue
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-        written += 1
+    changed = {n: text for n, text in sorted(wanted.items())
+               if not ((folder / n).exists() and (folder / n).read_text() == text)}
+    write_files(folder, changed, force=True, flag="--rules-doc")
+    written = len(changed)
     sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {folder}\n")
