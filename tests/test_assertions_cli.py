@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_support import podfence as run, golden_checker
 
 HERE = Path(__file__).parent
 CLUSTER = HERE / "fixtures" / "assertions" / "cluster.yaml"
 SPECS = HERE / "fixtures" / "assertions"
 GOLDEN = HERE / "fixtures" / "golden" / "assertions"
-PODFENCE = Path(sys.executable).parent / "podfence"
+check_golden = golden_checker(GOLDEN)
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, cwd=cwd or HERE.parent, timeout=120)
 
 
 def rel(path: Path) -> str:
     return str(path.relative_to(HERE.parent))
 
 
-def check_golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if not update:
-            pytest.fail(f"golden file {path.name} was missing and has been written; review and rerun")
-    assert text == path.read_text(), f"output differs from {path} (rerun with --update-goldens and review the diff)"
 
 
 def test_all_pass_exits_0() -> None:

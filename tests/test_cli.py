@@ -8,32 +8,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import PODFENCE, podfence as run, golden_checker
 
 HERE = Path(__file__).parent
 SHOP = HERE / "fixtures" / "cli" / "shop.yaml"
 BAD = HERE / "fixtures" / "cli" / "bad-policy.yaml"
 GOLDEN = HERE / "fixtures" / "golden" / "cli"
-PODFENCE = Path(sys.executable).parent / "podfence"
+check_golden = golden_checker(GOLDEN)
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    assert PODFENCE.exists(), f"console script missing: {PODFENCE} (install the package into this venv)"
-    return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, input=stdin, cwd=HERE.parent,
-                          timeout=120)
 
 
-def check_golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if not update:
-            pytest.fail(f"golden file {path.name} was missing and has been written; review and rerun")
-    assert text == path.read_text(), f"output differs from {path} (rerun with --update-goldens and review the diff)"
 
 
 def rel(path: Path) -> str:

@@ -9,17 +9,17 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from podfence.sets import parse_cidr
+from cli_support import podfence as run, golden_checker
 
 HERE = Path(__file__).parent
 BASE = HERE / "fixtures" / "diff" / "base.yaml"
 GOLDEN = HERE / "fixtures" / "golden" / "diff"
-PODFENCE = Path(sys.executable).parent / "podfence"
+check_golden = golden_checker(GOLDEN)
 
 DENY_EGRESS = """
 ---
@@ -49,19 +49,8 @@ def order(name: str) -> tuple[int, str | int]:
     return (0, name) if cidr is None else (1, cidr.network)
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, cwd=cwd or HERE.parent,
-                          timeout=120, env={**os.environ, "PODFENCE_DEBUG": ""})
 
 
-def check_golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if not update:
-            pytest.fail(f"golden file {path.name} was missing and has been written; review and rerun")
-    assert text == path.read_text(), f"output differs from {path} (rerun with --update-goldens and review the diff)"
 
 
 @pytest.fixture

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_support import PODFENCE, podfence as run, golden_checker
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 CLUSTER = "tests/fixtures/generate/cluster.yaml"
 FLOWS = "tests/fixtures/flows"
 GOLDEN = HERE / "fixtures" / "golden" / "generate"
-PODFENCE = Path(sys.executable).parent / "podfence"
+check_golden = golden_checker(GOLDEN)
 INTENT = """\
 defaults: {deny: [ingress, egress], dns: allow}
 services:
@@ -31,19 +31,8 @@ services:
 """
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    assert PODFENCE.exists(), f"console script missing: {PODFENCE}"
-    return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
-def check_golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if not update:
-            pytest.fail(f"golden file {path.name} was missing and has been written; review and rerun")
-    assert text == path.read_text(), f"output differs from {path} (rerun with --update-goldens and review the diff)"
 
 
 @pytest.fixture

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from cli_support import podfence as run
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 CLI = HERE / "fixtures" / "lint" / "cli"
 EXAMPLE = "examples/baa"
-PODFENCE = Path(sys.executable).parent / "podfence"
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, input=stdin, cwd=cwd, timeout=120)
 
 
 def test_text_names_file_line_rule_and_fix() -> None:
