@@ -27,7 +27,7 @@ from podfence.diff.rows import PodRows
 from podfence.engine import Connectivity
 from podfence.engine.match import namespace_labels
 from podfence.model import Cluster, Direction, Pod
-from podfence.sets import ConnSet, IPAddress, IPSet, parse_cidr, parse_ip
+from podfence.sets import ConnSet, IPAddress, IPSet, parse_ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +78,6 @@ class Checker:
         self.cluster: Cluster = conn.cluster
         self.rows = PodRows(conn)
         self.pods: dict[str, Pod] = {p.key: p for p in conn.pods}
-        self._ranges: dict[tuple[str, Direction], list[tuple[str, ConnSet]]] = {}
-        for group, direction, ranges in conn.group_external():
-            for pod in group:
-                self._ranges[(pod.key, direction)] = ranges
-        self._region_cache: dict[int, list[tuple[IPSet, ConnSet]]] = {}
         self._ip_owner: dict[IPAddress, str] = {}
         for p in conn.pods:  # as ``podfence explain`` names an address: the pod that owns it
             for ip in p.ips:
@@ -187,23 +182,11 @@ class Checker:
                 if c:
                     yield d, c
 
-    def _regions(self, pod: str, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
-        ranges = self._ranges.get((pod, direction), _NO_RANGES)
-        hit = self._region_cache.get(id(ranges))
-        if hit is None:
-            by_conns: dict[ConnSet, IPSet] = {}
-            for cidr, c in ranges:
-                parsed = parse_cidr(cidr)
-                assert parsed is not None
-                by_conns[c] = by_conns.get(c, IPSet()) | IPSet.of_cidr(parsed)
-            hit = self._region_cache[id(ranges)] = [(block, c) for c, block in by_conns.items()]
-        return hit
-
     def _address_failures(self, pod: str, direction: Direction, addresses: IPSet, want: ConnSet,
                           expect: Expect) -> list[tuple[str, ConnSet]]:
         out = []
         covered = IPSet()
-        for block, c in self._regions(pod, direction):
+        for block, c in self.conn.address_blocks(pod, direction):
             covered = covered | block
             hit = block & addresses
             if hit and not _meets(c, want, expect):
@@ -212,9 +195,6 @@ class Checker:
         if nothing and not _meets(ConnSet.none(), want, expect):
             out.append((", ".join(nothing.cidrs()), ConnSet.none()))
         return out
-
-
-_NO_RANGES: list[tuple[str, ConnSet]] = []
 
 
 def _meets(allowed: ConnSet, want: ConnSet, expect: Expect) -> bool:

@@ -29,7 +29,7 @@ from podfence.engine.matrix import Matrix
 from podfence.engine.pairwise import paths
 from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
-from podfence.sets import ConnSet, Protocol
+from podfence.sets import ConnSet, IPSet, Protocol
 
 _BLOCK_BYTES = 32 << 20
 
@@ -211,6 +211,10 @@ class Connectivity:
     def address_ranges(self, pod: str, direction: Direction) -> list[tuple[str, ConnSet]]:
         """(CIDR, allowed) for one pod: what it may send to (egress) or receive from (ingress)."""
         return self.external.ranges(self._pod(pod), direction)
+
+    def address_blocks(self, pod: str, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
+        """The same as :meth:`address_ranges`, as one address set per distinct allowed set."""
+        return self.external.blocks(self._pod(pod), direction)
 
     def _pod(self, key: str) -> int:
         try:

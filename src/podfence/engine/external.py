@@ -42,7 +42,9 @@ class ExternalView:
             self._cuts[v] = sorted(cuts)
         self._inside: dict[tuple[IPSet, int], list[bool]] = {}
         self._regions: dict[tuple[Direction, tuple[int, ...], int, int], list[Region]] = {}
-        self._ranges: dict[tuple, list[tuple[str, ConnSet]]] = {}  # type: ignore[type-arg]
+        self._ranges: dict[tuple, list[tuple[IPSet, ConnSet]]] = {}  # type: ignore[type-arg]
+        self._as_cidrs: dict[int, list[tuple[str, ConnSet]]] = {}
+        self._as_blocks: dict[int, list[tuple[IPSet, ConnSet]]] = {}
 
     def _member(self, key: IPSet, version: int) -> list[bool]:
         hit = self._inside.get((key, version))
@@ -115,30 +117,44 @@ class ExternalView:
         return (self._side(i, Direction.EGRESS), self._side(i, Direction.INGRESS), self.pod_families(i),
                 tuple(self._node_points(i, Direction.INGRESS)), tuple(self._node_points(i, Direction.EGRESS)))
 
-    def ranges(self, i: int, direction: Direction) -> list[tuple[str, ConnSet]]:
-        """(CIDR, allowed) for pod ``i``: what it may send to (egress) or receive from (ingress)."""
+    def _spans(self, i: int, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
+        """Maximal address spans with one allowed set each, in address order (cached per behaviour)."""
         profile, sig = self._side(i, direction)
         points = self._node_points(i, direction)
         key = (direction, profile, sig, self.pod_families(i), tuple(points))
         hit = self._ranges.get(key)
         if hit is None:
-            hit = self._compute_ranges(i, direction, profile, sig, points)
+            hit = []
+            for version in self.pod_families(i):
+                regions = self._profile_regions(direction, profile, sig, version)
+                own = [v for fam, v in points if fam == version]
+                if own:
+                    regions = _with_points(regions, own)
+                for lo, hi, conns in _merge(regions):
+                    if conns:
+                        span = IntervalSet.span(lo, hi)
+                        hit.append((IPSet(v4=span) if version == 4 else IPSet(v6=span), conns))
             self._ranges[key] = hit
         return hit
 
-    def _compute_ranges(self, i: int, direction: Direction, profile: tuple[int, ...], sig: int,
-                        points: list[tuple[int, int]]) -> list[tuple[str, ConnSet]]:
-        out: list[tuple[str, ConnSet]] = []
-        for version in self.pod_families(i):
-            regions = self._profile_regions(direction, profile, sig, version)
-            own = [v for fam, v in points if fam == version]
-            if own:
-                regions = _with_points(regions, own)
-            for lo, hi, conns in _merge(regions):
-                if conns:
-                    block = IPSet(IntervalSet.span(lo, hi)) if version == 4 else IPSet(v6=IntervalSet.span(lo, hi))
-                    out.extend((cidr, conns) for cidr in block.cidrs())
-        return out
+    def ranges(self, i: int, direction: Direction) -> list[tuple[str, ConnSet]]:
+        """(CIDR, allowed) for pod ``i``: what it may send to (egress) or receive from (ingress)."""
+        spans = self._spans(i, direction)
+        hit = self._as_cidrs.get(id(spans))  # spans lists live in self._ranges, so ids stay theirs
+        if hit is None:
+            hit = self._as_cidrs[id(spans)] = [(cidr, conns) for span, conns in spans for cidr in span.cidrs()]
+        return hit
+
+    def blocks(self, i: int, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
+        """The same as :meth:`ranges`, as one address set per distinct allowed set (first seen first)."""
+        spans = self._spans(i, direction)
+        hit = self._as_blocks.get(id(spans))
+        if hit is None:
+            by_conns: dict[ConnSet, IPSet] = {}
+            for span, conns in spans:
+                by_conns[conns] = by_conns.get(conns, IPSet()) | span
+            hit = self._as_blocks[id(spans)] = [(block, conns) for conns, block in by_conns.items()]
+        return hit
 
     def connections(self) -> Iterator[tuple[str, str, ConnSet]]:
         for i, pod in enumerate(self.cc.pods):

@@ -241,15 +241,6 @@ def regions_of(entries: list[tuple[IPSet, ConnSet]], families: Iterable[int]) ->
     return out
 
 
-def regions_from_cidrs(ranges: list[tuple[str, ConnSet]]) -> list[tuple[IPSet, ConnSet]]:
-    out = []
-    for cidr, conns in ranges:
-        parsed = parse_cidr(cidr)
-        if parsed is not None:
-            out.append((IPSet.of_cidr(parsed), conns))
-    return out
-
-
 def region_differences(actual: list[tuple[IPSet, ConnSet]], expected: list[tuple[IPSet, ConnSet]],
                        families: Iterable[int]) -> tuple[list[tuple[str, ConnSet]], list[tuple[str, ConnSet]]]:
     """(extra, missing) as CIDR lists: what ``actual`` allows beyond ``expected``, and short of it."""
@@ -331,7 +322,7 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
             want = intended.ranges(pod, direction)
             range_entries += len(want)
             want += [(IPSet.of_address(a), ConnSet.all()) for a in _own_node(pod, direction, nodes, settings)]
-            got = regions_from_cidrs(conn.address_ranges(pod.key, direction))
+            got = conn.address_blocks(pod.key, direction)
             more, less = region_differences(got, want, families)
             for cidr, conns in more:
                 src, dst = (pod.key, cidr) if direction is Direction.EGRESS else (cidr, pod.key)
@@ -427,8 +418,8 @@ def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: It
             continue
         families = conn_a.address_families(key)
         for direction in (Direction.EGRESS, Direction.INGRESS):
-            got = regions_from_cidrs(conn_a.address_ranges(key, direction))
-            had = regions_from_cidrs(conn_b.address_ranges(key, direction))
+            got = conn_a.address_blocks(key, direction)
+            had = conn_b.address_blocks(key, direction)
             allowed = had + permitted_ranges.get((key, direction), [])
             more, _ = region_differences(got, allowed, families)
             less, _ = region_differences(had, got, families)
