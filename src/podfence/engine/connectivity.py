@@ -18,6 +18,7 @@ applied on top.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator
 
 import numpy as np
@@ -29,7 +30,7 @@ from podfence.engine.matrix import Matrix
 from podfence.engine.pairwise import paths
 from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
-from podfence.sets import ConnSet, IPSet, Protocol
+from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
 _BLOCK_BYTES = 32 << 20
 
@@ -365,6 +366,7 @@ class Connectivity:
         """Pod-to-pod and pod/address-range entries with something allowed, in output order."""
         return [Connection(src, dst, c) for src, dst, c in self.rows()]
 
+    @cached_property
     def _group_index(self) -> list[list[int]]:
         """Pod indexes grouped by identical behaviour (classes in every pass, same external view)."""
         by_key: dict[tuple, list[int]] = {}  # type: ignore[type-arg]
@@ -377,7 +379,7 @@ class Connectivity:
     def groups(self) -> list[tuple[Pod, ...]]:
         """Pods that behave identically towards everything, as sorted groups."""
         pods = self._cc.pods
-        return [tuple(pods[i] for i in g) for g in self._group_index()]
+        return [tuple(pods[i] for i in g) for g in self._group_index]
 
     def _unit_pairs(self) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray]:
         """Pod-to-pod results at the coarsest exact level: (unit members, src, dst, mask).
@@ -463,7 +465,7 @@ class Connectivity:
         """Per group: what it may send to (egress) and receive from (ingress) address ranges."""
         pods = self._cc.pods
         out = []
-        for g in self._group_index():
+        for g in self._group_index:
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 ranges = self.external.ranges(g[0], direction)
                 if ranges:
@@ -482,8 +484,6 @@ class GroupConnection:
 
 def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]
     """Pods first (by key), then address ranges in address order."""
-    from podfence.sets import parse_cidr
-
     cidr = parse_cidr(name) if "/" in name and (":" in name or name[:1].isdigit()) else None
     if cidr is None:
         return (0, name)
