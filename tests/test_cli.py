@@ -160,7 +160,9 @@ def test_invalid_manifest_stops_analysis_with_exit_2(command: list[str]) -> None
     (["connectivity"], "no manifests given"),
     (["connectivity", "-f", "tests/fixtures/cli/shop.yaml", "--set", "nonsense=true"], "--set"),
     (["explain", "-f", "tests/fixtures/cli/shop.yaml", "--from", "shop/nope", "--to", "shop/frontend",
-      "--port", "80"], "shop/nope"),
+      "--port", "80"], "--from: no pod, workload or service named shop/nope"),
+    (["explain", "-f", "tests/fixtures/cli/shop.yaml", "--from", "shop/frontend", "--to", "shop/frontend-x",
+      "--port", "80"], "--to: no pod, workload or service named shop/frontend-x"),
     (["check", "--bogus"], "No such option"),
 ])
 def test_usage_errors_are_one_line_with_exit_2(args: list[str], phrase: str) -> None:

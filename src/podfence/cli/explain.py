@@ -10,7 +10,7 @@ from podfence.cli.common import (
     ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_cluster, load_config,
     protocol_from, settings_from, write,
 )
-from podfence.engine import EndpointError, Engine
+from podfence.engine import Endpoint, EndpointError, Engine
 from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
 
 
@@ -32,14 +32,21 @@ def explain(
     settings = settings_from(setting, strict_cidr, load_config(config).settings)
     result = load_cluster(filename, namespace, settings)
     engine = Engine(result.cluster, settings)
+    source = _endpoint(engine, src, namespace, "--from")
+    target = _endpoint(engine, dst, namespace, "--to")
     try:
-        source = engine.endpoint(src, namespace)
-        target = engine.endpoint(dst, namespace)
         if target.service is not None:
             verdicts = engine.explain_service(source, target, proto, port)
             write(render_service_verdicts(target.service.key, str(proto), port, verdicts, output))
             return
-        write(render_verdict(engine.explain(source, target, proto, port), output))
+        verdict = engine.explain(source, target, proto, port)
+    except EndpointError as e:  # a service as the source, or a port the service does not offer
+        fail(f"{'--from' if source.service is not None else '--to'}: {e}")
+    write(render_verdict(verdict, output))
+
+
+def _endpoint(engine: Engine, text: str, namespace: str, flag: str) -> Endpoint:
+    try:
+        return engine.endpoint(text, namespace)
     except EndpointError as e:
-        flag = "--from" if "source" in str(e) or src in str(e) else "--to"
         fail(f"{flag}: {e}")
