@@ -15,7 +15,7 @@ from podfence.cli.common import (
     load_config, report, settings_from, write, write_files,
 )
 from podfence.config import Config
-from podfence.lint import BY_ID, RULES, Finding, lint as run_lint
+from podfence.lint import BY_ID, REGISTRY, RULES, Finding, lint as run_lint
 from podfence.lint.docs import pages
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
@@ -138,7 +138,7 @@ def repo_uri(path: str) -> str:
 
 def write_rules_doc(folder: Path, force: bool) -> None:
     """Write docs/rules pages atomically; existing different pages need --force."""
-    wanted = pages(RULES)
+    wanted = pages(REGISTRY)
     folder.mkdir(parents=True, exist_ok=True)
     clash = [n for n, text in wanted.items() if (folder / n).exists() and (folder / n).read_text() != text]
     if clash and not force:
