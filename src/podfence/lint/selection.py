@@ -36,8 +36,8 @@ from podfence.model import Cluster, Diagnostic, Severity
 
 REFERENCE = "R1"  # the code of diagnostics about how a rule is named
 ALL = "ALL"
-_ID_LIKE = re.compile(r"(?i)np\d*|all")
-_PREFIX = re.compile(r"NP\d{0,2}")
+_ID_LIKE = re.compile(r"np\d*|all", re.IGNORECASE | re.ASCII)
+_PREFIX = re.compile(r"NP\d{0,2}", re.ASCII)
 _SPLIT = re.compile(r"[,\s]+")
 _LOOKALIKES = str.maketrans("OIL", "011")
 
