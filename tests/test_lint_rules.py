@@ -1,14 +1,18 @@
-"""Every lint rule: fixtures that must and must not fire, snapshots, docs, identity.
+"""Every lint rule: fixtures that must and must not fire, snapshots, examples, docs, identity.
 
 Fixtures live in tests/fixtures/lint/<ID>/: ``fail-*.yaml`` must make the rule
 fire, ``pass-*.yaml`` must not. A fixture may have a ``<name>.config.yaml``
 beside it (a ``.podfence.yaml``). The findings of each rule on its fixtures are
 snapshotted in tests/fixtures/golden/lint/<ID>.txt (``pytest --update-goldens``).
+The documented examples are package data: src/podfence/lint/examples/<ID>/bad.yaml
+(must fire) and good.yaml (must not).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,8 +20,8 @@ import yaml
 
 from podfence.cli.lint import narrow_lines
 from podfence.config import DEFAULT_CONFIG, Config, config_from_dict
-from podfence.lint import BY_ID, RULES, Category, Finding, lint
-from podfence.lint.docs import pages
+from podfence.lint import BY_ID, REGISTRY, RULES, Category, Finding, lint
+from podfence.lint.docs import option_default, pages
 from podfence.loader import load_texts
 from podfence.render.lint import finding_line
 
@@ -25,6 +29,8 @@ HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "lint"
 GOLDEN = HERE / "fixtures" / "golden" / "lint"
 DOCS = HERE.parent / "docs" / "rules"
+PACKAGE = HERE.parent / "src" / "podfence"
+EXAMPLES = PACKAGE / "lint" / "examples"
 CATEGORY_DIGIT = {Category.COVERAGE: "1", Category.DEAD: "2", Category.CONFUSION: "3", Category.EXPOSURE: "4",
                   Category.COMPLIANCE: "5", Category.META: "9"}
 
@@ -67,7 +73,7 @@ def test_rules_are_well_formed() -> None:
         assert re.fullmatch(r"NP\d{3}", r.id), r.id
         assert r.id[2] == CATEGORY_DIGIT[r.category], f"{r.id} is in the wrong hundred for {r.category}"
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", r.name), r.name
-        assert r.summary and r.rationale and r.fix and r.bad and r.good
+        assert r.summary and r.rationale and r.fix
     assert ids == sorted(ids), "keep the registry in ID order"
 
 
@@ -117,15 +123,42 @@ def test_snapshot(rule_id: str, update_goldens: bool) -> None:
 
 @pytest.mark.parametrize("rule_id", [r.id for r in RULES])
 def test_documented_examples(rule_id: str) -> None:
-    r = BY_ID[rule_id]
-    bad = [f for f in run("bad.yaml", r.bad, example_config(r.bad)) if f.rule == rule_id]
-    good = [f for f in run("good.yaml", r.good, example_config(r.good)) if f.rule == rule_id]
+    examples = REGISTRY.examples(rule_id)
+    bad = [f for f in run("bad.yaml", examples.bad, example_config(examples.bad)) if f.rule == rule_id]
+    good = [f for f in run("good.yaml", examples.good, example_config(examples.good)) if f.rule == rule_id]
     assert bad, f"the bad example of {rule_id} does not make it fire"
     assert not good, [finding_line(f) for f in good]
 
 
+def test_examples_are_package_data_for_exactly_the_registered_rules() -> None:
+    assert sorted(p.name for p in EXAMPLES.iterdir()) == sorted(BY_ID)
+    patterns = tomllib.loads((HERE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for folder in EXAMPLES.iterdir():
+        assert sorted(p.name for p in folder.iterdir()) == ["bad.yaml", "good.yaml"], folder.name
+        for path in folder.iterdir():
+            rel = path.relative_to(PACKAGE).as_posix()
+            assert any(fnmatch.fnmatch(rel, pattern) for pattern in patterns["podfence"]), \
+                f"{rel} is not package data in pyproject.toml"
+            assert path.read_text().endswith("\n") and not path.read_text().endswith("\n\n")
+
+
+@pytest.mark.parametrize("rule_id", [r.id for r in RULES])
+def test_options_are_config_keys(rule_id: str) -> None:
+    for key in BY_ID[rule_id].options:
+        *parents, leaf = key.split(".")
+        raw: dict = {}
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = None
+        _, problems = config_from_dict(raw)
+        unknown = [d for d in problems if d.message.startswith("unknown field")]
+        assert not unknown, f"{rule_id} option {key}: {[d.one_line() for d in unknown]}"
+        option_default(key)  # and it has a default to show on the page
+
+
 def test_docs_match_the_registry() -> None:
-    wanted = pages(RULES)
+    wanted = pages(REGISTRY)
     present = {p.name for p in DOCS.glob("*.md")}
     assert present == set(wanted), "regenerate: podfence lint --rules-doc docs/rules --force"
     for name, text in wanted.items():

@@ -20,6 +20,7 @@ Example::
       allowed_from: [api, billing]       # namespaces that may reach sensitive ones
     lint:
       exclude_namespaces: [kube-system]
+      preview: false                      # true: run the preview rules too
       rules:
         NP101: {severity: note}
         NP205: {enabled: false}
@@ -65,6 +66,7 @@ class RuleSetting:
 class LintConfig:
     exclude_namespaces: tuple[str, ...] = ("kube-system",)
     rules: tuple[tuple[str, RuleSetting], ...] = ()
+    preview: bool = False  # run the rules of the preview group too
 
     def rule(self, rule_id: str) -> RuleSetting:
         return dict(self.rules).get(rule_id, RuleSetting())
@@ -153,7 +155,7 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
         _strings(sens_raw.get("allowed_from"), ("sensitive", "allowed_from"), out),
     )
 
-    lint_raw = _mapping(top.get("lint"), ("lint",), {"exclude_namespaces", "rules"}, out)
+    lint_raw = _mapping(top.get("lint"), ("lint",), {"exclude_namespaces", "rules", "preview"}, out)
     exclude = (_strings(lint_raw["exclude_namespaces"], ("lint", "exclude_namespaces"), out)
                if "exclude_namespaces" in lint_raw else LintConfig().exclude_namespaces)
     rules = []
@@ -173,7 +175,11 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
             out.append(_err(path + ("severity",), "must be one of error, warning, note"))
             severity = None
         rules.append((str(rule_id), RuleSetting(enabled, Severity(severity) if severity else None)))
-    lint = LintConfig(exclude, tuple(rules))
+    preview = lint_raw.get("preview", False)
+    if not isinstance(preview, bool):
+        out.append(_err(("lint", "preview"), "must be true or false"))
+        preview = False
+    lint = LintConfig(exclude, tuple(rules), preview)
     return Config(settings, dns, sensitive, lint), out
 
 

@@ -9,9 +9,10 @@ import typer
 from podfence.cli.common import (
     ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write,
 )
-from podfence.cli.lint import load_for_analysis, narrow_lines
+from podfence.cli.lint import Ignore, Preview, Select, load_for_analysis, narrow_lines, rule_flags, rule_plan, tell
 from podfence.lint import lint
 from podfence.lint.audit import audit as run_audit
+from podfence.lint.selection import suppression_references
 from podfence.render.audit import FORMATS, audit_json, audit_md, audit_text
 
 
@@ -22,11 +23,17 @@ def audit(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    select: Select = [],  # noqa: B006
+    ignore: Ignore = [],  # noqa: B006
+    preview: Preview = None,
 ) -> None:
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
+    chosen = rule_flags(select, ignore)
     cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    plan = rule_plan(cfg, chosen, preview)
+    tell(suppression_references(result.cluster), texts)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    findings = narrow_lines(lint(result.cluster, cfg, settings), texts)
+    findings = narrow_lines(lint(result.cluster, cfg, settings, plan=plan), texts)
     report = run_audit(result.cluster, cfg, settings, findings)
     write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterable, Iterator, NoReturn, Sequence
+from typing import Annotated, Callable, Iterable, Iterator, NoReturn, Sequence
 
 import typer
 
@@ -64,8 +64,12 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: str | None) -> Config:
-    """The configuration from ``--config`` or the nearest file; problems end the command (exit 2)."""
+def load_config(path: str | None, check: Callable[[Config], Iterable[Diagnostic]] | None = None) -> Config:
+    """The configuration from ``--config`` or the nearest file; problems end the command (exit 2).
+
+    ``check`` looks further at a valid configuration (a command's own view of it); its
+    diagnostics are placed in the file like the parser's, and warnings and notes are printed.
+    """
     if path is None:
         found = find_config()
         if found is None:
@@ -76,7 +80,12 @@ def load_config(path: str | None) -> Config:
     config = DEFAULT_CONFIG
     if not problems:
         config, found_problems = config_from_dict(own.data)
+        if check is not None and not any(d.is_error for d in found_problems):
+            found_problems = [*found_problems, *check(config)]
         problems += own.place(found_problems, "podfence config")
+    for d in problems:
+        if not d.is_error:
+            sys.stderr.write(f"{d.severity.value}: {d.one_line()}\n")
     exit_on_errors(problems)
     return config
 

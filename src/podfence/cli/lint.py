@@ -11,19 +11,33 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
-    EXIT_FINDINGS, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail,
-    load_config, report, settings_from, write, write_files,
+    EXIT_FINDINGS, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors,
+    fail, load_config, report, settings_from, write, write_files,
 )
 from podfence.config import Config
-from podfence.lint import BY_ID, RULES, Finding, lint as run_lint
+from podfence.lint import REGISTRY, RULES, Finding, Group, lint as run_lint
 from podfence.lint.docs import pages
+from podfence.lint.selection import (
+    RulePlan, Selector, config_references, parse_selectors, plan_rules, suppression_references,
+)
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
-from podfence.model import Severity
+from podfence.model import Diagnostic, Severity
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
 
 FAIL_ON = tuple(s.value for s in Severity)
+
+Select = Annotated[list[str], typer.Option(
+    "--select", metavar="RULES",
+    help="Run only these rules: IDs (NP101), names, prefixes (NP1, NP30) or ALL, comma-separated. Repeatable; "
+         "takes precedence over lint.rules.<ID>.enabled in the config.")]
+Ignore = Annotated[list[str], typer.Option(
+    "--ignore", metavar="RULES", help="Do not run these rules (IDs, names, prefixes or ALL); wins over --select. "
+                                      "Repeatable.")]
+Preview = Annotated[bool | None, typer.Option(
+    "--preview/--no-preview", help="Run the preview rules too (default: lint.preview in the config).")]
+RuleFlags = tuple[tuple[Selector, ...] | None, tuple[Selector, ...]]  # --select (None: not given), --ignore
 
 
 def lint(
@@ -38,6 +52,9 @@ def lint(
     rules_doc: Annotated[str | None, typer.Option("--rules-doc", metavar="DIR",
                                                   help="Write the rule documentation pages into DIR and exit.")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --rules-doc: overwrite existing pages.")] = False,
+    select: Select = [],  # noqa: B006
+    ignore: Ignore = [],  # noqa: B006
+    preview: Preview = None,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -45,15 +62,17 @@ def lint(
         return
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
+    chosen = rule_flags(select, ignore)
     cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
-    for rule_id, _ in cfg.lint.rules:
-        if rule_id not in BY_ID:
-            sys.stderr.write(f"warning: podfence config: lint.rules.{rule_id}: no such rule (see docs/rules)\n")
-    findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings)), texts)
+    plan = rule_plan(cfg, chosen, preview)
+    tell(suppression_references(result.cluster), texts)
+    findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
+                                     plan=plan), texts)
     if output == "json":
         write(lint_json(findings))
     elif output == "sarif":
-        write(lint_sarif(findings, RULES, version=__version__, uri=repo_uri))
+        write(lint_sarif(findings, tuple(r for r in RULES if r.group is not Group.REMOVED), version=__version__,
+                         uri=repo_uri))
     else:
         write(lint_text(findings))
     if any(f.at_least(Severity(fail_on)) for f in findings):
@@ -68,7 +87,7 @@ def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, 
     """
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
-    cfg = load_config(config)
+    cfg = load_config(config, check=config_references)
     settings = settings_from(setting, strict_cidr, cfg.settings)
     texts: dict[str, str] = {}
     stdin = None
@@ -103,26 +122,57 @@ def _documents(text: str) -> dict[int, Any]:
     return out
 
 
+def _field_line(file: str | None, line: int | None, field: tuple[str | int, ...], texts: dict[str, str],
+                index: dict[str, dict[int, Any]]) -> int | None:
+    """The line of ``field`` in the object written at ``file:line`` (files are read again only when needed)."""
+    if not (file and line is not None and field):
+        return line
+    docs = index.get(file)
+    if docs is None:
+        text = texts.get(file)
+        if text is None:
+            try:
+                text = Path(file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        docs = index[file] = _documents(text)
+    doc = docs.get(line)
+    return line if doc is None else locate(doc, field)
+
+
 def narrow_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
     """Findings placed at the line of their field (files are read again only when needed)."""
     index: dict[str, dict[int, Any]] = {}
-    out = []
-    for f in findings:
-        if f.file and f.line is not None and f.field:
-            docs = index.get(f.file)
-            if docs is None:
-                text = texts.get(f.file)
-                if text is None:
-                    try:
-                        text = Path(f.file).read_text(encoding="utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        text = ""
-                docs = index[f.file] = _documents(text)
-            doc = docs.get(f.line)
-            if doc is not None:
-                f = f.located(line=locate(doc, f.field))
-        out.append(f)
+    out = [f.located(line=_field_line(f.file, f.line, f.field, texts, index)) for f in findings]
     return sorted(out, key=Finding.sort_key)
+
+
+def rule_flags(select: Sequence[str], ignore: Sequence[str]) -> RuleFlags:
+    """``--select`` (None when not given) and ``--ignore``; an unknown rule or prefix ends the command (exit 2)."""
+    chosen, said = parse_selectors("--select", select)
+    dropped, said_too = parse_selectors("--ignore", ignore)
+    tell([*said, *said_too], {})
+    return (chosen if select else None), dropped
+
+
+def rule_plan(cfg: Config, flags: RuleFlags, preview: bool | None) -> RulePlan:
+    """The rules to run: groups, then the config, then the flags (see podfence.lint.selection)."""
+    plan, said = plan_rules(cfg, select=flags[0], ignore=flags[1], preview=preview)
+    tell(said, {})
+    return plan
+
+
+def tell(diagnostics: Sequence[Diagnostic], texts: dict[str, str]) -> None:
+    """Notes and warnings on stderr, one line each, at the line of their field; errors end the command (exit 2)."""
+    index: dict[str, dict[int, Any]] = {}
+    for d in diagnostics:
+        if d.is_error:
+            sys.stderr.write(f"podfence: error: {d.one_line()}\n")
+        else:
+            placed = d.located(line=_field_line(d.file, d.line, d.field, texts, index))
+            sys.stderr.write(f"{d.severity.value}: {placed.one_line()}\n")
+    if any(d.is_error for d in diagnostics):
+        raise typer.Exit(EXIT_INVALID)
 
 
 def repo_uri(path: str) -> str:
@@ -138,7 +188,7 @@ def repo_uri(path: str) -> str:
 
 def write_rules_doc(folder: Path, force: bool) -> None:
     """Write docs/rules pages atomically; existing different pages need --force."""
-    wanted = pages(RULES)
+    wanted = pages(REGISTRY)
     folder.mkdir(parents=True, exist_ok=True)
     clash = [n for n, text in wanted.items() if (folder / n).exists() and (folder / n).read_text() != text]
     if clash and not force:

@@ -1,9 +1,13 @@
-"""What a lint rule is: permanent identity, documentation, and a check.
+"""What a lint rule is: permanent identity, documentation, lifecycle group, and a check.
 
 A check reads a :class:`~podfence.lint.context.LintContext` and yields
 :class:`Hit` values (which object, which field, what is wrong). The runner turns
 hits into :class:`~podfence.lint.finding.Finding` values, applying the
 configuration and suppressions, so checks never deal with either.
+
+A rule's example manifests are package data beside the code
+(``podfence/lint/examples/<ID>/bad.yaml`` and ``good.yaml``), read by the
+registry when the documentation is written.
 """
 
 from __future__ import annotations
@@ -31,6 +35,21 @@ class Category(StrEnum):
     META = "meta"  # NP9xx: podfence's own annotations
 
 
+class Group(StrEnum):
+    """Where a rule is in its life; IDs stay taken in every group, so old settings still load.
+
+    * ``stable``: runs by default.
+    * ``preview``: runs only in preview mode (``--preview`` or ``lint.preview: true``).
+    * ``deprecated``: still runs; naming it (config, flags, annotations) is a warning.
+    * ``removed``: never runs; naming it is a warning, never an error.
+    """
+
+    STABLE = "stable"
+    PREVIEW = "preview"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One thing a check found: the object it is about, the field, and what is wrong."""
@@ -47,8 +66,8 @@ Check = Callable[["LintContext"], Iterable[Hit]]
 class LintRule:
     """A lint rule: permanent ID (``NP101``), kebab-case name, default severity, docs and check.
 
-    ``bad`` and ``good`` are complete manifests (YAML): ``bad`` must make the rule
-    fire and ``good`` must not; tests run both, and the doc page shows them.
+    ``group`` is the rule's lifecycle group. ``options`` are the ``.podfence.yaml``
+    keys the check reads (``sensitive.allowed_from``), listed on the rule's page.
     """
 
     id: str
@@ -57,10 +76,10 @@ class LintRule:
     category: Category
     summary: str
     rationale: str
-    bad: str
-    good: str
     fix: str
     check: Check
+    group: Group = Group.STABLE
+    options: tuple[str, ...] = ()
 
     @property
     def doc_path(self) -> str:
@@ -68,12 +87,12 @@ class LintRule:
 
 
 def rule(*, id: str, name: str, severity: Severity, category: Category, summary: str, rationale: str,
-         bad: str, good: str, fix: str) -> Callable[[Check], LintRule]:
+         fix: str, group: Group = Group.STABLE, options: tuple[str, ...] = ()) -> Callable[[Check], LintRule]:
     """Decorate a check function to make it a :class:`LintRule`."""
 
     def wrap(check: Check) -> LintRule:
-        return LintRule(id, name, severity, category, " ".join(summary.split()), _para(rationale),
-                        _dedent(bad), _dedent(good), _para(fix), check)
+        return LintRule(id, name, severity, category, " ".join(summary.split()), _para(rationale), _para(fix),
+                        check, group, tuple(options))
 
     return wrap
 
@@ -81,9 +100,3 @@ def rule(*, id: str, name: str, severity: Severity, category: Category, summary:
 def _para(text: str) -> str:
     """Paragraphs of a triple-quoted string, each joined onto one line."""
     return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
-
-
-def _dedent(text: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(text).strip("\n") + "\n"

@@ -1,8 +1,8 @@
-"""Running the rules: configuration, suppressions, order."""
+"""Running the rules: which ones (see :mod:`podfence.lint.selection`), suppressions, order."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from podfence.config import DEFAULT_CONFIG, Config
 from podfence.lint.context import LintContext
@@ -11,32 +11,38 @@ from podfence.lint.rule import Category, LintObject, LintRule
 from podfence.lint.suppress import suppressions
 from podfence.model import Cluster, Namespace, Settings, Source
 
+if TYPE_CHECKING:  # the registry imports every rule module, which import this package
+    from podfence.lint.registry import Registry
+    from podfence.lint.selection import RulePlan
+
 
 def lint(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings | None = None,
-         rules: Sequence[LintRule] | None = None) -> list[Finding]:
-    """Every finding of the enabled rules, sorted by file, line and rule.
+         rules: Sequence[LintRule] | None = None, *, plan: RulePlan | None = None) -> list[Finding]:
+    """Every finding of the rules that run, sorted by file, line and rule.
 
     Args:
         cluster: the loaded cluster (validation errors must have stopped the caller).
         config: rule settings, DNS target, sensitivity (``.podfence.yaml``).
         settings: evaluation settings; the config's when None.
-        rules: the rules to run; every registered rule when None.
+        rules: only these rules, of those the plan runs; all of them when None.
+        plan: the rules to run and their severities; when None, what ``config`` alone
+            chooses from the registry (:func:`podfence.lint.selection.plan_rules`).
     """
-    from podfence.lint.registry import RULES
+    from podfence.lint.selection import plan_rules
 
-    chosen = RULES if rules is None else tuple(rules)
+    if plan is None:
+        plan, _ = plan_rules(config)
+    chosen = plan.rules
+    if rules is not None:
+        wanted = {r.id for r in rules}
+        chosen = tuple((r, s) for r, s in chosen if r.id in wanted)
     ctx = LintContext(cluster, config, settings)
-    ctx.known_rules = {r.id: r.name for r in RULES}
-    by_name = {r.name: r.id for r in RULES}
+    ctx.known_rules = plan.registry.known()
     ignored: dict[int, set[str]] = {}
     out: list[Finding] = []
-    for r in chosen:
-        setting = config.lint.rule(r.id)
-        if not setting.enabled:
-            continue
-        severity = setting.severity or r.severity
+    for r, severity in chosen:
         for hit in r.check(ctx):
-            if r.category is not Category.META and r.id in _ignored(hit.object, ignored, by_name):
+            if r.category is not Category.META and r.id in _ignored(hit.object, ignored, plan.registry):
                 continue
             source = hit.object.source or _stand_in(ctx, hit.object)
             out.append(Finding(r.id, r.name, severity, hit.message, r.fix, object_label(hit.object), hit.field,
@@ -53,9 +59,15 @@ def _stand_in(ctx: LintContext, obj: LintObject) -> Source | None:
     return min(found, key=lambda s: (s.file, s.line)) if found else None
 
 
-def _ignored(obj: LintObject, cache: dict[int, set[str]], by_name: dict[str, str]) -> set[str]:
+def _ignored(obj: LintObject, cache: dict[int, set[str]], registry: Registry) -> set[str]:
+    """IDs of the rules an object's suppressions act on (old IDs of renamed rules count for the new ones)."""
     hit = cache.get(id(obj))
     if hit is None:
-        hit = {by_name.get(name, name) for entry in suppressions(obj.annotations) for name in entry.rules}
+        hit = set()
+        for entry in suppressions(obj.annotations):
+            for name in entry.rules:
+                target = registry.refer(name).target
+                if target is not None:
+                    hit.add(target.id)
         cache[id(obj)] = hit
     return hit

@@ -17,40 +17,6 @@ from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
 from podfence.sets import ConnSet, IPSet
 
-_SENSITIVE = """\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: billing
-  labels: {podfence.io/sensitive: "true"}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: web}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: ledger, namespace: billing, labels: {app: ledger}}
-spec:
-  containers:
-  - name: ledger
-    ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: frontend, namespace: web, labels: {app: frontend}}
-"""
-
-_DENY = """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: billing}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
-"""
-
 
 def _sensitive(ctx: LintContext) -> list[Pod]:
     return [p for p in ctx.endpoints if ctx.is_sensitive(p)]
@@ -65,30 +31,7 @@ def _sensitive(ctx: LintContext) -> list[Pod]:
         in front of them, never straight from the internet. Any ingress rule that admits a
         public address to a sensitive pod is reported, whatever its ports.
     """,
-    bad=_SENSITIVE + _DENY + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: ledger-ingress, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: ledger}}
-  ingress:
-  - from: [{ipBlock: {cidr: 0.0.0.0/0}}]
-    ports: [{port: http}]
-""",
-    good=_SENSITIVE + _DENY + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: ledger-ingress, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: ledger}}
-  ingress:
-  - from:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}
-      podSelector: {matchLabels: {app: frontend}}
-    ports: [{port: http}]
-""",
+    options=("sensitive.label", "sensitive.namespaces"),
     fix="Remove the ipBlock (or the empty `from`) and admit the in-cluster clients by selector.",
 )
 def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
@@ -119,21 +62,7 @@ def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
         computes it with both sides' policies, is a finding. Without `allowed_from` the
         rule checks nothing.
     """,
-    bad="""\
-# .podfence.yaml: sensitive: {allowed_from: [api]}
-""" + _SENSITIVE + _DENY + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: ledger-ingress, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: ledger}}
-  ingress:
-  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}]
-""",
-    good="""\
-# .podfence.yaml: sensitive: {allowed_from: [api]}
-""" + _SENSITIVE + _DENY,
+    options=("sensitive.label", "sensitive.namespaces", "sensitive.allowed_from"),
     fix="Narrow the ingress rules of the sensitive workload, or add the namespace to `sensitive.allowed_from`.",
 )
 def sensitive_reachable_from_unallowed_namespace(ctx: LintContext) -> Iterator[Hit]:
@@ -164,30 +93,7 @@ def sensitive_reachable_from_unallowed_namespace(ctx: LintContext) -> Iterator[H
         port) is an exfiltration path. Egress to named ranges, such as a payment
         provider's network, is not reported.
     """,
-    bad=_SENSITIVE + _DENY + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: ledger-egress, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: ledger}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
-    ports: [{port: 443, protocol: TCP}]
-""",
-    good=_SENSITIVE + _DENY + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: ledger-egress, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: ledger}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
-    ports: [{port: 443, protocol: TCP}]
-""",
+    options=("sensitive.label", "sensitive.namespaces"),
     fix="Allow only the external ranges the workload needs (the provider's CIDRs), or go through an egress proxy.",
 )
 def sensitive_egress_to_internet(ctx: LintContext) -> Iterator[Hit]:
@@ -210,8 +116,7 @@ def sensitive_egress_to_internet(ctx: LintContext) -> Iterator[Hit]:
         anywhere (egress). For a workload holding sensitive data both directions should be
         isolated, whatever the namespace's other pods do.
     """,
-    bad=_SENSITIVE,
-    good=_SENSITIVE + _DENY,
+    options=("sensitive.label", "sensitive.namespaces"),
     fix="Add a default deny for both directions to the namespace, then allow what is needed.",
 )
 def sensitive_not_isolated(ctx: LintContext) -> Iterator[Hit]:

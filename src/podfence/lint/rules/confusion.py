@@ -15,32 +15,6 @@ UDP_PORTS = {53: "DNS", 67: "DHCP", 68: "DHCP", 69: "TFTP", 123: "NTP", 161: "SN
              514: "syslog", 1812: "RADIUS", 1813: "RADIUS accounting", 4789: "VXLAN", 5353: "mDNS",
              8125: "StatsD", 51820: "WireGuard"}
 
-_APPS = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: api, labels: {team: core}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: data, labels: {team: data}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: worker, namespace: api, labels: {app: worker}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: server, namespace: api, labels: {app: server}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: redis, namespace: data, labels: {app: redis}}
-spec:
-  containers:
-  - name: redis
-    ports: [{name: redis, containerPort: 6379}]
-"""
-
 
 @rule(
     id="NP301", name="peer-or-instead-of-and", severity=Severity.NOTE, category=Category.CONFUSION,
@@ -52,30 +26,6 @@ spec:
         namespaces. One stray dash widens the rule to whole namespaces. Sometimes the OR
         is meant, so this is a note.
     """,
-    bad=_APPS + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: redis-ingress, namespace: data}
-spec:
-  podSelector: {matchLabels: {app: redis}}
-  ingress:
-  - from:
-    - namespaceSelector: {matchLabels: {team: core}}
-    - podSelector: {matchLabels: {app: worker}}
-""",
-    good=_APPS + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: redis-ingress, namespace: data}
-spec:
-  podSelector: {matchLabels: {app: redis}}
-  ingress:
-  - from:
-    - namespaceSelector: {matchLabels: {team: core}}
-      podSelector: {matchLabels: {app: worker}}
-""",
     fix="""
         If the pods are meant to be in those namespaces, make it one peer: remove the `-`
         before `podSelector`. If the OR is meant, suppress this note with a reason.
@@ -105,54 +55,6 @@ def peer_or_instead_of_and(ctx: LintContext) -> Iterator[Hit]:
         nothing: the connection arrives on 8080. This is one of the most common reasons
         for "the policy allows it but it is denied".
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: mailer, namespace: notify, labels: {app: mailer}}
-spec:
-  containers:
-  - name: mailer
-    ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: mailer, namespace: notify}
-spec:
-  selector: {app: mailer}
-  ports: [{port: 80, targetPort: http}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: mailer-ingress, namespace: notify}
-spec:
-  podSelector: {matchLabels: {app: mailer}}
-  ingress:
-  - ports: [{port: 80, protocol: TCP}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: mailer, namespace: notify, labels: {app: mailer}}
-spec:
-  containers:
-  - name: mailer
-    ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: mailer, namespace: notify}
-spec:
-  selector: {app: mailer}
-  ports: [{port: 80, targetPort: http}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: mailer-ingress, namespace: notify}
-spec:
-  podSelector: {matchLabels: {app: mailer}}
-  ingress:
-  - ports: [{port: http}]
-""",
     fix="Allow the target port (the container port, by number or by name) instead of the Service port.",
 )
 def service_port_instead_of_target_port(ctx: LintContext) -> Iterator[Hit]:
@@ -210,44 +112,6 @@ def _ip_blocks(ctx: LintContext):  # type: ignore[no-untyped-def]
         pod IPs (`status.podIP`); blocks covering everything (`/0`) are left to NP402 and
         NP403.
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-status: {podIP: 10.244.1.7}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-status: {podIP: 10.244.2.9}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{ipBlock: {cidr: 10.244.2.0/24}}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-status: {podIP: 10.244.1.7}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-status: {podIP: 10.244.2.9}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-""",
     fix="Select pods with podSelector/namespaceSelector; keep ipBlock for addresses outside the cluster.",
 )
 def ipblock_matches_pod_ips(ctx: LintContext) -> Iterator[Hit]:
@@ -268,20 +132,6 @@ def ipblock_matches_pod_ips(ctx: LintContext) -> Iterator[Hit]:
         namespace protects nothing where it was meant to, silently. Tools that set the
         namespace at deploy time (Helm, Kustomize) make this fine, hence a note.
     """,
-    bad="""\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny}
-spec:
-  podSelector: {}
-""",
-    good="""\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-""",
     fix="Write `metadata.namespace` in the manifest.",
 )
 def missing_namespace(ctx: LintContext) -> Iterator[Hit]:
@@ -300,34 +150,6 @@ def missing_namespace(ctx: LintContext) -> Iterator[Hit]:
         8125, ...), that allows the wrong protocol and denies the traffic meant. Entries that
         say `protocol: TCP` are taken at their word.
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - ports: [{port: 53}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""",
     fix="Write the protocol: `protocol: UDP` (and a second entry for TCP where both are used).",
 )
 def protocol_defaulted_to_tcp(ctx: LintContext) -> Iterator[Hit]:
@@ -359,54 +181,6 @@ def protocol_defaulted_to_tcp(ctx: LintContext) -> Iterator[Hit]:
         judge it, so an ipBlock naming the cluster IP (often `10.96.0.10/32` for DNS)
         matches nothing. Blocks covering everything (`/0`) are not reported.
     """,
-    bad="""\
-apiVersion: v1
-kind: Service
-metadata: {name: kube-dns, namespace: kube-system}
-spec:
-  clusterIP: 10.96.0.10
-  selector: {k8s-app: kube-dns}
-  ports: [{port: 53, protocol: UDP}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 10.96.0.10/32}}]
-    ports: [{port: 53, protocol: UDP}]
-""",
-    good="""\
-apiVersion: v1
-kind: Service
-metadata: {name: kube-dns, namespace: kube-system}
-spec:
-  clusterIP: 10.96.0.10
-  selector: {k8s-app: kube-dns}
-  ports: [{port: 53, protocol: UDP}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}]
-""",
     fix="Select the Service's backend pods with namespaceSelector and podSelector.",
 )
 def ipblock_targets_service_ip(ctx: LintContext) -> Iterator[Hit]:
@@ -428,28 +202,6 @@ def ipblock_targets_service_ip(ctx: LintContext) -> Iterator[Hit]:
         it names live in another namespace, the namespaceSelector was forgotten and the
         rule allows nothing.
     """,
-    bad=_APPS + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: redis-ingress, namespace: data}
-spec:
-  podSelector: {matchLabels: {app: redis}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: worker}}}]
-""",
-    good=_APPS + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: redis-ingress, namespace: data}
-spec:
-  podSelector: {matchLabels: {app: redis}}
-  ingress:
-  - from:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: api}}
-      podSelector: {matchLabels: {app: worker}}
-""",
     fix="Add a namespaceSelector to the same peer (no dash before it) naming the pods' namespace.",
 )
 def pod_selector_misses_namespace(ctx: LintContext) -> Iterator[Hit]:
@@ -477,33 +229,6 @@ def pod_selector_misses_namespace(ctx: LintContext) -> Iterator[Hit]:
         pods for ingress with no ingress rule: everything in is denied. Reported only when
         this is the policy that isolates some pod for ingress.
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  egress:
-  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
-""",
     fix="Write `policyTypes: [Egress]` (or `[Ingress, Egress]` with the ingress rules you mean).",
 )
 def implicit_ingress_isolation(ctx: LintContext) -> Iterator[Hit]:

@@ -15,20 +15,6 @@ from podfence.lint.rule import Category, Hit, rule
 from podfence.model import ContainerPort, Direction, Pod, Severity
 from podfence.sets import ConnSet, Protocol
 
-_SETUP = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-"""
-
 
 def _default_deny_missing(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
     word = direction.policy_type.value
@@ -54,27 +40,7 @@ def _default_deny_missing(ctx: LintContext, direction: Direction) -> Iterator[Hi
         from outside. New workloads start open, and nobody notices until something is
         reached that should not be.
     """,
-    bad=_SETUP + """\
----
-# Only web is protected; db and every future pod accept anything.
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-  ingress:
-  - ports: [{port: 8080, protocol: TCP}]
-""",
-    good=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny-ingress, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-""",
+    options=("lint.exclude_namespaces",),
     fix="""
         Add a NetworkPolicy with `podSelector: {}` and `policyTypes: [Ingress]` (and no
         ingress rules) to the namespace, then allow what each workload needs.
@@ -93,36 +59,7 @@ def namespace_without_default_deny_ingress(ctx: LintContext) -> Iterator[Hit]:
         cloud metadata service, the internet. Without a namespace-wide egress policy, pods
         may send anywhere. Many teams start with ingress only, so this is a note.
     """,
-    bad=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny-ingress, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-""",
-    good=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""",
+    options=("lint.exclude_namespaces",),
     fix="""
         Add a NetworkPolicy with `podSelector: {}` and `policyTypes: [Egress]`, plus an
         egress rule for cluster DNS, then allow the destinations each workload needs.
@@ -157,38 +94,7 @@ def _not_isolated(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
         usually forgotten: its labels changed, or it was added after the policies were
         written. It accepts connections from everywhere.
     """,
-    bad=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-  ingress:
-  - ports: [{port: 8080, protocol: TCP}]
-""",
-    good=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-  ingress:
-  - ports: [{port: 8080, protocol: TCP}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: 5432, protocol: TCP}]
-""",
+    options=("lint.exclude_namespaces",),
     fix="""
         Give the workload an ingress policy of its own, or add a namespace-wide default
         deny so that every pod is isolated.
@@ -206,28 +112,7 @@ def workload_not_isolated_for_ingress(ctx: LintContext) -> Iterator[Hit]:
         Other pods of the namespace have their egress restricted, this one may send
         anywhere. Usually an oversight rather than a decision.
     """,
-    bad=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{podSelector: {matchLabels: {app: db}}}]
-""",
-    good=_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: egress, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to: [{podSelector: {matchLabels: {app: db}}}]
-""",
+    options=("lint.exclude_namespaces",),
     fix="Add an egress policy for the workload, or a namespace-wide egress default deny.",
 )
 def workload_not_isolated_for_egress(ctx: LintContext) -> Iterator[Hit]:
@@ -244,25 +129,7 @@ def workload_not_isolated_for_egress(ctx: LintContext) -> Iterator[Hit]:
         it. A policy written for it gives a false sense of protection. (A namespace-wide
         policy with an empty podSelector is not reported: it does not single the pod out.)
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: node-agent, namespace: ops, labels: {app: node-agent}}
-spec: {hostNetwork: true}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: node-agent-ingress, namespace: ops}
-spec:
-  podSelector: {matchLabels: {app: node-agent}}
-  policyTypes: [Ingress]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: node-agent, namespace: ops, labels: {app: node-agent}}
-spec: {hostNetwork: true}
-""",
+    options=("settings.hostnetwork_as_node",),
     fix="""
         Protect the node instead (host firewall), or run the workload without
         `hostNetwork` so that policies apply; remove the policy that cannot work.
@@ -347,24 +214,6 @@ def _dns_hits(ctx: LintContext, want_partial: bool) -> Iterator[Hit]:
                            f"{missing} 53")
 
 
-_DNS_SETUP = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
-"""
-
-
 @rule(
     id="NP121", name="dns-egress-blocked", severity=Severity.ERROR,
     category=Category.COVERAGE,
@@ -378,21 +227,7 @@ spec:
         pods are `k8s-app: kube-dns` in kube-system unless `.podfence.yaml` says otherwise
         (`dns.namespace`, `dns.pod_labels`, `dns.node_local_address` for NodeLocal DNS).
     """,
-    bad=_DNS_SETUP,
-    good=_DNS_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""",
+    options=("lint.exclude_namespaces", "dns.namespace", "dns.pod_labels", "dns.node_local_address"),
     fix="""
         Add an egress rule to the DNS pods (namespaceSelector and podSelector in one peer)
         on UDP 53 and TCP 53, usually in a namespace-wide `allow-dns` policy.
@@ -412,34 +247,7 @@ def dns_egress_blocked(ctx: LintContext) -> Iterator[Hit]:
         works in testing and fails for the few names with large answers. The usual cause is
         a port entry that leaves `protocol` out and so allows TCP only.
     """,
-    bad=_DNS_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}]
-""",
-    good=_DNS_SETUP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-dns, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""",
+    options=("lint.exclude_namespaces", "dns.namespace", "dns.pod_labels", "dns.node_local_address"),
     fix="Allow both `{port: 53, protocol: UDP}` and `{port: 53, protocol: TCP}` to the DNS pods.",
 )
 def dns_egress_partial(ctx: LintContext) -> Iterator[Hit]:

@@ -12,29 +12,6 @@ from podfence.model import NAMESPACE_NAME_LABEL, Direction, LabelSelector, Names
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
-_SHOP = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {team: shop}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec:
-  containers:
-  - name: web
-    ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-spec:
-  containers:
-  - name: db
-    ports: [{name: postgres, containerPort: 5432}]
-"""
-
-
 @rule(
     id="NP201", name="policy-selects-no-pod", severity=Severity.WARNING, category=Category.DEAD,
     summary="A policy's podSelector matches no pod of its namespace.",
@@ -44,26 +21,6 @@ spec:
         workload it was meant for runs with other rules than its authors think. Judged
         only for namespaces that have pods in the input.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: dbb}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-""",
     fix="Correct the podSelector to the workload's pod template labels, or delete the policy.",
 )
 def policy_selects_no_pod(ctx: LintContext) -> Iterator[Hit]:
@@ -99,26 +56,6 @@ def _selector_peers(ctx: LintContext):  # type: ignore[no-untyped-def]
         input. (A podSelector-only peer that would match in another namespace is reported
         as NP307 instead.)
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: webb}}}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-""",
     fix="Correct the selector to labels the intended pods carry, or remove the peer.",
 )
 def peer_selects_no_pod(ctx: LintContext) -> Iterator[Hit]:
@@ -157,26 +94,7 @@ def _elsewhere(ctx: LintContext, namespace: str, selector: LabelSelector | None)
         kube-system, kube-public, kube-node-lease, and the configured DNS namespace)
         count as present even when the input leaves them out.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{namespaceSelector: {matchLabels: {name: shop}}}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}]
-""",
+    options=("dns.namespace",),
     fix="Select namespaces by `kubernetes.io/metadata.name` or by a label they really carry.",
 )
 def namespace_selector_matches_no_namespace(ctx: LintContext) -> Iterator[Hit]:
@@ -201,32 +119,6 @@ def namespace_selector_matches_no_namespace(ctx: LintContext) -> Iterator[Hit]:
         `policyTypes: [Ingress]` was copied from another policy and egress rules were added
         later: they do nothing, and the pods' egress is not isolated either.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-  ingress:
-  - ports: [{port: 8080, protocol: TCP}]
-  egress:
-  - to: [{podSelector: {matchLabels: {app: db}}}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress, Egress]
-  ingress:
-  - ports: [{port: 8080, protocol: TCP}]
-  egress:
-  - to: [{podSelector: {matchLabels: {app: db}}}]
-""",
     fix="Add the direction to `policyTypes` (mind that this isolates the pods in it), or delete the rules.",
 )
 def rules_ignored_by_policy_types(ctx: LintContext) -> Iterator[Hit]:
@@ -274,28 +166,7 @@ def _named_port_problem(ctx: LintContext, wrong_protocol: bool) -> Iterator[Hit]
         matches nothing, so the traffic is denied while the policy reads as if it were
         allowed.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: postgresql}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: postgres}]
-""",
+    options=("settings.named_port_include_init_containers",),
     fix="Use the name the containers declare (`ports[].name`), or the port number.",
 )
 def named_port_undefined(ctx: LintContext) -> Iterator[Hit]:
@@ -310,40 +181,7 @@ def named_port_undefined(ctx: LintContext) -> Iterator[Hit]:
         protocol as the policy entry. `{port: dns}` (TCP by default) does not match a
         container port `dns` on UDP, so DNS is denied.
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: dns, namespace: infra, labels: {app: dns}}
-spec:
-  containers:
-  - name: dns
-    ports: [{name: dns, containerPort: 53, protocol: UDP}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: dns-ingress, namespace: infra}
-spec:
-  podSelector: {matchLabels: {app: dns}}
-  ingress:
-  - ports: [{port: dns}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: dns, namespace: infra, labels: {app: dns}}
-spec:
-  containers:
-  - name: dns
-    ports: [{name: dns, containerPort: 53, protocol: UDP}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: dns-ingress, namespace: infra}
-spec:
-  podSelector: {matchLabels: {app: dns}}
-  ingress:
-  - ports: [{port: dns, protocol: UDP}]
-""",
+    options=("settings.named_port_include_init_containers",),
     fix="Give the entry the protocol of the container port (`protocol: UDP`).",
 )
 def named_port_wrong_protocol(ctx: LintContext) -> Iterator[Hit]:
@@ -358,30 +196,7 @@ def named_port_wrong_protocol(ctx: LintContext) -> Iterator[Hit]:
         has no container ports, so a named port towards an ipBlock never matches it: the
         rule allows at most traffic to pods whose IPs happen to lie in the block.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
-    ports: [{port: https}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
-    ports: [{port: 443, protocol: TCP}]
-""",
+    options=("settings.named_port_include_init_containers",),
     fix="Use port numbers for destinations outside the cluster.",
 )
 def named_port_to_ipblock(ctx: LintContext) -> Iterator[Hit]:
@@ -421,27 +236,6 @@ def _refs(ctx: LintContext, keys) -> str:  # type: ignore[no-untyped-def]
         (two places to edit, one forgotten). Of two identical rules the later one is
         reported.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - ports: [{port: http}]
-  - ports: [{port: 8080, protocol: TCP}]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - ports: [{port: http}]
-""",
     fix="Delete the rule, or change it if it was meant to allow something else.",
 )
 def redundant_rule(ctx: LintContext) -> Iterator[Hit]:
@@ -464,31 +258,6 @@ def redundant_rule(ctx: LintContext) -> Iterator[Hit]:
         namespace-wide policy is compared only with other namespace-wide policies, since it
         also covers pods that do not exist yet.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-db, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-""",
     fix="Delete the policy, or change it if it was meant to do something else.",
 )
 def redundant_policy(ctx: LintContext) -> Iterator[Hit]:
@@ -511,22 +280,6 @@ def redundant_policy(ctx: LintContext) -> Iterator[Hit]:
         them and holds no workload usually has a typo in `metadata.namespace`; it applies
         to nothing, and the namespace it was meant for goes without it.
     """,
-    bad=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shpo}
-spec:
-  podSelector: {}
-""",
-    good=_SHOP + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-""",
     fix="Correct `metadata.namespace`, or declare the namespace if it is new.",
 )
 def policy_namespace_unknown(ctx: LintContext) -> Iterator[Hit]:

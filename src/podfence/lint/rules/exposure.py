@@ -12,32 +12,6 @@ from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
 from podfence.sets import ALL_PORTS, ConnSet, Protocol
 
-_WEB = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: other}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec:
-  containers:
-  - name: web
-    ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: admin, namespace: shop, labels: {app: admin}}
-spec:
-  containers:
-  - name: admin
-    ports: [{name: http, containerPort: 8080}]
-"""
-
 _EXPOSED_TYPES = ("LoadBalancer", "NodePort")
 
 
@@ -62,28 +36,7 @@ def exposed_ports(ctx: LintContext, pod: Pod) -> ConnSet:
         later and every compromised workload. It is rarely what a service needs; name the
         client namespaces and pods. Cluster DNS pods are exempt: every pod must reach them.
     """,
-    bad=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: admin-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: admin}}
-  ingress:
-  - from: [{namespaceSelector: {}}]
-    ports: [{port: http}]
-""",
-    good=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: admin-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: admin}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: http}]
-""",
+    options=("dns.namespace", "dns.pod_labels"),
     fix="Name the client namespaces, and the client pods in the same peer.",
 )
 def ingress_from_all_namespaces(ctx: LintContext) -> Iterator[Hit]:
@@ -116,27 +69,6 @@ def ingress_from_all_namespaces(ctx: LintContext) -> Iterator[Hit]:
         the port a LoadBalancer or NodePort Service exposes, and those target ports are not
         reported; anything else (admin ports, metrics, every port) usually is not.
     """,
-    bad=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: admin-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: admin}}
-  ingress:
-  - from: [{ipBlock: {cidr: 0.0.0.0/0}}]
-""",
-    good=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: admin-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: admin}}
-  ingress:
-  - from: [{ipBlock: {cidr: 10.8.0.0/16}}]
-    ports: [{port: http}]
-""",
     fix="Restrict the sources (office or VPN ranges, the load balancer's range) and the ports.",
 )
 def ingress_from_internet(ctx: LintContext) -> Iterator[Hit]:
@@ -163,29 +95,6 @@ def ingress_from_internet(ctx: LintContext) -> Iterator[Hit]:
         leaves by. Egress to the internet on a few ports (443 to an API, 587 to a mail
         relay) is a decision; on every port it is the absence of one.
     """,
-    bad=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
-""",
-    good=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
-    ports: [{port: 443, protocol: TCP}]
-""",
     fix="Allow the ports the workload needs, and narrower destinations where they are known.",
 )
 def egress_to_internet_unrestricted(ctx: LintContext) -> Iterator[Hit]:
@@ -210,42 +119,6 @@ def egress_to_internet_unrestricted(ctx: LintContext) -> Iterator[Hit]:
         [{}]`) undoes the default deny of the same namespace, for every pod, silently. It is
         typically added to debug a connection and never removed.
     """,
-    bad=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-all-debug, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-  ingress:
-  - {}
-""",
-    good=_WEB + """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: default-deny, namespace: shop}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: admin}}}]
-    ports: [{port: http}]
-""",
     fix="Delete the allow-all policy and allow the specific traffic that was needed.",
 )
 def allow_all_overrides_default_deny(ctx: LintContext) -> Iterator[Hit]:
@@ -266,48 +139,6 @@ def allow_all_overrides_default_deny(ctx: LintContext) -> Iterator[Hit]:
         cluster. If no policy isolates them for ingress, every port of those pods is open
         to whoever reaches the node or the load balancer, not just the Service's port.
     """,
-    bad="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: edge, namespace: gateway, labels: {app: edge}}
-spec:
-  containers:
-  - name: edge
-    ports: [{name: https, containerPort: 8443}, {name: admin, containerPort: 9000}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: edge, namespace: gateway}
-spec:
-  type: LoadBalancer
-  selector: {app: edge}
-  ports: [{port: 443, targetPort: https}]
-""",
-    good="""\
-apiVersion: v1
-kind: Pod
-metadata: {name: edge, namespace: gateway, labels: {app: edge}}
-spec:
-  containers:
-  - name: edge
-    ports: [{name: https, containerPort: 8443}, {name: admin, containerPort: 9000}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: edge, namespace: gateway}
-spec:
-  type: LoadBalancer
-  selector: {app: edge}
-  ports: [{port: 443, targetPort: https}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: edge-ingress, namespace: gateway}
-spec:
-  podSelector: {matchLabels: {app: edge}}
-  ingress:
-  - ports: [{port: https}]
-""",
     fix="Isolate the pods for ingress and allow only the Service's target ports from outside.",
 )
 def exposed_service_not_isolated(ctx: LintContext) -> Iterator[Hit]:

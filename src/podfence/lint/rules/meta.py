@@ -9,22 +9,6 @@ from podfence.lint.rule import Category, Hit, rule
 from podfence.lint.suppress import IGNORE_ANNOTATION, suppressions
 from podfence.model import Severity
 
-_POLICY = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: legacy-ingress
-  namespace: shop
-  annotations:
-    podfence.io/ignore: "VALUE"
-spec:
-  podSelector: {matchLabels: {app: legacy}}
-"""
-
 
 @rule(
     id="NP901", name="suppression-without-reason", severity=Severity.WARNING,
@@ -35,8 +19,6 @@ spec:
         reason is what lets a reviewer decide whether it still holds. The suppression
         still applies; this finding asks for the reason.
     """,
-    bad=_POLICY.replace("VALUE", "NP201"),
-    good=_POLICY.replace("VALUE", "NP201: the legacy pods come back with the Q3 migration"),
     fix="Write the reason after a colon: `podfence.io/ignore: \"NP201: why it is fine\"`.",
 )
 def suppression_without_reason(ctx: LintContext) -> Iterator[Hit]:
@@ -55,8 +37,6 @@ def suppression_without_reason(ctx: LintContext) -> Iterator[Hit]:
         A typo in a suppression (`NP2O1`, `NP-201`) suppresses nothing, and the finding it
         was meant to silence is still reported, or the entry is dead weight.
     """,
-    bad=_POLICY.replace("VALUE", "NP2O1: the legacy pods come back with the Q3 migration"),
-    good=_POLICY.replace("VALUE", "NP201: the legacy pods come back with the Q3 migration"),
     fix="Name the rule by its ID (`NP201`) or name (`policy-selects-no-pod`); see `docs/rules/`.",
 )
 def suppression_of_unknown_rule(ctx: LintContext) -> Iterator[Hit]:
