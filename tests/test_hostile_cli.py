@@ -469,3 +469,16 @@ def test_sigterm_in_the_rename_pass_waits_for_the_pass_to_finish(
     assert r.returncode == -signal.SIGTERM, r.stderr
     assert listing(out) == ["pay.yaml", "shop.yaml"]
     assert all("kind: NetworkPolicy" in (out / n).read_text() for n in listing(out))
+
+
+def test_flow_lines_nested_too_deeply_or_with_huge_numbers_are_unreadable_records(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n" + '{"flow": ' + "1" * 5000 + "}\n")
+    r = podfence("generate", "-f", GEN_CLUSTER, "--from-flows", "f.jsonl", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr.splitlines() == [
+        "flows: 2 records from f.jsonl: 0 distinct connections",
+        "  unreadable (2 records):",
+        "    1 x not JSON (a number with too many digits) (first: f.jsonl:2)",
+        "    1 x not JSON (nested too deeply) (first: f.jsonl:1)",
+        "podfence: error: the flows imply no connection of a workload in the manifests: nothing to generate",
+    ]

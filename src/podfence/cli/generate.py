@@ -145,8 +145,12 @@ def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
                 continue
             try:
                 obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                out.append((Location(path, n), Skip(f"not JSON ({exc.msg})", problem=True)))
+            except RecursionError:
+                out.append((Location(path, n), Skip("not JSON (nested too deeply)", problem=True)))
+                continue
+            except ValueError as exc:  # bad JSON, or a number too long for int()
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
+                out.append((Location(path, n), Skip(f"not JSON ({why})", problem=True)))
                 continue
             out.append((Location(path, n), parse_record(obj)))
     return out
