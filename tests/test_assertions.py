@@ -271,3 +271,32 @@ def test_ip_set_of_ip_block() -> None:
     assert isinstance(block, Address)
     assert block.addresses.v4.size() == (1 << 24) - (1 << 16) and block.addresses.v6.size() == 0
     assert block.addresses == IPSet(block.addresses.v4)
+
+
+FUZZ_BASE = {"tests": [{
+    "name": "n",
+    "from": {"namespace": "a", "namespaceSelector": {"matchLabels": {"k": "v"}, "matchExpressions": [
+        {"key": "k", "operator": "In", "values": ["v"]}]}, "podSelector": {"matchLabels": {"k": "v"}},
+        "except": ["a/b", {"namespace": "b", "podSelector": {}}]},
+    "to": {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+    "ports": [80, "1-2", {"protocol": "UDP", "port": 53, "endPort": 54}],
+    "protocol": "TCP",
+    "expect": "allow",
+}, {"from": ["a/b", "10.0.0.1"], "to": "c/d", "port": "1-5", "expect": "exactly"}]}
+
+
+def test_every_field_of_a_spec_in_a_wrong_shape_is_a_problem_at_that_field_or_accepted() -> None:
+    from mutations import mutants
+
+    spec, problems = parse_spec(FUZZ_BASE)
+    assert problems == [] and len(spec.tests) == 2
+    for path, value, document in mutants(FUZZ_BASE):
+        spec, problems = parse_spec(document)  # never an exception
+        where = format_path(path)
+        assert all(d.is_error and d.message for d in problems), (where, value)
+        if problems:
+            # Reported at the field, inside it, or (for a field that makes its test invalid) at the test;
+            # and the broken expectation is left out rather than checked half-read.
+            assert any(format_path(d.field).startswith(where) or where.startswith(format_path(d.field))
+                       for d in problems), (where, value, [format_path(d.field) for d in problems])
+            assert len(spec.tests) < 2, (where, value)

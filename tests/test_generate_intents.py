@@ -170,3 +170,34 @@ def test_written_back_it_reads_the_same() -> None:
     again, problems = intent_from_dict(yaml.safe_load(yaml.safe_dump(intent_to_dict(intent))))
     assert problems == [] and again == intent
     assert intent_to_dict(Intent()) == {"defaults": {"deny": ["ingress", "egress"], "dns": "allow"}, "services": {}}
+
+
+FUZZ_BASE = {
+    "defaults": {"deny": ["ingress", "egress"], "dns": "allow", "exclude": ["kube-system"]},
+    "services": {"shop/frontend": {
+        "ingress_from": ["internet:8080", {"from": "10.0.0.0/8", "except": ["10.1.0.0/16"], "ports": [80],
+                                           "undeclared": True}],
+        "talks_to": ["pay/api:8080", {"to": "pay/api", "ports": ["http", 53], "undeclared": False}],
+        "egress": ["0.0.0.0/0:443", {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"], "ports": "443/TCP,53/UDP"}],
+    }},
+}
+
+
+def test_every_field_of_an_intent_in_a_wrong_shape_is_a_problem_at_that_field_or_accepted() -> None:
+    from mutations import mutants
+
+    assert intent_from_dict(FUZZ_BASE)[1] == []
+    for path, value, document in mutants(FUZZ_BASE):
+        intent, problems = intent_from_dict(document)  # never an exception
+        where = format_path(path)
+        assert all(d.is_error and d.message for d in problems), (where, value)
+        assert all(format_path(d.field).startswith(where) or where.startswith(format_path(d.field))
+                   for d in problems), (where, value, [format_path(d.field) for d in problems])
+
+
+@pytest.mark.parametrize("ports", [[], ["\u0663"], ["\u00b2"], [0], [70000], ["1-" + "9" * 5000]])
+def test_a_port_list_that_names_no_valid_port_is_a_problem_not_a_dropped_entry(ports: list[object]) -> None:
+    document = {"services": {"shop/frontend": {"talks_to": [{"to": "pay/api", "ports": ports}]}}}
+    intent, problems = intent_from_dict(document)
+    assert [format_path(d.field)[:len("services.shop/frontend.talks_to[0].ports")] for d in problems] == \
+        ["services.shop/frontend.talks_to[0].ports"]

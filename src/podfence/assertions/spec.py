@@ -48,6 +48,7 @@ OBJECT = "podfence test"
 TEST_FIELDS = ("name", "from", "to", "port", "ports", "protocol", "expect")
 SELECTOR_FIELDS = ("namespace", "namespaceSelector", "podSelector", "except")
 PORT_FIELDS = ("protocol", "port", "endPort")
+NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 class Expect(StrEnum):
@@ -154,7 +155,7 @@ def _test(raw: Any, i: int, out: list[Diagnostic]) -> Expectation | None:
         out.append(_err(path + ("to",), "from and to are both addresses: at least one end must be a pod"))
     conns = _conns(raw, path, out)
     expect = raw.get("expect")
-    if "expect" in raw and expect not in {e.value for e in Expect}:
+    if "expect" in raw and (not isinstance(expect, str) or expect not in {e.value for e in Expect}):
         out.append(_err(path + ("expect",), "must be allow, deny or exactly"))
     if len(out) > before:
         return None
@@ -233,7 +234,9 @@ def _ip_block(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) ->
         out.append(_err(path + ("cidr",), "required: a CIDR such as 0.0.0.0/0"))
         return None
     addresses = IPSet.of_cidr(cidr)
-    excepts = block.get("except") or []
+    excepts = block.get("except")
+    if excepts is None:
+        excepts = []
     if not isinstance(excepts, list):
         out.append(_err(path + ("except",), "must be a list of CIDRs"))
         return None
@@ -243,7 +246,7 @@ def _ip_block(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) ->
             out.append(_err(path + ("except", k), "must be a CIDR"))
             continue
         addresses = addresses - IPSet.of_cidr(ex)
-    shown = f"{cidr} except {', '.join(excepts)}" if excepts else str(cidr)
+    shown = f"{cidr} except {', '.join(map(str, excepts))}" if excepts else str(cidr)
     return Address(shown, addresses)
 
 
@@ -257,8 +260,8 @@ def _selector(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic], *,
     if not any(k in raw for k in SELECTOR_FIELDS[:3]):
         out.append(_err(path, "a selector needs namespace, namespaceSelector or podSelector"))
     namespace = raw.get("namespace")
-    if namespace is not None and (not isinstance(namespace, str) or not namespace):
-        out.append(_err(path + ("namespace",), "must be a namespace name"))
+    if "namespace" in raw and not (isinstance(namespace, str) and is_dns1123_label(namespace)):
+        out.append(_err(path + ("namespace",), f"must be a namespace name ({NAMESPACE_RULE})"))
     for key in ("namespaceSelector", "podSelector"):
         if key in raw and raw[key] is None:
             out.append(_err(path + (key,), "must be a label selector ({} selects everything)"))
@@ -293,7 +296,7 @@ def _selector(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic], *,
 
 
 def _protocol(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Protocol | None:
-    if raw in {p.value for p in Protocol}:
+    if isinstance(raw, str) and raw in {p.value for p in Protocol}:
         return Protocol(raw)
     out.append(_err(path, "must be TCP, UDP or SCTP"))
     return None
@@ -309,11 +312,16 @@ def _port_number(raw: Any, path: FieldPath, out: list[Diagnostic]) -> int | None
     return raw
 
 
+def _is_port_text(text: str) -> bool:
+    """At most five ASCII digits (``str.isdigit`` alone also takes '²', which ``int`` refuses)."""
+    return text.isascii() and text.isdigit() and len(text) <= 5
+
+
 def _span(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
     """A number or ``"lo-hi"``."""
     if isinstance(raw, str):
-        lo_text, sep, hi_text = raw.partition("-")
-        if sep and lo_text.strip().isdigit() and hi_text.strip().isdigit():
+        lo_text, sep, hi_text = (part.strip() for part in raw.partition("-"))
+        if sep and _is_port_text(lo_text) and _is_port_text(hi_text):
             lo, hi = int(lo_text), int(hi_text)
             if MIN_PORT <= lo <= hi <= MAX_PORT:
                 return ConnSet.ports(protocol, lo, hi)

@@ -15,7 +15,7 @@ from podfence.assertions import Checker, Result, Spec, parse_spec, probes
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
+    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, check_writable, choose,
     exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
 )
 from podfence.diff.rows import PodRows
@@ -103,15 +103,17 @@ def test_command(
     if take_snapshot:
         if specs:
             fail("--snapshot prints a new assertion file on stdout; it takes no SPEC.yaml")
-        if junit or lab:
+        if junit is not None or lab:
             fail("--snapshot does not check anything: leave out --junit and --lab")
         result = load_cluster(filename, namespace, settings)
         write(snapshot_yaml(snapshot(Engine(result.cluster, settings).connectivity())))
         return
     if not specs:
         fail("name an assertion file: podfence test -f PATH SPEC.yaml (or --snapshot to write one)")
-    if junit and Path(junit).exists() and not force:
-        fail(f"--junit {junit}: exists (pass --force to overwrite)")
+    if junit is not None:
+        if not junit:
+            fail("--junit '': name a file")
+        check_writable(Path(junit), force, "--junit")
     started = time.perf_counter()
     parsed = read_specs(list(specs))
     result = load_cluster(filename, namespace, settings)
@@ -122,7 +124,7 @@ def test_command(
     report = check_in_lab(result.cluster, settings, [s for _, s in parsed], checker, lab_name) if lab else None
     write(render_results(everything, output, report))
     failed = any(not r.passed for r in everything) or (report is not None and not report.agree)
-    if junit:
+    if junit is not None:
         write_file(Path(junit), junit_xml(suites, time.perf_counter() - started), force, "--junit")
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 

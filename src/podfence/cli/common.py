@@ -6,15 +6,14 @@ Results go to stdout; notes, warnings and errors go to stderr, one line each.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Callable, Iterable, Iterator, NoReturn, Sequence
 
 import typer
 
+from podfence.cli import files as files_
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
 from podfence.model import Diagnostic, Settings
@@ -162,42 +161,40 @@ def busy(message: str) -> Iterator[None]:
 
 
 def write_files(directory: Path, files: dict[str, str], force: bool, flag: str = "--out") -> None:
-    """Write every file or none: refuse to overwrite without --force; temp files, then renames.
-
-    Problems are one line naming ``flag`` (the option that chose the place) and the path.
-    """
-    if directory.exists() and not directory.is_dir():
-        fail(f"{flag} {directory}: not a directory")
-    existing = sorted(name for name in files if (directory / name).exists())
-    if existing and not force:
-        fail(f"{flag} {directory}: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''} "
-             "(pass --force to overwrite)")
+    """Write every file or none (:mod:`podfence.cli.files`); a refusal is one line naming ``flag``, exit 2."""
+    for name in files:
+        if Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"not a file name: {name!r}")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        staged: list[tuple[str, Path]] = []
-        try:
-            for name, text in files.items():
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-                staged.append((tmp, directory / name))
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            for tmp, target in staged:
-                os.replace(tmp, target)
-        finally:
-            for tmp, _ in staged:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-    except OSError as exc:
-        fail(f"{flag} {directory}: {exc.strerror or exc}")
+        files_.write_all({directory / name: text for name, text in files.items()}, force=force, flag=flag,
+                         shown=directory)
+    except files_.Refused as refused:
+        fail(str(refused))
 
 
 def write_file(path: Path, text: str, force: bool, flag: str) -> None:
-    """One file, atomically; refused if it exists and ``force`` is off."""
-    if path.exists() and not force:
-        fail(f"{flag} {path}: exists (pass --force to overwrite)")
-    if path.is_dir():
-        fail(f"{flag} {path}: is a directory")
-    write_files(path.parent, {path.name: text}, force=True, flag=f"{flag} {path.name} in")
+    """One file, atomically; refused if it exists and ``force`` is off, or if it is not a regular file."""
+    try:
+        files_.write_all({path: text}, force=force, flag=flag, shown=path)
+    except files_.Refused as refused:
+        fail(str(refused))
+
+
+def check_writable(path: Path, force: bool, flag: str) -> None:
+    """Refuse at once (exit 2) a file option whose file could not be written at the end."""
+    try:
+        if files_.check_target(path, flag) is not None and not force:
+            fail(f"{flag} {path}: exists (pass --force to overwrite)")
+    except files_.Refused as refused:
+        fail(str(refused))
+
+
+def check_folder(path: Path, flag: str) -> None:
+    """Refuse at once (exit 2) a folder option podfence could not write files into."""
+    try:
+        files_.check_folder(path, flag)
+    except files_.Refused as refused:
+        fail(str(refused))
 
 
 def write(text: str) -> None:

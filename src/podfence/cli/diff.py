@@ -60,7 +60,7 @@ def texts_at(ref: str, paths: list[str], cwd: str | None = None) -> tuple[list[t
     a note and no files.
     """
     here = os.path.realpath(cwd or os.getcwd())
-    root = _git(["rev-parse", "--show-toplevel"], here).decode().strip()
+    root = os.fsdecode(_git(["rev-parse", "--show-toplevel"], here).rstrip(b"\n"))
     root = os.path.realpath(root)
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
@@ -79,8 +79,9 @@ def texts_at(ref: str, paths: list[str], cwd: str | None = None) -> tuple[list[t
         for item in listing.split(b"\0"):
             if not item:
                 continue
-            meta, _, name = item.decode().partition("\t")
-            mode, kind, blob = meta.split()
+            meta, _, raw_name = item.partition(b"\t")
+            mode, kind, blob = meta.decode("ascii").split()
+            name = os.fsdecode(raw_name)  # as os.walk names the working tree's files, whatever their bytes
             if kind == "blob" and mode in ("100644", "100755"):
                 entries.append((name, blob))
         if not entries:

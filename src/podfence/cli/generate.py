@@ -11,6 +11,7 @@ generation ends with the proof; exit 1 when it finds a difference.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
@@ -18,8 +19,9 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INTERNAL, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
-    exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file, write_files,
+    EXIT_FINDINGS, EXIT_INTERNAL, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, check_folder,
+    check_writable, choose, exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
+    write_files,
 )
 from podfence.config import Config
 from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
@@ -35,7 +37,7 @@ from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
 from podfence.model import Cluster, Diagnostic, Direction, Settings
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
-from podfence.validate import validate_network_policy
+from podfence.validate import is_dns1123_label, validate_network_policy
 
 app = typer.Typer(
     help="Least-privilege NetworkPolicies from an intent file or observed traffic, proven by the engine.",
@@ -53,10 +55,29 @@ Destination = Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
 Ports = Annotated[list[str], typer.Option("--port", metavar="P[/PROTO]",
                                           help="Port: 8080, 53/UDP, 10000-10099, a name, or '*'. Repeatable.")]
 PROOF_FORMATS = ("text", "json")
+NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 def note(message: str) -> None:
     sys.stderr.write(f"{message}\n")
+
+
+def check_namespace(value: str, flag: str = "-n") -> None:
+    """A namespace flag must name a namespace Kubernetes would accept (exit 2 otherwise)."""
+    if not is_dns1123_label(value):
+        fail(f"{flag} {value!r}: not a namespace name ({NAMESPACE_RULE})")
+
+
+def check_places(out: str | None, force: bool, write_intents: str | None = None) -> None:
+    """Refuse, before any work, a place podfence could not write to (exit 2)."""
+    if out is not None:
+        if not out:
+            fail("--out '': name a directory")
+        check_folder(Path(out), "--out")
+    if write_intents is not None:
+        if not write_intents:
+            fail("--write-intents '': name a file")
+        check_writable(Path(write_intents), force, "--write-intents")
 
 
 def check_generated(policies: list[GeneratedPolicy], settings: Settings) -> None:
@@ -124,8 +145,12 @@ def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
                 continue
             try:
                 obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                out.append((Location(path, n), Skip(f"not JSON ({exc.msg})", problem=True)))
+            except RecursionError:
+                out.append((Location(path, n), Skip("not JSON (nested too deeply)", problem=True)))
+                continue
+            except ValueError as exc:  # bad JSON, or a number too long for int()
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
+                out.append((Location(path, n), Skip(f"not JSON ({why})", problem=True)))
                 continue
             out.append((Location(path, n), parse_record(obj)))
     return out
@@ -135,7 +160,7 @@ def _prefix(value: str | None, flag: str, bits: int) -> int | None:
     if value is None or value == "auto":
         return None
     text = value.lstrip("/")
-    if not text.isdigit() or not 0 <= int(text) <= bits:
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 0 <= int(text) <= bits:
         fail(f"{flag} {value!r}: a prefix length 0-{bits}, or auto")
     return int(text)
 
@@ -202,7 +227,7 @@ def generate(
 ) -> None:
     """Generate least-privilege policies from --intents or --from-flows, and prove them."""
     if ctx.invoked_subcommand is not None:
-        if filename or intents or from_flows or out or check or write_intents:
+        if filename or intents or from_flows or out is not None or check or write_intents is not None:
             fail(f"options go after the building block: podfence generate {ctx.invoked_subcommand} -f ...")
         return
     choose(output, PROOF_FORMATS, "-o")
@@ -211,10 +236,12 @@ def generate(
              "(podfence generate default-deny | allow | egress --help)")
     if intents and from_flows:
         fail("--intents and --from-flows exclude each other")
-    if check and (out or write_intents):
+    if check and (out is not None or write_intents is not None):
         fail("--check writes nothing: drop --out and --write-intents")
-    if write_intents and not from_flows:
+    if write_intents is not None and not from_flows:
         fail("--write-intents needs --from-flows")
+    check_namespace(namespace)
+    check_places(out, force, write_intents)
     cfg, settings = _settings(config, setting, strict_cidr)
     cluster = load_cluster(filename, namespace, settings).cluster
     if intents:
@@ -230,7 +257,7 @@ def generate(
         note(flows_text(observed, implied.foldings, implied.notes, from_flows).rstrip())
         intent = implied.intent
         source = f"flows observed in {', '.join(from_flows)}"
-        if write_intents:
+        if write_intents is not None:
             text = intents_yaml(intent_to_dict(intent), implied.comments, [
                 f"The intent implied by {source}.",
                 "Review and edit it, then: podfence generate -f ... --intents THIS_FILE --out DIR",
@@ -276,6 +303,8 @@ def default_deny(
 ) -> None:
     """A default-deny policy for one namespace (and DNS egress with --allow-dns)."""
     choose(output, PROOF_FORMATS, "-o")
+    check_namespace(namespace)
+    check_places(out, force)
     cfg, settings = _settings(config, setting, False)
     directions = frozenset(d for d, on in ((Direction.INGRESS, ingress), (Direction.EGRESS, egress)) if on) or \
         frozenset(Direction)
@@ -332,6 +361,8 @@ def allow(
 ) -> None:
     """Allow one workload to reach another: ingress on the destination, egress on the source if isolated."""
     choose(output, PROOF_FORMATS, "-o")
+    check_namespace(namespace)
+    check_places(out, force)
     ports = _ports(port)
     _, settings = _settings(config, setting, strict_cidr)
     cluster = load_cluster(filename, namespace, settings).cluster
@@ -358,6 +389,8 @@ def egress(
 ) -> None:
     """Allow one workload to send to addresses outside the cluster on the given ports."""
     choose(output, PROOF_FORMATS, "-o")
+    check_namespace(namespace)
+    check_places(out, force)
     ports = _ports(port)
     _, settings = _settings(config, setting, strict_cidr)
     cluster = load_cluster(filename, namespace, settings).cluster

@@ -14,6 +14,7 @@ from podfence.cli.common import (
     EXIT_FINDINGS, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors,
     fail, load_config, report, settings_from, write, write_files,
 )
+from podfence.cli.files import Refused, check_folder, read_existing
 from podfence.config import Config
 from podfence.lint import REGISTRY, RULES, Finding, Group, lint as run_lint
 from podfence.lint.docs import pages
@@ -187,14 +188,21 @@ def repo_uri(path: str) -> str:
 
 
 def write_rules_doc(folder: Path, force: bool) -> None:
-    """Write docs/rules pages atomically; existing different pages need --force."""
+    """Write docs/rules pages atomically; existing different pages need --force.
+
+    Only regular files are read or replaced: a page that is a directory, FIFO,
+    device or link ends the command (exit 2) before anything is written.
+    """
     wanted = pages(REGISTRY)
-    folder.mkdir(parents=True, exist_ok=True)
-    clash = [n for n, text in wanted.items() if (folder / n).exists() and (folder / n).read_text() != text]
+    try:
+        check_folder(folder, "--rules-doc")
+        current = {n: read_existing(folder / n, "--rules-doc") for n in sorted(wanted)}
+    except Refused as refused:
+        fail(str(refused))
+    changed = {n: text for n, text in sorted(wanted.items()) if current[n] != text.encode("utf-8")}
+    clash = [n for n in changed if current[n] is not None]
     if clash and not force:
         fail(f"{len(clash)} page(s) in {folder} differ from the rules (e.g. {clash[0]}); add --force to overwrite")
-    changed = {n: text for n, text in sorted(wanted.items())
-               if not ((folder / n).exists() and (folder / n).read_text() == text)}
     write_files(folder, changed, force=True, flag="--rules-doc")
     written = len(changed)
     sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {folder}\n")

@@ -40,6 +40,7 @@ from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_
 SHAPE = "I1"
 INTERNET = "internet"
 DNS_CHOICES = ("allow", "deny")
+NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,17 @@ def _err(path: FieldPath, message: str) -> Diagnostic:
     return Diagnostic(SHAPE, Severity.ERROR, message, path, "intents")
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes digits such as '²' that ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def _number(text: str) -> int:
+    """The value of ASCII digits; anything longer than a port is past the last port."""
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 5 else MAX_PORT + 1
+
+
 def parse_port(text: str) -> PortSpec | str:
     """``8080``, ``53/UDP``, ``10000-10099``, ``http``, ``dns/UDP`` or ``*``; a message if invalid."""
     text = text.strip()
@@ -150,9 +162,9 @@ def parse_port(text: str) -> PortSpec | str:
             return f"port {text!r}: protocol must be TCP, UDP or SCTP"
     body = body.strip()
     lo_text, dash, hi_text = body.partition("-")
-    if body.isdigit() or (dash and lo_text.isdigit() and hi_text.isdigit()):
-        lo = int(lo_text)
-        hi = int(hi_text) if dash else None
+    if _is_number(body) or (dash and _is_number(lo_text) and _is_number(hi_text)):
+        lo = _number(lo_text)
+        hi = _number(hi_text) if dash else None
         if not 1 <= lo <= MAX_PORT or (hi is not None and not lo <= hi <= MAX_PORT):
             return f"port {text!r}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
         return PortSpec(protocol, lo, hi if hi != lo else None)
@@ -174,6 +186,9 @@ def parse_ports(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[PortS
     for value, where in items:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             out.append(_err(where, "a port is a number or a string such as 53/UDP, http or 10000-10099"))
+            continue
+        if isinstance(value, int) and not 1 <= value <= MAX_PORT:
+            out.append(_err(where, f"port {value}: must be 1-{MAX_PORT}"))
             continue
         for part in str(value).split(","):
             parsed = parse_port(part)
@@ -246,7 +261,7 @@ def _string_entry(text: str, kind: str, path: FieldPath, out: list[Diagnostic]) 
 
 
 def _entry(peer_text: str, except_: tuple[str, ...], ports: tuple[PortSpec, ...], undeclared: bool, kind: str,
-           path: FieldPath, out: list[Diagnostic]) -> Entry | None:
+           path: FieldPath, out: list[Diagnostic], ports_path: FieldPath | None = None) -> Entry | None:
     is_address = peer_text.strip().lower() == INTERNET or parse_cidr(peer_text.strip()) is not None or (
         peer_text[:1].isdigit() and "/" in peer_text)
     if kind == "talks_to" and is_address:
@@ -261,7 +276,8 @@ def _entry(peer_text: str, except_: tuple[str, ...], ports: tuple[PortSpec, ...]
             out.append(_err(path, f"{peer_text!r}: give the ports, e.g. {peer_text}:443 (or :* for every port)"))
             return None
         if kind == "egress" and any(isinstance(p.port, str) for p in ports):
-            out.append(_err(path, "a named port matches pods only; use numbers for addresses"))
+            out.append(_err(path if ports_path is None else ports_path,
+                            "a named port matches pods only; use numbers for addresses"))
             return None
         peer: Peer | None = address_ref(peer_text, except_, path, out)
     else:
@@ -294,9 +310,14 @@ def _mapping_entry(raw: Mapping[str, Any], kind: str, path: FieldPath, out: list
     if not isinstance(peer_text, str):
         out.append(_err(path + (peer_key,), "required: a string"))
         return None
-    except_raw = raw.get("except") or []
+    except_raw = raw.get("except")
+    if except_raw is None:
+        except_raw = []
     if not isinstance(except_raw, list) or not all(isinstance(e, str) for e in except_raw):
         out.append(_err(path + ("except",), "must be a list of CIDRs"))
+        return None
+    if "ports" in raw and raw["ports"] == []:
+        out.append(_err(path + ("ports",), "names no port: give at least one (or '*' for every port)"))
         return None
     ports = parse_ports(raw["ports"], path + ("ports",), out) if "ports" in raw else ()
     undeclared = raw.get("undeclared", False)
@@ -306,7 +327,7 @@ def _mapping_entry(raw: Mapping[str, Any], kind: str, path: FieldPath, out: list
     if bad or ("ports" in raw and not ports):
         return None
     where = path + (peer_key,)
-    entry = _entry(peer_text, tuple(except_raw), ports, undeclared, kind, where, out)
+    entry = _entry(peer_text, tuple(except_raw), ports, undeclared, kind, where, out, path + ("ports",))
     return Entry(entry.peer, entry.ports, entry.undeclared, path) if entry else None
 
 
@@ -362,8 +383,12 @@ def _defaults(raw: Any, out: list[Diagnostic]) -> tuple[frozenset[Direction], bo
         value = raw["exclude"]
         if value is None:
             exclude = ()
-        elif isinstance(value, list) and all(isinstance(v, str) and v and "/" not in v for v in value):
-            exclude = tuple(value)
+        elif isinstance(value, list):
+            names = [v for v in value if isinstance(v, str) and is_dns1123_label(v)]
+            for i, v in enumerate(value):
+                if not (isinstance(v, str) and is_dns1123_label(v)):
+                    out.append(_err(("defaults", "exclude", i), f"{v!r} is not a namespace name ({NAMESPACE_RULE})"))
+            exclude = tuple(names)
         else:
             out.append(_err(("defaults", "exclude"), "must be a list of namespace names"))
     return deny, dns, exclude
