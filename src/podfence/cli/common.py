@@ -18,6 +18,7 @@ import typer
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
 from podfence.model import Diagnostic, Settings
+from podfence.model.text import one_line
 from podfence.sets import Protocol
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -49,8 +50,8 @@ _FALSE = {"false", "no", "off", "0"}
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    """Print one line on stderr and exit."""
-    sys.stderr.write(f"podfence: error: {message}\n")
+    """Print one line on stderr and exit (control characters quoted, length capped)."""
+    sys.stderr.write(f"podfence: error: {one_line(message)}\n")
     raise typer.Exit(code)
 
 
@@ -121,8 +122,8 @@ def protocol_from(value: str) -> Protocol:
 
 
 def report(result: LoadResult, *, show_warnings: bool = True) -> None:
-    for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+    for text in result.notes:
+        sys.stderr.write(f"note: {one_line(text)}\n")
     if show_warnings:
         for d in result.diagnostics:
             if not d.is_error:

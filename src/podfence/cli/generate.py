@@ -34,6 +34,7 @@ from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
 from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.model.text import one_line
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
 from podfence.validate import validate_network_policy
 
@@ -56,7 +57,7 @@ PROOF_FORMATS = ("text", "json")
 
 
 def note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    sys.stderr.write(f"{one_line(message)}\n")
 
 
 def check_generated(policies: list[GeneratedPolicy], settings: Settings) -> None:
@@ -227,7 +228,8 @@ def generate(
         observed = observe(read_flows(from_flows), cluster, settings, only_allowed=only_allowed)
         implied = intent_from_flows(observed, settings, cfg.dns, prefix4=_prefix(cidr_prefix, "--cidr-prefix", 32),
                                     prefix6=_prefix(cidr_prefix_v6, "--cidr-prefix-v6", 128))
-        note(flows_text(observed, implied.foldings, implied.notes, from_flows).rstrip())
+        for line in flows_text(observed, implied.foldings, implied.notes, from_flows).splitlines():
+            note(line)
         intent = implied.intent
         source = f"flows observed in {', '.join(from_flows)}"
         if write_intents:

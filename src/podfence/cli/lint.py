@@ -20,6 +20,7 @@ from podfence.lint.docs import pages
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
 from podfence.model import Severity
+from podfence.model.text import one_line
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
 
@@ -48,7 +49,7 @@ def lint(
     cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
     for rule_id, _ in cfg.lint.rules:
         if rule_id not in BY_ID:
-            sys.stderr.write(f"warning: podfence config: lint.rules.{rule_id}: no such rule (see docs/rules)\n")
+            sys.stderr.write(f"warning: podfence config: lint.rules.{one_line(rule_id)}: no such rule (see docs/rules)\n")
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings)), texts)
     if output == "json":
         write(lint_json(findings))
@@ -147,4 +148,4 @@ def write_rules_doc(folder: Path, force: bool) -> None:
                if not ((folder / n).exists() and (folder / n).read_text() == text)}
     write_files(folder, changed, force=True, flag="--rules-doc")
     written = len(changed)
-    sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {folder}\n")
+    sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {one_line(str(folder))}\n")
