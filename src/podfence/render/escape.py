@@ -15,7 +15,8 @@ the input chose. Each format has its own way to be broken out of:
 * DOT: a ``"`` ends a quoted ID and lets the rest add attributes or nodes;
   :func:`dot_id` and :func:`dot_label` quote per the DOT language.
 * CSV opened in a spreadsheet: a cell starting with ``=``, ``+``, ``-``, ``@``,
-  tab or carriage return is a formula; :func:`csv_cell` neutralises it.
+  tab or carriage return is a formula, and a lone carriage return ends the row;
+  :func:`csv_cell` neutralises both.
 * XML 1.0 cannot hold most control characters at all; :func:`xml_text` quotes
   them before ElementTree escapes the markup characters.
 
@@ -45,7 +46,7 @@ def text_lines(lines: Iterable[str]) -> str:
 
 _ZWSP = "&#8203;"  # a zero-width space: "@&#8203;team" reads as @team and notifies nobody
 _MD_ESCAPES = {
-    "\\": "\\\\", "`": "\\`", "*": "\\*", "~": "\\~", "|": "\\|",
+    "\\": "\\\\", "`": "\\`", "*": "\\*", "~": "\\~", "|": "\\|", "$": "\\$",
     "&": "&amp;", "<": "&lt;", ">": "&gt;",
 }
 _WORD = re.compile(r"[0-9A-Za-z]")
@@ -54,11 +55,12 @@ _WORD = re.compile(r"[0-9A-Za-z]")
 def md_text(value: str) -> str:
     """``value`` as plain Markdown text, safe in a paragraph, a list item or a table cell.
 
-    Control characters are quoted (so the value stays on its line); ``\\ ` * ~ |``
-    are backslash-escaped; ``& < >`` become entities (no raw HTML, no autolink);
-    ``_`` is escaped unless inside a word; ``](``, ``][`` and ``![`` lose their
-    link meaning; ``@name`` and ``#123`` get a zero-width space so they neither
-    mention nor link. Field paths such as ``spec.ingress[0]`` stay as they are.
+    Control characters are quoted (so the value stays on its line);
+    ``\\ ` * ~ | $`` are backslash-escaped (``$`` starts math on GitHub); ``& < >``
+    become entities (no raw HTML, no autolink); ``_`` is escaped unless inside a
+    word; ``](``, ``][`` and ``![`` lose their link meaning; ``@name`` and ``#123``
+    get a zero-width space so they neither mention nor link. Field paths such as
+    ``spec.ingress[0]`` stay as they are.
 
     >>> md_text("a`<img src=x onerror=alert(1)>|[x](javascript:y) @org/team #1")
     'a\\\\`&lt;img src=x onerror=alert(1)&gt;\\\\|[x\\\\](javascript:y) @&#8203;org/team #&#8203;1'
@@ -91,8 +93,8 @@ def md_code(value: str, *, table: bool = False) -> str:
     """``value`` as a Markdown code span, whatever backticks it holds.
 
     The fence is one backtick longer than the longest run inside; a value that
-    starts or ends with a backtick or a space is padded (Markdown takes one
-    space off each side). Control characters are quoted. In a table cell
+    starts or ends with a backtick, or both starts and ends with a space, is
+    padded with a space on each side (which Markdown takes off again). Control characters are quoted. In a table cell
     (``table=True``) a value holding ``|`` cannot be a code span (the table
     splits at it first, and a backslash before it cannot be written), so it
     comes out as :func:`md_text` instead.
@@ -107,7 +109,8 @@ def md_code(value: str, *, table: bool = False) -> str:
         return "` `"
     runs = re.findall(r"`+", text)
     fence = "`" * (max((len(r) for r in runs), default=0) + 1)
-    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    spaced = text[0] == text[-1] == " " and text.strip(" ")  # Markdown would take a space off each end
+    pad = " " if "`" in (text[0], text[-1]) or spaced else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
@@ -143,19 +146,22 @@ def dot_label(*lines: str) -> str:
 
 # ---- CSV ---------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # tab and CR are quoted before, kept for the rule's sake
 
 
 def csv_cell(value: str) -> str:
-    """A CSV cell that a spreadsheet will not run: a leading ``'`` before a formula start.
+    """A CSV cell that stays on its row and that a spreadsheet will not run.
 
-    The csv module still does the quoting; this only keeps ``=HYPERLINK(...)``,
-    ``+1``, ``-2+3``, ``@SUM(...)``, tab and carriage return from starting a cell.
+    Control characters are quoted, so one record is one line (the csv module
+    quotes a newline but not a lone carriage return when rows end in ``\\n``);
+    a cell that would start a formula (``=HYPERLINK(...)``, ``+1``, ``-2+3``,
+    ``@SUM(...)``) gets a leading ``'``. The csv module still does the quoting.
 
-    >>> csv_cell("=cmd|' /C calc'!A0"), csv_cell("shop/web")
-    ("'=cmd|' /C calc'!A0", 'shop/web')
+    >>> csv_cell("=cmd|' /C calc'!A0"), csv_cell("a\\rb"), csv_cell("shop/web")
+    ("'=cmd|' /C calc'!A0", 'a\\\\rb', 'shop/web')
     """
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    text = printable(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 # ---- XML ---------------------------------------------------------------------------
