@@ -47,8 +47,9 @@ def flat(markdown: str) -> list:
     return out
 
 
-def no_markup(tokens: list) -> None:
-    kinds = {t.type for t in tokens}
+def no_markup(tokens: list, template: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """No HTML, link, image or emphasis, except the kinds the ``template`` itself writes."""
+    kinds = {t.type for t in tokens} - template
     assert not kinds & {"html_inline", "html_block", "link_open", "image", "s_open", "em_open", "strong_open"}
 
 
@@ -220,3 +221,97 @@ def test_xml_text_of_any_name_parses_back(name: str) -> None:
     root.text = xml_text(name)
     parsed = ET.fromstring(ET.tostring(root, encoding="unicode"))
     assert parsed.get("name") == printable(name) and (parsed.text or "") == printable(name)
+
+
+# ---- the renderers, on names the loader rejects ------------------------------------
+# Built in memory, past the loader's validation: the renderers must be safe on
+# their own, whatever a future input path lets through.
+
+from ipaddress import ip_address  # noqa: E402
+
+from podfence.diff import diff  # noqa: E402
+from podfence.engine import Engine  # noqa: E402
+from podfence.model import Cluster, Labels, NetworkPolicy, Pod  # noqa: E402
+from podfence.render.connectivity import connectivity_csv, connectivity_dot, connectivity_md  # noqa: E402
+from podfence.render.diff import diff_md, endpoints_text  # noqa: E402
+from podfence.render.matrix import matrix_csv, matrix_md  # noqa: E402
+from podfence.sets import Protocol  # noqa: E402
+
+HOSTILE_PODS = [("=1+2", "a`<img src=x onerror=alert(1)>|b"), ("shop", 'b"];evil[shape=box'),
+                ("@org", "team\n| forged | row |"), ("shop", "[x](javascript:alert(1))"),
+                ("-2+3", "\x1b[2J\u202e"), ("shop", "web")]
+
+
+def hostile_cluster(*, deny: bool = False) -> Cluster:
+    pods = [Pod(ns, name, labels=Labels({"app": "web"}), ips=(ip_address(f"10.0.0.{i + 1}"),))
+            for i, (ns, name) in enumerate(HOSTILE_PODS)]
+    policies = []
+    if deny:
+        policies.append(NetworkPolicy.from_dict(
+            {"metadata": {"name": "<script>alert(1)</script>|`x`", "namespace": "shop"},
+             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}, namespace="shop"))
+    return Cluster.of(pods=pods, policies=policies)
+
+
+def test_connectivity_md_of_hostile_names_has_one_row_per_pair_and_no_markup() -> None:
+    entries = Engine(hostile_cluster()).connectivity().connections()
+    md = connectivity_md(entries)
+    no_markup(flat(md))
+    rows = cells(md)
+    assert rows[0] == ["From", "To", "Allowed"]
+    assert [[src.replace(ZWSP, ""), dst.replace(ZWSP, "")] for src, dst, _ in rows[1:]] == \
+        [[printable(e.src), printable(e.dst)] for e in entries]
+
+
+def test_matrix_md_of_hostile_names_has_one_row_per_pod_and_no_markup() -> None:
+    matrix = Engine(hostile_cluster()).connectivity().matrix(Protocol.TCP, 80)
+    md = matrix_md(matrix)
+    no_markup(flat(md), template={"strong_open"})  # the **TCP/80** heading
+    assert sum(t.type == "strong_open" for t in flat(md)) == 1
+    rows = cells(md)
+    keys = [printable(p) for p in matrix.pods]
+    assert [c.replace(ZWSP, "") for c in rows[0][1:]] == keys
+    assert [r[0].replace(ZWSP, "") for r in rows[1:]] == keys
+    assert all(len(r) == len(keys) + 1 for r in rows)
+
+
+def test_diff_md_of_hostile_names_has_one_row_per_group_and_no_markup() -> None:
+    report = diff(hostile_cluster(), hostile_cluster(deny=True), settings=Engine(Cluster()).settings)
+    md = diff_md(report)
+    tokens = flat(md)
+    no_markup(tokens, template={"strong_open"})  # review flags are bold
+    flags = sum(len(g.flags) for g in report.groups) + any(g.flags for g in report.groups)
+    assert sum(t.type == "strong_open" for t in tokens) == flags
+    rows = cells(md)
+    groups = report.by_danger()
+    assert len(rows) == len(groups) + 1 and all(len(r) == 6 for r in rows)
+    for row, g in zip(rows[1:], groups):
+        assert row[1].replace(ZWSP, "") == printable(endpoints_text(g.group.srcs))
+        assert row[2].replace(ZWSP, "") == printable(endpoints_text(g.group.dsts))
+        assert row[5].startswith("shop/<script>alert(1)</script>|`x` added")
+
+
+@pytest.mark.filterwarnings("ignore:.*deprecated")
+def test_connectivity_dot_of_hostile_names_has_exactly_the_pods_ranges_and_edges() -> None:
+    conn = Engine(hostile_cluster()).connectivity()
+    entries = conn.connections()
+    [graph] = pydot.graph_from_dot_data(connectivity_dot(conn, entries))
+    nodes = {n.get_name(): n.get_attributes() for sub in graph.get_subgraphs() for n in sub.get_nodes()}
+    assert nodes == {dot_id(p.key): {"label": dot_label(p.name)} for p in conn.pods}
+    ranges = {n.get_name(): n.get_attributes() for n in graph.get_nodes() if n.get_name() not in ("node", "edge")}
+    assert ranges == {dot_id(c): {"shape": "box"} for c in {e.dst for e in entries} - {p.key for p in conn.pods}}
+    assert [(e.get_source(), e.get_destination(), set(e.get_attributes())) for e in graph.get_edges()] == \
+        [(dot_id(e.src), dot_id(e.dst), {"label"}) for e in entries if e.src != e.dst]
+
+
+def test_csv_of_hostile_names_starts_no_formula_and_keeps_one_record_per_line() -> None:
+    conn = Engine(hostile_cluster()).connectivity()
+    entries = conn.connections()
+    for text, width in ((connectivity_csv(entries), 3), (matrix_csv(conn.matrix(Protocol.TCP, 80)), 7)):
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert len(rows) == len(text.splitlines()) and all(len(r) == width for r in rows)
+        assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    rows = list(csv.reader(io.StringIO(connectivity_csv(entries), newline="")))
+    assert [r[:2] for r in rows[1:]] == [[csv_cell(e.src), csv_cell(e.dst)] for e in entries]
+    assert sorted(csv_cell(p.key) for p in conn.pods if p.namespace in ("=1+2", "-2+3")) == \
+        ["'-2+3/\\x1b[2J\\u202e", "'=1+2/a`<img src=x onerror=alert(1)>|b"]
