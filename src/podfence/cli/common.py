@@ -86,7 +86,7 @@ def exit_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
     """Print every error diagnostic on its own line (after ``prefix``) and exit 2 if there was one."""
     errors = [d for d in diagnostics if d.is_error]
     for d in errors:
-        sys.stderr.write(f"{prefix}{d.one_line()}\n")
+        sys.stderr.write(f"{one_line(prefix)}{d.one_line()}\n")
     if errors:
         raise typer.Exit(EXIT_INVALID)
 
