@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from itertools import groupby
-from typing import Iterable
+from typing import Callable, Iterable
 
 from podfence.engine.connectivity import Connection, Connectivity
 from podfence.model import Direction, Pod
@@ -96,19 +96,34 @@ def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
     return '{\n  "connections": [\n' + body + ("\n" if body else "") + "  ]\n}\n"
 
 
+class _Memo(dict[str, str]):
+    """One escaping function's results per name: a pod's name repeats once per pair."""
+
+    def __init__(self, escape: Callable[[str], str]) -> None:
+        super().__init__()
+        self.escape = escape
+
+    def __call__(self, name: str) -> str:
+        hit = self.get(name)
+        if hit is None:
+            hit = self[name] = self.escape(name)
+        return hit
+
+
 def connectivity_csv(entries: list[Connection]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["src", "dst", "allowed"])
+    cell = _Memo(csv_cell)
     for e in entries:
-        writer.writerow([csv_cell(e.src), csv_cell(e.dst), conns_text(e.conns)])
+        writer.writerow([cell(e.src), cell(e.dst), conns_text(e.conns)])
     return buf.getvalue()
 
 
 def connectivity_md(entries: list[Connection]) -> str:
     out = ["| From | To | Allowed |", "|---|---|---|"]
-    out += [f"| {md_code(e.src, table=True)} | {md_code(e.dst, table=True)} | {conns_text(e.conns)} |"
-            for e in entries]
+    code = _Memo(lambda name: md_code(name, table=True))
+    out += [f"| {code(e.src)} | {code(e.dst)} | {conns_text(e.conns)} |" for e in entries]
     return "\n".join(out) + "\n"
 
 

@@ -107,6 +107,8 @@ def md_code(value: str, *, table: bool = False) -> str:
         return md_text(value)
     if not text:
         return "` `"
+    if "`" not in text and not (text[0] == text[-1] == " "):
+        return f"`{text}`"
     runs = re.findall(r"`+", text)
     fence = "`" * (max((len(r) for r in runs), default=0) + 1)
     spaced = text[0] == text[-1] == " " and text.strip(" ")  # Markdown would take a space off each end
