@@ -49,7 +49,8 @@ def lint(
     cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
     for rule_id, _ in cfg.lint.rules:
         if rule_id not in BY_ID:
-            sys.stderr.write(f"warning: podfence config: lint.rules.{one_line(rule_id)}: no such rule (see docs/rules)\n")
+            sys.stderr.write(f"warning: podfence config: lint.rules.{one_line(rule_id)}: no such rule "
+                             "(see docs/rules)\n")
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings)), texts)
     if output == "json":
         write(lint_json(findings))

@@ -10,11 +10,11 @@ import typer
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
-from podfence.model.text import one_line
 from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
+from podfence.model.text import one_line
 
 app = typer.Typer(
     name="podfence",
