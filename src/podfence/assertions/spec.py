@@ -40,6 +40,7 @@ from typing import Any, Mapping
 
 from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
+from podfence.model.text import capped
 from podfence.sets import MAX_PORT, MIN_PORT, ConnSet, IPSet, Protocol, parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
 
@@ -325,7 +326,7 @@ def _span(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) 
             lo, hi = int(lo_text), int(hi_text)
             if MIN_PORT <= lo <= hi <= MAX_PORT:
                 return ConnSet.ports(protocol, lo, hi)
-        out.append(_err(path, f"{raw!r} is not a port or a range lo-hi within {MIN_PORT}-{MAX_PORT}"))
+        out.append(_err(path, f"{capped(repr(raw))} is not a port or a range lo-hi within {MIN_PORT}-{MAX_PORT}"))
         return ConnSet.none()
     number = _port_number(raw, path, out)
     return ConnSet.ports(protocol, number) if number is not None else ConnSet.none()

@@ -17,6 +17,7 @@ from podfence.cli import files as files_
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
 from podfence.model import Diagnostic, Settings
+from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -48,8 +49,8 @@ _FALSE = {"false", "no", "off", "0"}
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    """Print one line on stderr and exit."""
-    sys.stderr.write(f"podfence: error: {message}\n")
+    """Print one line on stderr and exit (control characters quoted, length capped)."""
+    sys.stderr.write(f"podfence: error: {one_line(message)}\n")
     raise typer.Exit(code)
 
 
@@ -93,7 +94,7 @@ def exit_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
     """Print every error diagnostic on its own line (after ``prefix``) and exit 2 if there was one."""
     errors = [d for d in diagnostics if d.is_error]
     for d in errors:
-        sys.stderr.write(f"{prefix}{d.one_line()}\n")
+        sys.stderr.write(f"{one_line(prefix)}{d.one_line()}\n")
     if errors:
         raise typer.Exit(EXIT_INVALID)
 
@@ -105,10 +106,10 @@ def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settin
         knob, sep, raw = item.partition("=")
         knob = knob.strip().replace("-", "_")
         if not sep or knob not in Settings.names():
-            fail(f"--set {item!r}: expected KNOB=true|false with KNOB one of {', '.join(Settings.names())}")
+            fail(f"--set {quoted(item)}: expected KNOB=true|false with KNOB one of {', '.join(Settings.names())}")
         word = raw.strip().lower()
         if word not in _TRUE | _FALSE:
-            fail(f"--set {item!r}: value must be true or false")
+            fail(f"--set {quoted(item)}: value must be true or false")
         changes[knob] = word in _TRUE
     if strict_cidr:
         changes["strict_cidr_validation"] = True
@@ -117,7 +118,7 @@ def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settin
 
 def choose(value: str, choices: Sequence[str], flag: str) -> str:
     if value not in choices:
-        fail(f"{flag} {value!r}: choose one of {', '.join(choices)}")
+        fail(f"{flag} {quoted(value)}: choose one of {', '.join(choices)}")
     return value
 
 
@@ -125,12 +126,12 @@ def protocol_from(value: str) -> Protocol:
     try:
         return Protocol(value.upper())
     except ValueError:
-        fail(f"--protocol {value!r}: choose one of TCP, UDP, SCTP")
+        fail(f"--protocol {quoted(value)}: choose one of TCP, UDP, SCTP")
 
 
 def report(result: LoadResult, *, show_warnings: bool = True) -> None:
-    for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+    for text in result.notes:
+        sys.stderr.write(f"note: {one_line(text)}\n")
     if show_warnings:
         for d in result.diagnostics:
             if not d.is_error:

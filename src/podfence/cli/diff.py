@@ -23,6 +23,7 @@ from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
 from podfence.loader.sources import MANIFEST_EXTENSIONS
 from podfence.model import Settings
+from podfence.model.text import one_line
 from podfence.render.diff import FORMATS, render_diff
 
 GIT_TIMEOUT = 120
@@ -126,10 +127,10 @@ def _load_base(ref: str, paths: list[str], namespace: str, settings: Settings) -
     except GitError as e:
         fail(str(e))
     for note in notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(f"note: {one_line(note)}\n")
     result = load_texts(texts, default_namespace=namespace, settings=settings)
     for note in result.notes:
-        sys.stderr.write(f"note: at {ref}: {note}\n")
+        sys.stderr.write(f"note: {one_line(f'at {ref}: {note}')}\n")
     exit_on_errors(result.diagnostics, prefix=f"at {ref}: ")
     return result
 

@@ -36,6 +36,7 @@ from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
 from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.model.text import one_line, quoted
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
 from podfence.validate import is_dns1123_label, validate_network_policy
 
@@ -59,13 +60,13 @@ NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and end
 
 
 def note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    sys.stderr.write(f"{one_line(message)}\n")
 
 
 def check_namespace(value: str, flag: str = "-n") -> None:
     """A namespace flag must name a namespace Kubernetes would accept (exit 2 otherwise)."""
     if not is_dns1123_label(value):
-        fail(f"{flag} {value!r}: not a namespace name ({NAMESPACE_RULE})")
+        fail(f"{flag} {quoted(value)}: not a namespace name ({NAMESPACE_RULE})")
 
 
 def check_places(out: str | None, force: bool, write_intents: str | None = None) -> None:
@@ -161,7 +162,7 @@ def _prefix(value: str | None, flag: str, bits: int) -> int | None:
         return None
     text = value.lstrip("/")
     if not re.fullmatch(r"[0-9]{1,3}", text) or not 0 <= int(text) <= bits:
-        fail(f"{flag} {value!r}: a prefix length 0-{bits}, or auto")
+        fail(f"{flag} {quoted(value)}: a prefix length 0-{bits}, or auto")
     return int(text)
 
 
@@ -254,7 +255,8 @@ def generate(
         observed = observe(read_flows(from_flows), cluster, settings, only_allowed=only_allowed)
         implied = intent_from_flows(observed, settings, cfg.dns, prefix4=_prefix(cidr_prefix, "--cidr-prefix", 32),
                                     prefix6=_prefix(cidr_prefix_v6, "--cidr-prefix-v6", 128))
-        note(flows_text(observed, implied.foldings, implied.notes, from_flows).rstrip())
+        for line in flows_text(observed, implied.foldings, implied.notes, from_flows).splitlines():
+            note(line)
         intent = implied.intent
         source = f"flows observed in {', '.join(from_flows)}"
         if write_intents is not None:

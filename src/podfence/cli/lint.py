@@ -24,6 +24,7 @@ from podfence.lint.selection import (
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
 from podfence.model import Diagnostic, Severity
+from podfence.model.text import one_line
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
 
@@ -205,4 +206,4 @@ def write_rules_doc(folder: Path, force: bool) -> None:
         fail(f"{len(clash)} page(s) in {folder} differ from the rules (e.g. {clash[0]}); add --force to overwrite")
     write_files(folder, changed, force=True, flag="--rules-doc")
     written = len(changed)
-    sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {folder}\n")
+    sys.stderr.write(f"podfence: {written} of {len(wanted)} rule page(s) written to {one_line(str(folder))}\n")

@@ -14,6 +14,7 @@ from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
+from podfence.model.text import one_line
 
 app = typer.Typer(
     name="podfence",
@@ -78,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             ctx = getattr(e, "ctx", None)
             name = getattr(ctx, "command_path", None) or "podfence"
             message = " ".join(str(e.format_message()).split())  # type: ignore[attr-defined]
-            sys.stderr.write(f"{name}: error: {message} (see '{name} --help')\n")
+            sys.stderr.write(f"{name}: error: {one_line(message)} (see '{name} --help')\n")
             return EXIT_INVALID
         if os.environ.get("PODFENCE_DEBUG"):
             raise
-        sys.stderr.write(f"podfence: internal error: {type(e).__name__}: {e} "
+        sys.stderr.write(f"podfence: internal error: {type(e).__name__}: {one_line(str(e))} "
                          "(set PODFENCE_DEBUG=1 for the traceback, and please report it)\n")
         return EXIT_INTERNAL
 

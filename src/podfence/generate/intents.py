@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Direction, FieldPath, Severity
+from podfence.model.text import quoted
 from podfence.sets import MAX_PORT, Protocol, parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_subset
 
@@ -159,19 +160,19 @@ def parse_port(text: str) -> PortSpec | str:
         try:
             protocol = Protocol(proto_text.strip().upper())
         except ValueError:
-            return f"port {text!r}: protocol must be TCP, UDP or SCTP"
+            return f"port {quoted(text)}: protocol must be TCP, UDP or SCTP"
     body = body.strip()
     lo_text, dash, hi_text = body.partition("-")
     if _is_number(body) or (dash and _is_number(lo_text) and _is_number(hi_text)):
         lo = _number(lo_text)
         hi = _number(hi_text) if dash else None
         if not 1 <= lo <= MAX_PORT or (hi is not None and not lo <= hi <= MAX_PORT):
-            return f"port {text!r}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
+            return f"port {quoted(text)}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
         return PortSpec(protocol, lo, hi if hi != lo else None)
     if not body or not all(c.isalnum() or c == "-" for c in body) or not any(c.isalpha() for c in body):
-        return f"port {text!r}: expected a number, LOW-HIGH, a port name or *"
+        return f"port {quoted(text)}: expected a number, LOW-HIGH, a port name or *"
     if len(body) > 15 or body != body.lower() or body.startswith("-") or body.endswith("-") or "--" in body:
-        return f"port {text!r}: a port name has at most 15 lowercase letters, digits and single dashes"
+        return f"port {quoted(text)}: a port name has at most 15 lowercase letters, digits and single dashes"
     return PortSpec(protocol, body)
 
 
@@ -206,14 +207,14 @@ def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: boo
     if service:
         parts = parts[1:]
     if len(parts) != 2 or not all(parts):
-        return f"{text!r}: name a workload as namespace/name"
+        return f"{quoted(text)}: name a workload as namespace/name"
     if not is_dns1123_label(parts[0]) or not (parts[1] == "*" or is_dns1123_subdomain(parts[1])):
-        return f"{text!r}: not a namespace/name (lowercase letters, digits, '-' and, in names, '.')"
+        return f"{quoted(text)}: not a namespace/name (lowercase letters, digits, '-' and, in names, '.')"
     ref = WorkloadRef(parts[0], parts[1], service)
     if service and not allow_service:
-        return f"{text!r}: a Service cannot be named here; name the workload behind it"
+        return f"{quoted(text)}: a Service cannot be named here; name the workload behind it"
     if ref.wildcard and (not allow_wildcard or service):
-        return f"{text!r}: a wildcard is not allowed here; name one workload"
+        return f"{quoted(text)}: a wildcard is not allowed here; name one workload"
     return ref
 
 
@@ -223,7 +224,7 @@ def address_ref(text: str, except_: tuple[str, ...], path: FieldPath, out: list[
     else:
         parsed = parse_cidr(text.strip())
         if parsed is None:
-            out.append(_err(path, f"{text!r}: expected a CIDR such as 203.0.113.0/24, or internet"))
+            out.append(_err(path, f"{quoted(text)}: expected a CIDR such as 203.0.113.0/24, or internet"))
             return None
         cidr = text.strip()
     ok = True

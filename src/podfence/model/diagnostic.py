@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Iterable
 
+from podfence.model.text import ECHO_LIMIT, capped, one_line, printable
+
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
 
@@ -69,16 +71,26 @@ class Diagnostic:
         )
 
     def one_line(self) -> str:
-        """``file:line: Kind ns/name: field: message``, leaving out what is unknown."""
+        """``file:line: Kind ns/name: field: message``, leaving out what is unknown.
+
+        Always one line: control characters anywhere are quoted (``\\n``), the file,
+        object and field are capped at twice ``ECHO_LIMIT`` (room for a kind, a
+        namespace and a name) and the whole line at ``LINE_LIMIT``.
+        """
         parts = []
         if self.file:
-            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
+            file = _part(self.file)
+            parts.append(f"{file}:{self.line}" if self.line else file)
         if self.object:
-            parts.append(self.object)
+            parts.append(_part(self.object))
         if self.field:
-            parts.append(self.field_path)
+            parts.append(_part(self.field_path))
         parts.append(self.message)
-        return ": ".join(parts)
+        return one_line(": ".join(parts))
+
+
+def _part(text: str) -> str:
+    return capped(printable(text), 2 * ECHO_LIMIT)
 
 
 def error(code: str, message: str, field: FieldPath = ()) -> Diagnostic:

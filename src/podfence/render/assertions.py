@@ -10,6 +10,7 @@ import yaml
 from podfence.assertions import Expect, Failure, Result
 from podfence.assertions.probes import LabReport
 from podfence.render.conns import conns_json, conns_text
+from podfence.render.escape import printable, text_lines
 from podfence.sets import ConnSet
 
 FORMATS = ("text", "json")
@@ -52,7 +53,7 @@ def result_lines(r: Result) -> list[str]:
             lines.append(f"      {failure_text(f, e.expect, e.conns)}")
         if len(r.failures) > SHOWN:
             lines.append(f"      ... and {len(r.failures) - SHOWN} more pairs")
-    return lines
+    return [printable(line) for line in lines]
 
 
 def lab_lines(lab: LabReport) -> list[str]:
@@ -65,7 +66,7 @@ def lab_lines(lab: LabReport) -> list[str]:
             lines.append(f"  {d.expectation}: {d.src} -> {d.dst} {d.protocol} {d.port}: packets "
                          f"{'allowed' if d.packets else 'denied'}, engine {'allowed' if d.engine else 'denied'}")
     lines += [f"  {name}: {note}" for name, note in lab.notes]
-    return lines
+    return [printable(line) for line in lines]
 
 
 def results_text(results: list[Result], lab: LabReport | None = None) -> str:
@@ -75,7 +76,7 @@ def results_text(results: list[Result], lab: LabReport | None = None) -> str:
     lines.append(f"{len(results) - failed} passed, {failed} failed.")
     if lab is not None:
         lines += lab_lines(lab)
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def result_json(r: Result) -> dict[str, Any]:

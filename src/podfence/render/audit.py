@@ -9,6 +9,7 @@ from podfence.lint.audit import Audit, NamespaceAudit
 from podfence.lint.context import conns_words
 from podfence.model import Severity
 from podfence.render.conns import addresses_text, conns_json
+from podfence.render.escape import md_text, one_line, text_lines
 from podfence.render.lint import finding_data
 
 FORMATS = ("text", "json", "md")
@@ -54,10 +55,10 @@ def audit_text(report: Audit) -> str:
         lines.append(f"findings:   {_counts(a)}")
         for f in a.findings[:TOP]:
             where = f" {f.field_path}" if f.field else ""
-            lines.append(f"  {f.severity.value} {f.rule} {f.object}{where}: {f.message}")
+            lines.append(one_line(f"  {f.severity.value} {f.rule} {f.object}{where}: {f.message}"))
         if len(a.findings) > TOP:
             lines.append(f"  ... {len(a.findings) - TOP} more (podfence lint)")
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def audit_data(report: Audit) -> dict[str, Any]:
@@ -88,19 +89,20 @@ def audit_md(report: Audit) -> str:
              "| namespace | grade | pods | ingress isolated | egress isolated | errors | warnings | notes |",
              "|---|---|---|---|---|---|---|---|"]
     for a in report.namespaces:
-        lines.append(f"| {a.name} | {a.grade} ({a.score}) | {a.pods} | {_pct(a.ingress_isolated, a.pods)} | "
+        lines.append(f"| {md_text(a.name)} | {a.grade} ({a.score}) | {a.pods} | {_pct(a.ingress_isolated, a.pods)} | "
                      f"{_pct(a.egress_isolated, a.pods)} | {a.count(Severity.ERROR)} | {a.count(Severity.WARNING)} | "
                      f"{a.count(Severity.NOTE)} |")
     for a in report.namespaces:
-        lines += ["", f"## {a.name}: grade {a.grade}{' (sensitive)' if a.sensitive else ''}", "",
-                  f"- Reached by: {_reach_in(a)}", f"- Reaches: {_reach_out(a)}"]
+        sensitive = "; ".join(a.sensitive_exposure) or "reached from no other namespace"
+        lines += ["", f"## {md_text(a.name)}: grade {a.grade}{' (sensitive)' if a.sensitive else ''}", "",
+                  f"- Reached by: {md_text(_reach_in(a))}", f"- Reaches: {md_text(_reach_out(a))}"]
         if a.sensitive:
-            lines.append(f"- Sensitive: {'; '.join(a.sensitive_exposure) or 'reached from no other namespace'}")
+            lines.append(f"- Sensitive: {md_text(sensitive)}")
         if a.findings:
             lines += ["", "| severity | rule | object | field | finding |", "|---|---|---|---|---|"]
             for f in a.findings[:TOP]:
-                message = f.message.replace("|", "\\|")
-                lines.append(f"| {f.severity.value} | {f.rule} {f.name} | {f.object} | {f.field_path} | {message} |")
+                lines.append(f"| {f.severity.value} | {f.rule} {f.name} | {md_text(f.object)} | "
+                             f"{md_text(f.field_path)} | {md_text(one_line(f.message))} |")
             if len(a.findings) > TOP:
                 lines.append(f"\n{len(a.findings) - TOP} more: run `podfence lint`.")
     return "\n".join(lines) + "\n"

@@ -6,11 +6,12 @@ import csv
 import io
 import json
 from itertools import groupby
-from typing import Iterable
+from typing import Callable, Iterable
 
 from podfence.engine.connectivity import Connection, Connectivity
 from podfence.model import Direction, Pod
 from podfence.render.conns import addresses_text, conns_json, conns_text
+from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, text_lines
 from podfence.sets import ConnSet
 
 FORMATS = ("text", "json", "csv", "md", "dot")
@@ -66,7 +67,7 @@ def connectivity_text(conn: Connectivity) -> str:
     lines.append("")
     lines.append(f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
                  + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else ""))
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
@@ -95,23 +96,35 @@ def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
     return '{\n  "connections": [\n' + body + ("\n" if body else "") + "  ]\n}\n"
 
 
+class _Memo(dict[str, str]):
+    """One escaping function's results per name: a pod's name repeats once per pair."""
+
+    def __init__(self, escape: Callable[[str], str]) -> None:
+        super().__init__()
+        self.escape = escape
+
+    def __call__(self, name: str) -> str:
+        hit = self.get(name)
+        if hit is None:
+            hit = self[name] = self.escape(name)
+        return hit
+
+
 def connectivity_csv(entries: list[Connection]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["src", "dst", "allowed"])
+    cell = _Memo(csv_cell)
     for e in entries:
-        writer.writerow([e.src, e.dst, conns_text(e.conns)])
+        writer.writerow([cell(e.src), cell(e.dst), conns_text(e.conns)])
     return buf.getvalue()
 
 
 def connectivity_md(entries: list[Connection]) -> str:
     out = ["| From | To | Allowed |", "|---|---|---|"]
-    out += [f"| `{e.src}` | `{e.dst}` | {conns_text(e.conns)} |" for e in entries]
+    code = _Memo(lambda name: md_code(name, table=True))
+    out += [f"| {code(e.src)} | {code(e.dst)} | {conns_text(e.conns)} |" for e in entries]
     return "\n".join(out) + "\n"
-
-
-def _dot_id(name: str) -> str:
-    return json.dumps(name)
 
 
 def connectivity_dot(conn: Connectivity, entries: list[Connection]) -> str:
@@ -119,20 +132,20 @@ def connectivity_dot(conn: Connectivity, entries: list[Connection]) -> str:
     out = ["digraph podfence {", "  rankdir=LR;", '  node [shape=ellipse, fontsize=10];',
            '  edge [fontsize=9];']
     for ns, pods in groupby(conn.pods, key=lambda p: p.namespace):
-        out.append(f"  subgraph {_dot_id('cluster_' + ns)} {{")
-        out.append(f"    label={_dot_id(ns)};")
+        out.append(f"  subgraph {dot_id('cluster_' + ns)} {{")
+        out.append(f"    label={dot_id(ns)};")
         for p in pods:
-            label = p.name if p.kind == "Pod" else f"{p.name}\\n({p.kind})"
-            out.append(f"    {_dot_id(p.key)} [label=\"{label}\"];")
+            label = dot_label(p.name) if p.kind == "Pod" else dot_label(p.name, f"({p.kind})")
+            out.append(f"    {dot_id(p.key)} [label={label}];")
         out.append("  }")
     pod_keys = {p.key for p in conn.pods}
     cidrs = sorted({n for e in entries for n in (e.src, e.dst) if n not in pod_keys})
     for c in cidrs:
-        out.append(f"  {_dot_id(c)} [shape=box];")
+        out.append(f"  {dot_id(c)} [shape=box];")
     for e in entries:
         if e.src == e.dst:
             continue
-        out.append(f"  {_dot_id(e.src)} -> {_dot_id(e.dst)} [label={_dot_id(conns_text(e.conns))}];")
+        out.append(f"  {dot_id(e.src)} -> {dot_id(e.dst)} [label={dot_label(conns_text(e.conns))}];")
     out.append("}")
     return "\n".join(out) + "\n"
 

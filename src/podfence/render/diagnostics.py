@@ -6,6 +6,7 @@ import json
 from typing import Any, Iterable
 
 from podfence.model import Diagnostic
+from podfence.render.escape import text_lines
 
 FORMATS = ("text", "json")
 
@@ -39,4 +40,4 @@ def check_text(diagnostics: Iterable[Diagnostic], objects: int) -> str:
         lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")
     else:
         lines.append(f"ok: {objects} object(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)

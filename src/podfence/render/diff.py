@@ -8,6 +8,7 @@ from typing import Any
 from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status
 from podfence.model import Direction
 from podfence.render.conns import addresses_text, conns_json, conns_text
+from podfence.render.escape import md_code, md_row, md_text, text_lines
 from podfence.sets import parse_cidr
 
 FORMATS = ("text", "json", "md")
@@ -119,7 +120,7 @@ def diff_text(report: DiffReport) -> str:
     if lines:
         lines.append("")
     lines.append(summary_text(report))
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def diff_json(report: DiffReport) -> str:
@@ -137,21 +138,18 @@ def diff_json(report: DiffReport) -> str:
     return '{\n  "changes": [\n' + body + ("\n" if body else "") + f'  ],\n  "summary": {summary}\n}}\n'
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|") if text else " "
-
-
 def _md_endpoints(names: tuple[str, ...]) -> str:
     text = endpoints_text(names)
-    return f"`{text}`" if len(names) == 1 else text
+    return md_code(text, table=True) if len(names) == 1 else md_text(text)
 
 
 def _md_row(g: GroupReport) -> str:
-    risk = "; ".join(f"**{f.detail}**" for f in g.flags)
+    """One table row; every piece of text from the manifests is escaped for Markdown."""
+    risk = "; ".join(f"**{md_text(f.detail)}**" for f in g.flags)
     added = conns_text(g.group.added) if g.group.added else ""
     removed = conns_text(g.group.removed) if g.group.removed else ""
-    cells = [risk, _md_endpoints(g.group.srcs), _md_endpoints(g.group.dsts), added, removed, causes_text(g.causes)]
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+    return md_row([risk, _md_endpoints(g.group.srcs), _md_endpoints(g.group.dsts), added, removed,
+                   md_text(causes_text(g.causes))])
 
 
 def diff_md(report: DiffReport, limit: int = MD_LIMIT) -> str:

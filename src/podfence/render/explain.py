@@ -7,6 +7,7 @@ from typing import Any
 
 from podfence.engine.verdict import DirectionVerdict, Endpoint, Reason, Verdict
 from podfence.model import Direction
+from podfence.render.escape import printable, text_lines
 
 FORMATS = ("text", "json")
 
@@ -54,7 +55,7 @@ def verdict_text(v: Verdict) -> str:
     for d in (v.egress, v.ingress):
         lines += _side_text(d, v)
     lines += [f"  note: {n}" for n in v.notes]
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def _endpoint_json(ep: Endpoint) -> Any:
@@ -108,6 +109,7 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
         data = {"allowed": allowed, "service": service, "protocol": protocol, "port": port,
                 "backends": [verdict_data(v) for v in verdicts]}
         return json.dumps(data, indent=2) + "\n"
+    service = printable(service)
     if not verdicts:
         return f"DENIED: service {service} has no running backend pod, so nothing answers on {protocol} {port}\n"
     ok = sum(v.allowed for v in verdicts)

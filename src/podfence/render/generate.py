@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from podfence.model import FieldPath
+from podfence.render.escape import printable, text_lines
 
 Comments = Mapping[FieldPath, Sequence[str]]
 _SIMPLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
@@ -73,7 +74,7 @@ def scalar(value: Any) -> str:
 
 
 def _comment(pad: str, line: str) -> str:
-    return f"{pad}# {' '.join(line.splitlines())}".rstrip()
+    return f"{pad}# {printable(' '.join(line.splitlines()))}".rstrip()
 
 
 def _emit(node: Any, indent: int, path: FieldPath, comments: Comments, out: list[str], first_prefix: str = "") -> None:
@@ -187,7 +188,7 @@ def proof_text(proof: Any, *, change: bool = False) -> str:
         lines += [_difference(d) for d in proof.removed[:MAX_REMOVED]]
         if len(proof.removed) > MAX_REMOVED:
             lines.append(f"  ... and {len(proof.removed) - MAX_REMOVED} more")
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def proof_json(proof: Any) -> str:
@@ -230,7 +231,7 @@ def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sou
         lines.append(f"  addresses: {f.workload} {f.direction} {what} {_plural(f.addresses, 'address')} on "
                      f"{f.protocol} {f.port} -> {', '.join(f.cidrs)} ({f.rule})")
     lines += [f"  {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequence[str]) -> str:

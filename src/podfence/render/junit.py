@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from podfence.assertions import Result
 from podfence.render.assertions import result_lines
+from podfence.render.escape import xml_text
 
 
 def junit_xml(suites: list[tuple[str, list[Result]]], seconds: float = 0.0) -> str:
@@ -20,12 +21,13 @@ def junit_xml(suites: list[tuple[str, list[Result]]], seconds: float = 0.0) -> s
     failed = sum(1 for _, rs in suites for r in rs if not r.passed)
     root = ET.Element("testsuites", name="podfence test", tests=str(total), failures=str(failed), errors="0",
                       time=f"{seconds:.3f}")
-    for file, results in suites:
+    for raw_file, results in suites:
+        file = xml_text(raw_file)
         suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(results)),
                               failures=str(sum(1 for r in results if not r.passed)), errors="0", skipped="0",
                               time=f"{seconds:.3f}")
         for r in results:
-            case = ET.SubElement(suite, "testcase", name=r.expectation.name, classname=f"podfence.{file}",
+            case = ET.SubElement(suite, "testcase", name=xml_text(r.expectation.name), classname=f"podfence.{file}",
                                  file=file, time="0")
             if not r.passed:
                 lines = result_lines(r)

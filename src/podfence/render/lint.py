@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from podfence.lint import Finding
 from podfence.model import Severity
+from podfence.render.escape import one_line, text_lines
 
 FORMATS = ("text", "json", "sarif")
 
@@ -24,7 +25,7 @@ def lint_json(findings: Iterable[Finding]) -> str:
 
 
 def finding_line(f: Finding) -> str:
-    """``file:line: warning NP201 policy-selects-no-pod: Kind ns/name: field: message``."""
+    """``file:line: warning NP201 policy-selects-no-pod: Kind ns/name: field: message``, as one safe line."""
     parts = []
     if f.file:
         parts.append(f"{f.file}:{f.line}" if f.line else f.file)
@@ -33,7 +34,7 @@ def finding_line(f: Finding) -> str:
     if f.field:
         parts.append(f.field_path)
     parts.append(f.message)
-    return ": ".join(parts)
+    return one_line(": ".join(parts))
 
 
 def lint_text(findings: Iterable[Finding], *, with_fix: bool = True) -> str:
@@ -49,4 +50,4 @@ def lint_text(findings: Iterable[Finding], *, with_fix: bool = True) -> str:
         lines.append(", ".join(f"{counts[s]} {s.value}(s)" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)))
     else:
         lines.append("ok: no findings")
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)

@@ -7,6 +7,7 @@ import io
 import json
 
 from podfence.engine.matrix import Matrix
+from podfence.render.escape import csv_cell, md_code, printable
 
 FORMATS = ("text", "json", "csv", "md")
 ALLOWED_MARK = "✓"
@@ -37,7 +38,7 @@ def matrix_text(matrix: Matrix) -> str:
     if not pods:
         return out[0] + "\n\n(no pods)\n"
     width = len(str(len(pods)))
-    labels = [f"{i + 1:>{width}} {_label(matrix, p)}" for i, p in enumerate(pods)]
+    labels = [f"{i + 1:>{width}} {printable(_label(matrix, p))}" for i, p in enumerate(pods)]
     name_w = max(len(s) for s in labels)
     header = " " * name_w + " " + " ".join(f"{i + 1:>{width}}" for i in range(len(pods)))
     out.append(header)
@@ -54,21 +55,22 @@ def matrix_text(matrix: Matrix) -> str:
 def matrix_csv(matrix: Matrix) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["from\\to", *matrix.pods])
+    writer.writerow(["from\\to", *map(csv_cell, matrix.pods)])
     for src in matrix.pods:
         allowed = set(matrix.allowed.get(src, ()))
-        writer.writerow([src, *("1" if dst in allowed else "0" for dst in matrix.pods)])
+        writer.writerow([csv_cell(src), *("1" if dst in allowed else "0" for dst in matrix.pods)])
     return buf.getvalue()
 
 
 def matrix_md(matrix: Matrix) -> str:
     pods = matrix.pods
     out = [f"**{matrix.protocol}/{matrix.port}** (rows: from, columns: to)", ""]
-    out.append("| from \\ to | " + " | ".join(f"`{p}`" for p in pods) + " |")
+    out.append("| from \\ to | " + " | ".join(md_code(p, table=True) for p in pods) + " |")
     out.append("|---|" + "|".join(":-:" for _ in pods) + "|")
     for src in pods:
         allowed = set(matrix.allowed.get(src, ()))
-        out.append(f"| `{_label(matrix, src)}` | " + " | ".join(ALLOWED_MARK if d in allowed else DENIED_MARK for d in pods) + " |")
+        out.append(f"| {md_code(_label(matrix, src), table=True)} | "
+                   + " | ".join(ALLOWED_MARK if d in allowed else DENIED_MARK for d in pods) + " |")
     return "\n".join(out) + "\n"
 
 

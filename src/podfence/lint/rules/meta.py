@@ -8,6 +8,7 @@ from podfence.lint.context import LintContext
 from podfence.lint.rule import Category, Hit, rule
 from podfence.lint.suppress import IGNORE_ANNOTATION, suppressions
 from podfence.model import Severity
+from podfence.model.text import capped
 
 
 @rule(
@@ -25,7 +26,7 @@ def suppression_without_reason(ctx: LintContext) -> Iterator[Hit]:
     for obj in ctx.objects():
         for entry in suppressions(obj.annotations):
             if not entry.reason:
-                yield Hit(obj, f"{IGNORE_ANNOTATION} entry {entry.text!r} gives no reason",
+                yield Hit(obj, f"{IGNORE_ANNOTATION} entry {capped(entry.text)!r} gives no reason",
                           ("metadata", "annotations", IGNORE_ANNOTATION))
 
 
@@ -45,5 +46,5 @@ def suppression_of_unknown_rule(ctx: LintContext) -> Iterator[Hit]:
         for entry in suppressions(obj.annotations):
             for name in entry.rules:
                 if name not in ctx.known_rules and name not in names:
-                    yield Hit(obj, f"{IGNORE_ANNOTATION} names {name!r}, which is no podfence rule",
+                    yield Hit(obj, f"{IGNORE_ANNOTATION} names {capped(name)!r}, which is no podfence rule",
                               ("metadata", "annotations", IGNORE_ANNOTATION))
