@@ -6,8 +6,9 @@ rules that decide what ends up in the cluster:
 * ``kind: List`` and ``<Kind>List`` documents are flattened; items of a typed list
   (``PodList``) may leave out their ``kind`` and ``apiVersion``.
 * Objects without a namespace (or with ``""``) go to the default namespace.
-* NetworkPolicies are validated like the API server does; a policy with an error
-  is left out, its warnings are kept.
+* Every object is validated like the API server does (NetworkPolicies fully,
+  other kinds in the fields podfence reads); an object with an error is left
+  out, a policy's warnings are kept.
 * Two objects of the same kind, namespace and name: the later one wins (``L9``).
 * A workload's representative pod whose ``namespace/name`` another pod also has
   is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
@@ -36,7 +37,7 @@ from podfence.loader.sources import SourceText, read_sources
 from podfence.model import (
     DEFAULT_SETTINGS, Cluster, Diagnostic, Namespace, NetworkPolicy, Pod, Service, Settings, Severity, Source,
 )
-from podfence.validate import validate_network_policy
+from podfence.validate import validate_network_policy, validate_object
 from podfence.validate.messages import diag, invalid, render_value, required
 from podfence.validate.schema import Kind, describe
 
@@ -219,6 +220,11 @@ class _Assembly:
             built = read_service(doc, namespace, name, source, r)
         else:
             built = read_workload(doc, kind, namespace, name, source, r)
+        known = {(d.code, d.field, d.message) for d in r.problems}
+        for problem in validate_object(doc, kind=kind, namespace=namespace, api_version=api_version):
+            # Reads and validation both report a wrong type where they meet it; one is enough.
+            if (problem.code, problem.field, problem.message) not in known:
+                r.add(problem)
         self._place(r.problems, file, doc, label, by_line=True)
         if built is None or r.failed:
             return
