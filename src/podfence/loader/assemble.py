@@ -38,7 +38,7 @@ from podfence.model import (
     DEFAULT_SETTINGS, Cluster, Diagnostic, Namespace, NetworkPolicy, Pod, Service, Settings, Severity, Source,
 )
 from podfence.validate import validate_network_policy, validate_object
-from podfence.validate.messages import diag, invalid, render_value, required
+from podfence.validate.messages import diag, invalid, render_value, required, shown_name
 from podfence.validate.schema import Kind, describe
 
 _JSON_START = re.compile(r"\s*\{")
@@ -109,11 +109,12 @@ def object_label(kind: str, namespace: str | None, name: str | None) -> str:
     """``Kind ns/name`` (``Kind name`` for cluster-scoped kinds), as diagnostics show objects."""
     if not kind:
         return ""
+    kind = shown_name(kind)
     if not name:
         return kind
     if kind in CLUSTER_SCOPED or namespace is None:
-        return f"{kind} {name}"
-    return f"{kind} {namespace}/{name}"
+        return f"{kind} {shown_name(name)}"
+    return f"{kind} {shown_name(namespace)}/{shown_name(name)}"
 
 
 class _Assembly:
