@@ -246,8 +246,8 @@ ERRORS: dict[str, list[tuple[str, int | None, str, str]]] = {
     "latin1.yaml": [("L2", 4, "", "")],
     "broken.json": [("L3", 5, "", "")],
     "duplicate-keys.yaml": [
-        ("L4", 10, "NetworkPolicy dup/twice", ""),
-        ("L4", 18, "Pod dup/labels-twice", ""),
+        ("L4", 10, "NetworkPolicy dup/twice", "spec"),
+        ("L4", 18, "Pod dup/labels-twice", "metadata.labels"),
     ],
     "not-mapping.yaml": [("L5", 1, "", ""), ("L5", 4, "", ""), ("L5", 12, "", "")],
     "missing.yaml": [

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from podfence.loader import codes
-from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate
+from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
 from podfence.loader.kinds import (
     CLUSTER_SCOPED, GROUPS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
@@ -167,7 +167,7 @@ class _Assembly:
         per_item = _duplicates_by_item(items, duplicates) if duplicates and isinstance(items, list) else {}
         own = [d for d in duplicates if not any(d in found for found in per_item.values())]
         r = FieldReader()
-        _report_duplicates(r, own)
+        _report_duplicates(r, own, doc)
         if items is None:
             r.add(required(codes.MISSING_FIELD, ("items",), f"a {kind} needs items"))
         elif not isinstance(items, list):
@@ -193,7 +193,7 @@ class _Assembly:
                 r.wrong_type((field,), value, Kind.STRING)
         namespace = self._namespace_of(doc)
         label = object_label(kind if isinstance(kind, str) else "", namespace, _name_of(doc))
-        _report_duplicates(r, duplicates)
+        _report_duplicates(r, duplicates, doc)
         if r.problems or not self._modelled(kind, api_version, r):
             self._place(r.problems, file, doc, label)
             return
@@ -349,10 +349,13 @@ def _name_of(doc: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _report_duplicates(r: FieldReader, duplicates: Iterable[Duplicate]) -> None:
+def _report_duplicates(r: FieldReader, duplicates: Sequence[Duplicate], doc: Any) -> None:
+    """``L4`` for each key written twice, at the path of the mapping that holds it."""
+    paths = node_paths(doc, [dup.mapping for dup in duplicates]) if duplicates else {}
     for dup in duplicates:
-        problem = diag(codes.DUPLICATE_KEY, (), f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
-                                                f"kubectl rejects duplicate keys, so the object is left out")
+        problem = diag(codes.DUPLICATE_KEY, paths.get(id(dup.mapping), ()),
+                       f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
+                       f"kubectl rejects duplicate keys, so the object is left out")
         r.add(problem.located(line=dup.line))
 
 
