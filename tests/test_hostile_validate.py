@@ -188,7 +188,7 @@ spec:
     assert lines == [f'{path}:9: Pod shop/web: spec.containers[0].ports[1].name: Duplicate value: "http"']
 
 
-def test_service_ports_need_valid_unique_names_and_distinct_port_and_protocol(tmp_path: Path) -> None:
+def test_service_ports_are_required_with_valid_unique_names_and_distinct_port_protocol(tmp_path: Path) -> None:
     spec = """\
 spec:
   selector: {app: web}
@@ -198,12 +198,15 @@ spec:
   - {name: web, port: 82, targetPort: 8080}
   - {name: web, port: 82, protocol: TCP}
 """
-    lines, path = refused(tmp_path, manifest("Service", body=spec))
+    portless = manifest("Service", "portless", body="spec:\n  selector: {app: web}\n")
+    headless = manifest("Service", "headless", body="spec:\n  selector: {app: web}\n  clusterIP: None\n")
+    lines, path = refused(tmp_path, manifest("Service", body=spec), portless, headless)
     assert lines == [
         f'{path}:9: Service shop/web: spec.ports[0].name: Invalid value: "HTTP": {DNS1123_LABEL}',
         f"{path}:10: Service shop/web: spec.ports[1].name: Required value",
         f'{path}:12: Service shop/web: spec.ports[3].name: Duplicate value: "web"',
         f'{path}:12: Service shop/web: spec.ports[3]: Duplicate value: {{"protocol": "TCP", "port": 82}}',
+        f"{path}:19: Service shop/portless: spec.ports: Required value",
     ]
 
 

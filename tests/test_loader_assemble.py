@@ -281,7 +281,7 @@ ERRORS: dict[str, list[tuple[str, int | None, str, str]]] = {
         ("S1", 24, "Pod t/typed-pod", "status.podIPs"),
         ("S1", 28, "Service default/typed-service", "metadata.namespace"),
         ("S1", 30, "Service default/typed-service", "spec.selector"),
-        ("S1", 36, "Namespace typed-namespace", "metadata.labels"),
+        ("S1", 37, "Namespace typed-namespace", "metadata.labels"),
     ],
 }
 

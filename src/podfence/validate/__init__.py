@@ -28,8 +28,8 @@ from podfence.validate.workloads import TEMPLATE_PATHS, validate_workload
 
 __all__ = [
     "TEMPLATE_PATHS", "VALIDATED_KINDS", "dns1035_label_errors", "dns1123_label_errors", "dns1123_subdomain_errors",
-    "generate_name_errors", "is_dns1123_label", "is_dns1123_subdomain", "is_label_value", "is_port_name", "is_qualified_name", "is_strict_subset",
-    "label_value_errors", "port_name_errors", "port_number_errors", "qualified_name_errors", "validate_namespace",
-    "validate_network_policy", "validate_object", "validate_pod", "validate_selector", "validate_service",
-    "validate_workload",
+    "generate_name_errors", "is_dns1123_label", "is_dns1123_subdomain", "is_label_value", "is_port_name",
+    "is_qualified_name", "is_strict_subset", "label_value_errors", "port_name_errors", "port_number_errors",
+    "qualified_name_errors", "validate_namespace", "validate_network_policy", "validate_object", "validate_pod",
+    "validate_selector", "validate_service", "validate_workload",
 ]

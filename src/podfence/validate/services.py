@@ -1,9 +1,9 @@
 """Services: rules V36 to V39 for the fields podfence reads.
 
 * V36 ``spec.selector`` is a label map: qualified-name keys, label values.
-* V37 ``spec.ports``: a port's ``name`` is a DNS-1123 label, is required when
-  the Service has more than one port, and is unique; no two ports share a
-  ``port`` and ``protocol``.
+* V37 ``spec.ports``: required unless the Service is headless or ExternalName;
+  a port's ``name`` is a DNS-1123 label, is required when the Service has more
+  than one port, and is unique; no two ports share a ``port`` and ``protocol``.
 * V38 cluster IPs: ``None`` (headless) only as the first and only entry of
   ``clusterIPs``, no empty entries, at most two entries and at most one per IP
   family, and the first equals ``clusterIP`` when both are written. Like the API
@@ -51,6 +51,8 @@ def validate_service(doc: object, *, namespace: str) -> list[Diagnostic]:
     problems += validate_labels(spec.get("selector"), path + ("selector",), "V36", "V36")
     problems += _ports(spec.get("ports"), path + ("ports",))
     service_type = spec.get("type")
+    if not spec.get("ports") and service_type != "ExternalName" and not _headless(spec):
+        problems.append(required("V37", path + ("ports",)))
     if (err := check_kind(service_type, Kind.STRING, path + ("type",))) is not None:
         problems.append(err)
     elif service_type and service_type not in SERVICE_TYPES:
@@ -58,6 +60,13 @@ def validate_service(doc: object, *, namespace: str) -> list[Diagnostic]:
     if service_type != "ExternalName":
         problems += _cluster_ips(spec, path)
     return problems
+
+
+def _headless(spec: Mapping[object, object]) -> bool:
+    """``clusterIP: None`` (or ``clusterIPs: [None]``): a Service without a virtual address."""
+    cluster_ips = spec.get("clusterIPs")
+    first = cluster_ips[0] if isinstance(cluster_ips, list) and cluster_ips else None
+    return HEADLESS in (spec.get("clusterIP"), first)
 
 
 def _ports(raw: object, path: FieldPath) -> Iterator[Diagnostic]:

@@ -71,7 +71,8 @@ def validate_workload(doc: object, *, kind: str, namespace: str, api_version: st
     problems = list(validate_object_meta(meta, kind, namespace))
     name = meta.get("name") if isinstance(meta, Mapping) else None
     if kind == "CronJob" and isinstance(name, str) and len(name) > CRONJOB_NAME_MAX:
-        problems.append(invalid("V28", ("metadata", "name"), name, f"must be no more than {CRONJOB_NAME_MAX} characters"))
+        problems.append(invalid("V28", ("metadata", "name"), name,
+                                f"must be no more than {CRONJOB_NAME_MAX} characters"))
     spec = doc.get("spec")
     if not isinstance(spec, Mapping):
         return problems  # the loader reports a missing or malformed spec
