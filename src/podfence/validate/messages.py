@@ -47,6 +47,7 @@ def go_quote(text: str) -> str:
 SHOWN_VALUE_MAX = 256
 SHOWN_PREFIX = 64
 _NAME_MAX = 253  # the longest valid object name
+_NAME_BREAKERS = frozenset(' "\\/')  # printable, but no valid name holds them
 
 
 def render_value(value: object) -> str:
@@ -109,7 +110,7 @@ def shown_name(text: str) -> str:
     >>> shown_name("web"), shown_name("we/b\\nx")
     ('web', '"we/b\\\\nx"')
     """
-    if len(text) <= _NAME_MAX and all(c.isprintable() and not c.isspace() and c not in '"\\/' for c in text):
+    if len(text) <= _NAME_MAX and text.isprintable() and not _NAME_BREAKERS.intersection(text):
         return text
     return render_value(text)
 

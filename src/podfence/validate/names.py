@@ -74,12 +74,12 @@ def inclusive_range_error(low: int, high: int) -> str:
 
 def byte_len(value: str) -> int:
     """Length in UTF-8 bytes, the unit of every Kubernetes length limit."""
-    return len(value.encode("utf-8", "surrogatepass"))
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
 
 
 def _is_label_chars(value: str, chars: frozenset[str], ends: frozenset[str]) -> bool:
     """``value`` is non-empty, made of ``chars``, and starts and ends with one of ``ends``."""
-    return bool(value) and value[0] in ends and value[-1] in ends and all(c in chars for c in value)
+    return bool(value) and value[0] in ends and value[-1] in ends and chars.issuperset(value)
 
 
 def _matches_dns1123_label(value: str) -> bool:
