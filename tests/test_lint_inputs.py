@@ -32,6 +32,7 @@ metadata:
   namespace: shop
   annotations: {podfence.io/ignore: "NP201: owner"}
 spec:
+  selector: {matchLabels: {app: api}}
   template:
     metadata:
       labels: {app: api}

@@ -140,11 +140,11 @@ def test_representatives_sharing_a_pod_name_are_renamed_and_duplicates_replaced(
     result = load([_path("collisions.yaml")])
     file = _path("collisions.yaml")
     assert _found(result) == [
-        ("L9", file, 23, "Deployment clash/api", ""),
+        ("L9", file, 26, "Deployment clash/api", ""),
         ("L10", file, 5, "Deployment clash/web", ""),
-        ("L10", file, 11, "StatefulSet clash/web", ""),
+        ("L10", file, 12, "StatefulSet clash/web", ""),
     ]
-    assert f"{file}:17" in result.diagnostics[0].message
+    assert f"{file}:19" in result.diagnostics[0].message
     assert "clash/web-deployment" in result.diagnostics[1].message
     pods = {p.key: p for p in result.cluster.pods}
     assert sorted(pods) == ["clash/api", "clash/solo", "clash/web", "clash/web-deployment", "clash/web-statefulset"]
@@ -159,7 +159,8 @@ def test_a_renamed_pod_does_not_take_a_name_already_in_use() -> None:
         ---
         {apiVersion: v1, kind: Pod, metadata: {name: web-deployment}}
         ---
-        {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {template: {}}}
+        {apiVersion: apps/v1, kind: Deployment, metadata: {name: web},
+         spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}}}}
         """)
     assert sorted(p.key for p in result.cluster.pods) == [
         "default/web", "default/web-deployment", "default/web-deployment-2"]
@@ -245,8 +246,8 @@ ERRORS: dict[str, list[tuple[str, int | None, str, str]]] = {
     "latin1.yaml": [("L2", 4, "", "")],
     "broken.json": [("L3", 5, "", "")],
     "duplicate-keys.yaml": [
-        ("L4", 10, "NetworkPolicy dup/twice", ""),
-        ("L4", 18, "Pod dup/labels-twice", ""),
+        ("L4", 10, "NetworkPolicy dup/twice", "spec"),
+        ("L4", 18, "Pod dup/labels-twice", "metadata.labels"),
     ],
     "not-mapping.yaml": [("L5", 1, "", ""), ("L5", 4, "", ""), ("L5", 12, "", "")],
     "missing.yaml": [
@@ -273,14 +274,14 @@ ERRORS: dict[str, list[tuple[str, int | None, str, str]]] = {
         ("L8", 36, "Pod v/upper-name", "spec.containers[0].ports[0].name"),
     ],
     "types.yaml": [
-        ("S1", 9, "Deployment t/typed", "spec.template.metadata.labels.version"),
-        ("S1", 11, "Deployment t/typed", "spec.template.spec.hostNetwork"),
-        ("S1", 15, "Deployment t/typed", "spec.template.spec.containers[0].ports[0].containerPort"),
-        ("S1", 21, "Pod t/typed-pod", "spec.containers"),
-        ("S1", 23, "Pod t/typed-pod", "status.podIPs"),
-        ("S1", 27, "Service default/typed-service", "metadata.namespace"),
-        ("S1", 29, "Service default/typed-service", "spec.selector"),
-        ("S1", 35, "Namespace typed-namespace", "metadata.labels"),
+        ("S1", 10, "Deployment t/typed", "spec.template.metadata.labels.version"),
+        ("S1", 12, "Deployment t/typed", "spec.template.spec.hostNetwork"),
+        ("S1", 16, "Deployment t/typed", "spec.template.spec.containers[0].ports[0].containerPort"),
+        ("S1", 22, "Pod t/typed-pod", "spec.containers"),
+        ("S1", 24, "Pod t/typed-pod", "status.podIPs"),
+        ("S1", 28, "Service default/typed-service", "metadata.namespace"),
+        ("S1", 30, "Service default/typed-service", "spec.selector"),
+        ("S1", 37, "Namespace typed-namespace", "metadata.labels"),
     ],
 }
 

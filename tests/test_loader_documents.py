@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
-from podfence.loader.documents import LineDict, LineList, RawDocument, SyntaxProblem, iter_documents, locate
+from podfence.loader.documents import (
+    LineDict, LineList, RawDocument, SyntaxProblem, iter_documents, locate, node_paths,
+)
 
 
 def _docs(text: str, **kw: bool) -> list[RawDocument | SyntaxProblem]:
@@ -250,3 +252,31 @@ def test_without_the_json_fallback_a_json_stream_is_a_yaml_error() -> None:
     docs = _docs('{"kind": "A"}\n{"kind": "B"}\n')
     assert isinstance(docs[0], RawDocument)
     assert isinstance(docs[1], SyntaxProblem) and docs[1].line == 2
+
+
+# -- node_paths: where a mapping holding a duplicate key sits ---------------------------------------
+
+
+def test_node_paths_finds_nested_mappings_and_lists_in_document_order() -> None:
+    (doc,) = [d.data for d in iter_documents(textwrap.dedent("""\
+        spec:
+          ingress:
+          - from: [{podSelector: {}}, {ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]
+        """))]
+    peer = doc["spec"]["ingress"][0]["from"][1]
+    excepts = peer["ipBlock"]["except"]
+    assert node_paths(doc, [excepts, peer, doc]) == {
+        id(doc): (), id(peer): ("spec", "ingress", 0, "from", 1), id(excepts): ("spec", "ingress", 0, "from", 1,
+                                                                                 "ipBlock", "except")}
+
+
+def test_node_paths_gives_an_aliased_mapping_the_path_of_its_first_use_and_skips_strangers() -> None:
+    (doc,) = [d.data for d in iter_documents("a: &shared {x: 1}\nb: [*shared]\n")]
+    assert node_paths(doc, [doc["b"][0], {"not": "in it"}]) == {id(doc["a"]): ("a",)}
+
+
+def test_node_paths_survives_a_value_that_contains_itself() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    target: dict[str, object] = {}
+    assert node_paths({"l": looped, "t": target}, [target]) == {id(target): ("t",)}

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podfence.validate import (
-    dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, is_dns1123_label, is_dns1123_subdomain,
+    dns1035_label_errors, dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, is_dns1123_label, is_dns1123_subdomain,
     is_label_value, is_port_name, is_qualified_name, label_value_errors, port_name_errors, port_number_errors,
     qualified_name_errors,
 )
@@ -17,6 +17,7 @@ from podfence.validate import (
 # The regular expressions Kubernetes publishes for these formats, used here as an
 # independent oracle for the character-by-character checkers.
 LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1035_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 NAME_PART_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
@@ -60,6 +61,31 @@ def test_dns1123_label_length_counts_bytes() -> None:
 @given(short_text)
 def test_dns1123_label_matches_the_published_regex(name: str) -> None:
     assert is_dns1123_label(name) == (LABEL_RE.fullmatch(name) is not None)
+
+
+# --- DNS-1035 labels (Service names) ---------------------------------------------
+
+@pytest.mark.parametrize("name", ["web", "a", "my-name", "abc-123", "a" * 63])
+def test_dns1035_label_accepts(name: str) -> None:
+    assert dns1035_label_errors(name) == []
+
+
+@pytest.mark.parametrize("name", ["1web", "123-abc", "Web", "-a", "a-", "a.b", ""])
+def test_dns1035_label_rejects_with_the_regex_message(name: str) -> None:
+    assert dns1035_label_errors(name) == [
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+        "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+        "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+    ]
+
+
+def test_dns1035_label_too_long() -> None:
+    assert dns1035_label_errors("a" * 64) == ["must be no more than 63 bytes"]
+
+
+@given(short_text)
+def test_dns1035_label_matches_the_published_regex(name: str) -> None:
+    assert (not dns1035_label_errors(name)) == (DNS1035_RE.fullmatch(name) is not None and len(name) <= 63)
 
 
 # --- DNS-1123 subdomains (object names) -----------------------------------------

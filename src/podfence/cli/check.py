@@ -22,7 +22,7 @@ def check(
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
 ) -> None:
-    """Validate manifests; exit 2 if any NetworkPolicy would be rejected."""
+    """Validate manifests; exit 2 if the API server would reject any object podfence reads."""
     choose(output, FORMATS, "-o")
     if not filename:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")

@@ -6,8 +6,9 @@ rules that decide what ends up in the cluster:
 * ``kind: List`` and ``<Kind>List`` documents are flattened; items of a typed list
   (``PodList``) may leave out their ``kind`` and ``apiVersion``.
 * Objects without a namespace (or with ``""``) go to the default namespace.
-* NetworkPolicies are validated like the API server does; a policy with an error
-  is left out, its warnings are kept.
+* Every object is validated like the API server does (NetworkPolicies fully,
+  other kinds in the fields podfence reads); an object with an error is left
+  out, a policy's warnings are kept.
 * Two objects of the same kind, namespace and name: the later one wins (``L9``).
 * A workload's representative pod whose ``namespace/name`` another pod also has
   is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from podfence.loader import codes
-from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate
+from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
 from podfence.loader.kinds import (
     CLUSTER_SCOPED, GROUPS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
@@ -36,8 +37,8 @@ from podfence.loader.sources import SourceText, read_sources
 from podfence.model import (
     DEFAULT_SETTINGS, Cluster, Diagnostic, Namespace, NetworkPolicy, Pod, Service, Settings, Severity, Source,
 )
-from podfence.validate import validate_network_policy
-from podfence.validate.messages import diag, invalid, render_value, required
+from podfence.validate import validate_network_policy, validate_object
+from podfence.validate.messages import diag, invalid, render_value, required, shown_name
 from podfence.validate.schema import Kind, describe
 
 _JSON_START = re.compile(r"\s*\{")
@@ -108,11 +109,12 @@ def object_label(kind: str, namespace: str | None, name: str | None) -> str:
     """``Kind ns/name`` (``Kind name`` for cluster-scoped kinds), as diagnostics show objects."""
     if not kind:
         return ""
+    kind = shown_name(kind)
     if not name:
         return kind
     if kind in CLUSTER_SCOPED or namespace is None:
-        return f"{kind} {name}"
-    return f"{kind} {namespace}/{name}"
+        return f"{kind} {shown_name(name)}"
+    return f"{kind} {shown_name(namespace)}/{shown_name(name)}"
 
 
 class _Assembly:
@@ -165,7 +167,7 @@ class _Assembly:
         per_item = _duplicates_by_item(items, duplicates) if duplicates and isinstance(items, list) else {}
         own = [d for d in duplicates if not any(d in found for found in per_item.values())]
         r = FieldReader()
-        _report_duplicates(r, own)
+        _report_duplicates(r, own, doc)
         if items is None:
             r.add(required(codes.MISSING_FIELD, ("items",), f"a {kind} needs items"))
         elif not isinstance(items, list):
@@ -191,7 +193,7 @@ class _Assembly:
                 r.wrong_type((field,), value, Kind.STRING)
         namespace = self._namespace_of(doc)
         label = object_label(kind if isinstance(kind, str) else "", namespace, _name_of(doc))
-        _report_duplicates(r, duplicates)
+        _report_duplicates(r, duplicates, doc)
         if r.problems or not self._modelled(kind, api_version, r):
             self._place(r.problems, file, doc, label)
             return
@@ -219,6 +221,11 @@ class _Assembly:
             built = read_service(doc, namespace, name, source, r)
         else:
             built = read_workload(doc, kind, namespace, name, source, r)
+        known = {(d.code, d.field, d.message) for d in r.problems}
+        for problem in validate_object(doc, kind=kind, namespace=namespace, api_version=api_version):
+            # Reads and validation both report a wrong type where they meet it; one is enough.
+            if (problem.code, problem.field, problem.message) not in known:
+                r.add(problem)
         self._place(r.problems, file, doc, label, by_line=True)
         if built is None or r.failed:
             return
@@ -342,10 +349,13 @@ def _name_of(doc: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _report_duplicates(r: FieldReader, duplicates: Iterable[Duplicate]) -> None:
+def _report_duplicates(r: FieldReader, duplicates: Sequence[Duplicate], doc: Any) -> None:
+    """``L4`` for each key written twice, at the path of the mapping that holds it."""
+    paths = node_paths(doc, [dup.mapping for dup in duplicates]) if duplicates else {}
     for dup in duplicates:
-        problem = diag(codes.DUPLICATE_KEY, (), f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
-                                                f"kubectl rejects duplicate keys, so the object is left out")
+        problem = diag(codes.DUPLICATE_KEY, paths.get(id(dup.mapping), ()),
+                       f"key {render_value(dup.key)} is already set at line {dup.first_line}; "
+                       f"kubectl rejects duplicate keys, so the object is left out")
         r.add(problem.located(line=dup.line))
 
 

@@ -9,7 +9,8 @@ Errors (the input cannot be used as it is; ``LoadResult.ok`` is False):
   Documents before the problem are kept.
 * ``L4`` a key appears twice in one mapping. kubectl's strict decoding rejects
   this, and silently keeping one of two ``ingress:`` lists would drop rules, so
-  the whole object is left out.
+  the whole object is left out. The field path is that of the mapping holding
+  the key (``spec.ingress[0].from[1]``).
 * ``L5`` a document (or an item of a ``List``) is not a mapping.
 * ``L6`` a required field is missing: ``kind``, ``apiVersion``, the
   ``metadata.name`` of a kind podfence reads, a workload's pod template, a

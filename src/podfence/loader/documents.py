@@ -115,6 +115,34 @@ def locate(document: Any, field_path: Sequence[str | int]) -> int:
     return line
 
 
+def node_paths(document: Any, targets: Sequence[Any]) -> dict[int, tuple[str | int, ...]]:
+    """Where each of ``targets`` (mappings or lists, by identity) first appears in ``document``.
+
+    The result maps ``id(target)`` to its field path, in document order; a
+    target reached only through a YAML alias gets the path of its first use.
+    Targets not in ``document`` are left out.
+
+    >>> doc = next(iter_documents("spec:\\n  ingress:\\n  - from: [{}, {podSelector: {}}]\\n")).data
+    >>> peer = doc["spec"]["ingress"][0]["from"][1]
+    >>> node_paths(doc, [peer])[id(peer)]
+    ('spec', 'ingress', 0, 'from', 1)
+    """
+    wanted = {id(t) for t in targets}
+    found: dict[int, tuple[str | int, ...]] = {}
+    seen: set[int] = set()  # aliases can make a value contain itself
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack and len(found) < len(wanted):
+        node, path = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if id(node) in wanted:
+            found[id(node)] = path
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend(reversed([(child, path + (key,)) for key, child in children]))
+    return found
+
+
 def iter_documents(text: str, *, json_fallback: bool = False) -> Iterator[RawDocument | SyntaxProblem]:
     """The documents of ``text`` in order; a :class:`SyntaxProblem` ends the stream.
 

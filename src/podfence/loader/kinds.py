@@ -20,6 +20,7 @@ from podfence.loader import codes
 from podfence.loader.fields import FieldReader
 from podfence.model import ContainerPort, Labels, Namespace, Pod, Service, ServicePort, Source
 from podfence.validate.messages import required
+from podfence.validate.workloads import TEMPLATE_PATHS
 
 # API groups each modelled kind is served under (core is ""). A kind of the same
 # name in another group that looks built in (no dot, or ending in .k8s.io) is a
@@ -41,15 +42,6 @@ PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
     "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
-}
-TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
-    "Deployment": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 CLUSTER_SCOPED = frozenset({"Namespace"})
 

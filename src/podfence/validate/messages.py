@@ -42,14 +42,37 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
+# How much of a value a message shows: manifests can hold megabyte strings and
+# huge lists, and one problem must stay one readable line.
+SHOWN_VALUE_MAX = 256
+SHOWN_PREFIX = 64
+_NAME_MAX = 253  # the longest valid object name
+_NAME_BREAKERS = frozenset(' "\\/')  # printable, but no valid name holds them
+
+
 def render_value(value: object) -> str:
-    """A manifest value as the API server shows it after ``Invalid value:``."""
+    """A manifest value as the API server shows it after ``Invalid value:``, cut when long.
+
+    A string longer than :data:`SHOWN_VALUE_MAX` characters shows its first
+    :data:`SHOWN_PREFIX` and its size; a list or mapping shows its entries until
+    about :data:`SHOWN_VALUE_MAX` characters are used, then how many there are.
+
+    >>> render_value("x" * 1000)
+    '"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (1000 bytes)'
+    """
+    return _render(value, SHOWN_VALUE_MAX)
+
+
+def _render(value: object, budget: int) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return go_quote(value)
+        if len(value) <= max(budget, SHOWN_PREFIX):
+            return go_quote(value)
+        size = len(value.encode("utf-8", "surrogatepass"))
+        return f"{go_quote(value[:SHOWN_PREFIX])}... ({size} bytes)"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -57,10 +80,39 @@ def render_value(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{render_value(k)}: {render_value(v)}" for k, v in value.items()) + "}"
+        return "{" + _entries(list(value.items()), budget, "entries") + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
+        return "[" + _entries([(item,) for item in value], budget, "items") + "]"
     return repr(value)
+
+
+def _entries(entries: list[tuple[object, ...]], budget: int, noun: str) -> str:
+    """List items as ``(item,)``, mapping entries as ``(key, value)``, until the budget is spent."""
+    shown: list[str] = []
+    used = 0
+    for entry in entries:
+        if used >= budget:
+            shown.append(f"... ({len(entries)} {noun})")
+            break
+        text = ": ".join(_render(part, budget - used) for part in entry)
+        shown.append(text)
+        used += len(text) + 2
+    return ", ".join(shown)
+
+
+def shown_name(text: str) -> str:
+    """An object's kind, namespace or name as a diagnostic names the object.
+
+    Plain names are shown as written; one with spaces, quotes, slashes, control
+    characters or more than 253 characters (no valid name has them) is quoted
+    and cut like any other value, so that it cannot break, forge or flood the line.
+
+    >>> shown_name("web"), shown_name("we/b\\nx")
+    ('web', '"we/b\\\\nx"')
+    """
+    if len(text) <= _NAME_MAX and text.isprintable() and not _NAME_BREAKERS.intersection(text):
+        return text
+    return render_value(text)
 
 
 def diag(code: str, path: FieldPath, message: str, severity: Severity = Severity.ERROR) -> Diagnostic:
@@ -77,6 +129,11 @@ def invalid(code: str, path: FieldPath, value: object, detail: str,
 def required(code: str, path: FieldPath, detail: str = "") -> Diagnostic:
     """``Required value`` with an optional detail."""
     return diag(code, path, f"Required value: {detail}" if detail else "Required value")
+
+
+def duplicate(code: str, path: FieldPath, value: object) -> Diagnostic:
+    """``Duplicate value: <value>``."""
+    return diag(code, path, f"Duplicate value: {render_value(value)}")
 
 
 def forbidden(code: str, path: FieldPath, detail: str) -> Diagnostic:

@@ -65,7 +65,7 @@ def validate_metadata(raw: object, namespace: str) -> Iterator[Diagnostic]:
     if isinstance(generation, int) and generation < 0:
         yield invalid("V4", path + ("generation",), generation, "must be greater than or equal to 0")
     yield from validate_labels(raw.get("labels"), path + ("labels",), "V4", "V4")
-    yield from _annotations(raw.get("annotations"), path + ("annotations",))
+    yield from validate_annotations(raw.get("annotations"), path + ("annotations",), "V4")
     yield from _owner_references(raw.get("ownerReferences"), path + ("ownerReferences",))
     yield from _finalizers(raw.get("finalizers"), path + ("finalizers",))
     yield from _managed_fields(raw.get("managedFields"), path + ("managedFields",))
@@ -127,17 +127,18 @@ def _namespace(namespace: str, path: FieldPath) -> Iterator[Diagnostic]:
         yield invalid("V3", path, namespace, msg)
 
 
-def _annotations(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
+def validate_annotations(raw: object, path: FieldPath, code: str) -> Iterator[Diagnostic]:
+    """An annotation map: qualified-name keys, and at most 256 KiB of keys and values together."""
     pairs, type_errors = string_map(raw, path)
     yield from type_errors
     total = 0
     for key, value in pairs:
         # Annotation keys are qualified names compared without regard to case.
         for msg in qualified_name_errors(key.lower()):
-            yield invalid("V4", path, key, msg)
+            yield invalid(code, path, key, msg)
         total += byte_len(key) + byte_len(value)
     if total > TOTAL_ANNOTATION_SIZE_LIMIT:
-        yield too_long("V4", path, TOTAL_ANNOTATION_SIZE_LIMIT)
+        yield too_long(code, path, TOTAL_ANNOTATION_SIZE_LIMIT)
 
 
 def _owner_references(raw: object, path: FieldPath) -> Iterator[Diagnostic]:

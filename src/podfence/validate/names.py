@@ -21,6 +21,7 @@ MIN_PORT = 1
 MAX_PORT = 65535
 
 DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + "(\\." + DNS1123_LABEL_FMT + ")*"
 QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
@@ -34,6 +35,10 @@ _LOWER_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _DNS1123_LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
     "and must start and end with an alphanumeric character"
+)
+_DNS1035_LABEL_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+    "start with an alphabetic character, and end with an alphanumeric character"
 )
 _DNS1123_SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
@@ -69,12 +74,12 @@ def inclusive_range_error(low: int, high: int) -> str:
 
 def byte_len(value: str) -> int:
     """Length in UTF-8 bytes, the unit of every Kubernetes length limit."""
-    return len(value.encode("utf-8", "surrogatepass"))
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
 
 
 def _is_label_chars(value: str, chars: frozenset[str], ends: frozenset[str]) -> bool:
     """``value`` is non-empty, made of ``chars``, and starts and ends with one of ``ends``."""
-    return bool(value) and value[0] in ends and value[-1] in ends and all(c in chars for c in value)
+    return bool(value) and value[0] in ends and value[-1] in ends and chars.issuperset(value)
 
 
 def _matches_dns1123_label(value: str) -> bool:
@@ -99,6 +104,16 @@ def dns1123_label_errors(value: str) -> list[str]:
             errs.append("must not contain dots")
         else:
             errs.append(regex_error(_DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
+    return errs
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    """Errors for a DNS-1035 label (Service names): a DNS-1123 label that starts with a letter."""
+    errs = []
+    if byte_len(value) > DNS1123_LABEL_MAX:
+        errs.append(max_len_error(DNS1123_LABEL_MAX))
+    if not (_matches_dns1123_label(value) and value[0] in _LOWER_LETTERS):
+        errs.append(regex_error(_DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, "my-name", "abc-123"))
     return errs
 
 
@@ -198,6 +213,10 @@ def port_number_errors(value: int) -> list[str]:
 
 def is_dns1123_label(value: str) -> bool:
     return not dns1123_label_errors(value)
+
+
+def is_dns1035_label(value: str) -> bool:
+    return not dns1035_label_errors(value)
 
 
 def is_dns1123_subdomain(value: str) -> bool:
