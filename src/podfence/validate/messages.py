@@ -42,24 +42,56 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
+MAX_SHOWN_ENTRIES = 10  # list items and map entries shown of one value, nested ones included
+MAX_SHOWN_CHARACTERS = 200  # of one string
+
+
 def render_value(value: object) -> str:
-    """A manifest value as the API server shows it after ``Invalid value:``."""
+    """A manifest value as the API server shows it after ``Invalid value:``.
+
+    Only a bounded prefix is shown, however large the value (YAML aliases can make
+    a small file hold a list of millions): strings are cut after
+    ``MAX_SHOWN_CHARACTERS`` characters, and lists and maps after
+    ``MAX_SHOWN_ENTRIES`` entries in all, each cut saying how much is left out.
+
+    >>> render_value(["Ingress", "Egress", "ingress"])
+    '["Ingress", "Egress", "ingress"]'
+    >>> render_value(list(range(12)))
+    '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 2 more]'
+    >>> render_value("x" * 300)[-25:]
+    'xxxx"... (300 characters)'
+    """
+    return _render(value, [MAX_SHOWN_ENTRIES])
+
+
+def _render(value: object, entries_left: list[int]) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return go_quote(value)
+        if len(value) <= MAX_SHOWN_CHARACTERS:
+            return go_quote(value)
+        return f"{go_quote(value[:MAX_SHOWN_CHARACTERS])}... ({len(value)} characters)"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{render_value(k)}: {render_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
+    if isinstance(value, (Mapping, list, tuple)):
+        shown = []
+        for entry in value.items() if isinstance(value, Mapping) else value:
+            if entries_left[0] <= 0:
+                break
+            entries_left[0] -= 1
+            if isinstance(value, Mapping):
+                shown.append(f"{_render(entry[0], entries_left)}: {_render(entry[1], entries_left)}")
+            else:
+                shown.append(_render(entry, entries_left))
+        if len(shown) < len(value):
+            shown.append(f"... {len(value) - len(shown)} more")
+        return ("{%s}" if isinstance(value, Mapping) else "[%s]") % ", ".join(shown)
     return repr(value)
 
 
