@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
+    Namespace, SettingValues, StrictCidr, choose, input_budget, settings_from, write,
 )
 from podfence.cli.lint import load_for_analysis, narrow_lines
 from podfence.lint import lint
@@ -22,10 +23,14 @@ def audit(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                           input_budget(max_input_bytes, max_objects), allow_empty)
     settings = settings_from(setting, strict_cidr, cfg.settings)
     findings = narrow_lines(lint(result.cluster, cfg, settings), texts)
     report = run_audit(result.cluster, cfg, settings, findings)

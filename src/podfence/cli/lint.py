@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Sequence
@@ -11,14 +10,16 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
-    EXIT_FINDINGS, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail,
-    load_config, report, settings_from, write, write_files,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
+    MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget, load_config, report,
+    require_objects, settings_from, write, write_files,
 )
 from podfence.config import Config
 from podfence.lint import BY_ID, RULES, Finding, lint as run_lint
 from podfence.lint.docs import pages
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
+from podfence.loader.limits import Budget
 from podfence.model import Severity
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
@@ -38,6 +39,9 @@ def lint(
     rules_doc: Annotated[str | None, typer.Option("--rules-doc", metavar="DIR",
                                                   help="Write the rule documentation pages into DIR and exit.")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --rules-doc: overwrite existing pages.")] = False,
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -45,7 +49,8 @@ def lint(
         return
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                           input_budget(max_input_bytes, max_objects), allow_empty)
     for rule_id, _ in cfg.lint.rules:
         if rule_id not in BY_ID:
             sys.stderr.write(f"warning: podfence config: lint.rules.{rule_id}: no such rule (see docs/rules)\n")
@@ -61,24 +66,22 @@ def lint(
 
 
 def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
-                      strict_cidr: bool) -> tuple[Config, LoadResult, dict[str, str]]:
+                      strict_cidr: bool, budget: Budget | None = None,
+                      allow_empty: bool = False) -> tuple[Config, LoadResult, dict[str, str]]:
     """Config and cluster; validation errors end the command (exit 2) before any analysis.
 
-    Standard input is read here once, so that findings can be placed on its lines too.
+    The texts read are kept, so that findings are placed on their lines without
+    reading anything twice (standard input or a FIFO cannot be).
     """
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
-    cfg = load_config(config)
+    cfg = load_config(config, budget)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    texts: dict[str, str] = {}
-    stdin = None
-    if "-" in files:
-        texts["-"] = sys.stdin.read()
-        stdin = io.StringIO(texts["-"])
-    result = load(list(files), default_namespace=namespace, settings=settings, stdin=stdin)
+    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_texts=True)
     report(result)
     exit_on_errors(result.diagnostics)
-    return cfg, result, texts
+    require_objects([result], files, allow_empty)
+    return cfg, result, dict(result.texts)
 
 
 def _documents(text: str) -> dict[int, Any]:
@@ -86,16 +89,18 @@ def _documents(text: str) -> dict[int, Any]:
     out: dict[int, Any] = {}
 
     def add(data: Any, line: int) -> None:
-        if not isinstance(data, dict):
-            return
-        items = data.get("items")
-        kind = data.get("kind")
-        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-            lines = getattr(items, "item_lines", None)
-            for i, item in enumerate(items):
-                add(item, lines[i] if lines else line)
-        else:
-            out.setdefault(line, data)
+        pending = [(data, line)]  # Lists may nest as deep as the YAML does: a stack, not recursion
+        while pending:
+            data, line = pending.pop()
+            if not isinstance(data, dict):
+                continue
+            items = data.get("items")
+            kind = data.get("kind")
+            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+                lines = getattr(items, "item_lines", None)
+                pending.extend(reversed([(item, lines[i] if lines else line) for i, item in enumerate(items)]))
+            else:
+                out.setdefault(line, data)
 
     for item in iter_documents(text):
         if isinstance(item, RawDocument):
@@ -104,20 +109,14 @@ def _documents(text: str) -> dict[int, Any]:
 
 
 def narrow_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
-    """Findings placed at the line of their field (files are read again only when needed)."""
+    """Findings placed at the line of their field, found in the texts the loader read (by file name)."""
     index: dict[str, dict[int, Any]] = {}
     out = []
     for f in findings:
         if f.file and f.line is not None and f.field:
             docs = index.get(f.file)
             if docs is None:
-                text = texts.get(f.file)
-                if text is None:
-                    try:
-                        text = Path(f.file).read_text(encoding="utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        text = ""
-                docs = index[f.file] = _documents(text)
+                docs = index[f.file] = _documents(texts.get(f.file, ""))
             doc = docs.get(f.line)
             if doc is not None:
                 f = f.located(line=locate(doc, f.field))
