@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 import podfence.loader.assemble as assemble
 from podfence.loader import LoadResult, load, load_texts
+from podfence.loader.limits import Budget
 from podfence.model import Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "loader"
@@ -385,3 +386,45 @@ def test_podfence_own_files_beside_manifests_are_skipped_with_a_note(tmp_path) -
     # Half an object is still an error: it was meant to be one.
     half = load_texts([("half.yaml", "kind: Pod\nmetadata: {name: x}\n")])
     assert [d.code for d in half.diagnostics] == ["L6"]
+
+
+# -- limits ----------------------------------------------------------------------------
+
+
+def test_objects_are_counted_modelled_or_not() -> None:
+    result = _text("""\
+        apiVersion: v1
+        kind: List
+        items:
+        - {apiVersion: v1, kind: Pod, metadata: {name: a}}
+        - {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}
+        ---
+        settings: {}
+        """)
+    assert (result.objects, [p.key for p in result.cluster.pods]) == (2, ["default/a"])
+    assert load_texts([("empty.yaml", "# nothing\n---\n")]).objects == 0
+
+
+def test_loading_stops_at_the_first_object_past_max_objects() -> None:
+    budget = Budget(max_objects=2)
+    text = "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\n" for i in range(5))
+    result = load_texts([("pods.yaml", text), ("more.yaml", text)], budget=budget)
+    assert [p.name for p in result.cluster.pods] == ["p0", "p1"]
+    assert _found(result) == [("L13", "pods.yaml", 10, "", "")]
+    assert budget.objects == 3
+
+
+def test_lists_nest_deeper_than_python_recursion_goes() -> None:
+    pod = '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}}'
+    text = '{"kind": "List", "apiVersion": "v1", "items": [' * 490 + pod + "]}" * 490
+    result = load_texts([("lists.json", text)])
+    assert result.ok and [p.key for p in result.cluster.pods] == ["default/a"]
+
+
+def test_the_texts_read_are_kept_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n")
+    stdin = io.StringIO("apiVersion: v1\nkind: Pod\nmetadata: {name: b}\n")
+    result = load([str(path), "-"], stdin=stdin, keep_texts=True)
+    assert dict(result.texts) == {str(path): path.read_text(), "-": "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\n"}
+    assert load([str(path)]).texts == {}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pytest
+import yaml
 
 from podfence.loader.documents import (
-    LineDict, LineList, RawDocument, SyntaxProblem, iter_documents, locate, node_paths,
+    LineDict, LineList, RawDocument, SyntaxProblem, alias_growth, iter_documents, locate, node_paths,
 )
+from podfence.loader.limits import Budget
 
 
 def _docs(text: str, **kw: bool) -> list[RawDocument | SyntaxProblem]:
@@ -184,7 +187,7 @@ def test_syntax_error_reports_the_problem_line_and_keeps_earlier_documents() -> 
     ("text", "line"),
     [
         ("a: b\n? [x]\n: y\n", 2),  # a list used as a key
-        ("a: b\nc: !!int abc\n", 1),  # an explicit tag PyYAML cannot build: the document's line
+        ("a: b\nc: !!int abc\n", 2),  # an explicit tag whose value does not fit: the value's line
         ("a: [\n", 2),
         ("a: b\n\x01\n", 2),  # a control character
         ("[" * 2000 + "]" * 2000, 1),  # nesting deeper than the parser allows
@@ -280,3 +283,59 @@ def test_node_paths_survives_a_value_that_contains_itself() -> None:
     looped.append(looped)
     target: dict[str, object] = {}
     assert node_paths({"l": looped, "t": target}, [target]) == {id(target): ("t",)}
+# -- hostile input ---------------------------------------------------------------------
+
+
+def _composed(text: str) -> Any:
+    loader = yaml.CSafeLoader(text)
+    assert loader.check_node()
+    return loader.get_node()
+
+
+def test_alias_growth_counts_each_use_of_an_aliased_node() -> None:
+    # b holds 3 aliases of a 3-node list: 9 nodes more than written.
+    assert alias_growth(_composed("a: &a [x, y]\nb: [*a, *a, *a]\n")) == (9, None)
+    assert alias_growth(_composed("a: [x, y]\nb: [x, y]\n")) == (0, None)
+    # Nested aliases multiply: 10 levels of 9 would be billions, counted in a moment.
+    text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 11))
+    added, _ = alias_growth(_composed(text))
+    assert added > 9 ** 10
+
+
+def test_a_node_containing_itself_is_found() -> None:
+    added, node = alias_growth(_composed("x: 1\ny: &a [1, {b: *a}]\n"))
+    assert added == 0 and node is not None and node.start_mark.line + 1 == 2
+
+
+def test_aliases_count_against_the_budget_across_documents() -> None:
+    budget = Budget(max_alias_nodes=10)
+    text = "a: &a [x, y]\nb: [*a, *a]\n---\na: &a [x, y]\nb: [*a, *a]\n"
+    *docs, last = list(iter_documents(text, budget=budget))
+    assert len(docs) == 1 and budget.alias_nodes == 12
+    assert isinstance(last, SyntaxProblem) and (last.code, last.line) == ("L14", 4)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: !!int ''\n", '!!int "" is not an integer'),
+    ("a: !!int 12\nb: !!float 1\nc: !!bool yes\n", None),
+    ("a: !!map [x]\n", "the tag !!map needs a mapping, not a list"),
+    ("a: !!seq {x: y}\n", "the tag !!seq needs a list, not a mapping"),
+    ("a: !!set {x: null}\n", "the tag !!set has no JSON equivalent, so podfence does not read it"),
+    ("a: !!timestamp [x]\n", "the tag !!timestamp needs a single value, not a list"),
+    ("a: !local x\n", "unknown tag !local: podfence reads only the standard YAML tags"),
+])
+def test_tags_are_read_only_when_their_value_fits(text: str, message: str | None) -> None:
+    (item,) = list(iter_documents("kind: X\n" + text))
+    if message is None:
+        assert isinstance(item, RawDocument) and dict(item.data) == {"kind": "X", "a": 12, "b": 1.0, "c": True}
+    else:
+        assert isinstance(item, SyntaxProblem) and (item.line, item.message) == (2, f"invalid YAML: {message}")
+
+
+def test_a_document_too_deep_for_yaml_is_not_retried_as_json() -> None:
+    text = '{"kind": "A"}\n---\n' + "[" * 1200 + "]" * 1200 + "\n"
+    first, last = list(iter_documents(text, json_fallback=True))
+    assert isinstance(first, RawDocument) and first.data == {"kind": "A"}
+    assert isinstance(last, SyntaxProblem)
+    assert (last.line, last.message) == (3, "invalid JSON: nested too deeply (the limit is about 1,000 levels)")

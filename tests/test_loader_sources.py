@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from podfence.loader.sources import SourceText, read_sources
+from podfence.loader.limits import Budget
+from podfence.loader.sources import CHUNK, SourceText, read_bounded, read_file, read_sources, read_stdin
 from podfence.model import Diagnostic, Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "loader"
@@ -107,3 +109,70 @@ def test_sources_come_in_the_order_given(tmp_path: Path) -> None:
     stdin = io.StringIO("# stdin\n")
     items = list(read_sources([str(tmp_path / "b.yaml"), "-", str(tmp_path / "a.yaml")], stdin))
     assert [item.text for item in items if isinstance(item, SourceText)] == ["# b.yaml\n", "# stdin\n", "# a.yaml\n"]
+
+
+# -- limits ----------------------------------------------------------------------------
+
+
+class _Endless(io.RawIOBase):
+    """A stream that never ends, counting what was asked of it."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        buffer[:] = b"a" * len(buffer)
+        self.given += len(buffer)
+        return len(buffer)
+
+
+def test_reading_stops_one_byte_past_what_the_budget_has_left() -> None:
+    stream = _Endless()
+    budget = Budget(max_input_bytes=3 * CHUNK + 5)
+    found = read_bounded(stream, "endless", budget)  # type: ignore[arg-type]
+    assert isinstance(found, Diagnostic)
+    assert (found.code, found.file, found.message) == (
+        "L13", "endless", f"input exceeds --max-input-bytes={3 * CHUNK + 5} (raise it with --max-input-bytes)")
+    assert stream.given == 3 * CHUNK + 6
+
+
+def test_every_source_of_a_run_takes_from_one_budget(tmp_path: Path) -> None:
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text("kind: A\n")  # 8 bytes each
+    budget = Budget(max_input_bytes=20)
+    items = list(read_sources([str(tmp_path / n) for n in ("a.yaml", "b.yaml", "c.yaml")], None, budget))
+    assert [type(item).__name__ for item in items] == ["SourceText", "SourceText", "Diagnostic"]
+    assert isinstance(items[2], Diagnostic) and (items[2].code, items[2].file) == ("L13", str(tmp_path / "c.yaml"))
+
+
+def test_a_regular_file_larger_than_what_is_left_is_refused_unread(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("x" * 100)
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("opened"))
+    found = read_file(str(path), Budget(max_input_bytes=99))
+    assert isinstance(found, Diagnostic) and found.code == "L13"
+
+
+def test_devices_are_refused_and_fifos_read(tmp_path: Path) -> None:
+    found = read_file("/dev/zero", Budget())
+    assert isinstance(found, Diagnostic)
+    assert (found.code, found.message) == ("L1", "cannot read: a character device, not a file (podfence reads files, "
+                                                 "directories, FIFOs and - for standard input)")
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=lambda: fifo.write_text("kind: A\n"))
+    feeder.start()
+    assert read_file(str(fifo), Budget()) == SourceText(str(fifo), "kind: A\n")
+    feeder.join()
+
+
+def test_standard_input_counts_against_the_budget() -> None:
+    budget = Budget(max_input_bytes=10)
+    assert read_stdin(io.StringIO("kind: A\n"), budget) == SourceText("-", "kind: A\n")
+    assert budget.input_bytes == 8
+    found = read_stdin(io.StringIO("kind: A\n"), budget)
+    assert isinstance(found, Diagnostic) and (found.code, found.file) == ("L13", "-")

@@ -309,3 +309,15 @@ def test_v23_ipv6_not_in_canonical_form_is_a_warning_in_both_modes() -> None:
         (d,) = run(block("2001:DB8:0:0::/64"), settings=settings)
         assert d.severity is Severity.WARNING
         assert d.message == 'IPv6 CIDR value "2001:DB8:0:0::/64" should be in RFC 5952 canonical format ("2001:db8::/64")'
+
+
+def test_oversized_values_are_echoed_as_a_prefix_and_a_count() -> None:
+    from podfence.validate.messages import render_value
+
+    shared = ["Ingress"] * 1000
+    nested = [shared] * 1000  # a million entries, as YAML aliases can make them
+    assert render_value(nested) == "[[" + ", ".join(['"Ingress"'] * 24) + ", ... (1000 items)], ... (1000 items)]"
+    assert render_value({"k": "v" * 1000}) == '{"k": "' + "v" * 64 + '"... (1000 bytes)}'
+    (d,) = validate_network_policy({"metadata": {"name": "p"}, "spec": {"podSelector": {}, "policyTypes": nested}},
+                                   namespace="default")
+    assert d.code == "V26" and len(d.message) < 400

@@ -15,12 +15,14 @@ from podfence.assertions import Checker, Result, Spec, parse_spec, probes
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, check_writable, choose,
-    exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_writable, choose, exit_on_errors, fail,
+    input_budget, load_cluster, load_config, settings_from, write, write_file,
 )
 from podfence.diff.rows import PodRows
 from podfence.engine import Engine
 from podfence.loader import read_own_file
+from podfence.loader.limits import Budget
 from podfence.render.assertions import FORMATS, render_results, snapshot_yaml
 from podfence.model import Cluster, Settings
 from podfence.render.junit import junit_xml
@@ -29,11 +31,11 @@ from podfence.sets import Protocol
 TEST_LAB = "pftest"  # not the default lab's name, so a lab the user keeps running is left alone
 
 
-def read_specs(paths: list[str]) -> list[tuple[str, Spec]]:
+def read_specs(paths: list[str], budget: Budget | None = None) -> list[tuple[str, Spec]]:
     """Every assertion file parsed; any problem in any of them ends the command (exit 2)."""
     specs, problems = [], []
     for path in paths:
-        own = read_own_file(path)
+        own = read_own_file(path, budget=budget)
         problems += own.problems
         if own.problems:
             continue
@@ -96,16 +98,20 @@ def test_command(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
     choose(output, FORMATS, "-o")
-    settings = settings_from(setting, strict_cidr, load_config(config).settings)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     if take_snapshot:
         if specs:
             fail("--snapshot prints a new assertion file on stdout; it takes no SPEC.yaml")
         if junit is not None or lab:
             fail("--snapshot does not check anything: leave out --junit and --lab")
-        result = load_cluster(filename, namespace, settings)
+        result = load_cluster(filename, namespace, settings, budget, allow_empty)
         write(snapshot_yaml(snapshot(Engine(result.cluster, settings).connectivity())))
         return
     if not specs:
@@ -115,8 +121,8 @@ def test_command(
             fail("--junit '': name a file")
         check_writable(Path(junit), force, "--junit")
     started = time.perf_counter()
-    parsed = read_specs(list(specs))
-    result = load_cluster(filename, namespace, settings)
+    parsed = read_specs(list(specs), budget)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty)
     engine = Engine(result.cluster, settings)
     checker = Checker(engine.connectivity())
     suites: list[tuple[str, list[Result]]] = [(path, checker.check(spec)) for path, spec in parsed]

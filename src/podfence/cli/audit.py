@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
+    Namespace, SettingValues, StrictCidr, choose, input_budget, settings_from, write,
 )
 from podfence.cli.lint import Ignore, Preview, Select, load_for_analysis, narrow_lines, rule_flags, rule_plan, tell
 from podfence.lint import lint
@@ -26,11 +27,15 @@ def audit(
     select: Select = [],  # noqa: B006
     ignore: Ignore = [],  # noqa: B006
     preview: Preview = None,
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
     chosen = rule_flags(select, ignore)
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                           input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), texts)
     settings = settings_from(setting, strict_cidr, cfg.settings)

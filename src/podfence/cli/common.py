@@ -2,6 +2,12 @@
 
 Exit codes: 0 ok, 1 findings, 2 invalid input or usage, 3 internal error.
 Results go to stdout; notes, warnings and errors go to stderr, one line each.
+
+Every command that reads input takes ``--max-input-bytes`` and ``--max-objects``
+(one :class:`~podfence.loader.limits.Budget` per run, shared by the manifests, the
+config, specs, intents and flows), and every command that reads manifests takes
+``--allow-empty``: without it, input with no Kubernetes object is an error, so that
+a wrong ``-f`` path cannot pass.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import typer
 from podfence.cli import files as files_
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
+from podfence.loader import codes as load_codes
+from podfence.loader.limits import DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, Budget
 from podfence.model import Diagnostic, Settings
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
@@ -43,6 +51,18 @@ ConfigPath = Annotated[
 StrictCidr = Annotated[
     bool, typer.Option("--strict-cidr", help="Reject CIDRs the API server accepts only leniently.")
 ]
+AllowEmpty = Annotated[
+    bool, typer.Option("--allow-empty", help="Accept manifests with no Kubernetes object (by default an error, "
+                                             "so that a wrong -f path cannot pass).")
+]
+MaxInputBytes = Annotated[
+    int, typer.Option("--max-input-bytes", metavar="N", min=1,
+                      help="Stop with exit 2 once all inputs together pass N bytes (256 MiB by default).")
+]
+MaxObjects = Annotated[
+    int, typer.Option("--max-objects", metavar="N", min=1,
+                      help="Stop with exit 2 past N Kubernetes objects.")
+]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -64,7 +84,14 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: str | None, check: Callable[[Config], Iterable[Diagnostic]] | None = None) -> Config:
+def input_budget(max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+                 max_objects: int = DEFAULT_MAX_OBJECTS) -> Budget:
+    """The limits of this run, from ``--max-input-bytes`` and ``--max-objects``."""
+    return Budget(max_input_bytes=max_input_bytes, max_objects=max_objects)
+
+
+def load_config(path: str | None, budget: Budget | None = None,
+                check: Callable[[Config], Iterable[Diagnostic]] | None = None) -> Config:
     """The configuration from ``--config`` or the nearest file; problems end the command (exit 2).
 
     ``check`` looks further at a valid configuration (a command's own view of it); its
@@ -75,7 +102,7 @@ def load_config(path: str | None, check: Callable[[Config], Iterable[Diagnostic]
         if found is None:
             return DEFAULT_CONFIG
         path = str(found)
-    own = read_own_file(path)
+    own = read_own_file(path, budget=budget)
     problems = list(own.problems)
     config = DEFAULT_CONFIG
     if not problems:
@@ -91,10 +118,14 @@ def load_config(path: str | None, check: Callable[[Config], Iterable[Diagnostic]
 
 
 def exit_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
-    """Print every error diagnostic on its own line (after ``prefix``) and exit 2 if there was one."""
+    """Print every error diagnostic on its own line (after ``prefix``) and exit 2 if there was one.
+
+    A limit of the run (``L13``) ends it, so it reads like the run's own errors.
+    """
     errors = [d for d in diagnostics if d.is_error]
     for d in errors:
-        sys.stderr.write(f"{one_line(prefix)}{d.one_line()}\n")
+        lead = "podfence: error: " if d.code == load_codes.LIMIT else ""
+        sys.stderr.write(f"{lead}{one_line(prefix)}{d.one_line()}\n")
     if errors:
         raise typer.Exit(EXIT_INVALID)
 
@@ -138,15 +169,23 @@ def report(result: LoadResult, *, show_warnings: bool = True) -> None:
                 sys.stderr.write(f"warning: {d.one_line()}\n")
 
 
-def load_cluster(files: Sequence[str], namespace: str, settings: Settings) -> LoadResult:
-    """Load manifests for an analysis command; any error ends the command with exit 2."""
+def load_cluster(files: Sequence[str], namespace: str, settings: Settings, budget: Budget | None = None,
+                 allow_empty: bool = False) -> LoadResult:
+    """Load manifests for an analysis command; any error, or no object at all, ends the command with exit 2."""
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
     with busy("reading manifests"):
-        result = load(list(files), default_namespace=namespace, settings=settings)
+        result = load(list(files), default_namespace=namespace, settings=settings, budget=budget)
     report(result)
     exit_on_errors(result.diagnostics)
+    require_objects([result], files, allow_empty)
     return result
+
+
+def require_objects(results: Sequence[LoadResult], paths: Sequence[str], allow_empty: bool) -> None:
+    """Exit 2 when none of ``results`` holds a Kubernetes object, unless ``--allow-empty``."""
+    if not allow_empty and not any(r.objects for r in results):
+        fail(f"no Kubernetes objects in {', '.join(paths)} (pass --allow-empty to accept empty input)")
 
 
 @contextmanager

@@ -4,6 +4,10 @@ Two forms: ``podfence diff OLD NEW`` compares two files or directories;
 ``podfence diff --base REF -f PATH...`` compares the working tree with the same
 paths at git revision REF, read through git (``git ls-tree``, ``git cat-file``)
 without touching the checkout. Exit 1 when anything changed, 0 when nothing did.
+
+One side may hold no Kubernetes object (a directory that is new at ``--base``, or
+manifests all deleted): the diff then shows everything added or removed. Both
+sides empty is an error unless ``--allow-empty``, as for every other command.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
-    exit_on_errors, fail, load_cluster, load_config, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
+    load_cluster, load_config, require_objects, settings_from, write,
 )
 from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
+from podfence.loader.limits import Budget
 from podfence.loader.sources import MANIFEST_EXTENSIONS
 from podfence.model import Settings
 from podfence.model.text import one_line
@@ -51,14 +57,15 @@ def _components(path: str) -> tuple[str, ...]:
     return tuple(path.split("/"))
 
 
-def texts_at(ref: str, paths: list[str], cwd: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+def texts_at(ref: str, paths: list[str], cwd: str | None = None,
+             budget: Budget | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """The manifests under ``paths`` as they were at ``ref``: ``(display name, text)`` pairs, and notes.
 
     A path names a file (read whatever its extension) or a directory (its
     ``.yaml``, ``.yml`` and ``.json`` files, recursively, in the order ``-f``
     walks a directory); display names are those the working tree's files get, so
     both sides of a diff speak of the same files. A path missing at ``ref`` gives
-    a note and no files.
+    a note and no files. The blobs count against ``budget`` before they are read.
     """
     here = os.path.realpath(cwd or os.getcwd())
     root = os.fsdecode(_git(["rev-parse", "--show-toplevel"], here).rstrip(b"\n"))
@@ -99,12 +106,20 @@ def texts_at(ref: str, paths: list[str], cwd: str | None = None) -> tuple[list[t
             notes.append(f"no .yaml, .yml or .json files in {path} at {ref}")
         for inner, blob in manifests:
             wanted.append((os.path.join(path, *_components(inner)), blob, prefix + inner))
-    return _read_blobs(wanted, root, ref), notes
+    return _read_blobs(wanted, root, ref, budget), notes
 
 
-def _read_blobs(wanted: list[tuple[str, str, str]], root: str, ref: str) -> list[tuple[str, str]]:
+def _read_blobs(wanted: list[tuple[str, str, str]], root: str, ref: str,
+                budget: Budget | None = None) -> list[tuple[str, str]]:
     if not wanted:
         return []
+    if budget is not None:
+        sizes = _git(["cat-file", "--batch-check=%(objectsize)"], root,
+                     "".join(f"{blob}\n" for _, blob, _ in wanted).encode())
+        budget.input_bytes += sum(int(size) for size in sizes.split())
+        if budget.input_bytes > budget.max_input_bytes:
+            raise GitError(f"the manifests at {ref} exceed --max-input-bytes={budget.max_input_bytes} "
+                           "(raise it with --max-input-bytes)")
     data = _git(["cat-file", "--batch"], root, "".join(f"{blob}\n" for _, blob, _ in wanted).encode())
     out = []
     pos = 0
@@ -121,14 +136,14 @@ def _read_blobs(wanted: list[tuple[str, str, str]], root: str, ref: str) -> list
     return out
 
 
-def _load_base(ref: str, paths: list[str], namespace: str, settings: Settings) -> LoadResult:
+def _load_base(ref: str, paths: list[str], namespace: str, settings: Settings, budget: Budget) -> LoadResult:
     try:
-        texts, notes = texts_at(ref, paths)
+        texts, notes = texts_at(ref, paths, budget=budget)
     except GitError as e:
         fail(str(e))
     for note in notes:
         sys.stderr.write(f"note: {one_line(note)}\n")
-    result = load_texts(texts, default_namespace=namespace, settings=settings)
+    result = load_texts(texts, default_namespace=namespace, settings=settings, budget=budget)
     for note in result.notes:
         sys.stderr.write(f"note: {one_line(f'at {ref}: {note}')}\n")
     exit_on_errors(result.diagnostics, prefix=f"at {ref}: ")
@@ -146,10 +161,14 @@ def diff(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Connections added and removed between two versions of the manifests (exit 1 if any)."""
     choose(output, FORMATS, "-o")
-    cfg = load_config(config)
+    budget = input_budget(max_input_bytes, max_objects)
+    cfg = load_config(config, budget)
     settings = settings_from(setting, strict_cidr, cfg.settings)
     if base is not None:
         if old is not None or new is not None:
@@ -158,15 +177,17 @@ def diff(
             fail("--base needs the paths to compare: -f PATH (repeatable)")
         if "-" in filename:
             fail("--base cannot compare standard input (-f -): name files or directories")
-        before = _load_base(base, list(filename), namespace, settings)
-        after = load_cluster(filename, namespace, settings)
+        before = _load_base(base, list(filename), namespace, settings, budget)
+        after = load_cluster(filename, namespace, settings, budget, allow_empty=True)
+        require_objects([before, after], [f"{', '.join(filename)}, at {base} or now"], allow_empty)
     else:
         if old is None or new is None:
             fail("give two versions: podfence diff OLD NEW, or podfence diff --base REF -f PATH")
         if filename:
             fail("-f goes with --base; to compare two versions give OLD NEW")
-        before = load_cluster([old], namespace, settings)
-        after = load_cluster([new], namespace, settings)
+        before = load_cluster([old], namespace, settings, budget, allow_empty=True)
+        after = load_cluster([new], namespace, settings, budget, allow_empty=True)
+        require_objects([before, after], [old, new], allow_empty)
     report = diff_clusters(before.cluster, after.cluster, settings, cfg, explain=output != "json")
     write(render_diff(report, output))
     raise typer.Exit(EXIT_FINDINGS if report.diff else EXIT_OK)

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, fail, load_cluster, load_config,
-    protocol_from, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
+    Namespace, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster, load_config, protocol_from,
+    settings_from, write,
 )
 from podfence.engine import Endpoint, EndpointError, Engine
 from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
@@ -25,12 +26,16 @@ def explain(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
-    settings = settings_from(setting, strict_cidr, load_config(config).settings)
-    result = load_cluster(filename, namespace, settings)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty)
     engine = Engine(result.cluster, settings)
     source = _endpoint(engine, src, namespace, "--from")
     target = _endpoint(engine, dst, namespace, "--to")

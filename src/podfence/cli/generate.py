@@ -19,9 +19,9 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INTERNAL, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, check_folder,
-    check_writable, choose, exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
-    write_files,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INTERNAL, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_folder, check_writable, choose,
+    exit_on_errors, fail, input_budget, load_cluster, load_config, settings_from, write, write_file, write_files,
 )
 from podfence.config import Config
 from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
@@ -34,7 +34,9 @@ from podfence.generate.from_flows import intent_from_flows
 from podfence.generate.intents import PortSpec, parse_ports
 from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
-from podfence.loader import read_own_file
+from podfence.loader import codes, read_own_file
+from podfence.loader.limits import Budget
+from podfence.loader.sources import STDIN_NAME, read_file, read_stdin
 from podfence.model import Cluster, Diagnostic, Direction, Settings
 from podfence.model.text import one_line, quoted
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
@@ -120,27 +122,28 @@ def report(proof: Proof, output: str, to_stdout: bool, change: bool = False) -> 
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _settings(config: str | None, setting: list[str], strict_cidr: bool) -> tuple[Config, Settings]:
-    cfg = load_config(config)
+def _settings(config: str | None, setting: list[str], strict_cidr: bool,
+              budget: Budget | None = None) -> tuple[Config, Settings]:
+    cfg = load_config(config, budget)
     return cfg, settings_from(setting, strict_cidr, cfg.settings)
 
 
-def _flow_lines(path: str) -> Iterator[tuple[int, str]]:
-    if path == "-":
-        yield from enumerate(sys.stdin, 1)
-        return
-    try:
-        with open(path, encoding="utf-8") as handle:
-            yield from enumerate(handle, 1)
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"--from-flows {path}: {getattr(exc, 'strerror', None) or exc}")
+def _flow_lines(path: str, budget: Budget) -> Iterator[tuple[int, str]]:
+    """The lines of a flow file (or of stdin), read within ``budget``; problems end the command."""
+    source = read_stdin(sys.stdin, budget) if path == STDIN_NAME else read_file(path, budget)
+    if isinstance(source, Diagnostic):
+        if source.code == codes.LIMIT:
+            exit_on_errors([source])
+        fail(f"--from-flows {source.one_line()}")
+    return enumerate(source.text.split("\n"), 1)
 
 
-def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
+def read_flows(paths: list[str], budget: Budget | None = None) -> list[tuple[Location, FlowRecord | Skip]]:
     """Every line of every flow file, parsed (JSON lines; a bad line is a problem, not the end)."""
+    budget = Budget() if budget is None else budget
     out: list[tuple[Location, FlowRecord | Skip]] = []
     for path in paths:
-        for n, line in _flow_lines(path):
+        for n, line in _flow_lines(path, budget):
             text = line.strip()
             if not text:
                 continue
@@ -225,6 +228,9 @@ def generate(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Generate least-privilege policies from --intents or --from-flows, and prove them."""
     if ctx.invoked_subcommand is not None:
@@ -243,16 +249,17 @@ def generate(
         fail("--write-intents needs --from-flows")
     check_namespace(namespace)
     check_places(out, force, write_intents)
-    cfg, settings = _settings(config, setting, strict_cidr)
-    cluster = load_cluster(filename, namespace, settings).cluster
+    budget = input_budget(max_input_bytes, max_objects)
+    cfg, settings = _settings(config, setting, strict_cidr, budget)
+    cluster = load_cluster(filename, namespace, settings, budget, allow_empty).cluster
     if intents:
-        own = read_own_file(intents)
+        own = read_own_file(intents, budget=budget)
         exit_on_errors(own.problems)
         intent, found = intent_from_dict(own.data)
         exit_on_errors(own.place(found, "intents"))
         source, place = intents, own.place
     else:
-        observed = observe(read_flows(from_flows), cluster, settings, only_allowed=only_allowed)
+        observed = observe(read_flows(from_flows, budget), cluster, settings, only_allowed=only_allowed)
         implied = intent_from_flows(observed, settings, cfg.dns, prefix4=_prefix(cidr_prefix, "--cidr-prefix", 32),
                                     prefix6=_prefix(cidr_prefix_v6, "--cidr-prefix-v6", 128))
         for line in flows_text(observed, implied.foldings, implied.notes, from_flows).splitlines():
@@ -302,12 +309,16 @@ def default_deny(
     output: Output = "text",
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """A default-deny policy for one namespace (and DNS egress with --allow-dns)."""
     choose(output, PROOF_FORMATS, "-o")
     check_namespace(namespace)
     check_places(out, force)
-    cfg, settings = _settings(config, setting, False)
+    budget = input_budget(max_input_bytes, max_objects)
+    cfg, settings = _settings(config, setting, False, budget)
     directions = frozenset(d for d, on in ((Direction.INGRESS, ingress), (Direction.EGRESS, egress)) if on) or \
         frozenset(Direction)
     if allow_dns and Direction.EGRESS not in directions:
@@ -316,7 +327,7 @@ def default_deny(
     policies = default_deny_block(namespace, directions, dns, settings)
     check_generated(policies, settings)
     if filename:
-        cluster = load_cluster(filename, "default", settings).cluster
+        cluster = load_cluster(filename, "default", settings, budget, allow_empty).cluster
     else:
         cluster = stand_in_cluster(namespace, cfg.dns)
         note(f"note: no manifests (-f): proven on a stand-in cluster (a pod in {namespace}, one outside, "
@@ -360,14 +371,18 @@ def allow(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Allow one workload to reach another: ingress on the destination, egress on the source if isolated."""
     choose(output, PROOF_FORMATS, "-o")
     check_namespace(namespace)
     check_places(out, force)
     ports = _ports(port)
-    _, settings = _settings(config, setting, strict_cidr)
-    cluster = load_cluster(filename, namespace, settings).cluster
+    budget = input_budget(max_input_bytes, max_objects)
+    _, settings = _settings(config, setting, strict_cidr, budget)
+    cluster = load_cluster(filename, namespace, settings, budget, allow_empty).cluster
     _block(cluster, settings, allow_block(cluster, settings, src, dst, ports), out, force, output,
            f"Generated by podfence generate allow --from {src} --to {dst}.")
 
@@ -388,13 +403,17 @@ def egress(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Allow one workload to send to addresses outside the cluster on the given ports."""
     choose(output, PROOF_FORMATS, "-o")
     check_namespace(namespace)
     check_places(out, force)
     ports = _ports(port)
-    _, settings = _settings(config, setting, strict_cidr)
-    cluster = load_cluster(filename, namespace, settings).cluster
+    budget = input_budget(max_input_bytes, max_objects)
+    _, settings = _settings(config, setting, strict_cidr, budget)
+    cluster = load_cluster(filename, namespace, settings, budget, allow_empty).cluster
     _block(cluster, settings, egress_block(cluster, settings, src, to_cidr, tuple(except_), ports), out, force,
            output, f"Generated by podfence generate egress --from {src} --to-cidr {to_cidr}.")

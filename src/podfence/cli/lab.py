@@ -16,9 +16,10 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, Filenames, Namespace, SettingValues, choose, fail, load_cluster,
-    protocol_from, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, AllowEmpty, Filenames, MaxInputBytes, MaxObjects,
+    Namespace, SettingValues, choose, fail, input_budget, load_cluster, protocol_from, settings_from, write,
 )
+from podfence.loader.limits import Budget
 from podfence.engine import Engine
 from podfence.lab import control
 from podfence.lab import state as lab_state
@@ -134,6 +135,9 @@ def up(
     port: Annotated[list[int], typer.Option(
         "--port", min=1, max=65535, help="Also listen on this port (TCP and UDP) in every pod. Repeatable.")] = [],  # noqa: B006
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Create a lab: one network namespace per pod, routed through a node namespace, echo servers
     on every container port. Pods keep the addresses their manifests give; the others get one
@@ -142,7 +146,7 @@ def up(
     settings = settings_from(setting)
     with lab_errors():
         control.preflight(name)
-        result = load_cluster(filename, namespace, settings)
+        result = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
         _up(result.cluster, settings, name, pod_cidr, tuple(port), tuple(filename))
     if result.cluster.policies:
         note(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
@@ -155,6 +159,9 @@ def apply(
     namespace: Namespace = "default",
     name: LabName = DEFAULT_LAB_NAME,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Enforce the NetworkPolicies of the manifests (default: the ones 'lab up' read). Only pods
     whose rules change are updated, each in one nftables transaction, side by side. Manifests
@@ -163,19 +170,22 @@ def apply(
     with lab_errors():
         control.preflight(name)
         current = control.require_state(name)
-        cluster = _apply_cluster(filename, namespace, settings, current)
+        cluster = _apply_cluster(filename, namespace, settings, current,
+                                 input_budget(max_input_bytes, max_objects), allow_empty)
         _apply(cluster, settings, name)
 
 
-def _apply_cluster(files: list[str], namespace: str, settings: Settings, current: lab_state.LabState) -> Cluster:
+def _apply_cluster(files: list[str], namespace: str, settings: Settings, current: lab_state.LabState,
+                   budget: Budget, allow_empty: bool) -> Cluster:
+    # The manifests 'lab up' read were accepted then, empty or not.
     if not files:
         if not current.manifests or "-" in current.manifests:
             fail("say which manifests to apply with -f PATH ('lab up' read standard input)")
-        return load_cluster(list(current.manifests), namespace, settings).cluster
-    cluster = load_cluster(files, namespace, settings).cluster
+        return load_cluster(list(current.manifests), namespace, settings, budget, allow_empty=True).cluster
+    cluster = load_cluster(files, namespace, settings, budget, allow_empty).cluster
     if cluster.pods or not current.manifests or "-" in current.manifests:
         return cluster
-    base = load_cluster(list(current.manifests), namespace, settings).cluster
+    base = load_cluster(list(current.manifests), namespace, settings, budget, allow_empty=True).cluster
     namespaces = {n.name: n for n in base.namespaces}
     namespaces.update((n.name, n) for n in cluster.namespaces if n.declared or n.name not in namespaces)
     return Cluster.of(namespaces=namespaces.values(), pods=base.pods, services=base.services,
@@ -292,6 +302,9 @@ def matrix(
     name: LabName = MATRIX_LAB,
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
     setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """One shot: lab up, apply, probe every pod pair, lab down. Prints exactly what
     'podfence matrix' prints for the same manifests, measured with packets."""
@@ -301,7 +314,7 @@ def matrix(
     with lab_errors():
         control.preflight(name)
         control.probe_cells([(proto, port)])
-        loaded = load_cluster(filename, namespace, settings)
+        loaded = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
         try:
             result = _up(loaded.cluster, settings, name, pod_cidr, (port,), ())
             _apply(loaded.cluster, settings, name)

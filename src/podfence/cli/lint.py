@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Sequence
@@ -11,8 +10,9 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_INVALID, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose, exit_on_errors,
-    fail, load_config, report, settings_from, write, write_files,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
+    load_config, report, require_objects, settings_from, write, write_files,
 )
 from podfence.cli.files import Refused, check_folder, read_existing
 from podfence.config import Config
@@ -23,6 +23,7 @@ from podfence.lint.selection import (
 )
 from podfence.loader import LoadResult, iter_documents, load, locate
 from podfence.loader.documents import RawDocument
+from podfence.loader.limits import Budget
 from podfence.model import Diagnostic, Severity
 from podfence.model.text import one_line
 from podfence.render.lint import FORMATS, lint_json, lint_text
@@ -57,6 +58,9 @@ def lint(
     select: Select = [],  # noqa: B006
     ignore: Ignore = [],  # noqa: B006
     preview: Preview = None,
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -65,7 +69,8 @@ def lint(
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
     chosen = rule_flags(select, ignore)
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr)
+    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                           input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), texts)
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
@@ -82,24 +87,22 @@ def lint(
 
 
 def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
-                      strict_cidr: bool) -> tuple[Config, LoadResult, dict[str, str]]:
+                      strict_cidr: bool, budget: Budget | None = None,
+                      allow_empty: bool = False) -> tuple[Config, LoadResult, dict[str, str]]:
     """Config and cluster; validation errors end the command (exit 2) before any analysis.
 
-    Standard input is read here once, so that findings can be placed on its lines too.
+    The texts read are kept, so that findings are placed on their lines without
+    reading anything twice (standard input or a FIFO cannot be).
     """
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
-    cfg = load_config(config, check=config_references)
+    cfg = load_config(config, budget, check=config_references)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    texts: dict[str, str] = {}
-    stdin = None
-    if "-" in files:
-        texts["-"] = sys.stdin.read()
-        stdin = io.StringIO(texts["-"])
-    result = load(list(files), default_namespace=namespace, settings=settings, stdin=stdin)
+    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_texts=True)
     report(result)
     exit_on_errors(result.diagnostics)
-    return cfg, result, texts
+    require_objects([result], files, allow_empty)
+    return cfg, result, dict(result.texts)
 
 
 def _documents(text: str) -> dict[int, Any]:
@@ -107,16 +110,18 @@ def _documents(text: str) -> dict[int, Any]:
     out: dict[int, Any] = {}
 
     def add(data: Any, line: int) -> None:
-        if not isinstance(data, dict):
-            return
-        items = data.get("items")
-        kind = data.get("kind")
-        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-            lines = getattr(items, "item_lines", None)
-            for i, item in enumerate(items):
-                add(item, lines[i] if lines else line)
-        else:
-            out.setdefault(line, data)
+        pending = [(data, line)]  # Lists may nest as deep as the YAML does: a stack, not recursion
+        while pending:
+            data, line = pending.pop()
+            if not isinstance(data, dict):
+                continue
+            items = data.get("items")
+            kind = data.get("kind")
+            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+                lines = getattr(items, "item_lines", None)
+                pending.extend(reversed([(item, lines[i] if lines else line) for i, item in enumerate(items)]))
+            else:
+                out.setdefault(line, data)
 
     for item in iter_documents(text):
         if isinstance(item, RawDocument):
@@ -143,7 +148,7 @@ def _field_line(file: str | None, line: int | None, field: tuple[str | int, ...]
 
 
 def narrow_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
-    """Findings placed at the line of their field (files are read again only when needed)."""
+    """Findings placed at the line of their field, found in the texts the loader read (by file name)."""
     index: dict[str, dict[int, Any]] = {}
     out = [f.located(line=_field_line(f.file, f.line, f.field, texts, index)) for f in findings]
     return sorted(out, key=Finding.sort_key)

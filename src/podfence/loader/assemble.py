@@ -15,6 +15,8 @@ rules that decide what ends up in the cluster:
 * Declared namespaces keep their labels; namespaces that objects live in but no
   manifest declares are added with only the ``kubernetes.io/metadata.name`` label.
 * Kinds podfence does not model are counted in the notes.
+* Reading stops at the first limit of the run's
+  :class:`~podfence.loader.limits.Budget` that is passed (``L13``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from podfence.loader import codes
 from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
+from podfence.loader.limits import Budget, too_many_objects
 from podfence.loader.kinds import (
     CLUSTER_SCOPED, GROUPS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
     read_pod, read_service, read_workload,
@@ -53,11 +56,16 @@ class LoadResult:
         cluster: every sound object, sorted, with undeclared namespaces added.
         diagnostics: errors and warnings in input order, each with file, line and object.
         notes: things left out on purpose (kinds podfence does not model), for stderr.
+        objects: how many Kubernetes objects the input holds (modelled or not,
+            sound or not); 0 means nothing that looks like a Kubernetes object.
+        texts: the text read from each input, by display name, when asked for.
     """
 
     cluster: Cluster
     diagnostics: tuple[Diagnostic, ...] = ()
     notes: tuple[str, ...] = ()
+    objects: int = 0
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +74,7 @@ class LoadResult:
 
 
 def load(paths: Sequence[str], *, default_namespace: str = "default", settings: Settings = DEFAULT_SETTINGS,
-         stdin: TextIO | None = None) -> LoadResult:
+         stdin: TextIO | None = None, budget: Budget | None = None, keep_texts: bool = False) -> LoadResult:
     """Read files, directories and ``-`` (standard input) into a cluster.
 
     Args:
@@ -75,33 +83,43 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
         default_namespace: the namespace of objects that do not name one (``-n``).
         settings: passed to NetworkPolicy validation (strict CIDR parsing).
         stdin: what ``-`` reads; ``sys.stdin`` when not given.
+        budget: the limits of the run, shared with its other reads (defaults when
+            not given); reading stops at the first limit passed.
+        keep_texts: keep every text read in ``LoadResult.texts``.
 
     >>> load(["/nonexistent.yaml"]).diagnostics[0].one_line()
     '/nonexistent.yaml: cannot read: no such file or directory'
     """
-    assembly = _Assembly(default_namespace, settings)
-    for item in read_sources(paths, sys.stdin if stdin is None else stdin):
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    for item in read_sources(paths, sys.stdin if stdin is None else stdin, assembly.budget):
         match item:
             case SourceText(name=name, text=text):
+                if keep_texts:
+                    assembly.texts[name] = text
                 assembly.add_text(name, text)
             case Diagnostic():
                 assembly.diagnostics.append(item)
+                assembly.stopped = item.code == codes.LIMIT
             case str():
                 assembly.notes.append(item)
+        if assembly.stopped:
+            break
     return assembly.result()
 
 
 def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
-               settings: Settings = DEFAULT_SETTINGS) -> LoadResult:
+               settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None) -> LoadResult:
     """Like :func:`load`, for texts already in memory: ``(display name, text)`` pairs.
 
     >>> result = load_texts([("web.yaml", "apiVersion: v1\\nkind: Pod\\nmetadata: {name: web}\\n")])
     >>> [p.key for p in result.cluster.pods], str(result.cluster.pods[0].source)
     (['default/web'], 'web.yaml:1')
     """
-    assembly = _Assembly(default_namespace, settings)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
     for name, text in texts:
         assembly.add_text(name, text)
+        if assembly.stopped:
+            break
     return assembly.result()
 
 
@@ -120,9 +138,13 @@ def object_label(kind: str, namespace: str | None, name: str | None) -> str:
 class _Assembly:
     """Collects objects, diagnostics and notes while documents stream by."""
 
-    def __init__(self, default_namespace: str, settings: Settings) -> None:
+    def __init__(self, default_namespace: str, settings: Settings, budget: Budget) -> None:
         self.default_namespace = default_namespace
         self.settings = settings
+        self.budget = budget
+        self.stopped = False  # a limit of the budget was passed: read nothing more
+        self.objects = 0
+        self.texts: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
         self.notes: list[str] = []
         self.ignored: Counter[str] = Counter()
@@ -133,36 +155,49 @@ class _Assembly:
 
     def add_text(self, file: str, text: str) -> None:
         json_like = file.endswith(".json") or _JSON_START.match(text) is not None
-        for item in iter_documents(text, json_fallback=json_like):
+        for item in iter_documents(text, json_fallback=json_like, budget=self.budget):
             if isinstance(item, RawDocument):
                 self._add(file, item.data, item.line, item.duplicates, None, None)
+                if self.stopped:
+                    return
             else:
                 self.diagnostics.append(
-                    Diagnostic(codes.BAD_SYNTAX, Severity.ERROR, item.message, file=file, line=item.line))
+                    Diagnostic(item.code, Severity.ERROR, item.message, file=file, line=item.line))
 
     # -- documents -------------------------------------------------------------------------
 
     def _add(self, file: str, doc: Any, line: int, duplicates: Sequence[Duplicate],
              default_kind: str | None, default_api_version: str | None) -> None:
-        if not isinstance(doc, Mapping):
-            self.diagnostics.append(Diagnostic(
-                codes.NOT_A_MAPPING, Severity.ERROR,
-                f"a manifest must be a mapping with kind, apiVersion and metadata, not {describe(doc)}",
-                file=file, line=line))
-            return
-        if default_kind is None and "kind" not in doc and "apiVersion" not in doc:
-            # podfence's own files (intents, assertion specs, .podfence.yaml) often sit
-            # beside the manifests; they are not objects, so they are passed over aloud.
-            self.notes.append(f"skipped {file}:{line}: not a Kubernetes object (no kind or apiVersion)")
-            return
-        kind = doc.get("kind") or default_kind
-        if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in doc)):
-            self._add_list(file, doc, line, duplicates, kind, doc.get("apiVersion"))
-        else:
+        # Lists may hold Lists, as deep as the YAML nests: a stack, not recursion.
+        pending = [(doc, line, duplicates, default_kind, default_api_version)]
+        while pending:
+            doc, line, duplicates, default_kind, default_api_version = pending.pop()
+            if not isinstance(doc, Mapping):
+                self.diagnostics.append(Diagnostic(
+                    codes.NOT_A_MAPPING, Severity.ERROR,
+                    f"a manifest must be a mapping with kind, apiVersion and metadata, not {describe(doc)}",
+                    file=file, line=line))
+                continue
+            if default_kind is None and "kind" not in doc and "apiVersion" not in doc:
+                # podfence's own files (intents, assertion specs, .podfence.yaml) often sit
+                # beside the manifests; they are not objects, so they are passed over aloud.
+                self.notes.append(f"skipped {file}:{line}: not a Kubernetes object (no kind or apiVersion)")
+                continue
+            kind = doc.get("kind") or default_kind
+            if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in doc)):
+                pending.extend(reversed(self._list_items(file, doc, line, duplicates, kind, doc.get("apiVersion"))))
+                continue
+            self.objects += 1
+            self.budget.objects += 1
+            if self.budget.objects > self.budget.max_objects:
+                self.diagnostics.append(too_many_objects(file, line, self.budget))
+                self.stopped = True
+                return
             self._add_object(file, doc, line, duplicates, kind, doc.get("apiVersion") or default_api_version)
 
-    def _add_list(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
-                  kind: str, api_version: Any) -> None:
+    def _list_items(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
+                    kind: str, api_version: Any) -> list[tuple[Any, int, Sequence[Duplicate], str | None, str | None]]:
+        """The items of a List, each with its line, duplicates and defaults; [] when the List is unusable."""
         items = doc.get("items")
         per_item = _duplicates_by_item(items, duplicates) if duplicates and isinstance(items, list) else {}
         own = [d for d in duplicates if not any(d in found for found in per_item.values())]
@@ -174,14 +209,13 @@ class _Assembly:
             r.wrong_type(("items",), items, Kind.LIST)
         if r.problems:
             self._place(r.problems, file, doc, kind)
-            return
+            return []
         # Items of a typed list (PodList) may leave out their kind and apiVersion.
         item_kind = kind[: -len("List")] if kind != "List" else None
         item_api_version = api_version if item_kind and isinstance(api_version, str) else None
         item_lines = items.item_lines if isinstance(items, LineList) else None
-        for i, item in enumerate(items):
-            item_line = item_lines[i] if item_lines is not None else line
-            self._add(file, item, item_line, per_item.get(i, ()), item_kind, item_api_version)
+        return [(item, item_lines[i] if item_lines is not None else line, per_item.get(i, ()), item_kind,
+                 item_api_version) for i, item in enumerate(items)]
 
     def _add_object(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
                     kind: Any, api_version: Any) -> None:
@@ -310,7 +344,7 @@ class _Assembly:
         notes = [*self.notes]
         for kind, count in sorted(self.ignored.items()):
             notes.append(f"ignored {count} {kind} object{'' if count == 1 else 's'}")
-        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes))
+        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes), self.objects, self.texts)
 
     def _named_pods(self) -> tuple[Pod, ...]:
         """Pods with unique keys: representatives that share a name get ``-<kind>`` appended."""

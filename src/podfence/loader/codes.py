@@ -6,7 +6,9 @@ Errors (the input cannot be used as it is; ``LoadResult.ok`` is False):
   or reading it failed (permissions, stdin closed).
 * ``L2`` a file is not UTF-8 text; the line of the first bad byte is given.
 * ``L3`` a file is not valid YAML (or JSON); the line is where the parser gave up.
-  Documents before the problem are kept.
+  Documents before the problem are kept. This includes tags whose value does
+  not fit (``!!int ""``, ``!!seq x``), tags with no JSON equivalent (``!!binary``,
+  ``!!set``, ``!foo``, ``!!python/object``) and nesting deeper than 1,000 levels.
 * ``L4`` a key appears twice in one mapping. kubectl's strict decoding rejects
   this, and silently keeping one of two ``ingress:`` lists would drop rules, so
   the whole object is left out. The field path is that of the mapping holding
@@ -24,6 +26,10 @@ Errors (the input cannot be used as it is; ``LoadResult.ok`` is False):
   a number is a name).
 * ``L12`` a NetworkPolicy passed validation but could not be read; this is a
   podfence bug, reported instead of crashing.
+* ``L13`` the input is larger than a limit of the run (``--max-input-bytes``,
+  ``--max-objects``; see :mod:`podfence.loader.limits`). Reading stops there.
+* ``L14`` YAML aliases expand past the limit of the run, or an alias refers to a
+  node that contains it; the document is left out.
 
 ``S1`` (wrong type: a string where a number belongs, labels that are not a map of
 strings) has the same meaning as in :mod:`podfence.validate`.
@@ -55,3 +61,5 @@ DUPLICATE_OBJECT = "L9"
 RENAMED_POD = "L10"
 FOREIGN_POLICY = "L11"
 UNREADABLE_POLICY = "L12"
+LIMIT = "L13"
+ALIASES = "L14"

@@ -15,6 +15,12 @@ YAML is read the way kubectl reads it (YAML 1.1 through a JSON conversion), so
 a few PyYAML habits are changed: timestamps (``2024-01-01``), base-60 numbers
 (``1:30``) and ``=`` stay strings, ``1e3`` is a number as in JSON, and integer or
 boolean mapping keys become their string spelling (``80:`` is the key ``"80"``).
+
+Input is hostile until proven otherwise: a tag whose value does not fit
+(``!!int ""``, ``!!map x``) or that has no JSON equivalent (``!!binary``,
+``!!set``, ``!foo``) is a syntax problem at its line, and aliases are counted
+against the run's :class:`~podfence.loader.limits.Budget` before a document is
+built (see :func:`alias_growth`).
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
-from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from podfence.loader import codes
+from podfence.loader.limits import Budget
 
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
@@ -35,6 +44,9 @@ SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 FLOAT_TAG = "tag:yaml.org,2002:float"
 _AS_STRING_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
+# Tags PyYAML knows that have no JSON equivalent, so kubectl could not send them on.
+_NOT_JSON_TAGS = ("binary", "set", "omap", "pairs")
+TOO_DEEP = "nested too deeply (the limit is about 1,000 levels)"
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", FLOAT_TAG})
 _WHITESPACE = re.compile(r"\s*")
 # Numbers such as 1e3, which YAML 1.1 reads as text but JSON and kubectl as numbers.
@@ -80,10 +92,14 @@ class RawDocument:
 
 @dataclass(frozen=True, slots=True)
 class SyntaxProblem:
-    """Text that is not YAML (or JSON): where the parser gave up and why."""
+    """Text that is not YAML (or JSON): where the parser gave up and why.
+
+    ``code`` is ``L3`` (bad syntax) or ``L14`` (aliases expand too far).
+    """
 
     line: int | None
     message: str
+    code: str = codes.BAD_SYNTAX
 
 
 def locate(document: Any, field_path: Sequence[str | int]) -> int:
@@ -143,24 +159,35 @@ def node_paths(document: Any, targets: Sequence[Any]) -> dict[int, tuple[str | i
     return found
 
 
-def iter_documents(text: str, *, json_fallback: bool = False) -> Iterator[RawDocument | SyntaxProblem]:
+def iter_documents(text: str, *, json_fallback: bool = False,
+                   budget: Budget | None = None) -> Iterator[RawDocument | SyntaxProblem]:
     """The documents of ``text`` in order; a :class:`SyntaxProblem` ends the stream.
 
     Documents that are empty (or ``null``) are left out. With ``json_fallback``,
     text that the YAML parser rejects before its first document is read as a
     stream of JSON values instead (without lines inside the values), and if that
-    fails too, the JSON error is reported.
+    fails too, the JSON error is reported. ``budget`` counts the nodes aliases
+    add (a fresh one when not given).
     """
+    budget = Budget() if budget is None else budget
     loader: _LineLoader | None = None
     # A stream of JSON values parses as one good YAML document followed by an
     # error, so with the fallback on nothing is passed on until the end.
     held: list[RawDocument] | None = [] if json_fallback else None
     line = 1
+    # An alias is written with "*": text without one needs no counting.
+    aliases_possible = "*" in text
     try:
         loader = _LineLoader(text)
         while loader.check_node():
             node = loader.get_node()
             line = node.start_mark.line + 1
+            if aliases_possible and text.find("*", node.start_mark.index, node.end_mark.index) >= 0:
+                problem = _check_aliases(node, budget)
+                if problem is not None:
+                    yield from held or ()
+                    yield problem
+                    return
             data = loader.construct_document(node)
             duplicates = tuple(loader.duplicates)
             loader.duplicates.clear()
@@ -172,18 +199,91 @@ def iter_documents(text: str, *, json_fallback: bool = False) -> Iterator[RawDoc
                 held.append(RawDocument(line, data, duplicates))
         yield from held or ()
     except yaml.YAMLError as exc:
-        if held is not None:
+        if _too_deep(exc):
+            # JSON read instead would be just as deep, so it is not tried.
+            yield from held or ()
+            yield SyntaxProblem(_yaml_problem(exc, text).line,
+                                f"invalid {'JSON' if json_fallback else 'YAML'}: {TOO_DEEP}")
+        elif held is not None:
             held.clear()
             yield from _json_documents(text)
         else:
             yield _yaml_problem(exc, text)
-    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
-        # Explicitly tagged values that PyYAML cannot build (``!!int abc``), text
-        # that cannot be encoded, or absurd nesting.
-        yield SyntaxProblem(line, f"invalid YAML: cannot read this document ({exc})")
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        # Explicitly tagged values are checked by the constructors below; this
+        # is the last guard, for whatever else PyYAML cannot build.
+        yield SyntaxProblem(line, f"invalid YAML: cannot read this document ({type(exc).__name__}: {exc})")
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def alias_growth(root: Node) -> tuple[int, Node | None]:
+    """How many nodes aliases add to the document ``root``, and a node that contains itself.
+
+    The expanded size counts an aliased node once per use; what aliases add is
+    that minus the nodes written out. A node that contains itself (``&a [*a]``)
+    cannot be expanded and is returned instead (with 0). The walk visits every
+    written node once, without recursion.
+
+    >>> loader = _LineLoader("a: &a [x, y]\\nb: [*a, *a, *a]\\n")
+    >>> loader.check_node()
+    True
+    >>> alias_growth(loader.get_node())[0]  # three more copies of a 3-node list
+    9
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    written = 0
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            return 0, node
+        written += 1
+        if node.__class__ is ScalarNode:
+            sizes[key] = 1
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)] - written, None
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+    elif isinstance(node, SequenceNode):
+        yield from node.value
+
+
+def _check_aliases(node: Node, budget: Budget) -> SyntaxProblem | None:
+    added, recursive = alias_growth(node)
+    if recursive is not None:
+        return SyntaxProblem(recursive.start_mark.line + 1,
+                             "invalid YAML: an alias refers to the node that contains it, so the value never ends",
+                             codes.ALIASES)
+    budget.alias_nodes += added
+    if budget.alias_nodes > budget.max_alias_nodes:
+        return SyntaxProblem(node.start_mark.line + 1,
+                             f"YAML aliases expand this document by {added:,} nodes, past the limit of "
+                             f"{budget.max_alias_nodes:,} nodes from aliases in all; write repeated parts out "
+                             "instead of aliasing them", codes.ALIASES)
+    return None
+
+
+def _too_deep(exc: yaml.YAMLError) -> bool:
+    """libyaml's nesting limit (1,000 levels)."""
+    return "maximum nesting depth" in str(getattr(exc, "problem", "") or "")
 
 
 # PyYAML built without libyaml has no C loader; the pure-Python one gives the same
@@ -225,6 +325,8 @@ class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
 
 
 def _construct_mapping(loader: _LineLoader, node: MappingNode) -> Iterator[LineDict]:
+    if node.__class__ is not MappingNode:
+        _wrong_node(node, "a mapping")
     data = LineDict()
     data.line = node.start_mark.line + 1
     key_lines: dict[Any, int] = {}
@@ -285,6 +387,8 @@ def _key(key: Any, node: MappingNode, key_node: Any) -> Any:
 
 
 def _construct_sequence(loader: _LineLoader, node: SequenceNode) -> Iterator[LineList]:
+    if node.__class__ is not SequenceNode:
+        _wrong_node(node, "a list")
     data = LineList()
     data.line = node.start_mark.line + 1
     item_lines: list[int] = []
@@ -297,13 +401,64 @@ def _construct_sequence(loader: _LineLoader, node: SequenceNode) -> Iterator[Lin
 
 
 def _construct_as_string(loader: _LineLoader, node: ScalarNode) -> str:
+    if node.__class__ is not ScalarNode:
+        _wrong_node(node, "a single value")
     return str(node.value)
+
+
+def _wrong_node(node: Node, what: str) -> NoReturn:
+    """A tag that does not fit its node (``!!map x``, ``!!seq {a: b}``) is a syntax problem."""
+    raise ConstructorError(None, None, f"the tag {_short_tag(node.tag)} needs {what}, not {_node_kind(node)}",
+                           node.start_mark)
+
+
+def _node_kind(node: Node) -> str:
+    return "a mapping" if isinstance(node, MappingNode) else "a list" if isinstance(node, SequenceNode) else "a value"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _checked_scalar(build: Any, what: str) -> Any:
+    """PyYAML's constructor for ``!!int``, ``!!float`` or ``!!bool``, with values that do not fit reported."""
+
+    def construct(loader: _LineLoader, node: Node) -> Any:
+        if node.__class__ is not ScalarNode:
+            _wrong_node(node, what)
+        try:
+            return build(loader, node)
+        except (ValueError, IndexError, KeyError, OverflowError):
+            value = str(node.value)
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            raise ConstructorError(None, None, f"{_short_tag(node.tag)} {json.dumps(shown)} is not {what}",
+                                   node.start_mark) from None
+
+    return construct
+
+
+def _unknown_tag(loader: _LineLoader, node: Node) -> Any:
+    raise ConstructorError(None, None, f"unknown tag {_short_tag(str(node.tag))}: podfence reads only the "
+                                       "standard YAML tags", node.start_mark)
+
+
+def _not_json(loader: _LineLoader, node: Node) -> Any:
+    raise ConstructorError(None, None, f"the tag {_short_tag(node.tag)} has no JSON equivalent, so podfence "
+                                       "does not read it", node.start_mark)
 
 
 _LineLoader.add_constructor(MAP_TAG, _construct_mapping)
 _LineLoader.add_constructor(SEQ_TAG, _construct_sequence)
 for _tag in _AS_STRING_TAGS:
     _LineLoader.add_constructor(_tag, _construct_as_string)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _checked_scalar(SafeConstructor.construct_yaml_int,
+                                                                     "an integer"))
+_LineLoader.add_constructor(FLOAT_TAG, _checked_scalar(SafeConstructor.construct_yaml_float, "a number"))
+_LineLoader.add_constructor("tag:yaml.org,2002:bool", _checked_scalar(SafeConstructor.construct_yaml_bool,
+                                                                      "true or false"))
+for _name in _NOT_JSON_TAGS:
+    _LineLoader.add_constructor(f"tag:yaml.org,2002:{_name}", _not_json)
+_LineLoader.add_constructor(None, _unknown_tag)
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> SyntaxProblem:
@@ -347,6 +502,9 @@ def _json_documents(text: str) -> Iterator[RawDocument | SyntaxProblem]:
             value, position = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             yield SyntaxProblem(exc.lineno, f"invalid JSON: {exc.msg}")
+            return
+        except RecursionError:
+            yield SyntaxProblem(line, f"invalid JSON: {TOO_DEEP}")
             return
         value_line = line
         line += text.count("\n", start, position)

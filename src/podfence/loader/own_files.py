@@ -12,7 +12,8 @@ from typing import Any, Iterable, TextIO
 
 from podfence.loader import codes
 from podfence.loader.documents import RawDocument, SyntaxProblem, iter_documents, locate
-from podfence.loader.sources import STDIN_NAME, SourceText, _read_file, _read_stdin
+from podfence.loader.limits import Budget
+from podfence.loader.sources import STDIN_NAME, SourceText, read_file, read_stdin
 from podfence.model import Diagnostic, Severity
 
 
@@ -33,16 +34,20 @@ class OwnFile:
         )
 
 
-def read_own_file(path: str, *, stdin: TextIO | None = None) -> OwnFile:
-    """Read exactly one YAML document; every problem is a located diagnostic."""
-    source = _read_stdin(stdin) if path == STDIN_NAME else _read_file(path)
+def read_own_file(path: str, *, stdin: TextIO | None = None, budget: Budget | None = None) -> OwnFile:
+    """Read exactly one YAML document; every problem is a located diagnostic.
+
+    ``budget`` is what the run may still read (a fresh one when not given).
+    """
+    budget = Budget() if budget is None else budget
+    source = read_stdin(stdin, budget) if path == STDIN_NAME else read_file(path, budget)
     if isinstance(source, Diagnostic):
         return OwnFile(path, None, (source,))
     assert isinstance(source, SourceText)
     documents: list[RawDocument] = []
-    for item in iter_documents(source.text):
+    for item in iter_documents(source.text, budget=budget):
         if isinstance(item, SyntaxProblem):
-            return OwnFile(path, None, (Diagnostic(codes.BAD_SYNTAX, Severity.ERROR, item.message, (), "",
+            return OwnFile(path, None, (Diagnostic(item.code, Severity.ERROR, item.message, (), "",
                                                    path, item.line),))
         documents.append(item)
     if len(documents) > 1:
