@@ -17,6 +17,7 @@ applied on top.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
@@ -316,20 +317,20 @@ class Connectivity:
         allowed sets share one ConnSet object, so renderers can cache by identity.
         """
         keys = [p.key for p in self._cc.pods]
-        inbound: list[tuple[str, str, ConnSet]] = []
+        inbound: dict[int, tuple[list[tuple[tuple[int, int, int], str, ConnSet]], list[str]]] = {}
         for a, dsts in self._rows_by_source():
             src = keys[a]
             for b, c in dsts:
                 yield src, keys[b], c
             for cidr, c in self.external.ranges(a, Direction.EGRESS):
                 yield src, cidr, c
-            inbound.extend((cidr, src, c) for cidr, c in self.external.ranges(a, Direction.INGRESS))
-        sort_keys: dict[str, tuple] = {}  # type: ignore[type-arg]
-        for cidr, _, _ in inbound:
-            if cidr not in sort_keys:
-                sort_keys[cidr] = endpoint_sort_key(cidr)
-        inbound.sort(key=lambda e: (sort_keys[e[0]], e[1]))
-        yield from inbound
+            ranges = self.external.keyed_ranges(a, Direction.INGRESS)
+            if ranges:
+                inbound.setdefault(id(ranges), (ranges, []))[1].append(src)
+        # Pods that share a list of ranges are one sorted stream; merging the streams
+        # orders the entries by range, then pod, without holding them all.
+        for _, dst, cidr, c in heapq.merge(*(_inbound_stream(r, dsts) for r, dsts in inbound.values())):
+            yield cidr, dst, c
 
     def pod_connections(self) -> Iterator[tuple[Pod, Pod, ConnSet]]:
         """Every pod pair with something allowed, sources and destinations in key order."""
@@ -472,6 +473,17 @@ class Connectivity:
                     out.append((tuple(pods[i] for i in g), direction, ranges))
         return out
 
+    def group_address_blocks(self) -> list[tuple[tuple[Pod, ...], Direction, list[tuple[IPSet, ConnSet]]]]:
+        """:meth:`group_external` with one address set per distinct allowed set (first seen first)."""
+        pods = self._cc.pods
+        out = []
+        for g in self._group_index:
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                blocks = self.external.blocks(g[0], direction)
+                if blocks:
+                    out.append((tuple(pods[i] for i in g), direction, blocks))
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class GroupConnection:
@@ -480,6 +492,14 @@ class GroupConnection:
     src: tuple[Pod, ...]
     dst: tuple[Pod, ...]
     conns: ConnSet
+
+
+def _inbound_stream(ranges: list[tuple[tuple[int, int, int], str, ConnSet]],
+                   dsts: list[str]) -> Iterator[tuple[tuple[int, int, int], str, str, ConnSet]]:
+    """(range key, pod, CIDR, allowed) for pods sharing one list of ranges, in (range, pod) order."""
+    for key, cidr, c in ranges:
+        for dst in dsts:
+            yield key, dst, cidr, c
 
 
 def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]
