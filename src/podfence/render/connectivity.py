@@ -10,7 +10,7 @@ from typing import Iterable
 
 from podfence.engine.connectivity import Connection, Connectivity
 from podfence.model import Direction, Pod
-from podfence.render.conns import addresses_text, conns_json, conns_text
+from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.sets import ConnSet
 
 FORMATS = ("text", "json", "csv", "md", "dot")
@@ -49,15 +49,12 @@ def connectivity_text(conn: Connectivity) -> str:
     lines += pod_lines or ["(no pod may reach another pod)"]
     for e in conn.pair_exceptions():
         lines.append(f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)")
-    ext = conn.group_external()
+    ext = conn.group_address_blocks()
     if ext:
         lines.append("")
-    for group, direction, ranges in ext:
-        by_conns: dict[str, list[str]] = {}
-        for cidr, c in ranges:
-            by_conns.setdefault(conns_text(c), []).append(cidr)
-        for text, cidrs in by_conns.items():
-            where = addresses_text(cidrs)
+    for group, direction, blocks in ext:
+        for block, c in blocks:
+            text, where = conns_text(c), block_text(block)
             if direction is Direction.EGRESS:
                 lines.append(f"{_group_label(group, ns_sizes)} -> {where}: {text}")
             else:
