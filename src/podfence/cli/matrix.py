@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, busy, choose, load_cluster, load_config,
-    protocol_from, settings_from, write,
+    DEFAULT_MAX_OUTPUT_BYTES, ConfigPath, Filenames, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy,
+    choose, load_cluster, load_config, protocol_from, refuse_output, settings_from, write_bounded,
 )
 from podfence.engine import Engine
-from podfence.render.matrix import FORMATS, render_matrix
+from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size
 
 
 def matrix(
@@ -23,6 +23,7 @@ def matrix(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """Which pod may open a connection to which, on one protocol and port."""
     choose(output, FORMATS, "-o")
@@ -31,4 +32,7 @@ def matrix(
     result = load_cluster(filename, namespace, settings)
     with busy("computing connectivity"):
         m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
-    write(render_matrix(m, output))
+        size = matrix_size(m, output)
+    n = len(m.pods)
+    refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
+    write_bounded(matrix_chunks(m, output), max_output_bytes, "matrix output")

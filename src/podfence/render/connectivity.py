@@ -195,5 +195,37 @@ def connectivity_chunks(conn: Connectivity, output: str) -> Iterator[str]:
     raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
 
 
+# Bytes of one pod-pair entry besides the two names (with the shortest allowed set, "All").
+_ENTRY_BYTES = {
+    "json": len('    {"src": , "dst": , "allowed": "All"}\n'),
+    "csv": len(',,All\n'),
+    "md": len('| `` | `` | All |\n'),
+}
+
+
+def connectivity_min_size(conn: Connectivity, output: str) -> tuple[int, int]:
+    """(pod pairs with something allowed, bytes the format surely writes for them).
+
+    The bound counts the pod-pair entries alone (never the address ranges), each
+    with its two names and the shortest allowed set, so it is known before
+    anything is rendered; grouped text has no such bound (0).
+    """
+    reach = conn.reachable()
+    n = len(reach.pods)
+    if output == "json":
+        weights = [len(json.dumps(k)) for k in reach.pods]
+    else:
+        weights = [len(k.encode("utf-8")) for k in reach.pods]
+    counts, sums = reach.row_sizes(weights)
+    pairs = sum(counts)
+    match output:
+        case "json" | "csv" | "md":
+            names = sum(sums) + sum(c * w for c, w in zip(counts, weights))
+            return pairs, pairs * _ENTRY_BYTES[output] + names
+        case "dot":  # an edge per pair except a pod to itself
+            return pairs, max(0, pairs - n) * len('  "" -> "" [label="All"];\n')
+    return pairs, 0
+
+
 def render_connectivity(conn: Connectivity, output: str) -> str:
     return "".join(connectivity_chunks(conn, output))
