@@ -92,15 +92,16 @@ def connectivity_json_chunks(rows: Iterable[tuple[str, str, ConnSet]]) -> Iterat
         return hit
 
     yield '{\n  "connections": [\n'
-    sep = ""
+    held = None  # each entry waits for the next, which decides its comma: pieces end with a line
     for src, dst, conns in rows:
         a = allowed.get(id(conns))
         if a is None:
             keep.append(conns)
             a = allowed[id(conns)] = json.dumps(conns_json(conns))
-        yield f'{sep}    {{"src": {name(src)}, "dst": {name(dst)}, "allowed": {a}}}'
-        sep = ",\n"
-    yield ("\n" if sep else "") + "  ]\n}\n"
+        if held is not None:
+            yield held + ",\n"
+        held = f'    {{"src": {name(src)}, "dst": {name(dst)}, "allowed": {a}}}'
+    yield ("" if held is None else held + "\n") + "  ]\n}\n"
 
 
 def connectivity_csv(entries: Iterable[Connection]) -> str:
