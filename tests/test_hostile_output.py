@@ -220,3 +220,26 @@ def test_ten_thousand_scattered_excepts_give_exactly_the_gaps_between_them(tmp_p
         assert in_output == (value not in excepted)
         assert oracle_allows(cluster, Settings(), IPAddress(4, value), pod, Protocol.TCP, 8080) == in_output
         assert not oracle_allows(cluster, Settings(), IPAddress(4, value), pod, Protocol.TCP, 8081)
+
+
+def test_diff_one_byte_over_the_limit_is_refused_with_nothing_on_stdout(tmp_path: Path) -> None:
+    old = bare_pods(tmp_path / "old.yaml", 30)
+    new = tmp_path / "new.yaml"
+    new.write_text(old.read_text() + "---\n" + yaml.safe_dump({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-all", "namespace": "team"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }))
+    full = podfence("diff", str(old), str(new), "-o", "json")
+    assert full.returncode == 1, full.stderr
+    changed = len(json.loads(full.stdout)["changes"])
+    assert changed == 30 * 29 + 30  # pod to pod, but a pod to itself; and from 0.0.0.0/0 to each pod
+    size = nbytes(full.stdout)
+
+    over = podfence("diff", str(old), str(new), "-o", "json", "--max-output-bytes", str(size - 1))
+    assert over.returncode == 2 and over.stdout == ""
+    assert over.stderr == (f"podfence: error: diff of {changed} changed pairs would exceed "
+                           f"--max-output-bytes={size - 1} (it takes {size} bytes as json); {HINT}\n")
+
+    exact = podfence("diff", str(old), str(new), "-o", "json", "--max-output-bytes", str(size))
+    assert exact.returncode == 1 and exact.stdout == full.stdout

@@ -16,8 +16,9 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
-    exit_on_errors, fail, load_cluster, load_config, settings_from, write,
+    DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, MaxOutputBytes, Namespace,
+    SettingValues, StrictCidr, choose, exit_on_errors, fail, load_cluster, load_config, refuse_output, settings_from,
+    write,
 )
 from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
@@ -144,6 +145,7 @@ def diff(
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """Connections added and removed between two versions of the manifests (exit 1 if any)."""
     choose(output, FORMATS, "-o")
@@ -166,5 +168,9 @@ def diff(
         before = load_cluster([old], namespace, settings)
         after = load_cluster([new], namespace, settings)
     report = diff_clusters(before.cluster, after.cluster, settings, cfg, explain=output != "json")
-    write(render_diff(report, output))
+    text = render_diff(report, output)
+    size = len(text.encode("utf-8"))
+    refuse_output(f"diff of {len(report.diff.changes)} changed pairs", size, max_output_bytes,
+                  f"it takes {size} bytes as {output}")
+    write(text)
     raise typer.Exit(EXIT_FINDINGS if report.diff else EXIT_OK)
