@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after ``make venv``)::
 
-    .venv/bin/python benchmarks/run.py [--repeat 5] [--skip-big]
+    .venv/bin/python benchmarks/run.py [--repeat 5] [--skip-big] [--hostile-only]
 
 Clusters come from benchmarks/generate.py (seed 1), written once under
 benchmarks/out/. Every measurement runs in a fresh process so imports, loading and
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -293,13 +294,91 @@ def generate_figures(repeat: int) -> None:
           f"{lib['intended']} |")
 
 
+EXCEPT_CASES = ("one-block", "spread", "distinct")
+
+
+def hostile_input(case: str, name: str, *args: str) -> Path:
+    """A cluster from benchmarks/hostile.py, written once (in a child: this process stays small, as the
+    peak memory of the commands it starts counts from it)."""
+    path = OUT / f"{name}.yaml"
+    if not path.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hostile.py"), "--case", case, *args,
+                        "--out", str(path)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+def excepts_input(case: str) -> Path:
+    """10,000 scattered /32 excepts, 10 pods (1,000 policies where spread over many)."""
+    return hostile_input(case, f"excepts-{case}")
+
+
+def timed_with_memory(args: list[str], expect: int = 0) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MiB, stdout bytes) of one podfence run; stdout is counted, not kept."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(PODFENCE), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    size = 0
+    while chunk := proc.stdout.read(1 << 20):
+        size += len(chunk)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != expect:
+        raise SystemExit(f"podfence {' '.join(args)} exited {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024, size
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} KB"
+
+
+def all_to_all(pods: int) -> Path:
+    """``pods`` bare pods and no policy (benchmarks/hostile.py): every pod may reach every pod."""
+    return hostile_input("all-to-all", f"all-to-all-{pods}", "--pods", str(pods))
+
+
+def output_figures(repeat: int) -> None:
+    """Outputs that grow with pods squared: written as they are made, or refused up front."""
+    print()
+    print("| cluster | command | median s | best s | peak RSS | output |")
+    print("|---|---|---|---|---|---|")
+    for pods, cmd in ((3000, ["connectivity", "-o", "json"]), (5000, ["matrix", "--port", "8080", "-o", "json"])):
+        runs = [timed_with_memory([cmd[0], "-f", str(all_to_all(pods)), *cmd[1:]]) for _ in range(repeat)]
+        times = [t for t, _, _ in runs]
+        print(f"| {pods} pods, all to all | podfence {' '.join(cmd)} | {statistics.median(times):.2f} | "
+              f"{min(times):.2f} | {max(m for _, m, _ in runs):.0f} MiB | {_mb(runs[0][2])} |")
+    t, rss, _ = timed_with_memory(["matrix", "-f", str(all_to_all(100_000)), "--port", "8080", "-o", "json"], 2)
+    print(f"| 100000 pods, all to all | podfence matrix --port 8080 -o json (refused, exit 2) | {t:.2f} | {t:.2f} | "
+          f"{rss:.0f} MiB | 0 |")
+
+
+def excepts_figures(repeat: int) -> None:
+    """podfence connectivity on ipBlocks with 10,000 excepts: end to end, with peak memory."""
+    print()
+    print("| case | command | median s | best s | peak RSS | output |")
+    print("|---|---|---|---|---|---|")
+    for case in EXCEPT_CASES:
+        path = excepts_input(case)
+        for fmt in ("json", "text"):
+            runs = [timed_with_memory(["connectivity", "-f", str(path), "-o", fmt]) for _ in range(repeat)]
+            times = [t for t, _, _ in runs]
+            print(f"| {case} | podfence connectivity -o {fmt} | {statistics.median(times):.2f} | {min(times):.2f} "
+                  f"| {max(m for _, m, _ in runs):.0f} MiB | {_mb(runs[0][2])} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-big", action="store_true", help="leave out the 20,000-pod cluster")
+    parser.add_argument("--hostile-only", action="store_true",
+                        help="only the large outputs and the ipBlocks with 10,000 excepts")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}\n")
+    if args.hostile_only:
+        output_figures(args.repeat)
+        excepts_figures(args.repeat)
+        return
     print("| cluster | command | median s | best s | output |")
     print("|---|---|---|---|---|")
     for name in ("small", "mid"):
@@ -320,6 +399,8 @@ def main() -> None:
     lint_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
     diff_figures(args.repeat, ("small", "mid") + (() if args.skip_big else ("big",)))
     generate_figures(args.repeat)
+    output_figures(args.repeat)
+    excepts_figures(args.repeat)
 
 
 if __name__ == "__main__":

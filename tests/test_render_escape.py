@@ -234,7 +234,7 @@ from podfence.engine import Engine  # noqa: E402
 from podfence.model import Cluster, Labels, NetworkPolicy, Pod  # noqa: E402
 from podfence.render.connectivity import connectivity_csv, connectivity_dot, connectivity_md  # noqa: E402
 from podfence.render.diff import diff_md, endpoints_text  # noqa: E402
-from podfence.render.matrix import matrix_csv, matrix_md  # noqa: E402
+from podfence.render.matrix import FORMATS as MATRIX_FORMATS, matrix_size, render_matrix  # noqa: E402
 from podfence.sets import Protocol  # noqa: E402
 
 HOSTILE_PODS = [("=1+2", "a`<img src=x onerror=alert(1)>|b"), ("shop", 'b"];evil[shape=box'),
@@ -265,7 +265,7 @@ def test_connectivity_md_of_hostile_names_has_one_row_per_pair_and_no_markup() -
 
 def test_matrix_md_of_hostile_names_has_one_row_per_pod_and_no_markup() -> None:
     matrix = Engine(hostile_cluster()).connectivity().matrix(Protocol.TCP, 80)
-    md = matrix_md(matrix)
+    md = render_matrix(matrix, "md")
     no_markup(flat(md), template={"strong_open"})  # the **TCP/80** heading
     assert sum(t.type == "strong_open" for t in flat(md)) == 1
     rows = cells(md)
@@ -273,6 +273,14 @@ def test_matrix_md_of_hostile_names_has_one_row_per_pod_and_no_markup() -> None:
     assert [c.replace(ZWSP, "") for c in rows[0][1:]] == keys
     assert [r[0].replace(ZWSP, "") for r in rows[1:]] == keys
     assert all(len(r) == len(keys) + 1 for r in rows)
+
+
+@pytest.mark.parametrize("output", MATRIX_FORMATS)
+def test_the_size_told_before_a_matrix_of_hostile_names_is_the_size_written(output: str) -> None:
+    matrix = Engine(hostile_cluster()).connectivity().matrix(Protocol.TCP, 80)
+    text = render_matrix(matrix, output)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert matrix_size(matrix, output) == len(text.encode("utf-8"))
 
 
 def test_diff_md_of_hostile_names_has_one_row_per_group_and_no_markup() -> None:
@@ -307,7 +315,7 @@ def test_connectivity_dot_of_hostile_names_has_exactly_the_pods_ranges_and_edges
 def test_csv_of_hostile_names_starts_no_formula_and_keeps_one_record_per_line() -> None:
     conn = Engine(hostile_cluster()).connectivity()
     entries = conn.connections()
-    for text, width in ((connectivity_csv(entries), 3), (matrix_csv(conn.matrix(Protocol.TCP, 80)), 7)):
+    for text, width in ((connectivity_csv(entries), 3), (render_matrix(conn.matrix(Protocol.TCP, 80), "csv"), 7)):
         rows = list(csv.reader(io.StringIO(text, newline="")))
         assert len(rows) == len(text.splitlines()) and all(len(r) == width for r in rows)
         assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

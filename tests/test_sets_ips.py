@@ -177,3 +177,24 @@ def test_parse_ip(text: str, version: int, value: int) -> None:
 @pytest.mark.parametrize("text", ["", "10.0.0.256", "10.0.0.0/8", "fd00::g", "1.2.3", "x"])
 def test_bad_ips_are_none(text: str) -> None:
     assert parse_ip(text) is None
+
+
+@given(st.lists(st.tuples(st.sampled_from([4, 6]), st.integers(0, V6_TOP), st.integers(0, 128)), max_size=12))
+def test_of_cidrs_is_the_union_of_each(specs: list[tuple[int, int, int]]) -> None:
+    cidrs = [parse_cidr(str(ipaddress.ip_network((value & V4_TOP if v == 4 else value, prefix % 33 if v == 4 else prefix),
+                                                 strict=False)))
+             for v, value, prefix in specs]
+    one_by_one = IPSet()
+    for c in cidrs:
+        one_by_one = one_by_one | IPSet.of_cidr(c)
+    assert IPSet.of_cidrs(cidrs) == one_by_one
+
+
+@settings(deadline=None)
+@given(ipsets)
+def test_cidr_entries_are_the_cidrs_with_their_numbers(a: IPSet) -> None:
+    entries = list(a.cidr_entries())
+    assert tuple(text for *_, text in entries) == a.cidrs()
+    for version, network, prefix, text in entries:
+        parsed = ipaddress.ip_network(text)
+        assert (parsed.version, int(parsed.network_address), parsed.prefixlen) == (version, network, prefix)

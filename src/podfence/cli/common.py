@@ -63,6 +63,13 @@ MaxObjects = Annotated[
     int, typer.Option("--max-objects", metavar="N", min=1,
                       help="Stop with exit 2 past N Kubernetes objects.")
 ]
+DEFAULT_MAX_OUTPUT_BYTES = 1 << 30
+MaxOutputBytes = Annotated[
+    int,
+    typer.Option("--max-output-bytes", metavar="BYTES", min=1,
+                 help=f"Largest output to write, in bytes (default {DEFAULT_MAX_OUTPUT_BYTES}, 1 GiB). "
+                      "Larger output is refused before writing when its size is known, else stopped there."),
+]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -240,3 +247,36 @@ def check_folder(path: Path, flag: str) -> None:
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+_BATCH_BYTES = 1 << 20
+
+
+def refuse_output(what: str, size: int, limit: int, detail: str = "") -> None:
+    """Exit 2 with one line, before writing anything, when ``size`` bytes exceed ``--max-output-bytes``."""
+    if size > limit:
+        fail(f"{what} would exceed --max-output-bytes={limit} ({detail or f'{size} bytes'}); "
+             "give fewer manifests or raise the limit")
+
+
+def write_bounded(chunks: Iterable[str], limit: int, what: str) -> None:
+    """Write ``chunks`` to stdout as they come (in batches of about 1 MiB), never more than ``limit`` bytes.
+
+    A chunk that would cross the limit is not written: the output stops after the
+    last whole chunk that fits, and one line on stderr says so (exit 2).
+    """
+    pending: list[str] = []
+    pending_bytes = written = 0
+    for chunk in chunks:
+        size = len(chunk) if chunk.isascii() else len(chunk.encode("utf-8"))
+        if written + pending_bytes + size > limit:
+            write("".join(pending))
+            fail(f"{what} exceeds --max-output-bytes={limit}: stopped after {written + pending_bytes} bytes; "
+                 "give fewer manifests or raise the limit")
+        pending.append(chunk)
+        pending_bytes += size
+        if pending_bytes >= _BATCH_BYTES:
+            sys.stdout.write("".join(pending))
+            written += pending_bytes
+            pending, pending_bytes = [], 0
+    write("".join(pending))

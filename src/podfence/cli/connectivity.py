@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, StrictCidr, busy, choose, input_budget, load_cluster, load_config, settings_from,
-    write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
+    load_cluster, load_config, refuse_output, settings_from, write_bounded,
 )
 from podfence.engine import Engine
-from podfence.render.connectivity import FORMATS, render_connectivity
+from podfence.render.connectivity import FORMATS, connectivity_chunks, connectivity_min_size
 
 
 def connectivity(
@@ -25,6 +25,7 @@ def connectivity(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """All allowed connections: per pod pair, and between pods and address ranges."""
     choose(output, FORMATS, "-o")
@@ -32,5 +33,8 @@ def connectivity(
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
     with busy("computing connectivity"):
-        text = render_connectivity(Engine(result.cluster, settings).connectivity(), output)
-    write(text)
+        conn = Engine(result.cluster, settings).connectivity()
+        pairs, least = connectivity_min_size(conn, output)
+    refuse_output(f"connectivity of {len(conn.pods)} pods", least, max_output_bytes,
+                  f"at least {least} bytes as {output} for {pairs} pod pairs with something allowed")
+    write_bounded(connectivity_chunks(conn, output), max_output_bytes, "connectivity output")

@@ -20,9 +20,10 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
-    load_cluster, load_config, require_objects, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, EXIT_OK, AllowEmpty,
+    ConfigPath, Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, choose,
+    exit_on_errors, fail, input_budget, load_cluster, load_config, refuse_output, require_objects, settings_from,
+    write,
 )
 from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
@@ -164,6 +165,7 @@ def diff(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """Connections added and removed between two versions of the manifests (exit 1 if any)."""
     choose(output, FORMATS, "-o")
@@ -189,5 +191,9 @@ def diff(
         after = load_cluster([new], namespace, settings, budget, allow_empty=True)
         require_objects([before, after], [old, new], allow_empty)
     report = diff_clusters(before.cluster, after.cluster, settings, cfg, explain=output != "json")
-    write(render_diff(report, output))
+    text = render_diff(report, output)
+    size = len(text.encode("utf-8"))
+    refuse_output(f"diff of {len(report.diff.changes)} changed pairs", size, max_output_bytes,
+                  f"it takes {size} bytes as {output}")
+    write(text)
     raise typer.Exit(EXIT_FINDINGS if report.diff else EXIT_OK)

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, StrictCidr, busy, choose, input_budget, load_cluster, load_config, protocol_from,
-    settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
+    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
+    load_cluster, load_config, protocol_from, refuse_output, settings_from, write_bounded,
 )
 from podfence.engine import Engine
-from podfence.render.matrix import FORMATS, render_matrix
+from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size
 
 
 def matrix(
@@ -27,6 +27,7 @@ def matrix(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """Which pod may open a connection to which, on one protocol and port."""
     choose(output, FORMATS, "-o")
@@ -36,4 +37,7 @@ def matrix(
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
     with busy("computing connectivity"):
         m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
-    write(render_matrix(m, output))
+        size = matrix_size(m, output)
+    n = len(m.pods)
+    refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
+    write_bounded(matrix_chunks(m, output), max_output_bytes, "matrix output")

@@ -17,6 +17,7 @@ applied on top.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
@@ -26,13 +27,14 @@ import numpy as np
 from podfence.engine.classes import refine
 from podfence.engine.compiled import OPEN, CompiledCluster
 from podfence.engine.external import ExternalView
-from podfence.engine.matrix import Matrix
+from podfence.engine.matrix import ClassRows, Matrix
 from podfence.engine.pairwise import paths
 from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
 _BLOCK_BYTES = 32 << 20
+_ROW_CACHE = 4_000_000  # destinations kept for units whose other pods are still to be written
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,59 +256,55 @@ class Connectivity:
     def _rows_by_source(self) -> Iterator[tuple[int, list[tuple[int, ConnSet]]]]:
         """(source pod, [(destination pod, allowed), ...]) in pod-key order, overrides applied.
 
-        With one pass, each class's destination list is built and sorted once and
-        shared by all its members, so the cost follows the output size.
+        Each unit's destination list is built and sorted once and shared by its
+        members while some of them are still to come (within a budget), so the cost
+        follows the output size and memory does not.
         """
         decode = self._cc.atoms.decode
         overrides: dict[int, dict[int, ConnSet]] = {}
         for (a, b), c in self._overrides.items():
             overrides.setdefault(a, {})[b] = c
         rank = self._rank
-        if len(self._passes) == 1:
-            ps = self._passes[0]
-            members = {c: np.array(m, dtype=np.int64) for c, m in self.class_members()[0].items()}
-            bounds = np.searchsorted(ps.src_c, np.arange(ps.classes + 1))
-            cache: dict[int, tuple[list[int], list[ConnSet]]] = {}
-            for a in self._order.tolist():
-                s = int(ps.pod_class[a])
-                if s < 0:
-                    dsts, conns = [], []
-                elif s in cache:
-                    dsts, conns = cache[s]
-                else:
-                    lo, hi = int(bounds[s]), int(bounds[s + 1])
-                    parts, labels = [], []
-                    for d, m in zip(ps.dst_c[lo:hi].tolist(), ps.masks[lo:hi]):
-                        parts.append(members[d])
-                        labels.extend([decode(m)] * len(members[d]))
-                    if parts:
-                        idx = np.concatenate(parts)
-                        order = np.argsort(rank[idx], kind="stable")
-                        dsts = idx[order].tolist()
-                        conns = [labels[i] for i in order.tolist()]
-                    else:
-                        dsts, conns = [], []
-                    cache[s] = (dsts, conns)
-                extra = overrides.get(a)
-                if not extra:
-                    yield a, list(zip(dsts, conns))
-                    continue
-                merged = dict(zip(dsts, conns))
-                merged.update(extra)
-                yield a, sorted(((b, c) for b, c in merged.items() if c), key=lambda bc: rank[bc[0]])
-            return
-        merged_all: dict[int, dict[int, np.ndarray]] = {}
-        for ps, mem in zip(self._passes, self.class_members()):
-            for s_c, d_c, m in zip(ps.src_c.tolist(), ps.dst_c.tolist(), ps.masks):
-                for a in mem[s_c]:
-                    row = merged_all.setdefault(a, {})
-                    for b in mem[d_c]:
-                        prev = row.get(b)
-                        row[b] = m if prev is None else prev | m
+        units, unit_of, src, dst, masks = self._unit_pairs
+        members = [np.array(m, dtype=np.int64) for m in units]
+        bounds = np.searchsorted(src, np.arange(len(units) + 1))
+        remaining = [len(m) for m in units]
+        cache: dict[int, tuple[list[int], list[ConnSet]]] = {}
+        cached = 0
         for a in self._order.tolist():
-            row_c = {b: decode(m) for b, m in merged_all.get(a, {}).items()}
-            row_c.update(overrides.get(a, {}))
-            yield a, sorted(((b, c) for b, c in row_c.items() if c), key=lambda bc: rank[bc[0]])
+            u = int(unit_of[a])
+            hit = cache.get(u)
+            if u < 0:
+                dsts, conns = [], []
+            elif hit is not None:
+                dsts, conns = hit
+            else:
+                lo, hi = int(bounds[u]), int(bounds[u + 1])
+                parts, labels = [], []
+                for d, m in zip(dst[lo:hi].tolist(), masks[lo:hi]):
+                    parts.append(members[d])
+                    labels.extend([decode(m)] * len(members[d]))
+                if parts:
+                    idx = np.concatenate(parts)
+                    order = np.argsort(rank[idx], kind="stable")
+                    dsts = idx[order].tolist()
+                    conns = [labels[i] for i in order.tolist()]
+                else:
+                    dsts, conns = [], []
+                if remaining[u] > 1 and cached + len(dsts) <= _ROW_CACHE:
+                    cache[u] = (dsts, conns)
+                    cached += len(dsts)
+            if u >= 0:
+                remaining[u] -= 1
+                if not remaining[u] and u in cache:
+                    cached -= len(cache.pop(u)[0])
+            extra = overrides.get(a)
+            if not extra:
+                yield a, list(zip(dsts, conns))
+                continue
+            merged = dict(zip(dsts, conns))
+            merged.update(extra)
+            yield a, sorted(((b, c) for b, c in merged.items() if c), key=lambda bc: rank[bc[0]])
 
     def rows(self) -> Iterator[tuple[str, str, ConnSet]]:
         """Every entry with something allowed, in output order.
@@ -316,20 +314,20 @@ class Connectivity:
         allowed sets share one ConnSet object, so renderers can cache by identity.
         """
         keys = [p.key for p in self._cc.pods]
-        inbound: list[tuple[str, str, ConnSet]] = []
+        inbound: dict[int, tuple[list[tuple[tuple[int, int, int], str, ConnSet]], list[str]]] = {}
         for a, dsts in self._rows_by_source():
             src = keys[a]
             for b, c in dsts:
                 yield src, keys[b], c
             for cidr, c in self.external.ranges(a, Direction.EGRESS):
                 yield src, cidr, c
-            inbound.extend((cidr, src, c) for cidr, c in self.external.ranges(a, Direction.INGRESS))
-        sort_keys: dict[str, tuple] = {}  # type: ignore[type-arg]
-        for cidr, _, _ in inbound:
-            if cidr not in sort_keys:
-                sort_keys[cidr] = endpoint_sort_key(cidr)
-        inbound.sort(key=lambda e: (sort_keys[e[0]], e[1]))
-        yield from inbound
+            ranges = self.external.keyed_ranges(a, Direction.INGRESS)
+            if ranges:
+                inbound.setdefault(id(ranges), (ranges, []))[1].append(src)
+        # Pods that share a list of ranges are one sorted stream; merging the streams
+        # orders the entries by range, then pod, without holding them all.
+        for _, dst, cidr, c in heapq.merge(*(_inbound_stream(r, dsts) for r, dsts in inbound.values())):
+            yield cidr, dst, c
 
     def pod_connections(self) -> Iterator[tuple[Pod, Pod, ConnSet]]:
         """Every pod pair with something allowed, sources and destinations in key order."""
@@ -339,28 +337,29 @@ class Connectivity:
                 yield pods[a], pods[b], c
 
     def matrix(self, protocol: Protocol, port: int) -> Matrix:
-        """Pod-to-pod reachability on one protocol and port."""
+        """Pod-to-pod reachability on one protocol and port (rows built when read)."""
         w, bit = self._cc.atoms.bit(protocol, port)
-        pods = self._cc.pods
-        allowed: dict[int, set[int]] = {i: set() for i in range(len(pods))}
-        members = self.class_members()
-        for ps, mem in zip(self._passes, members):
-            hit = (ps.masks[:, w] & bit) != 0 if len(ps.masks) else np.zeros(0, dtype=bool)
-            for s, d in zip(ps.src_c[hit].tolist(), ps.dst_c[hit].tolist()):
-                dsts = mem[d]
-                for a in mem[s]:
-                    allowed[a].update(dsts)
-        for (a, b), conns in self._overrides.items():
-            if conns.allows(protocol, port):
-                allowed[a].add(b)
-            else:
-                allowed[a].discard(b)
-        keys = [p.key for p in pods]
-        return Matrix(
-            protocol, port, tuple(sorted(keys)),
-            {keys[a]: tuple(sorted(keys[b] for b in dsts)) for a, dsts in allowed.items()},
-            {p.key: p.kind for p in pods},
-        )
+        _, _, src, dst, masks = self._unit_pairs
+        hit = (masks[:, w] & bit) != 0
+        forced = {ab: conns.allows(protocol, port) for ab, conns in self._overrides.items()}
+        return self._class_rows(protocol, port, src[hit], dst[hit], forced)
+
+    def reachable(self) -> Matrix:
+        """Pod pairs with anything allowed, as a matrix (protocol and port are placeholders)."""
+        _, _, src, dst, _ = self._unit_pairs
+        return self._class_rows(Protocol.TCP, 0, src, dst, {ab: bool(c) for ab, c in self._overrides.items()})
+
+    def _class_rows(self, protocol: Protocol, port: int, src: np.ndarray, dst: np.ndarray,
+                    forced: dict[tuple[int, int], bool]) -> Matrix:
+        pods, rank, order = self._cc.pods, self._rank, self._order
+        unit_of = self._unit_pairs[1][order]
+        if len(unit_of) and unit_of.min() < 0:  # pods in no unit: one more unit that reaches nothing
+            unit_of = np.where(unit_of < 0, len(self._unit_pairs[0]), unit_of)
+        by_rank: dict[int, dict[int, bool]] = {}
+        for (a, b), ok in forced.items():
+            by_rank.setdefault(int(rank[a]), {})[int(rank[b])] = ok
+        keys = tuple(pods[i].key for i in order.tolist())
+        return Matrix(protocol, port, keys, ClassRows(keys, unit_of, src, dst, by_rank), {p.key: p.kind for p in pods})
 
     def connections(self) -> list[Connection]:
         """Pod-to-pod and pod/address-range entries with something allowed, in output order."""
@@ -381,16 +380,19 @@ class Connectivity:
         pods = self._cc.pods
         return [tuple(pods[i] for i in g) for g in self._group_index]
 
-    def _unit_pairs(self) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray]:
-        """Pod-to-pod results at the coarsest exact level: (unit members, src, dst, mask).
+    @cached_property
+    def _unit_pairs(self) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pod-to-pod results at the coarsest exact level: (unit members, unit of each pod, src, dst, mask).
 
-        A unit is a class when there is one pass, else a tuple of classes (one per pass).
+        A unit is a class when there is one pass, else a tuple of classes (one per
+        pass). Members are sorted by pod key; pairs are sorted by (src, dst) and all
+        allow something.
         """
         if len(self._passes) == 1:
             ps = self._passes[0]
             members = self.class_members()[0]
             units = [members.get(c, []) for c in range(ps.classes)]
-            return units, ps.src_c, ps.dst_c, ps.masks
+            return units, ps.pod_class, ps.src_c, ps.dst_c, ps.masks
         by_key: dict[tuple[int, ...], int] = {}
         unit_of = np.zeros(self._cc.n, dtype=np.int64)
         units: list[list[int]] = []
@@ -415,7 +417,7 @@ class Connectivity:
         src = np.array([k[0] for k, _ in items], dtype=np.int64)
         dst = np.array([k[1] for k, _ in items], dtype=np.int64)
         masks = np.array([m for _, m in items], dtype=np.uint64).reshape(len(items), W)
-        return units, src, dst, masks
+        return units, unit_of, src, dst, masks
 
     def group_connections(self) -> list[GroupConnection]:
         """Allowed connections folded for reading, without expanding pod pairs.
@@ -426,7 +428,7 @@ class Connectivity:
         :meth:`pair_exceptions`).
         """
         pods, decode = self._cc.pods, self._cc.atoms.decode
-        units, src, dst, masks = self._unit_pairs()
+        units, _, src, dst, masks = self._unit_pairs
         if not len(src):
             return []
         _, mask_id, first = _unique_rows(masks)
@@ -472,6 +474,17 @@ class Connectivity:
                     out.append((tuple(pods[i] for i in g), direction, ranges))
         return out
 
+    def group_address_blocks(self) -> list[tuple[tuple[Pod, ...], Direction, list[tuple[IPSet, ConnSet]]]]:
+        """:meth:`group_external` with one address set per distinct allowed set (first seen first)."""
+        pods = self._cc.pods
+        out = []
+        for g in self._group_index:
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                blocks = self.external.blocks(g[0], direction)
+                if blocks:
+                    out.append((tuple(pods[i] for i in g), direction, blocks))
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class GroupConnection:
@@ -480,6 +493,14 @@ class GroupConnection:
     src: tuple[Pod, ...]
     dst: tuple[Pod, ...]
     conns: ConnSet
+
+
+def _inbound_stream(ranges: list[tuple[tuple[int, int, int], str, ConnSet]],
+                   dsts: list[str]) -> Iterator[tuple[tuple[int, int, int], str, str, ConnSet]]:
+    """(range key, pod, CIDR, allowed) for pods sharing one list of ranges, in (range, pod) order."""
+    for key, cidr, c in ranges:
+        for dst in dsts:
+            yield key, dst, cidr, c
 
 
 def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]

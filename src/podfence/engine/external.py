@@ -10,8 +10,10 @@ the result as CIDRs.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Iterator
+
+import numpy as np
 
 from podfence.engine.compiled import OPEN, CompiledCluster
 from podfence.engine.pairwise import NodeIndex
@@ -33,43 +35,48 @@ class ExternalView:
         self.cc = cc
         self.families = families
         self.nodes = NodeIndex(cc.cluster)
-        self._ip_keys = sorted({k for r in cc.rules for k in r.peers if isinstance(k, IPSet)}, key=repr)
+        self._ip_keys = list({k: None for r in cc.rules for k in r.peers if isinstance(k, IPSet)})
         self._cuts: dict[int, list[int]] = {}
+        self._cut_index: dict[int, dict[int, int]] = {}
         for v in (4, 6):
             cuts = {0}
             for k in self._ip_keys:
                 cuts.update(b for b in k.family(v).boundaries() if b <= _universe(v))
             self._cuts[v] = sorted(cuts)
-        self._inside: dict[tuple[IPSet, int], list[bool]] = {}
+            self._cut_index[v] = {c: i for i, c in enumerate(self._cuts[v])}
+        self._inside: dict[tuple[IPSet, int], np.ndarray] = {}
         self._regions: dict[tuple[Direction, tuple[int, ...], int, int], list[Region]] = {}
         self._ranges: dict[tuple, list[tuple[IPSet, ConnSet]]] = {}  # type: ignore[type-arg]
         self._as_cidrs: dict[int, list[tuple[str, ConnSet]]] = {}
+        self._keyed: dict[int, list[tuple[tuple[int, int, int], str, ConnSet]]] = {}
         self._as_blocks: dict[int, list[tuple[IPSet, ConnSet]]] = {}
 
-    def _member(self, key: IPSet, version: int) -> list[bool]:
+    def _member(self, key: IPSet, version: int) -> np.ndarray:
+        """Which elementary regions of ``version`` lie inside ``key`` (its boundaries are cuts)."""
         hit = self._inside.get((key, version))
         if hit is None:
-            ivs = key.family(version)
-            starts = [lo for lo, _ in ivs]
-            hit = []
-            for lo in self._cuts[version]:
-                i = bisect_right(starts, lo) - 1
-                hit.append(i >= 0 and lo <= ivs.intervals[i][1])
+            index, cuts = self._cut_index[version], self._cuts[version]
+            hit = np.zeros(len(cuts), dtype=bool)
+            for lo, hi in key.family(version):
+                hit[index[lo]:index.get(hi + 1, len(cuts))] = True
             self._inside[(key, version)] = hit
         return hit
 
     def _profile_regions(self, direction: Direction, profile: tuple[int, ...], sig: int, version: int) -> list[Region]:
-        """Allowed connections per elementary region for one isolating profile."""
+        """Maximal runs of elementary regions with one allowed set, for one isolating profile.
+
+        Each region's allowed set is a bit vector over the port atoms, so adding a
+        rule is one vectorised OR over the regions its peers cover.
+        """
         key = (direction, profile, sig, version)
         hit = self._regions.get(key)
         if hit is not None:
             return hit
-        cuts = self._cuts[version]
-        ends = [c - 1 for c in cuts[1:]] + [_universe(version)]
+        cuts, atoms = self._cuts[version], self.cc.atoms
         if profile == OPEN:
-            acc = [ConnSet.all()] * len(cuts)
+            acc = np.broadcast_to(self.cc.all_mask, (len(cuts), atoms.words))
         else:
-            acc = [ConnSet.none()] * len(cuts)
+            acc = np.zeros((len(cuts), atoms.words), dtype=np.uint64)
             for pi in profile:
                 for rid in self.cc.policy_rules[(pi, direction)]:
                     rule = self.cc.rules[rid]
@@ -77,14 +84,17 @@ class ExternalView:
                     conns = rule.numeric if direction is Direction.EGRESS else self.cc.rule_ports(rid, sig)
                     if not conns:
                         continue
+                    mask = atoms.encode(conns)
                     if not rule.peers:
-                        acc = [a | conns for a in acc]
+                        acc |= mask
                         continue
                     for k in rule.peers:
                         if isinstance(k, IPSet):
-                            inside = self._member(k, version)
-                            acc = [a | conns if inside[i] else a for i, a in enumerate(acc)]
-        hit = [(lo, hi, c) for lo, hi, c in zip(cuts, ends, acc)]
+                            acc[self._member(k, version)] |= mask
+        changes = np.flatnonzero((acc[1:] != acc[:-1]).any(axis=1)) + 1
+        starts = [0, *changes.tolist()]
+        ends = [cuts[i] - 1 for i in starts[1:]] + [_universe(version)]
+        hit = [(cuts[i], hi, atoms.decode(acc[i])) for i, hi in zip(starts, ends)]
         self._regions[key] = hit
         return hit
 
@@ -142,7 +152,21 @@ class ExternalView:
         spans = self._spans(i, direction)
         hit = self._as_cidrs.get(id(spans))  # spans lists live in self._ranges, so ids stay theirs
         if hit is None:
-            hit = self._as_cidrs[id(spans)] = [(cidr, conns) for span, conns in spans for cidr in span.cidrs()]
+            hit = self._as_cidrs[id(spans)] = [(cidr, conns) for _, cidr, conns in self.keyed_ranges(i, direction)]
+        return hit
+
+    def keyed_ranges(self, i: int, direction: Direction) -> list[tuple[tuple[int, int, int], str, ConnSet]]:
+        """:meth:`ranges` with each CIDR's address-order key ``(version, network, prefix)``.
+
+        Pods that behave alike share one list (the same object), in address order.
+        """
+        spans = self._spans(i, direction)
+        hit = self._keyed.get(id(spans))
+        if hit is None:
+            hit = self._keyed[id(spans)] = [(_order_key(v, net, prefix), text, conns) for span, conns in spans
+                                            for v, net, prefix, text in span.cidr_entries()]
+            if any(key[0] == 4 and ":" in text for key, text, _ in hit):
+                hit.sort(key=lambda e: e[0])  # IPv4-mapped ranges order among IPv4 (stable)
         return hit
 
     def blocks(self, i: int, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
@@ -150,10 +174,14 @@ class ExternalView:
         spans = self._spans(i, direction)
         hit = self._as_blocks.get(id(spans))
         if hit is None:
-            by_conns: dict[ConnSet, IPSet] = {}
+            by_conns: dict[ConnSet, list[IPSet]] = {}
             for span, conns in spans:
-                by_conns[conns] = by_conns.get(conns, IPSet()) | span
-            hit = self._as_blocks[id(spans)] = [(block, conns) for conns, block in by_conns.items()]
+                by_conns.setdefault(conns, []).append(span)
+            # Merged once per allowed set: spans are disjoint, so one sort of all their intervals.
+            hit = self._as_blocks[id(spans)] = [
+                (IPSet(IntervalSet.of(iv for p in parts for iv in p.v4), IntervalSet.of(iv for p in parts for iv in p.v6)),
+                 conns)
+                for conns, parts in by_conns.items()]
         return hit
 
     def connections(self) -> Iterator[tuple[str, str, ConnSet]]:
@@ -164,15 +192,24 @@ class ExternalView:
                 yield cidr, pod.key, conns
 
 
+def _order_key(version: int, network: int, prefix: int) -> tuple[int, int, int]:
+    """Where a CIDR sorts among address ranges: as parsing its text would place it.
+
+    An IPv4-mapped IPv6 CIDR (``::ffff:0:0/96`` and inside) parses as the IPv4
+    network it embeds, so it sorts with IPv4.
+    """
+    if version == 6 and prefix >= 96 and network >> 32 == 0xFFFF:
+        return 4, network & V4_MAX, prefix - 96
+    return version, network, prefix
+
+
 def _with_points(regions: list[Region], points: list[int]) -> list[Region]:
     """Split regions so each point stands alone, allowed everything."""
     out: list[Region] = []
     pts = sorted(set(points))
     for lo, hi, conns in regions:
         cur = lo
-        for p in pts:
-            if p < cur or p > hi:
-                continue
+        for p in pts[bisect_left(pts, lo):bisect_right(pts, hi)]:
             if p > cur:
                 out.append((cur, p - 1, conns))
             out.append((p, p, ConnSet.all()))

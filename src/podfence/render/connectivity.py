@@ -6,12 +6,12 @@ import csv
 import io
 import json
 from itertools import groupby
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from podfence.engine.connectivity import Connection, Connectivity
 from podfence.model import Direction, Pod
-from podfence.render.conns import addresses_text, conns_json, conns_text
-from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, text_lines
+from podfence.render.conns import block_text, conns_json, conns_text
+from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, printable
 from podfence.sets import ConnSet
 
 FORMATS = ("text", "json", "csv", "md", "dot")
@@ -41,37 +41,48 @@ def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int = 
 
 def connectivity_text(conn: Connectivity) -> str:
     """Grouped, readable listing: pods that behave alike share one line."""
-    lines: list[str] = []
+    return "".join(connectivity_text_chunks(conn))
+
+
+def connectivity_text_chunks(conn: Connectivity) -> Iterator[str]:
+    """:func:`connectivity_text` a line at a time, each made :func:`printable`."""
+    return (printable(line[:-1]) + "\n" for line in _text_lines(conn))
+
+
+def _text_lines(conn: Connectivity) -> Iterator[str]:
     ns_sizes: dict[str, int] = {}
     for p in conn.pods:
         ns_sizes[p.namespace] = ns_sizes.get(p.namespace, 0) + 1
-    pod_lines = [f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}"
-                 for g in conn.group_connections()]
-    lines += pod_lines or ["(no pod may reach another pod)"]
+    groups = conn.group_connections()
+    for g in groups:
+        yield f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}\n"
+    if not groups:
+        yield "(no pod may reach another pod)\n"
     for e in conn.pair_exceptions():
-        lines.append(f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)")
-    ext = conn.group_external()
+        yield f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)\n"
+    ext = conn.group_address_blocks()
     if ext:
-        lines.append("")
-    for group, direction, ranges in ext:
-        by_conns: dict[str, list[str]] = {}
-        for cidr, c in ranges:
-            by_conns.setdefault(conns_text(c), []).append(cidr)
-        for text, cidrs in by_conns.items():
-            where = addresses_text(cidrs)
+        yield "\n"
+    for group, direction, blocks in ext:
+        for block, c in blocks:
+            text, where = conns_text(c), block_text(block)
             if direction is Direction.EGRESS:
-                lines.append(f"{_group_label(group, ns_sizes)} -> {where}: {text}")
+                yield f"{_group_label(group, ns_sizes)} -> {where}: {text}\n"
             else:
-                lines.append(f"{where} -> {_group_label(group, ns_sizes)}: {text}")
+                yield f"{where} -> {_group_label(group, ns_sizes)}: {text}\n"
     kinds = {p.kind for p in conn.pods}
-    lines.append("")
-    lines.append(f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
-                 + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else ""))
-    return text_lines(lines)
+    yield "\n"
+    yield (f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
+           + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else "") + "\n")
 
 
 def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
-    """One entry per pair (never grouped), in the engine's order; empty pairs are left out.
+    """One entry per pair (never grouped), in the engine's order; empty pairs are left out."""
+    return "".join(connectivity_json_chunks(rows))
+
+
+def connectivity_json_chunks(rows: Iterable[tuple[str, str, ConnSet]]) -> Iterator[str]:
+    """:func:`connectivity_json` an entry at a time.
 
     Names and allowed sets repeat a lot, so each is encoded once.
     """
@@ -85,15 +96,17 @@ def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
             hit = names[n] = json.dumps(n)
         return hit
 
-    lines = []
+    yield '{\n  "connections": [\n'
+    held = None  # each entry waits for the next, which decides its comma: pieces end with a line
     for src, dst, conns in rows:
         a = allowed.get(id(conns))
         if a is None:
             keep.append(conns)
             a = allowed[id(conns)] = json.dumps(conns_json(conns))
-        lines.append(f'    {{"src": {name(src)}, "dst": {name(dst)}, "allowed": {a}}}')
-    body = ",\n".join(lines)
-    return '{\n  "connections": [\n' + body + ("\n" if body else "") + "  ]\n}\n"
+        if held is not None:
+            yield held + ",\n"
+        held = f'    {{"src": {name(src)}, "dst": {name(dst)}, "allowed": {a}}}'
+    yield ("" if held is None else held + "\n") + "  ]\n}\n"
 
 
 class _Memo(dict[str, str]):
@@ -110,57 +123,127 @@ class _Memo(dict[str, str]):
         return hit
 
 
-def connectivity_csv(entries: list[Connection]) -> str:
+def connectivity_csv(entries: Iterable[Connection]) -> str:
+    return "".join(connectivity_csv_chunks((e.src, e.dst, e.conns) for e in entries))
+
+
+def connectivity_csv_chunks(rows: Iterable[tuple[str, str, ConnSet]]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["src", "dst", "allowed"])
+    yield buf.getvalue()
     cell = _Memo(csv_cell)
-    for e in entries:
-        writer.writerow([cell(e.src), cell(e.dst), conns_text(e.conns)])
-    return buf.getvalue()
+    for src, dst, conns in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([cell(src), cell(dst), conns_text(conns)])
+        yield buf.getvalue()
 
 
-def connectivity_md(entries: list[Connection]) -> str:
-    out = ["| From | To | Allowed |", "|---|---|---|"]
+def connectivity_md(entries: Iterable[Connection]) -> str:
+    return "".join(connectivity_md_chunks((e.src, e.dst, e.conns) for e in entries))
+
+
+def connectivity_md_chunks(rows: Iterable[tuple[str, str, ConnSet]]) -> Iterator[str]:
+    yield "| From | To | Allowed |\n|---|---|---|\n"
     code = _Memo(lambda name: md_code(name, table=True))
-    out += [f"| {code(e.src)} | {code(e.dst)} | {conns_text(e.conns)} |" for e in entries]
-    return "\n".join(out) + "\n"
+    for src, dst, conns in rows:
+        yield f"| {code(src)} | {code(dst)} | {conns_text(conns)} |\n"
 
 
-def connectivity_dot(conn: Connectivity, entries: list[Connection]) -> str:
+def connectivity_dot(conn: Connectivity, entries: Iterable[Connection] | None = None) -> str:
     """A Graphviz digraph: one cluster box per namespace, address ranges as boxes."""
-    out = ["digraph podfence {", "  rankdir=LR;", '  node [shape=ellipse, fontsize=10];',
-           '  edge [fontsize=9];']
+    rows = None if entries is None else [(e.src, e.dst, e.conns) for e in entries]
+    return "".join(connectivity_dot_chunks(conn, rows))
+
+
+def connectivity_dot_chunks(conn: Connectivity,
+                            rows: Iterable[tuple[str, str, ConnSet]] | None = None) -> Iterator[str]:
+    """:func:`connectivity_dot` a line at a time; ``rows`` default to the connectivity's own."""
+    yield "digraph podfence {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n  edge [fontsize=9];\n"
     for ns, pods in groupby(conn.pods, key=lambda p: p.namespace):
-        out.append(f"  subgraph {dot_id('cluster_' + ns)} {{")
-        out.append(f"    label={dot_id(ns)};")
+        out = [f"  subgraph {dot_id('cluster_' + ns)} {{", f"    label={dot_id(ns)};"]
         for p in pods:
             label = dot_label(p.name) if p.kind == "Pod" else dot_label(p.name, f"({p.kind})")
             out.append(f"    {dot_id(p.key)} [label={label}];")
         out.append("  }")
-    pod_keys = {p.key for p in conn.pods}
-    cidrs = sorted({n for e in entries for n in (e.src, e.dst) if n not in pod_keys})
+        yield "\n".join(out) + "\n"
+    if rows is None:
+        cidrs = sorted(_range_names(conn))
+        rows = conn.rows()
+    else:
+        rows = list(rows)
+        pod_keys = {p.key for p in conn.pods}
+        cidrs = sorted({n for src, dst, _ in rows for n in (src, dst) if n not in pod_keys})
     for c in cidrs:
-        out.append(f"  {dot_id(c)} [shape=box];")
-    for e in entries:
-        if e.src == e.dst:
+        yield f"  {dot_id(c)} [shape=box];\n"
+    for src, dst, conns in rows:
+        if src == dst:
             continue
-        out.append(f"  {dot_id(e.src)} -> {dot_id(e.dst)} [label={dot_label(conns_text(e.conns))}];")
-    out.append("}")
-    return "\n".join(out) + "\n"
+        yield f"  {dot_id(src)} -> {dot_id(dst)} [label={dot_label(conns_text(conns))}];\n"
+    yield "}\n"
+
+
+def _range_names(conn: Connectivity) -> set[str]:
+    """Every address range in the connectivity's entries (lists shared by alike pods are read once)."""
+    seen: set[int] = set()
+    names: set[str] = set()
+    for p in conn.pods:
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            ranges = conn.address_ranges(p.key, direction)
+            if id(ranges) not in seen:
+                seen.add(id(ranges))
+                names.update(cidr for cidr, _ in ranges)
+    return names
+
+
+def connectivity_chunks(conn: Connectivity, output: str) -> Iterator[str]:
+    """The whole-cluster connectivity in one format, a line (or entry) at a time."""
+    match output:
+        case "text":
+            return connectivity_text_chunks(conn)
+        case "json":
+            return connectivity_json_chunks(conn.rows())
+        case "csv":
+            return connectivity_csv_chunks(conn.rows())
+        case "md":
+            return connectivity_md_chunks(conn.rows())
+        case "dot":
+            return connectivity_dot_chunks(conn)
+    raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
+
+
+# Bytes of one pod-pair entry besides the two names (with the shortest allowed set, "All").
+_ENTRY_BYTES = {
+    "json": len('    {"src": , "dst": , "allowed": "All"}\n'),
+    "csv": len(',,All\n'),
+    "md": len('| `` | `` | All |\n'),
+}
+
+
+def connectivity_min_size(conn: Connectivity, output: str) -> tuple[int, int]:
+    """(pod pairs with something allowed, bytes the format surely writes for them).
+
+    The bound counts the pod-pair entries alone (never the address ranges), each
+    with its two names and the shortest allowed set, so it is known before
+    anything is rendered; grouped text has no such bound (0).
+    """
+    reach = conn.reachable()
+    n = len(reach.pods)
+    if output == "json":
+        weights = [len(json.dumps(k)) for k in reach.pods]
+    else:
+        weights = [len(k.encode("utf-8")) for k in reach.pods]
+    counts, sums = reach.row_sizes(weights)
+    pairs = sum(counts)
+    match output:
+        case "json" | "csv" | "md":
+            names = sum(sums) + sum(c * w for c, w in zip(counts, weights))
+            return pairs, pairs * _ENTRY_BYTES[output] + names
+        case "dot":  # an edge per pair except a pod to itself
+            return pairs, max(0, pairs - n) * len('  "" -> "" [label="All"];\n')
+    return pairs, 0
 
 
 def render_connectivity(conn: Connectivity, output: str) -> str:
-    if output == "text":
-        return connectivity_text(conn)
-    if output == "json":
-        return connectivity_json(conn.rows())
-    entries = conn.connections()
-    match output:
-        case "csv":
-            return connectivity_csv(entries)
-        case "md":
-            return connectivity_md(entries)
-        case "dot":
-            return connectivity_dot(conn, entries)
-    raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
+    return "".join(connectivity_chunks(conn, output))

@@ -47,11 +47,17 @@ def addresses_text(cidrs: list[str]) -> str:
     """A list of CIDRs, shortened to ``0.0.0.0/0 except ...`` when that is shorter."""
     if len(cidrs) <= 2:
         return ", ".join(cidrs)
-    whole = IPSet()
-    for c in cidrs:
-        parsed = parse_cidr(c)
-        if parsed is not None:
-            whole = whole | IPSet.of_cidr(parsed)
+    return _shortest(IPSet.of_cidrs(c for c in map(parse_cidr, cidrs) if c is not None))
+
+
+def block_text(block: IPSet) -> str:
+    """An address set as :func:`addresses_text` writes the list of its CIDRs."""
+    listed = block.cidrs()
+    return ", ".join(listed) if len(listed) <= 2 else _shortest(block)
+
+
+def _shortest(whole: IPSet) -> str:
+    """Per family, its CIDRs or ``universe except`` the others, whichever lists fewer."""
     parts = []
     for version in (4, 6):
         fam = whole.family(version)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from podfence.sets.intervals import IntervalSet
 
@@ -171,6 +171,13 @@ def parse_cidr(text: str) -> Cidr | None:
     return Cidr(4 if bits == 32 else 6, network, prefix, prefix, zeros, mapped, host_bits)
 
 
+def _address_text(version: int, value: int) -> str:
+    """``str(IPAddress(version, value))``; IPv4 by hand, as it is written for every CIDR of large sets."""
+    if version == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    return str(ipaddress.IPv6Address(value))
+
+
 def _to_cidrs(lo: int, hi: int, bits: int) -> Iterator[tuple[int, int]]:
     while lo <= hi:
         size = (lo & -lo).bit_length() - 1 if lo else bits
@@ -199,6 +206,15 @@ class IPSet:
     def of_cidr(cls, cidr: Cidr) -> IPSet:
         span = IntervalSet.span(cidr.first, cidr.last)
         return cls(v4=span) if cidr.version == 4 else cls(v6=span)
+
+    @classmethod
+    def of_cidrs(cls, cidrs: Iterable[Cidr]) -> IPSet:
+        """The union of many CIDRs, sorted and merged once."""
+        v4: list[tuple[int, int]] = []
+        v6: list[tuple[int, int]] = []
+        for c in cidrs:
+            (v4 if c.version == 4 else v6).append((c.first, c.last))
+        return cls(IntervalSet.of(v4), IntervalSet.of(v6))
 
     @classmethod
     def of_address(cls, address: IPAddress) -> IPSet:
@@ -230,13 +246,15 @@ class IPSet:
 
     def cidrs(self) -> tuple[str, ...]:
         """The fewest CIDRs that cover exactly this set, IPv4 first, in address order."""
-        out: list[str] = []
+        return tuple(text for _, _, _, text in self.cidr_entries())
+
+    def cidr_entries(self) -> Iterator[tuple[int, int, int, str]]:
+        """:meth:`cidrs` as ``(version, network, prefix, text)``: text with its address-order key."""
         for version, intervals in ((4, self.v4), (6, self.v6)):
             bits = _family_bits(version)
             for lo, hi in intervals:
                 for net, prefix in _to_cidrs(lo, hi, bits):
-                    out.append(f"{IPAddress(version, net)}/{prefix}")
-        return tuple(out)
+                    yield version, net, prefix, f"{_address_text(version, net)}/{prefix}"
 
 
 _ALL = IPSet(IntervalSet.span(0, V4_MAX), IntervalSet.span(0, V6_MAX))
