@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, replace
 
+from podfence.lab.naming import MAX_PODS
 from podfence.model import Cluster, Pod, Settings
 from podfence.sets import IPAddress, Protocol, parse_ip
 
@@ -94,12 +95,25 @@ class LabPod:
 
     @classmethod
     def from_json(cls, raw: dict) -> LabPod:  # type: ignore[type-arg]
+        """A pod as :meth:`to_json` wrote it, checked: ValueError when a field is not what the lab writes.
+
+        The pod number names namespaces and files and the addresses go into
+        nftables rules, so both must be exactly what the lab itself would write.
+        """
+        index = raw["index"]
+        if type(index) is not int or not 1 <= index <= MAX_PODS:
+            raise ValueError(f"pod number {index!r} is not one the lab hands out")
+        ips = tuple(raw["ips"])
+        for text in ips:
+            if not isinstance(text, str) or parse_ip(text) is None or str(parse_ip(text)) != text:
+                raise ValueError(f"{text!r} is not an address as the lab writes it")
+        ports = {name: tuple(raw.get(name, ())) for name in ("tcp_ports", "udp_ports", "sctp_ports")}
+        if any(type(p) is not int or not 1 <= p <= 65535 for values in ports.values() for p in values):
+            raise ValueError("a port is not a number from 1 to 65535")
         return cls(
-            index=int(raw["index"]), key=raw["key"], kind=raw["kind"],
-            labels=tuple(sorted(raw.get("labels", {}).items())), ips=tuple(raw["ips"]),
-            host_network=bool(raw.get("host_network")), node_name=raw.get("node_name"),
-            tcp_ports=tuple(raw.get("tcp_ports", ())), udp_ports=tuple(raw.get("udp_ports", ())),
-            sctp_ports=tuple(raw.get("sctp_ports", ())),
+            index=index, key=str(raw["key"]), kind=str(raw["kind"]),
+            labels=tuple(sorted((str(k), str(v)) for k, v in raw.get("labels", {}).items())), ips=ips,
+            host_network=bool(raw.get("host_network")), node_name=raw.get("node_name"), **ports,
         )
 
 
@@ -163,6 +177,8 @@ def plan(cluster: Cluster, settings: Settings, pod_cidr: str = DEFAULT_POD_CIDR,
                 owners.setdefault(wanted, (pod.key, pod.host_network and settings.hostnetwork_as_node))
                 ips.append(wanted)
         pods.append(_lab_pod(len(pods) + 1, pod, tuple(ips), extra_ports, settings))
+        if len(pods) > MAX_PODS:
+            raise PlanError(f"the lab runs at most {MAX_PODS} pods (its link names must fit 15 characters)")
     return LabPlan(tuple(pods), str(network), tuple(notes))
 
 
