@@ -9,11 +9,14 @@ lab names. Tests marked ``lab`` need root and nftables (see tests/conftest.py).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from cli_support import podfence
+from cli_support import PODFENCE, ROOT, podfence
 from test_lab_support import lab_name
 
 LAB = lab_name("pfh")
@@ -96,3 +99,103 @@ def test_a_pod_name_holding_an_nft_include_is_harmless(tmp_path: Path) -> None:
         assert 'include "' not in shown.stdout
     finally:
         podfence("lab", "down", "--name", LAB)
+
+
+# ---- one command at a time per lab --------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "lab" / "denials.yaml"
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    """The console script started in the background, its stdin a pipe the test feeds later."""
+    return subprocess.Popen([str(PODFENCE), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PODFENCE_DEBUG": ""})
+
+
+def _until_holding(state_dir: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until ``process`` holds the lab's lock (it writes its pid into the lock file)."""
+    lock = state_dir / f"{LAB}.lock"
+    for _ in range(600):
+        if lock.exists() and lock.read_text().strip() == str(process.pid):
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    pytest.fail(f"pid {process.pid} never took the lock of lab {LAB}")
+
+
+@pytest.mark.lab
+def test_a_command_on_a_lab_in_use_waits_for_it_or_names_the_pid_that_holds_it(state_dir: Path) -> None:
+    holder = _start("lab", "up", "-f", "-", "--name", LAB)  # holds the lab while it reads its manifests
+    waiter = None
+    try:
+        _until_holding(state_dir, holder)
+        busy = podfence("lab", "status", "--name", LAB, "--wait", "0")
+        assert busy.returncode == 2 and busy.stdout == ""
+        assert busy.stderr == f"podfence: error: lab '{LAB}' is in use by pid {holder.pid}\n"
+        waiter = _start("lab", "status", "--name", LAB)
+        assert waiter.stderr is not None
+        assert waiter.stderr.readline() == f"waiting up to 60 s for lab '{LAB}': in use by pid {holder.pid}\n"
+        out, err = holder.communicate(FIXTURE.read_text(), timeout=60)
+        assert holder.returncode == 0, err
+        out, err = waiter.communicate(timeout=60)
+        assert waiter.returncode == 0, err
+        assert out.startswith(f"lab '{LAB}' is up: 4 pods, ")  # it ran once 'lab up' had finished
+    finally:
+        for process in (holder, waiter):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
+        podfence("lab", "down", "--name", LAB)
+
+
+@pytest.mark.lab
+def test_two_lab_matrix_runs_with_one_name_run_one_after_the_other_and_both_agree_with_the_engine(
+        state_dir: Path) -> None:
+    engine = podfence("matrix", "-f", str(FIXTURE), "--port", "80", "-o", "json")
+    assert engine.returncode == 0
+    first = _start("lab", "matrix", "-f", "-", "--port", "80", "-o", "json", "--name", LAB)
+    second = None
+    try:
+        _until_holding(state_dir, first)
+        second = _start("lab", "matrix", "-f", str(FIXTURE), "--port", "80", "-o", "json", "--name", LAB)
+        assert second.stderr is not None
+        assert second.stderr.readline() == f"waiting up to 60 s for lab '{LAB}': in use by pid {first.pid}\n"
+        out, err = first.communicate(FIXTURE.read_text(), timeout=60)
+        assert first.returncode == 0, err
+        assert out == engine.stdout
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        assert out == engine.stdout
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
+        podfence("lab", "down", "--name", LAB)
+
+
+@pytest.mark.lab
+def test_lab_matrix_refuses_to_replace_a_lab_that_lab_up_made() -> None:
+    try:
+        assert podfence("lab", "up", "-f", str(FIXTURE), "--name", LAB).returncode == 0
+        done = podfence("lab", "matrix", "-f", str(FIXTURE), "--port", "80", "--name", LAB)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr == (f"podfence: error: lab '{LAB}' is up (made by 'podfence lab up'): give this run "
+                               f"another --name, or remove that lab first with podfence lab down --name {LAB}\n")
+        status = podfence("lab", "status", "--name", LAB)
+        assert status.stdout.startswith(f"lab '{LAB}' is up: 4 pods, 5 namespaces")  # untouched
+    finally:
+        podfence("lab", "down", "--name", LAB)
+
+
+# ---- one default lab name ----------------------------------------------------------
+
+def test_every_lab_command_has_the_same_default_name() -> None:
+    from podfence.lab.naming import DEFAULT_LAB_NAME
+
+    for command in ("up", "apply", "probe", "show", "denials", "status", "down", "matrix"):
+        done = podfence("lab", command, "--help")
+        assert done.returncode == 0
+        text = " ".join(done.stdout.split())
+        assert "--name <str> The lab's name: the prefix of everything it creates. [default: " \
+               f"{DEFAULT_LAB_NAME}]" in text, command

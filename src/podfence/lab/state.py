@@ -54,6 +54,7 @@ class LabState:
         isolation: pod key -> direction -> keys of the policies isolating it there.
         policies: keys of the policies applied last.
         manifests: the files ``lab up`` read (``lab apply`` rereads them by default).
+        one_shot: made by a command that removes it again (``lab matrix``).
     """
 
     name: str
@@ -64,6 +65,7 @@ class LabState:
     isolation: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
     manifests: tuple[str, ...] = ()
+    one_shot: bool = False
 
     def pod(self, key: str) -> LabPod | None:
         for pod in self.pods:
@@ -84,7 +86,7 @@ class LabState:
             "format": FORMAT, "name": self.name, "pod_cidr": self.pod_cidr,
             "pods": [p.to_json() for p in self.pods], "server_pid": self.server_pid,
             "rules": self.rules, "isolation": self.isolation, "policies": list(self.policies),
-            "manifests": list(self.manifests),
+            "manifests": list(self.manifests), "one_shot": self.one_shot,
         }
 
     @classmethod
@@ -98,6 +100,7 @@ class LabState:
             pods=tuple(LabPod.from_json(p) for p in raw["pods"]), server_pid=int(raw.get("server_pid", 0)),
             rules=dict(raw.get("rules", {})), isolation=dict(raw.get("isolation", {})),
             policies=tuple(raw.get("policies", ())), manifests=tuple(raw.get("manifests", ())),
+            one_shot=bool(raw.get("one_shot", False)),
         )
 
 
