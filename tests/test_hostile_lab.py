@@ -199,3 +199,48 @@ def test_every_lab_command_has_the_same_default_name() -> None:
         text = " ".join(done.stdout.split())
         assert "--name <str> The lab's name: the prefix of everything it creates. [default: " \
                f"{DEFAULT_LAB_NAME}]" in text, command
+
+
+# ---- pod addresses the lab cannot host -----------------------------------------------
+
+UNHOSTABLE = [
+    ("127.0.0.5", "a loopback address"),
+    ("0.0.0.0", "an address of 'this network' (0.0.0.0/8), which no host may use"),
+    ("169.254.1.1", "a link-local address (the lab's node answers on 169.254.1.1)"),
+    ("224.0.0.5", "a multicast address"),
+    ("255.255.255.255", "the broadcast address"),
+    ("::", "the unspecified address"),
+    ("::1", "the loopback address"),
+    ("fe80::5", "a link-local address (the lab's node answers on fe80::1)"),
+    ("ff02::5", "a multicast address"),
+]
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("command", ["up", "matrix"])
+def test_pod_addresses_the_lab_cannot_host_are_one_error_line_each_before_anything_is_made(
+        tmp_path: Path, command: str) -> None:
+    documents, expected = [], []
+    path = tmp_path / "pods.yaml"
+    for i, (address, reason) in enumerate(UNHOSTABLE):
+        other = "fd00::9" if ":" in address else "10.9.9.9"
+        documents.append(f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: bad-{i}, namespace: default}}
+spec: {{containers: [{{name: c, image: bad}}]}}
+status:
+  podIP: {other}
+  podIPs:
+  - ip: {other}
+  - ip: "{address}"
+""")
+        expected.append(f"{path}:{10 * i + 9}: Pod default/bad-{i}: status.podIPs[1].ip: the lab cannot host "
+                        f"{address}, {reason}: give the pod a unicast address, or none (the lab then picks one "
+                        "from --pod-cidr)\n")
+    path.write_text("---\n".join(documents))
+    args = ("--port", "80") if command == "matrix" else ()
+    done = podfence("lab", command, "-f", str(path), *args, "--name", LAB)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "".join(expected)
+    assert podfence("lab", "status", "--name", LAB).stdout == f"lab '{LAB}' is down\n"  # nothing was made

@@ -19,7 +19,7 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    EXIT_FINDINGS, Filenames, Namespace, SettingValues, choose, fail, load_cluster,
+    EXIT_FINDINGS, Filenames, Namespace, SettingValues, choose, exit_on_errors, fail, load_cluster,
     protocol_from, settings_from, write,
 )
 from podfence.engine import Engine
@@ -27,11 +27,13 @@ from podfence.lab import control
 from podfence.lab import state as lab_state
 from podfence.lab.lock import DEFAULT_WAIT
 from podfence.lab.naming import DEFAULT_LAB_NAME
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, Unhostable, unhostable, with_lab_addresses
+from podfence.loader import LineDict, LineList, iter_documents, locate
+from podfence.model import Diagnostic
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
 from podfence.model import Cluster, Settings
 from podfence.render.matrix import FORMATS, render_matrix
-from podfence.sets import Protocol
+from podfence.sets import Protocol, parse_ip
 
 app = typer.Typer(
     help="A real dataplane on this machine: pods as network namespaces, policies as nftables, "
@@ -106,6 +108,65 @@ def _cells(ports: list[int], protocols: list[str]) -> list[tuple[Protocol, int]]
     return [(proto, port) for proto in protos for port in dict.fromkeys(ports)]
 
 
+def check_addresses(cluster: Cluster, settings: Settings) -> None:
+    """Exit 2 with one line per pod address the lab cannot host, before anything is made."""
+    exit_on_errors(_placed(problem) for problem in unhostable(cluster, settings))
+
+
+def _placed(problem: Unhostable) -> Diagnostic:
+    """The problem at its field (``status.podIP`` or ``status.podIPs[i].ip``) and that field's line.
+
+    The model keeps a pod's addresses, not where each was written, so the pod's
+    manifest is read again; from standard input, or if the file changed meanwhile,
+    the diagnostic keeps the pod's own line.
+    """
+    source = problem.pod.source
+    if source is None or source.file == "-":
+        return problem.diagnostic()
+    try:
+        with open(source.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, ValueError):
+        return problem.diagnostic()
+    for document in iter_documents(text, json_fallback=source.file.endswith(".json")):
+        for obj, line in _objects(document):
+            if line != source.line:
+                continue
+            for field in _address_fields(obj):
+                if _address_at(obj, field) == problem.address:
+                    return problem.diagnostic(field, locate(obj, field))
+    return problem.diagnostic()
+
+
+def _objects(document: object) -> Iterator[tuple[LineDict, int]]:
+    """The objects of a document, each with the line the loader gives it (a List's items: their own)."""
+    data = getattr(document, "data", None)
+    if not isinstance(data, LineDict):
+        return
+    yield data, int(getattr(document, "line", 0))
+    items = data.get("items")
+    if isinstance(items, LineList):
+        yield from ((item, line) for item, line in zip(items, items.item_lines) if isinstance(item, LineDict))
+
+
+def _address_fields(obj: LineDict) -> Iterator[tuple[str | int, ...]]:
+    yield ("status", "podIP")
+    status = obj.get("status")
+    listed = status.get("podIPs") if isinstance(status, dict) else None
+    for i in range(len(listed) if isinstance(listed, list) else 0):
+        yield ("status", "podIPs", i, "ip")
+
+
+def _address_at(obj: LineDict, field: tuple[str | int, ...]) -> object:
+    node: object = obj
+    for segment in field:
+        if isinstance(segment, int):
+            node = node[segment] if isinstance(node, list) and segment < len(node) else None
+        else:
+            node = node.get(segment) if isinstance(node, dict) else None
+    return parse_ip(node) if isinstance(node, str) else None
+
+
 def _up(cluster: Cluster, settings: Settings, name: str, pod_cidr: str, ports: tuple[int, ...],
         manifests: tuple[str, ...], one_shot: bool = False) -> control.UpResult:
     with progress_bar("lab up") as (total, advance):
@@ -161,6 +222,7 @@ def up(
     settings = settings_from(setting)
     with lab_errors(), lab_session(name, wait):
         result = load_cluster(filename, namespace, settings)
+        check_addresses(result.cluster, settings)
         _up(result.cluster, settings, name, pod_cidr, tuple(port), tuple(filename))
     if result.cluster.policies:
         note(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
@@ -326,6 +388,7 @@ def matrix(
     with lab_errors(), lab_session(name, wait):
         control.probe_cells([(proto, port)])
         loaded = load_cluster(filename, namespace, settings)
+        check_addresses(loaded.cluster, settings)
         result = _up(loaded.cluster, settings, name, pod_cidr, (port,), (), one_shot=True)
         try:
             _apply(loaded.cluster, settings, name)

@@ -21,7 +21,7 @@ from podfence.lab import linux, lock, nft, probe as probing, topology
 from podfence.lab import state as lab_state
 from podfence.lab.compiler import Compiler, PodRules, comment_text, transaction
 from podfence.lab.naming import DEFAULT_LAB_NAME, LabNames, name_problem
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, PlanError, plan, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, PlanError, plan, unhostable, with_lab_addresses
 from podfence.model import Cluster, Settings
 from podfence.sets import Protocol
 
@@ -80,6 +80,10 @@ def up(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME, po
     but never a lab that ``lab up`` made and someone may still be using.
     """
     names = preflight(name)
+    problems = unhostable(cluster, settings)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise LabError(problems[0].diagnostic().one_line() + more)
     with locked(name):
         try:
             layout = plan(cluster, settings, pod_cidr, extra_ports)
