@@ -244,3 +244,26 @@ status:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == "".join(expected)
     assert podfence("lab", "status", "--name", LAB).stdout == f"lab '{LAB}' is down\n"  # nothing was made
+
+
+# ---- a failing dataplane is an error, not a matrix of false denials ---------------------
+
+@pytest.mark.lab
+def test_a_pod_whose_neighbour_resolution_fails_makes_probes_an_error_not_false_denials() -> None:
+    from podfence.lab import linux
+
+    try:
+        assert podfence("lab", "up", "-f", str(FIXTURE), "--name", LAB).returncode == 0
+        # The node stops answering ARP on pod 1's link (back/api): that pod cannot resolve its gateway,
+        # which it has not needed yet.
+        with linux.in_netns(linux.netns_path(f"{LAB}-node")):
+            linux.write_sysctl(f"net.ipv4.conf.{LAB}v1.arp_ignore", "8")
+        with linux.in_netns(linux.netns_path(f"{LAB}-p1")):
+            assert Path("/proc/net/arp").read_text().count("\n") == 1  # the header only
+        done = podfence("lab", "probe", "--port", "80", "--name", LAB)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr == ("podfence: error: the lab's dataplane is failing: 1 of 4 pods got no answer from "
+                               "their node (the first: 'back/api' over IPv4), so probes would report denials that "
+                               "no policy made\n")
+    finally:
+        podfence("lab", "down", "--name", LAB)

@@ -196,6 +196,8 @@ def _probe(cells: list[tuple[Protocol, int]], name: str, timeout: float,
         started = time.monotonic()
         run = control.probe(cells, name=name, timeout=timeout, sources=sources, targets=targets,
                             progress=advance, on_plan=total)
+    for line in run.notes:
+        note(f"note: {line}")
     counts = {o: 0 for o in Outcome}
     for result in run.results:
         counts[result.outcome] += 1

@@ -25,7 +25,10 @@ For a pod isolated in a direction, its table holds one base chain for it
    on the destination), so it becomes one nft rule per distinct port set;
 
 and logs everything else to NFLOG (group :data:`LOG_GROUP`, prefix naming the
-pod and direction) before dropping it. A pod that no policy isolates gets no table at all.
+pod and direction) before dropping it. An egress chain also accepts the lab's
+own health probe (TCP to the node's gateway address on :data:`HEALTH_PORT`, see
+:mod:`podfence.lab.probe`): an address no pod can have and no matrix cell uses.
+A pod that no policy isolates gets no table at all.
 
 The rule text is built only from what the lab makes itself: the validated lab
 name, pod numbers, addresses rendered from parsed values, port numbers and
@@ -44,7 +47,7 @@ from urllib.parse import quote
 
 from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
 from podfence.engine.pairwise import NodeIndex
-from podfence.lab.naming import LOG_GROUP, LabNames
+from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, LOG_GROUP, LabNames
 from podfence.lab.plan import LabPod
 from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Rule, Settings
 from podfence.sets import ALL_PORTS, PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_ip
@@ -145,6 +148,9 @@ class Compiler:
             f"\t\tip6 {remote} ::1 accept",
             f"\t\ticmpv6 type {{ {_ND_TYPES} }} accept",
         ]
+        if not ingress:
+            out.append(f"\t\tip daddr {GATEWAY_V4} tcp dport {HEALTH_PORT} accept comment \"lab health probe\"")
+            out.append(f"\t\tip6 daddr {GATEWAY_V6} tcp dport {HEALTH_PORT} accept comment \"lab health probe\"")
         if pod.kind == "Pod" and self.settings.allow_self_traffic:
             for ip in _addresses(lab_pod):
                 family = "ip" if ip.version == 4 else "ip6"

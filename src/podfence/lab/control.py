@@ -14,14 +14,14 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from podfence.engine.matrix import Matrix
-from podfence.lab import linux, lock, nft, probe as probing, topology
+from podfence.lab import linux, lock, neighbours, nft, probe as probing, topology
 from podfence.lab import state as lab_state
 from podfence.lab.compiler import Compiler, PodRules, comment_text, transaction
 from podfence.lab.naming import DEFAULT_LAB_NAME, LabNames, name_problem
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, PlanError, plan, unhostable, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, LabPod, PlanError, plan, unhostable, with_lab_addresses
 from podfence.model import Cluster, Settings
 from podfence.sets import Protocol
 
@@ -100,8 +100,13 @@ def _up(cluster: Cluster, settings: Settings, names: LabNames, layout: LabPlan, 
         progress: Progress | None, on_plan: Callable[[int], None] | None, one_shot: bool) -> UpResult:
     name = names.lab
     cleaned = tuple(clean(names))
+    routed = sum(1 for p in layout.pods if not p.host_network)
+    try:
+        sized = neighbours.size(coming=routed)
+    except neighbours.TooSmall as exc:
+        raise LabError(str(exc)) from None
     if on_plan:
-        on_plan(2 * sum(1 for p in layout.pods if not p.host_network))
+        on_plan(2 * routed)
     current = lab_state.LabState(name=name, pod_cidr=layout.pod_cidr, pods=layout.pods,
                                  manifests=tuple(str(Path(m).resolve()) if m != "-" else m for m in manifests),
                                  one_shot=one_shot)
@@ -113,7 +118,7 @@ def _up(cluster: Cluster, settings: Settings, names: LabNames, layout: LabPlan, 
         clean(names)
         raise LabError(f"lab up failed: {exc}") from None
     lab_state.save(current)
-    return UpResult(current, layout.notes, cleaned)
+    return UpResult(current, (*layout.notes, *sized), cleaned)
 
 
 def start_server(name: str) -> int:
@@ -290,6 +295,7 @@ def _show(name: str, key: str, live: bool) -> str:
 class ProbeRun:
     results: tuple[probing.ProbeResult, ...]
     matrices: dict[tuple[Protocol, int], Matrix]
+    notes: tuple[str, ...] = ()
 
 
 def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
@@ -301,7 +307,12 @@ def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
 def probe(cells: list[tuple[Protocol, int]], *, name: str = DEFAULT_LAB_NAME, timeout: float = probing.MIN_TIMEOUT,
           sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
           on_plan: Callable[[int], None] | None = None) -> ProbeRun:
-    """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell."""
+    """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell.
+
+    The results are trusted only if the dataplane was healthy (see :func:`check_health`):
+    every pod involved reaches its node before and after, and the machine's neighbour
+    tables refused no entry meanwhile. Otherwise LabError, never a matrix.
+    """
     names = preflight(name)
     probe_cells(cells)
     with locked(name):
@@ -317,7 +328,46 @@ def _probe(cells: list[tuple[Protocol, int]], names: LabNames, timeout: float, s
     src = [p for p in current.pods if not sources or p.key in sources]
     dst = [p for p in current.pods if not targets or p.key in targets]
     planned = probing.probes_for(src, dst, cells)
+    try:
+        sized = neighbours.size()
+    except neighbours.TooSmall as exc:
+        raise LabError(str(exc)) from None
+    involved = {p.key: p for p in (*src, *dst)}.values()
+    check_health(names, involved, timeout)
     if on_plan:
         on_plan(len(planned))
+    before = neighbours.overflows()
     results = probing.Prober(names, timeout, progress=progress).run(planned)
-    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells))
+    _check_overflows(before, "while probing")
+    check_health(names, involved, timeout)
+    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells), tuple(sized))
+
+
+def check_health(names: LabNames, pods: Iterable[LabPod], timeout: float = probing.MIN_TIMEOUT) -> None:
+    """Raise LabError unless every routed pod of ``pods`` reaches its node (health probes)."""
+    checks = probing.health_probes(pods)
+    before = neighbours.overflows()
+    failed = [r for r in probing.Prober(names, timeout).run(checks) if not r.outcome.reached]
+    _check_overflows(before, "", failed)
+    if failed:
+        first = min(failed, key=lambda r: (r.probe.src.index, r.probe.version)).probe
+        count = len({r.probe.src.key for r in failed})
+        raise LabError(f"the lab's dataplane is failing: {count} of {len({c.src.key for c in checks})} pods got "
+                       f"no answer from their node (the first: {first.src.key!r} over IPv{first.version}), so "
+                       "probes would report denials that no policy made")
+
+
+def _check_overflows(before: dict[int, int], during: str, failed: list[probing.ProbeResult] | None = None) -> None:
+    """Raise LabError when a neighbour table refused entries since ``before`` (or, with
+    ``failed``, only when health probes failed as well: then the table is why)."""
+    after = neighbours.overflows()
+    full = [v for v in sorted(after) if v in before and after[v] > before[v]]
+    if not full or (failed is not None and not failed):
+        return
+    version = full[0]
+    limits = neighbours.read_limits(version)
+    limit = f"={limits.gc_thresh3}" if limits else ""
+    what = f"{after[version] - before[version]} times {during}".rstrip()
+    raise LabError(f"the machine's IPv{version} neighbour table was full ({what}; "
+                   f"{neighbours.sysctl(version, 'gc_thresh3')}{limit}), so probes would report denials that no "
+                   "policy made: raise it, or run fewer lab pods at once")

@@ -41,6 +41,14 @@ GATEWAY_V6 = "fe80::1"
 HEALTH_PORT = 7311
 
 
+_POD_NETNS = re.compile(r"[a-z][a-z0-9]{0,8}-p[0-9]+")
+
+
+def is_lab_pod_netns(netns: str) -> bool:
+    """True for the name of a pod namespace of any lab (``<lab>-p<N>``)."""
+    return _POD_NETNS.fullmatch(netns) is not None
+
+
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot name a lab, or None when it can."""
     if not _NAME.fullmatch(name):
