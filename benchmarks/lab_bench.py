@@ -120,6 +120,7 @@ def scale(seed: int) -> list[dict[str, object]]:
                     "disagreements": len(report.get("differences", [])) if report else None,
                     "seconds": time.perf_counter() - started,
                     "stderr": err.strip().splitlines()[-1] if err.strip() else "",
+                    "notes": [line for line in err.splitlines() if line.startswith("note: raised")],
                 })
     return rows
 
