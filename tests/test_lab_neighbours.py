@@ -14,6 +14,7 @@ from podfence.lab.neighbours import Limits
 def proc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A stand-in /proc with the kernel's default limits."""
     monkeypatch.setattr(neighbours, "PROC", tmp_path)
+    monkeypatch.setattr(neighbours, "SIZING_LOCK", tmp_path / "sizing.lock")
     for version in (4, 6):
         folder = tmp_path / "sys" / "net" / f"ipv{version}" / "neigh" / "default"
         folder.mkdir(parents=True)
@@ -72,6 +73,7 @@ def test_a_table_too_small_that_cannot_be_raised_is_one_line(proc: Path, monkeyp
 
 def test_without_the_knobs_there_is_nothing_to_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(neighbours, "PROC", tmp_path)  # not the machine's first namespace: no knobs
+    monkeypatch.setattr(neighbours, "SIZING_LOCK", tmp_path / "sizing.lock")
     labs(monkeypatch)
     assert neighbours.size(coming=600) == []
 

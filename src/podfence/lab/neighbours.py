@@ -21,13 +21,20 @@ of refused entries, so a probe run can tell that the table overflowed under it.
 
 from __future__ import annotations
 
+import fcntl
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from podfence.lab import linux
 from podfence.lab.naming import is_lab_pod_netns
 
 PROC = Path("/proc")
+# Labs size the tables one at a time, machine-wide: each reads the limits afresh
+# under this lock, so two labs coming up together never write a lower value last.
+SIZING_LOCK = Path("/run/lock/podfence-neighbours.lock")
 FAMILIES = (4, 6)
 PER_POD = {4: 4, 6: 8}  # measured: 2 (IPv4) and about 3.4 (IPv6) at most, doubled
 HOST_RESERVE = 1024  # the kernel's default gc_thresh3: what the machine had for itself
@@ -94,7 +101,27 @@ def size(coming: int = 0) -> list[str]:
     Returns one note per change. Raises :class:`TooSmall` when a table is too small and
     its limits cannot be written; where they cannot even be read, there is nothing to do.
     """
-    pods = lab_pods_on_machine() + coming
+    with _sizing():
+        return _size(lab_pods_on_machine() + coming)
+
+
+@contextmanager
+def _sizing() -> Iterator[None]:
+    """Hold the machine-wide sizing lock (best effort: without it, the post-probe checks still hold)."""
+    try:
+        SIZING_LOCK.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(SIZING_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _size(pods: int) -> list[str]:
     notes = []
     for version in FAMILIES:
         current = read_limits(version)
