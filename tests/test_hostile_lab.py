@@ -246,6 +246,22 @@ status:
     assert podfence("lab", "status", "--name", LAB).stdout == f"lab '{LAB}' is down\n"  # nothing was made
 
 
+@pytest.mark.lab
+def test_pod_addresses_read_from_standard_input_are_refused_at_the_pod_line() -> None:
+    manifest = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: bad, namespace: default}
+spec: {containers: [{name: c, image: bad}]}
+status: {podIP: 10.9.9.9, podIPs: [{ip: 10.9.9.9}, {ip: "fe80::5"}]}
+"""
+    done = podfence("lab", "up", "-f", "-", "--name", LAB, stdin=manifest)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("-:1: Pod default/bad: status.podIPs[1].ip: the lab cannot host fe80::5, a link-local "
+                           "address (the lab's node answers on fe80::1): give the pod a unicast address, or none "
+                           "(the lab then picks one from --pod-cidr)\n")
+
+
 # ---- a failing dataplane is an error, not a matrix of false denials ---------------------
 
 @pytest.mark.lab

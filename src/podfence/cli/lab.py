@@ -11,6 +11,8 @@ pid N" (exit 2).
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
@@ -28,10 +30,9 @@ from podfence.lab import state as lab_state
 from podfence.lab.lock import DEFAULT_WAIT
 from podfence.lab.naming import DEFAULT_LAB_NAME
 from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, Unhostable, unhostable, with_lab_addresses
-from podfence.loader import LineDict, LineList, iter_documents, locate
-from podfence.model import Diagnostic
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
-from podfence.model import Cluster, Settings
+from podfence.loader import LineDict, LineList, iter_documents, locate
+from podfence.model import Cluster, Diagnostic, Settings
 from podfence.render.matrix import FORMATS, render_matrix
 from podfence.sets import Protocol, parse_ip
 
@@ -108,6 +109,9 @@ def _cells(ports: list[int], protocols: list[str]) -> list[tuple[Protocol, int]]
     return [(proto, port) for proto in protos for port in dict.fromkeys(ports)]
 
 
+_REREAD_LIMIT = 256 << 20
+
+
 def check_addresses(cluster: Cluster, settings: Settings) -> None:
     """Exit 2 with one line per pod address the lab cannot host, before anything is made."""
     exit_on_errors(_placed(problem) for problem in unhostable(cluster, settings))
@@ -117,16 +121,22 @@ def _placed(problem: Unhostable) -> Diagnostic:
     """The problem at its field (``status.podIP`` or ``status.podIPs[i].ip``) and that field's line.
 
     The model keeps a pod's addresses, not where each was written, so the pod's
-    manifest is read again; from standard input, or if the file changed meanwhile,
+    manifest is read again (a regular file only, and no more of it than
+    :data:`_REREAD_LIMIT`); from standard input, or if the file changed meanwhile,
     the diagnostic keeps the pod's own line.
     """
     source = problem.pod.source
     if source is None or source.file == "-":
         return problem.diagnostic()
     try:
-        with open(source.file, encoding="utf-8") as handle:
-            text = handle.read()
+        fd = os.open(source.file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return problem.diagnostic()
+            text = handle.read(_REREAD_LIMIT + 1).decode("utf-8")
     except (OSError, ValueError):
+        return problem.diagnostic()
+    if len(text) > _REREAD_LIMIT:
         return problem.diagnostic()
     for document in iter_documents(text, json_fallback=source.file.endswith(".json")):
         for obj, line in _objects(document):
