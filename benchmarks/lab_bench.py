@@ -3,6 +3,7 @@
 Usage (as root, with nftables, from the repository root)::
 
     .venv/bin/python benchmarks/lab_bench.py [--sizes 9 50 200] [--repeat 1] [--json]
+    .venv/bin/python benchmarks/lab_bench.py --scale [--json]
 
 Each size runs in a fresh process on a cluster from benchmarks/generate.py (seed
 1, one NetworkPolicy per three workloads: default-deny in most namespaces, DNS,
@@ -10,6 +11,12 @@ allow rules with every selector kind, ipBlock, port ranges, named ports, some
 hostNetwork pods). The lab probes the full pod-to-pod TCP matrix on the two
 container ports the cluster uses most, and the measured matrices are compared
 with the engine's (they must agree). Prints a Markdown table.
+
+``--scale`` checks the lab at sizes where the machine's neighbour tables matter
+(their kernel default, 1,024 entries, is too small for 600 lab pods): one
+600-pod lab, then two 300-pod labs at once (different clusters, different
+``--name``), each through ``podfence lab matrix --compare`` on the cluster's most
+used TCP port. Every run must exit 0 with every cell in agreement.
 """
 
 from __future__ import annotations
@@ -72,6 +79,52 @@ def measure(pods: int, seed: int) -> dict[str, object]:
     }
 
 
+def _matrix(cluster: Path, name: str, port: int) -> subprocess.Popen[str]:
+    """``podfence lab matrix --compare -o json`` on ``cluster`` in the background."""
+    podfence = Path(sys.executable).parent / "podfence"
+    return subprocess.Popen([str(podfence), "lab", "matrix", "-f", str(cluster), "--port", str(port), "--compare",
+                             "-o", "json", "--name", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _most_used_port(cluster: Path) -> int:
+    from podfence.loader import load
+    from podfence.sets import Protocol
+
+    pods = load([str(cluster)]).cluster.pods
+    counts = collections.Counter(cp.port for p in pods for cp in p.ports if cp.protocol is Protocol.TCP)
+    return counts.most_common(1)[0][0]
+
+
+def scale(seed: int) -> list[dict[str, object]]:
+    """One 600-pod lab, then two 300-pod labs at once: lab matrix --compare, timed end to end."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate, write
+
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        clusters = {"600": (600, seed), "300a": (300, seed), "300b": (300, seed + 1)}
+        for key, (pods, cluster_seed) in clusters.items():
+            write(generate(pods=pods, policies=pods // 3, seed=cluster_seed), Path(tmp) / key)
+        for case, keys in (("one 600-pod lab", ["600"]), ("two 300-pod labs at once", ["300a", "300b"])):
+            started = time.perf_counter()
+            runs = []
+            for i, key in enumerate(keys):
+                port = _most_used_port(Path(tmp) / key)
+                runs.append((key, port, _matrix(Path(tmp) / key, f"pfscale{i + 1}", port)))
+            for key, port, process in runs:
+                out, err = process.communicate()
+                report = json.loads(out) if process.returncode in (0, 1) and out else {}
+                rows.append({
+                    "case": case, "cluster": f"{clusters[key][0]} pods, seed {clusters[key][1]}", "port": port,
+                    "cells": clusters[key][0] ** 2, "exit": process.returncode,
+                    "disagreements": len(report.get("differences", [])) if report else None,
+                    "seconds": time.perf_counter() - started,
+                    "stderr": err.strip().splitlines()[-1] if err.strip() else "",
+                    "notes": [line for line in err.splitlines() if line.startswith("note: raised")],
+                })
+    return rows
+
+
 def _rss_kib(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -88,8 +141,20 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--scale", action="store_true", help="one 600-pod lab, then two 300-pod labs at once")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale:
+        found = scale(args.seed)
+        if args.json:
+            print(json.dumps(found, indent=2))
+        else:
+            print("| case | cluster | port | cells | end to end | exit | disagreements |")
+            print("|---|---|---:|---:|---:|---:|---:|")
+            for r in found:
+                print(f"| {r['case']} | {r['cluster']} | {r['port']} | {r['cells']:,} | {r['seconds']:.1f} s "
+                      f"| {r['exit']} | {r['disagreements']} |")
+        return 0 if all(r["exit"] == 0 and r["disagreements"] == 0 for r in found) else 1
     if args.one is not None:
         print(json.dumps(measure(args.one, args.seed)))
         return 0

@@ -203,3 +203,111 @@ def test_conn_matches() -> None:
 def test_transaction_replaces_or_removes_the_table_atomically() -> None:
     assert transaction("pf", "") == "table inet pf\ndelete table inet pf\n"
     assert transaction("pf", "table inet pf {\n}\n").endswith("table inet pf {\n}\n")
+
+
+# ---- names from manifests never reach nft as text -------------------------------------
+
+HOSTILE = '\n}\ninclude "/dev/zero"\n# "; flush ruleset; \\ table inet x { chain c { accept } }\r\t%0A\u2028é'
+
+
+def _hostile_cluster(hostile: bool):  # type: ignore[no-untyped-def]
+    """Two namespaces, three pods and two policies; with ``hostile`` every name, label key and
+    value carries HOSTILE after a prefix that keeps the sort order (so pod numbers match)."""
+    from podfence.model import Cluster, Labels, Namespace, NetworkPolicy, Pod
+    from podfence.sets import parse_ip
+
+    def n(text: str) -> str:
+        return text + HOSTILE if hostile else text
+
+    app, role = n("app"), n("example.com/role")
+    shop, ops = n("shop"), n("ops")
+    pods = [
+        Pod(shop, n("a-web"), Labels({app: n("web")}), ips=(parse_ip("10.0.0.1"), parse_ip("fd00::1"))),
+        Pod(shop, n("b-db"), Labels({app: n("db")}), ips=(parse_ip("10.0.0.2"),)),
+        Pod(ops, n("c-probe"), Labels({role: n("probe")}), ips=(parse_ip("10.0.1.1"),)),
+    ]
+    web = {
+        "metadata": {"name": n("a-web-in")},
+        "spec": {
+            "podSelector": {"matchLabels": {app: n("web")}},
+            "ingress": [
+                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ops}},
+                           "podSelector": {"matchExpressions": [{"key": role, "operator": "In",
+                                                                 "values": [n("probe")]}]}}],
+                 "ports": [{"port": 80}]},
+                {"from": [{"podSelector": {"matchLabels": {app: n("nobody")}}}]},
+            ],
+        },
+    }
+    db = {
+        "metadata": {"name": n("b-db-out")},
+        "spec": {
+            "podSelector": {"matchLabels": {app: n("db")}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"podSelector": {"matchLabels": {app: n("web")}}},
+                               {"ipBlock": {"cidr": "192.168.0.0/16", "except": ["192.168.1.0/24"]}}],
+                        "ports": [{"protocol": "UDP", "port": 53}]}],
+        },
+    }
+    policies = [NetworkPolicy.from_dict(web, namespace=shop), NetworkPolicy.from_dict(db, namespace=shop)]
+    namespaces = [Namespace.of(shop), Namespace.of(ops)]
+    return Cluster.of(namespaces=namespaces, pods=pods, policies=policies)
+
+
+def _compiled(hostile: bool) -> dict[str, PodRules]:
+    cluster = _hostile_cluster(hostile)
+    layout = plan(cluster, S)
+    compiler = Compiler(with_lab_addresses(cluster, layout), S, layout.pods, "podfence")
+    return {p.key: compiler.compile(p) for p in layout.pods}
+
+
+def _without_comments(text: str) -> str:
+    import re
+
+    lines = [re.sub(r' comment "[^"\n]*"$', "", line) for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(lines)
+
+
+def test_hostile_names_and_labels_leave_the_rules_exactly_as_for_plain_ones() -> None:
+    plain, hostile = _compiled(False), _compiled(True)
+    assert len(plain) == len(hostile) == 3
+    for (plain_key, p), (hostile_key, h) in zip(plain.items(), hostile.items()):
+        namespace, name = plain_key.split("/")
+        assert hostile_key == f"{namespace}{HOSTILE}/{name}{HOSTILE}"
+        assert bool(p.ruleset) == bool(h.ruleset)
+        # the same statements, line for line; only comments differ
+        assert _without_comments(h.ruleset) == _without_comments(p.ruleset)
+        assert h.ruleset.count("\n") == p.ruleset.count("\n")
+    web = hostile["shop" + HOSTILE + "/a-web" + HOSTILE]
+    assert "ip saddr 10.0.1.1 tcp dport 80 accept comment" in web.ruleset  # the selectors still matched
+    assert 'ip6 saddr fd00::1 ip6 daddr fd00::1 accept comment "self traffic"' in web.ruleset
+
+
+def test_hostile_names_appear_only_percent_encoded_in_comments() -> None:
+    from podfence.lab.compiler import comment_text
+
+    for rules in _compiled(True).values():
+        if not rules.ruleset:
+            continue
+        text = rules.ruleset
+        # nothing but printable ASCII, tabs and newlines (the comment cut mark aside)
+        assert all(" " <= c <= "~" or c in "\t\n…" for c in text), text
+        assert 'include "' not in text and "flush ruleset;" not in text and "\\" not in text
+        assert text.splitlines()[0] == f"# podfence lab: {comment_text(rules.key)} (Pod) at " + (
+            "10.0.0.1, fd00::1" if "a-web" in rules.key else "10.0.0.2")
+        for line in text.splitlines():
+            if " comment " in line:
+                assert line.count('"') == 2 and line.endswith('"')
+    encoded = comment_text(HOSTILE)
+    assert "\n" not in encoded and '"' not in encoded and "%" in encoded and encoded.isascii()
+    assert "%0A%7D%0Ainclude%20%22/dev/zero%22" in encoded
+
+
+@pytest.mark.lab
+def test_rules_compiled_from_hostile_names_are_accepted_by_nft(tmp_path: Path) -> None:
+    script = tmp_path / "rules.nft"
+    script.write_text("\n".join(r.ruleset for r in _compiled(True).values() if r.ruleset))
+    # an include of /dev/zero would never end: bound the check
+    done = subprocess.run([shutil.which("nft") or "nft", "-c", "-f", str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -101,3 +101,45 @@ def test_with_lab_addresses_fills_in_the_lab_addresses_only() -> None:
     assert filled.pod("a/x").ips == (ip("10.9.0.1"),)  # type: ignore[union-attr]
     assert filled.pod("a/gone").ips == ()  # type: ignore[union-attr]
     assert filled.policies == cluster.policies
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.255.0.1", "0.0.0.0", "0.1.2.3", "169.254.1.1", "169.254.9.9",
+                                     "224.0.0.1", "239.1.1.1", "255.255.255.255", "::", "::1",
+                                     "fe80::1", "febf::1", "ff02::1"])
+def test_addresses_no_lab_pod_can_have(address: str) -> None:
+    from podfence.lab.plan import unhostable_reason
+    from podfence.sets import parse_ip
+
+    assert unhostable_reason(parse_ip(address)) is not None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "192.168.1.1", "100.64.0.1", "240.0.0.1", "192.0.2.1",
+                                     "fd00::1", "2001:db8::1", "::2", "100::1", "fec0::1"])
+def test_addresses_a_lab_pod_can_have(address: str) -> None:
+    from podfence.lab.plan import unhostable_reason
+    from podfence.sets import parse_ip
+
+    assert unhostable_reason(parse_ip(address)) is None  # type: ignore[arg-type]
+
+
+def test_unhostable_pod_addresses_are_found_with_the_pod_and_its_field() -> None:
+    from podfence.lab.plan import unhostable
+    from podfence.model import Cluster, Pod, Source
+    from podfence.sets import parse_ip
+
+    bad = Pod("ns", "bad", ips=(parse_ip("10.0.0.1"), parse_ip("fe80::2")), source=Source("pods.yaml", 7))  # type: ignore[arg-type]
+    first = Pod("ns", "first", ips=(parse_ip("127.0.0.1"),), source=Source("pods.yaml", 1))  # type: ignore[arg-type]
+    done = Pod("ns", "done", ips=(parse_ip("127.0.0.1"),), phase="Succeeded")  # type: ignore[arg-type]
+    found = unhostable(Cluster.of(pods=[bad, first, done]), Settings())
+    assert [(u.pod.name, str(u.address)) for u in found] == [("bad", "fe80::2"), ("first", "127.0.0.1")]
+    assert found[0].diagnostic().one_line().startswith(
+        "pods.yaml:7: Pod ns/bad: status.podIPs[1].ip: the lab cannot host fe80::2, a link-local address")
+    assert found[1].diagnostic().field_path == "status.podIP"
+    assert found[0].diagnostic(("status", "podIPs", 3, "ip"), 12).one_line().startswith(
+        "pods.yaml:12: Pod ns/bad: status.podIPs[3].ip: ")
+
+
+@pytest.mark.parametrize("cidr", ["127.0.0.0/16", "169.254.0.0/16", "0.0.0.0/0", "224.0.0.0/24"])
+def test_a_pod_cidr_the_lab_cannot_host_is_refused(cidr: str) -> None:
+    with pytest.raises(PlanError, match="where the lab cannot give pods addresses"):
+        plan(Cluster.of(), Settings(), cidr)

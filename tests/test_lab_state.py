@@ -55,3 +55,32 @@ def test_forget_removes_the_lab_directory(state_dir: Path) -> None:
     lab_state.forget("pf")
     assert not (state_dir / "pf").exists()
     lab_state.forget("pf")  # twice is fine
+
+
+@pytest.mark.parametrize("change", [
+    {"name": "../../etc"},  # the state of another lab name, or no lab name at all
+    {"name": "pf2"},
+    {"pods": [{"index": "1; rm", "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1"]}]},
+    {"pods": [{"index": 0, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1"]}]},
+    {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1\nflush ruleset"]}]},
+    {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.01"]}]},
+    {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1"], "tcp_ports": ["80 accept"]}]},
+])
+def test_a_state_file_that_the_lab_did_not_write_is_no_state(state_dir: Path, change: dict) -> None:  # type: ignore[type-arg]
+    lab_state.save(sample())
+    path = state_dir / "pf" / "state.json"
+    raw = json.loads(path.read_text())
+    raw.update(change)
+    path.write_text(json.dumps(raw))
+    assert lab_state.load("pf") is None
+
+
+def test_state_paths_come_from_valid_lab_names_only() -> None:
+    from podfence.lab.naming import LabNames
+
+    for bad in ("../etc", "a/b", "", "x" * 10, "pf\n"):
+        with pytest.raises(ValueError):
+            lab_state.lab_dir(bad)
+        with pytest.raises(ValueError):
+            LabNames(bad)
+        assert lab_state.load(bad) is None

@@ -59,19 +59,21 @@ def check_in_lab(cluster: Cluster, settings: Settings, specs: list[Spec], checke
     try:
         control.preflight(name)
         control.probe_cells(cells)
-        up = control.up(cluster, settings, name=name, extra_ports=tuple(sorted({port for _, port in cells})))
-        try:
-            control.apply(cluster, settings, name=name)
-            for p in plans:
-                if not p.pairs or not p.cells:
-                    continue
-                run = control.probe(list(p.cells), name=name, sources=p.sources, targets=p.targets)
-                for r in run.results:
-                    key = (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port)
-                    reached[key] = reached.get(key, False) or r.outcome.reached
-                count += len(run.results)
-        finally:
-            control.down(name)
+        with control.locked(name):  # one command at a time per lab, from up to down
+            up = control.up(cluster, settings, name=name, extra_ports=tuple(sorted({port for _, port in cells})),
+                            one_shot=True)
+            try:
+                control.apply(cluster, settings, name=name)
+                for p in plans:
+                    if not p.pairs or not p.cells:
+                        continue
+                    run = control.probe(list(p.cells), name=name, sources=p.sources, targets=p.targets)
+                    for r in run.results:
+                        key = (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port)
+                        reached[key] = reached.get(key, False) or r.outcome.reached
+                    count += len(run.results)
+            finally:
+                control.down(name)
     except control.LabError as e:
         fail(f"--lab: {e}")
     rows = PodRows(Engine(with_lab_addresses(cluster, LabPlan(up.state.pods)), settings).connectivity())

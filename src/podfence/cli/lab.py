@@ -1,13 +1,18 @@
 """podfence lab: NetworkPolicies enforced on real packets, in network namespaces.
 
 Every command needs root and nftables; without them it says so in one line
-(exit 2). A lab is named by ``--name`` (default ``podfence``); everything it
-creates carries that prefix, so ``lab down`` removes exactly that lab.
+(exit 2). A lab is named by ``--name`` (default ``podfence`` for every command,
+``lab matrix`` included); everything it creates carries that prefix, so
+``lab down`` removes exactly that lab. One command at a time works on a lab: the
+others wait for it (``--wait`` seconds), then give up with "lab NAME is in use by
+pid N" (exit 2).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
@@ -17,18 +22,21 @@ import typer
 
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, AllowEmpty, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, choose, fail, input_budget, load_cluster, protocol_from, settings_from, write,
+    Namespace, SettingValues, choose, exit_on_errors, fail, input_budget, load_cluster, protocol_from, settings_from,
+    write,
 )
 from podfence.loader.limits import Budget
 from podfence.engine import Engine
 from podfence.lab import control
 from podfence.lab import state as lab_state
+from podfence.lab.lock import DEFAULT_WAIT
 from podfence.lab.naming import DEFAULT_LAB_NAME
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, Unhostable, unhostable, with_lab_addresses
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
-from podfence.model import Cluster, Settings
+from podfence.loader import LineDict, LineList, iter_documents, locate
+from podfence.model import Cluster, Diagnostic, Settings
 from podfence.render.matrix import FORMATS, render_matrix
-from podfence.sets import Protocol
+from podfence.sets import Protocol, parse_ip
 
 app = typer.Typer(
     help="A real dataplane on this machine: pods as network namespaces, policies as nftables, "
@@ -38,8 +46,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-MATRIX_LAB = "pfmatrix"
 LabName = Annotated[str, typer.Option("--name", help="The lab's name: the prefix of everything it creates.")]
+LabWait = Annotated[float, typer.Option("--wait", min=0.0, metavar="SECONDS",
+                                        help="How long to wait while another command works on the same lab "
+                                             "(then exit 2 naming its pid); 0 gives up at once.")]
 PodCidr = Annotated[str, typer.Option("--pod-cidr", help="Addresses for pods whose manifests give none.")]
 Ports = Annotated[list[int], typer.Option("--port", min=1, max=65535, help="Destination port. Repeatable.")]
 Protocols = Annotated[list[str], typer.Option("--protocol", help="TCP or UDP (SCTP: see below). Repeatable.")]
@@ -56,6 +66,18 @@ def lab_errors() -> Iterator[None]:
         fail(str(exc))
     except PermissionError as exc:
         fail(f"podfence lab: {exc.strerror or exc} (run as root)")
+
+
+@contextmanager
+def lab_session(name: str, wait: float) -> Iterator[None]:
+    """Check root, nftables and the name, then hold the lab's lock for the rest of the command."""
+    control.preflight(name)
+
+    def waiting(pid: int | None) -> None:
+        note(f"waiting up to {wait:g} s for lab {name!r}: in use by {f'pid {pid}' if pid else 'another process'}")
+
+    with control.locked(name, wait, waiting):
+        yield
 
 
 @contextmanager
@@ -89,12 +111,80 @@ def _cells(ports: list[int], protocols: list[str]) -> list[tuple[Protocol, int]]
     return [(proto, port) for proto in protos for port in dict.fromkeys(ports)]
 
 
+_REREAD_LIMIT = 256 << 20
+
+
+def check_addresses(cluster: Cluster, settings: Settings) -> None:
+    """Exit 2 with one line per pod address the lab cannot host, before anything is made."""
+    exit_on_errors(_placed(problem) for problem in unhostable(cluster, settings))
+
+
+def _placed(problem: Unhostable) -> Diagnostic:
+    """The problem at its field (``status.podIP`` or ``status.podIPs[i].ip``) and that field's line.
+
+    The model keeps a pod's addresses, not where each was written, so the pod's
+    manifest is read again (a regular file only, and no more of it than
+    :data:`_REREAD_LIMIT`); from standard input, or if the file changed meanwhile,
+    the diagnostic keeps the pod's own line.
+    """
+    source = problem.pod.source
+    if source is None or source.file == "-":
+        return problem.diagnostic()
+    try:
+        fd = os.open(source.file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return problem.diagnostic()
+            text = handle.read(_REREAD_LIMIT + 1).decode("utf-8")
+    except (OSError, ValueError):
+        return problem.diagnostic()
+    if len(text) > _REREAD_LIMIT:
+        return problem.diagnostic()
+    for document in iter_documents(text, json_fallback=source.file.endswith(".json")):
+        for obj, line in _objects(document):
+            if line != source.line:
+                continue
+            for field in _address_fields(obj):
+                if _address_at(obj, field) == problem.address:
+                    return problem.diagnostic(field, locate(obj, field))
+    return problem.diagnostic()
+
+
+def _objects(document: object) -> Iterator[tuple[LineDict, int]]:
+    """The objects of a document, each with the line the loader gives it (a List's items: their own)."""
+    data = getattr(document, "data", None)
+    if not isinstance(data, LineDict):
+        return
+    yield data, int(getattr(document, "line", 0))
+    items = data.get("items")
+    if isinstance(items, LineList):
+        yield from ((item, line) for item, line in zip(items, items.item_lines) if isinstance(item, LineDict))
+
+
+def _address_fields(obj: LineDict) -> Iterator[tuple[str | int, ...]]:
+    yield ("status", "podIP")
+    status = obj.get("status")
+    listed = status.get("podIPs") if isinstance(status, dict) else None
+    for i in range(len(listed) if isinstance(listed, list) else 0):
+        yield ("status", "podIPs", i, "ip")
+
+
+def _address_at(obj: LineDict, field: tuple[str | int, ...]) -> object:
+    node: object = obj
+    for segment in field:
+        if isinstance(segment, int):
+            node = node[segment] if isinstance(node, list) and segment < len(node) else None
+        else:
+            node = node.get(segment) if isinstance(node, dict) else None
+    return parse_ip(node) if isinstance(node, str) else None
+
+
 def _up(cluster: Cluster, settings: Settings, name: str, pod_cidr: str, ports: tuple[int, ...],
-        manifests: tuple[str, ...]) -> control.UpResult:
+        manifests: tuple[str, ...], one_shot: bool = False) -> control.UpResult:
     with progress_bar("lab up") as (total, advance):
         started = time.monotonic()
         result = control.up(cluster, settings, name=name, pod_cidr=pod_cidr, extra_ports=ports,
-                            manifests=manifests, progress=advance, on_plan=total)
+                            manifests=manifests, progress=advance, on_plan=total, one_shot=one_shot)
     for line in result.notes:
         note(f"note: {line}")
     if result.cleaned:
@@ -118,6 +208,8 @@ def _probe(cells: list[tuple[Protocol, int]], name: str, timeout: float,
         started = time.monotonic()
         run = control.probe(cells, name=name, timeout=timeout, sources=sources, targets=targets,
                             progress=advance, on_plan=total)
+    for line in run.notes:
+        note(f"note: {line}")
     counts = {o: 0 for o in Outcome}
     for result in run.results:
         counts[result.outcome] += 1
@@ -138,15 +230,16 @@ def up(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Create a lab: one network namespace per pod, routed through a node namespace, echo servers
     on every container port. Pods keep the addresses their manifests give; the others get one
     from --pod-cidr. hostNetwork pods live in the node namespace. A stale lab of the same name is
     cleaned first. Policies are not enforced until 'podfence lab apply'."""
     settings = settings_from(setting)
-    with lab_errors():
-        control.preflight(name)
+    with lab_errors(), lab_session(name, wait):
         result = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+        check_addresses(result.cluster, settings)
         _up(result.cluster, settings, name, pod_cidr, tuple(port), tuple(filename))
     if result.cluster.policies:
         note(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
@@ -162,13 +255,13 @@ def apply(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Enforce the NetworkPolicies of the manifests (default: the ones 'lab up' read). Only pods
     whose rules change are updated, each in one nftables transaction, side by side. Manifests
     without pods are combined with the pods of 'lab up'."""
     settings = settings_from(setting)
-    with lab_errors():
-        control.preflight(name)
+    with lab_errors(), lab_session(name, wait):
         current = control.require_state(name)
         cluster = _apply_cluster(filename, namespace, settings, current,
                                  input_budget(max_input_bytes, max_objects), allow_empty)
@@ -202,14 +295,14 @@ def probe(
     output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
     timeout: Timeout = MIN_TIMEOUT,
     name: LabName = DEFAULT_LAB_NAME,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Connect from every pod to every pod on the given ports and protocols (TCP connect, UDP
     echo) and print the matrix. An answer, even 'nothing listens here', means the packets got
     through; silence twice means dropped. SCTP is reported as unsupported."""
     choose(output, FORMATS, "-o")
     cells = _cells(port, protocol)
-    with lab_errors():
-        control.preflight(name)
+    with lab_errors(), lab_session(name, wait):
         run = _probe(cells, name, timeout, tuple(pod_key(s, namespace) for s in source),
                      tuple(pod_key(t, namespace) for t in target))
     write(_render_all([run.matrices[c] for c in cells], output))
@@ -229,9 +322,10 @@ def show(
     namespace: Namespace = "default",
     live: Annotated[bool, typer.Option("--live", help="Print what the kernel holds instead.")] = False,
     name: LabName = DEFAULT_LAB_NAME,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Print the nftables rules enforcing the policies of one pod, as compiled and commented."""
-    with lab_errors():
+    with lab_errors(), lab_session(name, wait):
         write(control.show(name, pod_key(pod, namespace), live))
 
 
@@ -243,17 +337,19 @@ def denials(
     duration: Annotated[Optional[float], typer.Option("--duration", min=0.0,
                                                       help="Stop after this many seconds.")] = None,
     count: Annotated[Optional[int], typer.Option("--count", min=1, help="Stop after this many records.")] = None,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Stream denied connections as JSON lines shaped like Hubble flows (verdict DROPPED,
-    drop_reason_desc POLICY_DENIED), naming the policies that isolate the dropping pod."""
-    from podfence.lab.denials import stream
+    drop_reason_desc POLICY_DENIED), naming the policies that isolate the dropping pod. Holds the
+    lab only while subscribing, so that probes and applies can run beside the stream."""
+    from podfence.lab.denials import open_reader, stream
 
     with lab_errors():
-        control.preflight(name)
-        current = control.require_state(name)
+        with lab_session(name, wait):
+            reader = open_reader(control.require_state(name), window)
         try:
             ready = lambda n: note(f"listening for denied connections in {n} pod namespaces of lab {name!r}")  # noqa: E731
-            for record in stream(current, window=window, duration=duration, count=count, ready=ready):
+            for record in stream(reader, duration=duration, count=count, ready=ready):
                 sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
                 sys.stdout.flush()
         except KeyboardInterrupt:
@@ -261,9 +357,9 @@ def denials(
 
 
 @app.command()
-def down(name: LabName = DEFAULT_LAB_NAME) -> None:
+def down(name: LabName = DEFAULT_LAB_NAME, wait: LabWait = DEFAULT_WAIT) -> None:
     """Remove the lab: its namespaces (with their links and tables), its server, its state."""
-    with lab_errors():
+    with lab_errors(), lab_session(name, wait):
         removed = control.down(name)
     note(f"lab {name!r} is down ({len(removed)} namespaces removed)" if removed else f"no lab {name!r} was up")
 
@@ -272,10 +368,11 @@ def down(name: LabName = DEFAULT_LAB_NAME) -> None:
 def status(
     name: LabName = DEFAULT_LAB_NAME,
     output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Say whether the lab is up, how many pods it runs and which policies it enforces."""
     choose(output, ("text", "json"), "-o")
-    with lab_errors():
+    with lab_errors(), lab_session(name, wait):
         st = control.status(name)
     if output == "json":
         write(json.dumps(st.to_json(), indent=2) + "\n")
@@ -299,24 +396,27 @@ def matrix(
     compare: Annotated[bool, typer.Option("--compare", help="Also ask the engine; print the cells where "
                                           "packets and engine disagree (exit 1 if any).")] = False,
     timeout: Timeout = MIN_TIMEOUT,
-    name: LabName = MATRIX_LAB,
+    name: LabName = DEFAULT_LAB_NAME,
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    wait: LabWait = DEFAULT_WAIT,
 ) -> None:
-    """One shot: lab up, apply, probe every pod pair, lab down. Prints exactly what
-    'podfence matrix' prints for the same manifests, measured with packets."""
+    """One shot: lab up, apply, probe every pod pair, lab down, holding the lab throughout (a
+    second run with the same --name waits for the first). Prints exactly what 'podfence matrix'
+    prints for the same manifests, measured with packets. Refuses to replace a lab of the same
+    name that 'lab up' made."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
     settings = settings_from(setting)
-    with lab_errors():
-        control.preflight(name)
+    with lab_errors(), lab_session(name, wait):
         control.probe_cells([(proto, port)])
         loaded = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+        check_addresses(loaded.cluster, settings)
+        result = _up(loaded.cluster, settings, name, pod_cidr, (port,), (), one_shot=True)
         try:
-            result = _up(loaded.cluster, settings, name, pod_cidr, (port,), ())
             _apply(loaded.cluster, settings, name)
             run = _probe([(proto, port)], name, timeout)
         finally:

@@ -25,20 +25,29 @@ For a pod isolated in a direction, its table holds one base chain for it
    on the destination), so it becomes one nft rule per distinct port set;
 
 and logs everything else to NFLOG (group :data:`LOG_GROUP`, prefix naming the
-pod and direction) before dropping it. A pod that no policy isolates gets no
-table at all.
+pod and direction) before dropping it. An egress chain also accepts the lab's
+own health probe (TCP to the node's gateway address on :data:`HEALTH_PORT`, see
+:mod:`podfence.lab.probe`): an address no pod can have and no matrix cell uses.
+A pod that no policy isolates gets no table at all.
+
+The rule text is built only from what the lab makes itself: the validated lab
+name, pod numbers, addresses rendered from parsed values, port numbers and
+protocol keywords. Names from manifests (pods, namespaces, policies) appear in
+comments only, percent-encoded by :func:`comment_text` down to letters, digits
+and ``/._-~``, so no manifest can add a line, a quote or a statement to nft's
+input.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
+from urllib.parse import quote
 
 from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
 from podfence.engine.pairwise import NodeIndex
-from podfence.lab.naming import LOG_GROUP, LabNames
+from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, LOG_GROUP, LabNames
 from podfence.lab.plan import LabPod
 from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Rule, Settings
 from podfence.sets import ALL_PORTS, PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_ip
@@ -114,9 +123,11 @@ class Compiler:
         keys = {d: tuple(p.key for p in isolating[d]) for d in Direction}
         if not isolating[Direction.INGRESS] and not isolating[Direction.EGRESS]:
             return PodRules(lab_pod.key, (), (), "")
-        lines = [f"# podfence lab: {lab_pod.key} ({lab_pod.kind}) at {', '.join(lab_pod.ips)}"]
+        addresses = ", ".join(str(a) for a in _addresses(lab_pod))
+        lines = [f"# podfence lab: {comment_text(lab_pod.key)} ({comment_text(lab_pod.kind)}) at {addresses}"]
         for d in Direction:
-            lines.append(f"# {d.value}: " + (f"isolated by {', '.join(keys[d])}" if keys[d] else "not isolated"))
+            lines.append(f"# {d.value}: " + (f"isolated by {', '.join(comment_text(k) for k in keys[d])}"
+                                             if keys[d] else "not isolated"))
         lines.append(f"table inet {self.names.table} {{")
         for d in Direction:
             if isolating[d]:
@@ -137,16 +148,19 @@ class Compiler:
             f"\t\tip6 {remote} ::1 accept",
             f"\t\ticmpv6 type {{ {_ND_TYPES} }} accept",
         ]
+        if not ingress:
+            out.append(f"\t\tip daddr {GATEWAY_V4} tcp dport {HEALTH_PORT} accept comment \"lab health probe\"")
+            out.append(f"\t\tip6 daddr {GATEWAY_V6} tcp dport {HEALTH_PORT} accept comment \"lab health probe\"")
         if pod.kind == "Pod" and self.settings.allow_self_traffic:
-            for ip in lab_pod.ips:
-                family = _family(ip)
+            for ip in _addresses(lab_pod):
+                family = "ip" if ip.version == 4 else "ip6"
                 out.append(f"\t\t{family} saddr {ip} {family} daddr {ip} accept comment \"self traffic\"")
         node = self._own_node(pod, direction)
         if node:
             out += _accept(remote, node, ConnSet.all(), "own node")
         for policy in policies:
             for index, rule in enumerate(policy.rules(direction)):
-                label = f"{policy.key} {direction.value}[{index}]"
+                label = f"{comment_text(policy.key)} {direction.value}[{index}]"
                 out += self._rule(pod, policy, direction, index, rule, remote, label)
         prefix = self.names.log_prefix(lab_pod.index, direction)
         out.append(f"\t\tlog prefix \"{prefix}\" group {LOG_GROUP} drop")
@@ -206,8 +220,21 @@ def ip_set(addresses: Iterable[IPAddress]) -> IPSet:
     return IPSet(IntervalSet.of(points[4]), IntervalSet.of(points[6]))
 
 
-def _family(ip: str) -> str:
-    return "ip" if ipaddress.ip_address(ip).version == 4 else "ip6"
+def _addresses(lab_pod: LabPod) -> list[IPAddress]:
+    """The pod's addresses as parsed values (rendered canonically, never as the text given)."""
+    return [a for a in (parse_ip(t) for t in lab_pod.ips) if a is not None]
+
+
+def comment_text(text: str) -> str:
+    """``text`` safe inside an nft comment or quoted string: letters, digits and ``/._-~`` as they
+    are, every other character percent-encoded (UTF-8), so ``%`` cannot be mistaken either.
+
+    >>> comment_text("shop/web-1")
+    'shop/web-1'
+    >>> comment_text('web\\n"; include "/dev/zero"')
+    'web%0A%22%3B%20include%20%22/dev/zero%22'
+    """
+    return quote(text, safe="/")
 
 
 def _accept(remote: str, addresses: IPSet | None, conns: ConnSet, label: str) -> list[str]:
@@ -226,7 +253,7 @@ def _accept(remote: str, addresses: IPSet | None, conns: ConnSet, label: str) ->
 
 
 def _comment(label: str) -> str:
-    label = label.replace('"', "'")
+    """A label (already made of :func:`comment_text` parts) cut to fit nft's comment size."""
     return label if len(label) <= _COMMENT_MAX else label[: _COMMENT_MAX - 1] + "…"
 
 

@@ -2,23 +2,26 @@
 
 Every function here needs root and nftables and raises :class:`LabError` with a
 one-line message when something stands in the way; the CLI prints that line.
+Each holds the lab's lock (:mod:`podfence.lab.lock`) while it works; a caller that
+runs several of them as one command (``lab matrix``) holds :func:`locked` around
+them all.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
-
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from podfence.engine.matrix import Matrix
-from podfence.lab import linux, nft, probe as probing, topology
+from podfence.lab import linux, lock, neighbours, nft, probe as probing, topology
 from podfence.lab import state as lab_state
-from podfence.lab.compiler import Compiler, PodRules, transaction
+from podfence.lab.compiler import Compiler, PodRules, comment_text, transaction
 from podfence.lab.naming import DEFAULT_LAB_NAME, LabNames, name_problem
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, PlanError, plan, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, LabPod, PlanError, plan, unhostable, with_lab_addresses
 from podfence.model import Cluster, Settings
 from podfence.sets import Protocol
 
@@ -37,6 +40,21 @@ def preflight(name: str) -> LabNames:
     return LabNames(name)
 
 
+@contextmanager
+def locked(name: str, wait: float = lock.DEFAULT_WAIT,
+           on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """Hold the lab's lock for the body: one command at a time per lab name.
+
+    Waits up to ``wait`` seconds for a command that holds it (``on_wait`` hears
+    its pid), then gives up with "lab NAME is in use by pid N".
+    """
+    try:
+        with lock.hold(name, wait, on_wait):
+            yield
+    except lock.LockError as exc:
+        raise LabError(str(exc)) from None
+
+
 def require_state(name: str) -> lab_state.LabState:
     current = lab_state.load(name)
     if current is None or not topology.lab_netns(LabNames(name)):
@@ -53,21 +71,45 @@ class UpResult:
 
 def up(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME, pod_cidr: str = DEFAULT_POD_CIDR,
        extra_ports: tuple[int, ...] = (), manifests: tuple[str, ...] = (), progress: Progress | None = None,
-       on_plan: Callable[[int], None] | None = None) -> UpResult:
+       on_plan: Callable[[int], None] | None = None, one_shot: bool = False) -> UpResult:
     """Create the lab for ``cluster``: clean a stale lab of the same name, wire pods, start servers.
 
     ``on_plan`` hears how many steps ``progress`` will count (two per routed pod).
+    ``one_shot`` marks a lab that its command removes again (``lab matrix``,
+    ``test --lab``): such a run replaces a leftover of an earlier one-shot run,
+    but never a lab that ``lab up`` made and someone may still be using.
     """
     names = preflight(name)
-    try:
-        layout = plan(cluster, settings, pod_cidr, extra_ports)
-    except PlanError as exc:
-        raise LabError(str(exc)) from None
+    problems = unhostable(cluster, settings)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise LabError(problems[0].diagnostic().one_line() + more)
+    with locked(name):
+        try:
+            layout = plan(cluster, settings, pod_cidr, extra_ports)
+        except PlanError as exc:
+            raise LabError(str(exc)) from None
+        old = lab_state.load(name)
+        if one_shot and old is not None and not old.one_shot and topology.lab_netns(names):
+            raise LabError(f"lab {name!r} is up (made by 'podfence lab up'): give this run another --name, "
+                           f"or remove that lab first with podfence lab down --name {name}")
+        return _up(cluster, settings, names, layout, manifests, progress, on_plan, one_shot)
+
+
+def _up(cluster: Cluster, settings: Settings, names: LabNames, layout: LabPlan, manifests: tuple[str, ...],
+        progress: Progress | None, on_plan: Callable[[int], None] | None, one_shot: bool) -> UpResult:
+    name = names.lab
     cleaned = tuple(clean(names))
+    routed = sum(1 for p in layout.pods if not p.host_network)
+    try:
+        sized = neighbours.size(coming=routed)
+    except neighbours.TooSmall as exc:
+        raise LabError(str(exc)) from None
     if on_plan:
-        on_plan(2 * sum(1 for p in layout.pods if not p.host_network))
+        on_plan(2 * routed)
     current = lab_state.LabState(name=name, pod_cidr=layout.pod_cidr, pods=layout.pods,
-                                 manifests=tuple(str(Path(m).resolve()) if m != "-" else m for m in manifests))
+                                 manifests=tuple(str(Path(m).resolve()) if m != "-" else m for m in manifests),
+                                 one_shot=one_shot)
     lab_state.save(current)
     try:
         topology.create(names, layout.pods, progress)
@@ -76,7 +118,7 @@ def up(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME, po
         clean(names)
         raise LabError(f"lab up failed: {exc}") from None
     lab_state.save(current)
-    return UpResult(current, layout.notes, cleaned)
+    return UpResult(current, (*layout.notes, *sized), cleaned)
 
 
 def start_server(name: str) -> int:
@@ -101,7 +143,9 @@ def clean(names: LabNames) -> list[str]:
 
 def down(name: str = DEFAULT_LAB_NAME) -> list[str]:
     """Remove the lab: its namespaces (and so its links and tables), its server, its state."""
-    return clean(preflight(name))
+    names = preflight(name)
+    with locked(name):
+        return clean(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +168,20 @@ class Status:
 
 def status(name: str = DEFAULT_LAB_NAME) -> Status:
     names = preflight(name)
-    current = lab_state.load(name)
-    present = topology.lab_netns(names)
-    if current is None:
-        return Status(name, False, 0, len(present), False, 0, ())
-    return Status(
-        name=name,
-        up=bool(present),
-        pods=len(current.pods),
-        namespaces=len(present),
-        server_running=topology.is_lab_process(current.server_pid, name) if current.server_pid else False,
-        isolated_pods=sum(1 for h in current.rules.values() if h),
-        policies=current.policies,
-    )
+    with locked(name):
+        current = lab_state.load(name)
+        present = topology.lab_netns(names)
+        if current is None:
+            return Status(name, False, 0, len(present), False, 0, ())
+        return Status(
+            name=name,
+            up=bool(present),
+            pods=len(current.pods),
+            namespaces=len(present),
+            server_running=topology.is_lab_process(current.server_pid, name) if current.server_pid else False,
+            isolated_pods=sum(1 for h in current.rules.values() if h),
+            policies=current.policies,
+        )
 
 
 def lab_cluster(cluster: Cluster, current: lab_state.LabState, settings: Settings) -> Cluster:
@@ -179,6 +224,13 @@ def apply(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME,
     side. The compiled text of every isolated pod is kept for ``lab show``.
     """
     names = preflight(name)
+    with locked(name):
+        return _apply(cluster, settings, names, progress, on_plan)
+
+
+def _apply(cluster: Cluster, settings: Settings, names: LabNames, progress: Progress | None,
+           on_plan: Callable[[int], None] | None) -> ApplyResult:
+    name = names.lab
     current = require_state(name)
     compiled = compile_rules(lab_cluster(cluster, current, settings), settings, current)
     changed = [k for k, r in compiled.items() if r.digest != current.rules.get(k, "")]
@@ -217,18 +269,25 @@ def apply(cluster: Cluster, settings: Settings, *, name: str = DEFAULT_LAB_NAME,
 
 def show(name: str, key: str, live: bool = False) -> str:
     """The nft rules of one pod: as compiled (with comments), or as the kernel holds them."""
-    names = preflight(name)
+    preflight(name)
+    with locked(name):
+        return _show(name, key, live)
+
+
+def _show(name: str, key: str, live: bool) -> str:
+    names = LabNames(name)
     current = require_state(name)
     pod = current.pod(key)
     if pod is None:
         raise LabError(f"the lab has no pod {key!r}")
     if pod.host_network:
-        return f"# {key} is a hostNetwork pod: it lives in the node namespace and no policy applies to it\n"
+        return (f"# {comment_text(key)} is a hostNetwork pod: it lives in the node namespace and no policy "
+                "applies to it\n")
     if live:
-        return nft.run(names.pod_netns(pod.index), "list ruleset") or f"# {key}: no nftables rules\n"
+        return nft.run(names.pod_netns(pod.index), "list ruleset") or f"# {comment_text(key)}: no nftables rules\n"
     path = lab_state.lab_dir(name) / "rules" / f"{pod.index}.nft"
     if not path.exists():
-        return f"# {key}: no policy isolates this pod, so it has no rules (everything is allowed)\n"
+        return f"# {comment_text(key)}: no policy isolates this pod, so it has no rules (everything is allowed)\n"
     return path.read_text()
 
 
@@ -236,6 +295,7 @@ def show(name: str, key: str, live: bool = False) -> str:
 class ProbeRun:
     results: tuple[probing.ProbeResult, ...]
     matrices: dict[tuple[Protocol, int], Matrix]
+    notes: tuple[str, ...] = ()
 
 
 def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
@@ -247,17 +307,67 @@ def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
 def probe(cells: list[tuple[Protocol, int]], *, name: str = DEFAULT_LAB_NAME, timeout: float = probing.MIN_TIMEOUT,
           sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
           on_plan: Callable[[int], None] | None = None) -> ProbeRun:
-    """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell."""
+    """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell.
+
+    The results are trusted only if the dataplane was healthy (see :func:`check_health`):
+    every pod involved reaches its node before and after, and the machine's neighbour
+    tables refused no entry meanwhile. Otherwise LabError, never a matrix.
+    """
     names = preflight(name)
     probe_cells(cells)
-    current = require_state(name)
+    with locked(name):
+        return _probe(cells, names, timeout, sources, targets, progress, on_plan)
+
+
+def _probe(cells: list[tuple[Protocol, int]], names: LabNames, timeout: float, sources: tuple[str, ...],
+           targets: tuple[str, ...], progress: Progress | None, on_plan: Callable[[int], None] | None) -> ProbeRun:
+    current = require_state(names.lab)
     for key in (*sources, *targets):
         if current.pod(key) is None:
             raise LabError(f"the lab has no pod {key!r}")
     src = [p for p in current.pods if not sources or p.key in sources]
     dst = [p for p in current.pods if not targets or p.key in targets]
     planned = probing.probes_for(src, dst, cells)
+    try:
+        sized = neighbours.size()
+    except neighbours.TooSmall as exc:
+        raise LabError(str(exc)) from None
+    involved = {p.key: p for p in (*src, *dst)}.values()
+    check_health(names, involved, timeout)
     if on_plan:
         on_plan(len(planned))
+    before = neighbours.overflows()
     results = probing.Prober(names, timeout, progress=progress).run(planned)
-    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells))
+    _check_overflows(before, "while probing")
+    check_health(names, involved, timeout)
+    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells), tuple(sized))
+
+
+def check_health(names: LabNames, pods: Iterable[LabPod], timeout: float = probing.MIN_TIMEOUT) -> None:
+    """Raise LabError unless every routed pod of ``pods`` reaches its node (health probes)."""
+    checks = probing.health_probes(pods)
+    before = neighbours.overflows()
+    failed = [r for r in probing.Prober(names, timeout).run(checks) if not r.outcome.reached]
+    _check_overflows(before, "", failed)
+    if failed:
+        first = min(failed, key=lambda r: (r.probe.src.index, r.probe.version)).probe
+        count = len({r.probe.src.key for r in failed})
+        raise LabError(f"the lab's dataplane is failing: {count} of {len({c.src.key for c in checks})} pods got "
+                       f"no answer from their node (the first: {first.src.key!r} over IPv{first.version}), so "
+                       "probes would report denials that no policy made")
+
+
+def _check_overflows(before: dict[int, int], during: str, failed: list[probing.ProbeResult] | None = None) -> None:
+    """Raise LabError when a neighbour table refused entries since ``before`` (or, with
+    ``failed``, only when health probes failed as well: then the table is why)."""
+    after = neighbours.overflows()
+    full = [v for v in sorted(after) if v in before and after[v] > before[v]]
+    if not full or (failed is not None and not failed):
+        return
+    version = full[0]
+    limits = neighbours.read_limits(version)
+    limit = f"={limits.gc_thresh3}" if limits else ""
+    what = f"{after[version] - before[version]} times {during}".rstrip()
+    raise LabError(f"the machine's IPv{version} neighbour table was full ({what}; "
+                   f"{neighbours.sysctl(version, 'gc_thresh3')}{limit}), so probes would report denials that no "
+                   "policy made: raise it, or run fewer lab pods at once")

@@ -225,20 +225,29 @@ class DenialReader:
         return out
 
 
-def stream(current: lab_state.LabState, window: float = 10.0, duration: float | None = None,
-           count: int | None = None, ready: object = None) -> Iterator[dict[str, object]]:
-    """Yield denial records until ``duration`` or ``count`` is reached, or the lab goes down."""
-    from podfence.lab.server import same_namespace_check
-
+def open_reader(current: lab_state.LabState, window: float = 10.0) -> DenialReader:
+    """A reader subscribed in every pod namespace of the lab (LabError when it cannot be)."""
     reader = DenialReader(current, window)
     try:
-        try:
-            reader.open()
-        except OSError as exc:
-            from podfence.lab.control import LabError
+        reader.open()
+    except OSError as exc:
+        reader.close()
+        from podfence.lab.control import LabError
 
-            raise LabError(f"cannot subscribe to the lab's drop log ({exc.strerror or exc}); "
-                           "is another 'podfence lab denials' running for this lab?") from None
+        raise LabError(f"cannot subscribe to the lab's drop log ({exc.strerror or exc}); "
+                       "is another 'podfence lab denials' running for this lab?") from None
+    return reader
+
+
+def stream(reader: DenialReader, duration: float | None = None, count: int | None = None,
+           ready: object = None) -> Iterator[dict[str, object]]:
+    """Yield denial records until ``duration`` or ``count`` is reached, or the lab goes down.
+
+    The reader comes from :func:`open_reader`; it is closed when the stream ends.
+    """
+    from podfence.lab.server import same_namespace_check
+
+    try:
         if callable(ready):
             ready(len(reader.sockets))
         alive = same_namespace_check(linux.netns_path(reader.names.node_netns))

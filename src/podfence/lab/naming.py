@@ -13,6 +13,10 @@ Nothing is created in the machine's own namespace, so removing a lab means
 removing the namespaces that carry its prefix. Link names must fit Linux's 15
 characters, so a lab name is at most 9 characters: a lowercase letter, then
 lowercase letters and digits.
+
+Every name here is made of the validated lab name and numbers the lab hands
+out itself: no object name, label or annotation from a manifest ever becomes
+part of a namespace, link, table, chain, file or log prefix name.
 """
 
 from __future__ import annotations
@@ -28,6 +32,21 @@ MAX_PODS = 99999
 _NAME = re.compile(r"[a-z][a-z0-9]{0,8}")
 LOG_GROUP = 7311
 POD_LINK = "eth0"
+POD_LINK_INDEX = 2
+# The node namespace's addresses every pod routes through (see topology.py).
+GATEWAY_V4 = "169.254.1.1"
+GATEWAY_V6 = "fe80::1"
+# Health probes go from each pod to its node on this TCP port, where nothing
+# listens: the node's reset proves both directions of the pod's path work.
+HEALTH_PORT = 7311
+
+
+_POD_NETNS = re.compile(r"[a-z][a-z0-9]{0,8}-p[0-9]+")
+
+
+def is_lab_pod_netns(netns: str) -> bool:
+    """True for the name of a pod namespace of any lab (``<lab>-p<N>``)."""
+    return _POD_NETNS.fullmatch(netns) is not None
 
 
 def name_problem(name: str) -> str | None:
@@ -40,9 +59,18 @@ def name_problem(name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class LabNames:
-    """The names of one lab's namespaces, links, table and log prefixes."""
+    """The names of one lab's namespaces, links, table and log prefixes.
+
+    Raises:
+        ValueError: ``lab`` is not a valid lab name (see :func:`name_problem`).
+    """
 
     lab: str
+
+    def __post_init__(self) -> None:
+        problem = name_problem(self.lab) if isinstance(self.lab, str) else "a lab name must be text"
+        if problem:
+            raise ValueError(problem)
 
     @property
     def node_netns(self) -> str:

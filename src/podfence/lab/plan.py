@@ -14,6 +14,11 @@ Rules (documented for users in ``podfence lab up --help``):
   exception: they are addresses of the node, so several of them may share one.
 * A hostNetwork pod lives in the node namespace, its address on the node's
   loopback; no policy applies to it and selectors never match it.
+* Some addresses cannot be a pod's in the lab (:func:`unhostable`): loopback,
+  link-local (the node's gateways are 169.254.1.1 and fe80::1), multicast,
+  broadcast, ``0.0.0.0/8`` and ``::``. A manifest pod address
+  among them is an error before anything is made (code ``LAB1``), and so is a
+  ``--pod-cidr`` that overlaps them.
 
 Since a pod without a manifest address gets one here, the engine is compared
 with the lab on :func:`with_lab_addresses` of the cluster: the same cluster with
@@ -25,10 +30,27 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, replace
 
-from podfence.model import Cluster, Pod, Settings
+from podfence.lab.naming import MAX_PODS
+from podfence.model import Cluster, Diagnostic, Pod, Settings
+from podfence.model.diagnostic import FieldPath, error
 from podfence.sets import IPAddress, Protocol, parse_ip
 
 DEFAULT_POD_CIDR = "10.244.0.0/16"
+UNHOSTABLE_CODE = "LAB1"
+# Address ranges no lab pod can have, with why. A pod's address sits on its eth0
+# as /32 (/128) and is routed through the node namespace: these cannot be, or
+# mean something else to the kernel (the lab's own gateways are link-local).
+_UNHOSTABLE = tuple((ipaddress.ip_network(cidr), why) for cidr, why in (
+    ("0.0.0.0/8", "an address of 'this network' (0.0.0.0/8), which no host may use"),
+    ("127.0.0.0/8", "a loopback address"),
+    ("169.254.0.0/16", "a link-local address (the lab's node answers on 169.254.1.1)"),
+    ("224.0.0.0/4", "a multicast address"),
+    ("255.255.255.255/32", "the broadcast address"),
+    ("::/128", "the unspecified address"),
+    ("::1/128", "the loopback address"),
+    ("fe80::/10", "a link-local address (the lab's node answers on fe80::1)"),
+    ("ff00::/8", "a multicast address"),
+))
 
 
 class PlanError(ValueError):
@@ -94,12 +116,25 @@ class LabPod:
 
     @classmethod
     def from_json(cls, raw: dict) -> LabPod:  # type: ignore[type-arg]
+        """A pod as :meth:`to_json` wrote it, checked: ValueError when a field is not what the lab writes.
+
+        The pod number names namespaces and files and the addresses go into
+        nftables rules, so both must be exactly what the lab itself would write.
+        """
+        index = raw["index"]
+        if type(index) is not int or not 1 <= index <= MAX_PODS:
+            raise ValueError(f"pod number {index!r} is not one the lab hands out")
+        ips = tuple(raw["ips"])
+        for text in ips:
+            if not isinstance(text, str) or parse_ip(text) is None or str(parse_ip(text)) != text:
+                raise ValueError(f"{text!r} is not an address as the lab writes it")
+        ports = {name: tuple(raw.get(name, ())) for name in ("tcp_ports", "udp_ports", "sctp_ports")}
+        if any(type(p) is not int or not 1 <= p <= 65535 for values in ports.values() for p in values):
+            raise ValueError("a port is not a number from 1 to 65535")
         return cls(
-            index=int(raw["index"]), key=raw["key"], kind=raw["kind"],
-            labels=tuple(sorted(raw.get("labels", {}).items())), ips=tuple(raw["ips"]),
-            host_network=bool(raw.get("host_network")), node_name=raw.get("node_name"),
-            tcp_ports=tuple(raw.get("tcp_ports", ())), udp_ports=tuple(raw.get("udp_ports", ())),
-            sctp_ports=tuple(raw.get("sctp_ports", ())),
+            index=index, key=str(raw["key"]), kind=str(raw["kind"]),
+            labels=tuple(sorted((str(k), str(v)) for k, v in raw.get("labels", {}).items())), ips=ips,
+            host_network=bool(raw.get("host_network")), node_name=raw.get("node_name"), **ports,
         )
 
 
@@ -163,7 +198,55 @@ def plan(cluster: Cluster, settings: Settings, pod_cidr: str = DEFAULT_POD_CIDR,
                 owners.setdefault(wanted, (pod.key, pod.host_network and settings.hostnetwork_as_node))
                 ips.append(wanted)
         pods.append(_lab_pod(len(pods) + 1, pod, tuple(ips), extra_ports, settings))
+        if len(pods) > MAX_PODS:
+            raise PlanError(f"the lab runs at most {MAX_PODS} pods (its link names must fit 15 characters)")
     return LabPlan(tuple(pods), str(network), tuple(notes))
+
+
+def unhostable_reason(address: IPAddress) -> str | None:
+    """Why no lab pod can have ``address`` (one phrase), or None when one can."""
+    ip = ipaddress.ip_address(str(address))
+    return next((why for network, why in _UNHOSTABLE if ip.version == network.version and ip in network), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Unhostable:
+    """A manifest address of a pod that the lab cannot give it."""
+
+    pod: Pod
+    address: IPAddress
+    reason: str
+
+    @property
+    def position(self) -> int:
+        """Where the address is among the pod's addresses (``status.podIP`` first, then ``podIPs``)."""
+        return self.pod.ips.index(self.address)
+
+    def diagnostic(self, field: FieldPath | None = None, line: int | None = None) -> Diagnostic:
+        """The error, at ``field`` and ``line`` when the caller found them in the manifest.
+
+        Without them: the pod's line, and ``status.podIP`` for its first address,
+        ``status.podIPs[i].ip`` for the others (the place they hold when the pod
+        lists its first address in both, as the API server requires).
+        """
+        if field is None:
+            field = ("status", "podIP") if self.position == 0 else ("status", "podIPs", self.position, "ip")
+        message = (f"the lab cannot host {self.address}, {self.reason}: give the pod a unicast address, "
+                   "or none (the lab then picks one from --pod-cidr)")
+        source = self.pod.source
+        return error(UNHOSTABLE_CODE, message, field).located(
+            file=source.file if source else None, line=line or (source.line if source else None),
+            object=f"{self.pod.kind} {self.pod.key}")
+
+
+def unhostable(cluster: Cluster, settings: Settings) -> list[Unhostable]:
+    """Every manifest address of a pod taking part in the lab that the lab cannot give it."""
+    return [
+        Unhostable(pod, address, why)
+        for pod in cluster.pods if pod.takes_part(settings)
+        for address in pod.ips
+        if (why := unhostable_reason(address)) is not None
+    ]
 
 
 def with_lab_addresses(cluster: Cluster, lab_plan: LabPlan) -> Cluster:
@@ -201,6 +284,10 @@ def _pod_network(pod_cidr: str) -> ipaddress.IPv4Network:
         raise PlanError(f"--pod-cidr {pod_cidr!r} is not a CIDR (e.g. 10.244.0.0/16)") from None
     if not isinstance(network, ipaddress.IPv4Network) or network.prefixlen > 30:
         raise PlanError(f"--pod-cidr {pod_cidr!r} must be an IPv4 range of at least 4 addresses")
+    for other, why in _UNHOSTABLE:
+        if other.version == 4 and network.overlaps(other):
+            raise PlanError(f"--pod-cidr {pod_cidr!r} overlaps {other}, where the lab cannot give pods "
+                            f"addresses: {why}")
     return network
 
 

@@ -17,6 +17,15 @@ with everything else in flight:
 
 Where both pods have IPv4 and IPv6 addresses, each family is probed and the pair
 is reachable if either is: the engine judges dual-stack pairs the same way.
+
+Health probes (:func:`health_probes`) check the path itself: each pod connects
+to its node's gateway address on :data:`HEALTH_PORT` over every family it has.
+Nothing listens there, so the node answers with a reset, which needs the pod's
+neighbour entry for the gateway and the node's for the pod: the same entries
+every probe from or to that pod needs. Every pod's egress chain accepts this one
+connection (see :mod:`podfence.lab.compiler`), so no policy can block it; no
+answer means the dataplane is failing, and a matrix measured on it would show
+denials that no policy made.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from typing import Callable, Iterable
 
 from podfence.engine.matrix import Matrix
 from podfence.lab import linux
-from podfence.lab.naming import LabNames
+from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, POD_LINK_INDEX, LabNames
 from podfence.lab.plan import LabPod
 from podfence.lab.topology import netns_of
 from podfence.sets import Protocol
@@ -98,6 +107,16 @@ def probes_for(pods: Iterable[LabPod], targets: Iterable[LabPod], cells: Iterabl
                     if src.ip(version) and dst.ip(version):
                         out.append(Probe(src, dst, protocol, port, version))
     return out
+
+
+# The node, as the destination of health probes: its gateway addresses. (It lives
+# in the node namespace, like a hostNetwork pod; no probe ever starts there.)
+NODE = LabPod(index=0, key="(node)", kind="Node", labels=(), ips=(GATEWAY_V4, GATEWAY_V6), host_network=True)
+
+
+def health_probes(pods: Iterable[LabPod]) -> list[Probe]:
+    """One probe per routed pod and family it has, to its node's gateway on :data:`HEALTH_PORT`."""
+    return probes_for([p for p in pods if not p.host_network], [NODE], [(Protocol.TCP, HEALTH_PORT)])
 
 
 def check_protocols(protocols: Iterable[Protocol]) -> str | None:
@@ -179,6 +198,7 @@ class Prober:
             for fd in self._netns_fds.values():
                 os.close(fd)
             self._netns_fds.clear()
+            self._current = None  # back home: the next run must step into its first namespace again
         return results
 
     def _tick(self) -> None:
@@ -208,7 +228,9 @@ class Prober:
         # the kernel picked for some other connect could block that bind.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sport = self._bind(sock, probe, sport)
-        code = sock.connect_ex((probe.dst_ip, probe.port))
+        # A link-local destination (the node's fe80::1) is reached through the pod's eth0.
+        scoped = probe.version == 6 and probe.dst_ip.lower().startswith("fe80:")
+        code = sock.connect_ex((probe.dst_ip, probe.port, 0, POD_LINK_INDEX) if scoped else (probe.dst_ip, probe.port))
         if udp and code == 0:
             try:
                 sock.send(TOKEN)

@@ -5,6 +5,11 @@ One JSON file per lab, ``/run/podfence/<name>/state.json`` (or under
 rename) so a killed command never leaves half a state behind. The state is a
 convenience: cleanup never depends on it, it finds a lab's leftovers by their
 names (see :mod:`podfence.lab.naming`).
+
+The file is read back as untrusted input: a lab name that is not valid, an
+address that is not one, or a pod number that is not a positive integer makes
+the whole state unreadable (no state), so nothing read from it can reach a
+path, a namespace name or nftables text.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from podfence.lab.naming import name_problem
 from podfence.lab.plan import LabPod
 
 STATE_DIR_ENV = "PODFENCE_LAB_STATE_DIR"
@@ -28,6 +34,10 @@ def state_root() -> Path:
 
 
 def lab_dir(name: str) -> Path:
+    """The lab's own directory under the state root (``name`` must be a valid lab name)."""
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(problem)
     return state_root() / name
 
 
@@ -44,6 +54,7 @@ class LabState:
         isolation: pod key -> direction -> keys of the policies isolating it there.
         policies: keys of the policies applied last.
         manifests: the files ``lab up`` read (``lab apply`` rereads them by default).
+        one_shot: made by a command that removes it again (``lab matrix``).
     """
 
     name: str
@@ -54,6 +65,7 @@ class LabState:
     isolation: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
     manifests: tuple[str, ...] = ()
+    one_shot: bool = False
 
     def pod(self, key: str) -> LabPod | None:
         for pod in self.pods:
@@ -74,16 +86,21 @@ class LabState:
             "format": FORMAT, "name": self.name, "pod_cidr": self.pod_cidr,
             "pods": [p.to_json() for p in self.pods], "server_pid": self.server_pid,
             "rules": self.rules, "isolation": self.isolation, "policies": list(self.policies),
-            "manifests": list(self.manifests),
+            "manifests": list(self.manifests), "one_shot": self.one_shot,
         }
 
     @classmethod
     def from_json(cls, raw: dict) -> LabState:  # type: ignore[type-arg]
+        """The state written by :meth:`to_json`; ValueError (or KeyError, TypeError) when it is not."""
+        problem = name_problem(raw["name"]) if isinstance(raw["name"], str) else "the lab name is not text"
+        if problem:
+            raise ValueError(problem)
         return cls(
             name=raw["name"], pod_cidr=raw["pod_cidr"],
             pods=tuple(LabPod.from_json(p) for p in raw["pods"]), server_pid=int(raw.get("server_pid", 0)),
             rules=dict(raw.get("rules", {})), isolation=dict(raw.get("isolation", {})),
             policies=tuple(raw.get("policies", ())), manifests=tuple(raw.get("manifests", ())),
+            one_shot=bool(raw.get("one_shot", False)),
         )
 
 
@@ -104,7 +121,7 @@ def load(name: str) -> LabState | None:
     """The lab's state, or None when there is none (or it cannot be read)."""
     try:
         raw = json.loads((lab_dir(name) / "state.json").read_text())
-        if raw.get("format") != FORMAT:
+        if raw.get("format") != FORMAT or raw.get("name") != name:
             return None
         return LabState.from_json(raw)
     except (OSError, ValueError, KeyError, TypeError):

@@ -26,13 +26,10 @@ import time
 from typing import Callable
 
 from podfence.lab import linux, netlink
-from podfence.lab.naming import POD_LINK, LabNames
+from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, POD_LINK, POD_LINK_INDEX, LabNames
 from podfence.lab.plan import LabPod
 
-GATEWAY_V4 = "169.254.1.1"
-GATEWAY_V6 = "fe80::1"
 NODE_LINK_BASE = 1000
-POD_LINK_INDEX = 2
 LOOPBACK_INDEX = 1
 
 Progress = Callable[[int], None]
