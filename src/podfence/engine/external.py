@@ -11,9 +11,10 @@ the result as CIDRs.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Iterator
+from typing import Iterator, assert_never
 
 from podfence.engine.compiled import OPEN, CompiledCluster
+from podfence.engine.ir import AddressPeer, SelectorPeer
 from podfence.engine.pairwise import NodeIndex
 from podfence.model import Direction
 from podfence.sets import ConnSet, IntervalSet, IPSet
@@ -33,7 +34,8 @@ class ExternalView:
         self.cc = cc
         self.families = families
         self.nodes = NodeIndex(cc.cluster)
-        self._ip_keys = sorted({k for r in cc.rules for k in r.peers if isinstance(k, IPSet)}, key=repr)
+        self._ip_keys = sorted({k.addresses for r in cc.rules for k in r.peers if isinstance(k, AddressPeer)},
+                               key=repr)
         self._cuts: dict[int, list[int]] = {}
         for v in (4, 6):
             cuts = {0}
@@ -81,9 +83,14 @@ class ExternalView:
                         acc = [a | conns for a in acc]
                         continue
                     for k in rule.peers:
-                        if isinstance(k, IPSet):
-                            inside = self._member(k, version)
-                            acc = [a | conns if inside[i] else a for i, a in enumerate(acc)]
+                        match k:
+                            case AddressPeer():
+                                inside = self._member(k.addresses, version)
+                                acc = [a | conns if inside[i] else a for i, a in enumerate(acc)]
+                            case SelectorPeer():
+                                pass  # selectors match pods only, never an address outside them
+                            case _:
+                                assert_never(k)
         hit = [(lo, hi, c) for lo, hi, c in zip(cuts, ends, acc)]
         self._regions[key] = hit
         return hit
