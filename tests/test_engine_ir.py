@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from podfence.engine import (
-    Action, AddressPeer, ClusterPods, IRPolicy, NamedPort, PodsInNamespace, PolicyRef, PolicySet, Ports,
+    Action, AddressPeer, ClusterPods, Engine, IRPolicy, NamedPort, PodsInNamespace, PolicyRef, PolicySet, Ports,
     PortRange, RuleRef, SelectorPeer, SideDecision, Tier, compose, from_network_policy, ir_of, translate,
 )
 from podfence.loader import load_texts
-from podfence.model import SELECT_ALL, Cluster, Direction, LabelSelector, NetworkPolicy, Pod
+from podfence.model import SELECT_ALL, Cluster, Direction, LabelSelector, NetworkPolicy, Pod, Settings
 from podfence.sets import ConnSet, IntervalSet, IPSet, Protocol, parse_cidr
+from podfence.engine.atoms import AtomSpace
+from podfence.engine.decision import UNDECIDED_ROWS, TierRows, final_rows
 from random_clusters import random_cluster
 
 INGRESS, EGRESS = Direction.INGRESS, Direction.EGRESS
@@ -312,6 +315,26 @@ def test_undecided_is_neutral_and_decided_is_final(d: SideDecision, allowed: Con
     assert compose([final, d]) == final
 
 
+@given(st.lists(decisions(), max_size=4), st.lists(conns, min_size=1, max_size=3))
+def test_bit_rows_compose_like_the_exact_decisions(tiers: list[SideDecision], remotes: list[ConnSet]) -> None:
+    # Each remote class gets its own decision per tier: the tier's sets narrowed to one ConnSet.
+    narrowed = [[SideDecision(d.allowed & r, d.denied | (ConnSet.all() - r), d.passed & r) for r in remotes]
+                for d in tiers]
+    atoms = AtomSpace([c for row in narrowed for d in row for c in (d.allowed, d.denied, d.passed)])
+    everything = np.broadcast_to(atoms.encode(ConnSet.all()), (len(remotes), atoms.words))
+
+    def rows(row: list[SideDecision]) -> TierRows:
+        if all(d.passed.is_all() for d in row):
+            return UNDECIDED_ROWS
+        allowed = np.stack([atoms.encode(d.allowed) for d in row])
+        passed = np.stack([atoms.encode(d.passed) for d in row])
+        return TierRows(allowed if allowed.any() else None, passed if passed.any() else None)
+
+    got = final_rows([rows(row) for row in narrowed], everything)
+    for i in range(len(remotes)):
+        assert atoms.decode(got[i]) == compose(row[i] for row in narrowed).final()
+
+
 # -- invariants over random clusters ---------------------------------------------------------
 
 
@@ -334,3 +357,21 @@ def test_the_ir_mirrors_the_model_rule_for_rule(seed: int) -> None:
                 for e in written.ports:
                     numeric = numeric | e.numeric()
                 assert rule.ports.numeric == numeric
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_pair_decisions_partition_and_agree_with_allowed(seed: int) -> None:
+    cluster = random_cluster(seed).cluster
+    engine = Engine(cluster, Settings())
+    pods = [p for p in cluster.pods if p.takes_part(engine.settings)][:8]
+    for src in pods:
+        for dst in pods:
+            a, b = engine.endpoint(src.key), engine.endpoint(dst.key)
+            sides = engine.decisions(a, b)
+            assert all(partitions(d) for path in sides for d in path)
+            if src == dst and src.kind == "Pod":
+                continue  # self traffic is decided before the tiers
+            expected = ConnSet.none()
+            for egress, ingress in sides:
+                expected = expected | (egress.final() & ingress.final())
+            assert engine.allowed(a, b) == expected, (src.key, dst.key)
