@@ -18,8 +18,7 @@ from podfence.cli.common import (
     EXIT_FINDINGS, EXIT_OK, ConfigPath, Filenames, Namespace, SettingValues, StrictCidr, choose,
     exit_on_errors, fail, load_cluster, load_config, settings_from, write, write_file,
 )
-from podfence.diff.rows import PodRows
-from podfence.engine import Engine
+from podfence.engine import Engine, PodRows
 from podfence.loader import read_own_file
 from podfence.render.assertions import FORMATS, render_results, snapshot_yaml
 from podfence.model import Cluster, Settings

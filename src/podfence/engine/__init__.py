@@ -10,7 +10,7 @@ Everything outside the engine imports from here, and only the names below
 * matching one policy, rule, peer or port entry against one endpoint
   (:mod:`podfence.engine.match`), and :class:`NodeIndex` / :func:`paths` for the
   addresses a connection can use;
-* connectivity views: :class:`Connectivity`, :class:`Matrix`;
+* connectivity views: :class:`Connectivity`, :class:`PodRows`, :class:`Matrix`;
 * the compiled rule table and class refinement, for whole-cluster analyses
   (:class:`CompiledCluster`, :func:`refine`).
 """
@@ -30,6 +30,7 @@ from podfence.engine.match import (
 )
 from podfence.engine.matrix import Matrix
 from podfence.engine.pairwise import NodeIndex, Path, paths
+from podfence.engine.rows import PodRows
 from podfence.engine.verdict import DirectionVerdict, NearMiss, Reason, Verdict
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "paths", "peer_matches", "port_entry_conns", "ports_conns", "rule_conns", "rule_peers_match", "selects",
     "subject_matches",
     # connectivity views
-    "Connection", "Connectivity", "GroupConnection", "Matrix", "endpoint_sort_key",
+    "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
     # the compiled form, for whole-cluster analyses
     "CompiledCluster", "refine",
 ]

@@ -13,7 +13,7 @@ from typing import Callable
 
 from pathlib import Path
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 from podfence.lab import linux, nft, probe as probing, topology
 from podfence.lab import state as lab_state
 from podfence.lab.compiler import Compiler, PodRules, transaction

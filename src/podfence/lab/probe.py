@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable, Iterable
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 from podfence.lab import linux
 from podfence.lab.naming import LabNames
 from podfence.lab.plan import LabPod

@@ -8,7 +8,7 @@ import json
 from itertools import groupby
 from typing import Iterable
 
-from podfence.engine.connectivity import Connection, Connectivity
+from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
 from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.sets import ConnSet

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 
 FORMATS = ("text", "json", "csv", "md")
 ALLOWED_MARK = "✓"
