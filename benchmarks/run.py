@@ -189,7 +189,7 @@ GENERATE_RUN = """
 import json, sys, time
 t0 = time.perf_counter()
 from podfence.config import DEFAULT_CONFIG
-from podfence.generate import build, intent_from_dict, prove, resolve, with_policies
+from podfence.generate import build, intent_from_dict, prove, resolve
 from podfence.loader import load, read_own_file
 from podfence.render.generate import policies_yaml
 t1 = time.perf_counter()
@@ -202,7 +202,7 @@ t3 = time.perf_counter()
 policies = build(plan, DEFAULT_CONFIG.settings)
 text = policies_yaml(policies)
 t4 = time.perf_counter()
-proof = prove(plan, with_policies(cluster, policies), DEFAULT_CONFIG.settings)
+proof = prove(plan, cluster.with_policies(p.policy for p in policies), DEFAULT_CONFIG.settings)
 t5 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "resolve": t3 - t2, "build": t4 - t3, "prove": t5 - t4,
                   "services": len(intent.services), "policies": len(policies), "exact": proof.exact,

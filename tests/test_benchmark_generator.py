@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from podfence.engine.match import Remote, isolating_policies, rule_peers_match
+from podfence.engine import Remote, isolating_policies, rule_peers_match
 from podfence.model import (
     Cluster, ContainerPort, Direction, Labels, LabelSelector, Namespace, NetworkPolicy, Pod, Settings,
     selector_from_dict,
@@ -309,7 +309,7 @@ def test_isolated_pods_admit_a_handful_not_everyone(seed: int) -> None:
 
     def admits(local: Pod, remote: Pod, direction: Direction) -> bool:
         policies = isolating_policies(cluster, local, direction, SETTINGS)
-        return not policies or any(rule_peers_match(r, p.namespace, Remote(pod=remote), cluster, SETTINGS)
+        return not policies or any(rule_peers_match(r, Remote(pod=remote), cluster, SETTINGS)
                                    for p in policies for r in p.rules(direction))
 
     isolated = [p for p in pods if isolating_policies(cluster, p, Direction.INGRESS, SETTINGS)]

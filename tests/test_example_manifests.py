@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
+from podfence.engine import Remote, ir_of, isolating_policies, rule_conns, rule_peers_match
 from podfence.model import (
     Cluster, ContainerPort, Direction, Labels, LabelSelector, Namespace, NetworkPolicy, Pod, Settings,
     selector_from_dict,
@@ -82,7 +82,7 @@ def _side(local: Pod, remote: Remote, direction: Direction, dst: Pod | None, pro
     if not policies:
         return True
     return any(
-        rule_peers_match(rule, pol.namespace, remote, CLUSTER, SETTINGS)
+        rule_peers_match(rule, remote, CLUSTER, SETTINGS)
         and rule_conns(rule, dst, SETTINGS).allows(proto, port)
         for pol in policies for rule in pol.rules(direction)
     )
@@ -284,12 +284,12 @@ def test_mistake_two_peers_where_one_was_meant() -> None:
 
 
 def test_mistake_redundant_rule() -> None:
-    policy = CLUSTER.policy("billing/billing-api-ingress")
+    policy = ir_of(CLUSTER).policy("billing/billing-api-ingress")
     billing_api = CLUSTER.pod("billing/billing-api")
     assert policy is not None and billing_api is not None
     first, second = policy.ingress
     assert rule_conns(first, billing_api, SETTINGS) == rule_conns(second, billing_api, SETTINGS)
     for pod in CLUSTER.pods:
         remote = Remote(pod=pod)
-        assert (rule_peers_match(first, "billing", remote, CLUSTER, SETTINGS)
-                == rule_peers_match(second, "billing", remote, CLUSTER, SETTINGS)), pod.key
+        assert (rule_peers_match(first, remote, CLUSTER, SETTINGS)
+                == rule_peers_match(second, remote, CLUSTER, SETTINGS)), pod.key

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from podfence.config import DnsTarget
-from podfence.generate import prove, with_policies
+from podfence.generate import prove
 from podfence.generate.blocks import (
     allow_block, default_deny_block, default_deny_plan, egress_block, policy_name, stand_in_cluster,
 )
@@ -39,10 +39,10 @@ def test_default_deny_both_directions_with_dns() -> None:
     assert policies[1].manifest["spec"]["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53},
                                                                   {"protocol": "TCP", "port": 53}]
     plan = default_deny_plan("shop", frozenset(Direction), DNS)
-    assert prove(plan, with_policies(SHOP, policies), SETTINGS).exact
+    assert prove(plan, SHOP.with_policies(p.policy for p in policies), SETTINGS).exact
     stand_in = stand_in_cluster("shop", DNS)
     assert [p.key for p in stand_in.pods] == ["kube-system/cluster-dns", "podfence-outside/any-pod", "shop/any-pod"]
-    proof = prove(plan, with_policies(stand_in, policies), SETTINGS)
+    proof = prove(plan, stand_in.with_policies(p.policy for p in policies), SETTINGS)
     assert proof.exact and proof.intended == 1  # shop/any-pod -> the DNS pod
 
 
@@ -50,7 +50,7 @@ def test_default_deny_one_direction_and_what_the_proof_catches() -> None:
     policies = default_deny_block("shop", frozenset({Direction.INGRESS}), None, SETTINGS)
     assert [p.manifest["spec"]["policyTypes"] for p in policies] == [["Ingress"]]
     plan = default_deny_plan("shop", frozenset({Direction.INGRESS}), None)
-    assert prove(plan, with_policies(SHOP, policies), SETTINGS).exact
+    assert prove(plan, SHOP.with_policies(p.policy for p in policies), SETTINGS).exact
     # Without the policy, everything into shop is extra: from each of the 9 pods and from
     # every address, into each of the 3 shop pods.
     proof = prove(plan, SHOP, SETTINGS)
@@ -67,7 +67,7 @@ def test_allow_isolates_the_destination_and_reports_what_it_takes_away() -> None
     assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
     assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}},
                              "podSelector": {"matchLabels": {"app": "frontend"}}}]
-    after = with_policies(SHOP, block.policies)
+    after = SHOP.with_policies(p.policy for p in block.policies)
     proof = prove_change(SHOP, after, SETTINGS, block.grants, block.subjects)
     assert proof.exact and proof.subjects == ("pay/api-v1", "pay/api-v2")
     removed = {(d.src, d.dst): d.conns for d in proof.removed}
@@ -81,7 +81,8 @@ def test_allow_adds_the_source_egress_policy_when_its_egress_is_isolated() -> No
     block, problems = allow_block(cluster, SETTINGS, "shop/checkout", "pay/gateway", (PortSpec(Protocol.TCP, "https"),))
     assert problems == [] and block is not None
     assert [p.key for p in block.policies] == ["pay/gateway-from-shop-checkout", "shop/checkout-to-pay-gateway"]
-    proof = prove_change(cluster, with_policies(cluster, block.policies), SETTINGS, block.grants, block.subjects)
+    after = cluster.with_policies(p.policy for p in block.policies)
+    proof = prove_change(cluster, after, SETTINGS, block.grants, block.subjects)
     assert proof.exact and proof.removed == ()
 
 
@@ -90,13 +91,14 @@ def test_the_change_proof_finds_missing_and_extra() -> None:
     block, _ = allow_block(cluster, SETTINGS, "shop/checkout", "pay/gateway", (PortSpec(Protocol.TCP, 8443),))
     assert block is not None
     only_ingress = [p for p in block.policies if p.namespace == "pay"]
-    proof = prove_change(cluster, with_policies(cluster, only_ingress), SETTINGS, block.grants, block.subjects)
+    after = cluster.with_policies(p.policy for p in only_ingress)
+    proof = prove_change(cluster, after, SETTINGS, block.grants, block.subjects)
     assert [(d.src, d.dst, d.conns) for d in proof.missing] == [
         ("shop/checkout", "pay/gateway", ConnSet.ports(Protocol.TCP, 8443))]
     wide = NetworkPolicy.from_dict(yaml.safe_load(
         "metadata: {name: wide, namespace: pay}\nspec: {podSelector: {matchLabels: {app: gateway}}, ingress: [{}]}"))
-    after = with_policies(Cluster.of(cluster.namespaces, cluster.pods, cluster.services, [*cluster.policies, wide]),
-                          block.policies)
+    widened = Cluster.of(cluster.namespaces, cluster.pods, cluster.services, [*cluster.policies, wide])
+    after = widened.with_policies(p.policy for p in block.policies)
     proof = prove_change(cluster, after, SETTINGS, block.grants, block.subjects)
     assert ("pay/api-v1", "pay/gateway") in {(d.src, d.dst) for d in proof.extra}
 
@@ -111,7 +113,8 @@ def test_egress_to_addresses() -> None:
     assert generated.manifest["spec"]["egress"] == [{
         "to": [{"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.128/25"]}}],
         "ports": [{"protocol": "TCP", "port": 443}]}]
-    proof = prove_change(cluster, with_policies(cluster, block.policies), SETTINGS, block.grants, block.subjects)
+    after = cluster.with_policies(p.policy for p in block.policies)
+    proof = prove_change(cluster, after, SETTINGS, block.grants, block.subjects)
     assert proof.exact and proof.removed == ()
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from podfence.config import DnsTarget
 from podfence.flows import EndKind, FlowEnd, FlowRecord, Location, Outcome, Skip, observe, parse_record
-from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve, with_policies
+from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve
 from podfence.generate.from_flows import covering_cidr, fold, intent_from_flows, prefix_cidr
 from podfence.loader import load
 from podfence.model import Labels, Settings
@@ -65,7 +65,7 @@ def test_policies_from_flows_are_proven_and_the_written_intent_reads_back() -> N
     plan, problems = resolve(implied.intent, SHOP, SETTINGS, DnsTarget())
     assert problems == [] and plan.covered == ("ops", "pay", "shop")
     policies = build(plan, SETTINGS)
-    assert prove(plan, with_policies(SHOP, policies), SETTINGS).exact
+    assert prove(plan, SHOP.with_policies(p.policy for p in policies), SETTINGS).exact
     cart_ingress = next(p for p in policies if p.key == "shop/cart-ingress").manifest
     assert cart_ingress["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 7070}]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from podfence.config import DnsTarget
-from podfence.generate import build, intent_from_dict, prove, resolve, with_policies
+from podfence.generate import build, intent_from_dict, prove, resolve
 from podfence.generate.proof import region_differences
 from podfence.loader import load
 from podfence.model import Cluster, NetworkPolicy, Settings
@@ -43,7 +43,7 @@ defaults: {deny: [ingress], dns: allow}
 services:
   shop/checkout: {ingress_from: ["shop/frontend:8080"]}
 """)
-    cluster = with_policies(SHOP, policies)
+    cluster = SHOP.with_policies(p.policy for p in policies)
     assert prove(plan, cluster, SETTINGS).exact
     opened = policy("""
 metadata: {name: cart-open, namespace: shop}
@@ -66,7 +66,7 @@ services:
   shop/frontend: {talks_to: ["svc/shop/checkout:80"]}
 """)
     without = [p for p in policies if p.key != "shop/checkout-ingress"]
-    proof = prove(plan, with_policies(SHOP, without), SETTINGS)
+    proof = prove(plan, SHOP.with_policies(p.policy for p in without), SETTINGS)
     assert proof.extra == ()
     assert [(d.src, d.dst, d.conns, d.because) for d in proof.missing] == [
         ("shop/frontend", "shop/checkout", ConnSet.ports(TCP, 8080), ("shop/frontend talks_to svc/shop/checkout:80",))]
@@ -82,7 +82,7 @@ services:
     egress = generated["pay/gateway-egress"].manifest
     egress["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"] = "203.0.112.0/23"
     egress["spec"]["egress"][1]["to"][0]["ipBlock"]["except"] = ["10.0.0.0/8"]
-    proof = prove(plan, with_policies(SHOP, list(generated.values())), SETTINGS)
+    proof = prove(plan, SHOP.with_policies(p.policy for p in generated.values()), SETTINGS)
     assert [(d.src, d.dst, d.conns) for d in proof.extra] == [
         ("pay/gateway", "203.0.112.0/24", ConnSet.ports(TCP, 443))]
     assert [(d.src, d.dst, d.conns, d.because) for d in proof.missing] == [
@@ -91,7 +91,7 @@ services:
 
 def test_pairs_nobody_governs_are_not_compared() -> None:
     plan, policies = plan_and_policies("services: {shop/cart: {}}")
-    proof = prove(plan, with_policies(SHOP, policies), SETTINGS)
+    proof = prove(plan, SHOP.with_policies(p.policy for p in policies), SETTINGS)
     # ops and pay are open to each other, and that is not the intent's business.
     assert proof.exact and proof.namespaces == ("shop",)
     assert proof.workloads == 3 and proof.intended == 3  # three shop pods, DNS each
@@ -110,6 +110,6 @@ def test_region_differences() -> None:
 def test_generated_policies_replace_loaded_ones_of_the_same_name() -> None:
     _, policies = plan_and_policies("services: {shop/cart: {}}")
     old = policy("metadata: {name: default-deny, namespace: shop}\nspec: {podSelector: {}, ingress: [{}]}")
-    cluster = with_policies(Cluster.of(SHOP.namespaces, SHOP.pods, SHOP.services, [old]), policies)
+    cluster = Cluster.of(SHOP.namespaces, SHOP.pods, SHOP.services, [old]).with_policies(p.policy for p in policies)
     deny = cluster.policy("shop/default-deny")
     assert deny is not None and deny.ingress == () and len(cluster.policies) == len(policies)

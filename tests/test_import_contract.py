@@ -2,7 +2,9 @@
 
 Imports flow one way (sets <- model <- validate/engine <- render <- cli); the
 adapters (loader, lab) use the core but never each other; the core is pure (no
-files, clock, environment, processes or printing).
+files, clock, environment, processes or printing). Outside the engine, code
+imports only the engine's public names (``podfence.engine.__all__``, pinned
+here), never its modules.
 """
 
 from __future__ import annotations
@@ -35,6 +37,26 @@ CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
                   "tempfile", "io", "logging", "threading", "asyncio"}
 CLOCK_CALLS = {"now", "today", "utcnow"}  # datetime is fine as a type (YAML dates), not as a clock
+
+# What features, adapters and the CLI may import from the engine. Changing it is an API change.
+ENGINE_PUBLIC = {
+    # front door and verdicts
+    "DirectionVerdict", "Endpoint", "EndpointError", "Engine", "NearMiss", "Reason", "RuleRef", "Verdict",
+    # the policy IR
+    "Action", "AddressPeer", "ClusterPods", "IRPeer", "IRPolicy", "IRRule", "NamedPort", "PodsInNamespace",
+    "PolicyRef", "PolicySet", "PortEntry", "PortRange", "Ports", "SelectorPeer", "Subject", "Tier",
+    "from_network_policy", "ir_of", "translate",
+    # side decisions
+    "SideDecision", "compose",
+    # matching one object at a time, and the addresses a connection uses
+    "NodeIndex", "Path", "Remote", "conns_of", "everything", "isolating_policies", "namespace_labels", "paths",
+    "peer_matches", "port_entry_conns", "ports_conns", "rule_conns", "rule_peers_match", "selects",
+    "subject_matches",
+    # connectivity views
+    "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
+    # the compiled form, for whole-cluster analyses
+    "CompiledCluster", "refine",
+}
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -84,3 +106,32 @@ def test_core_is_pure(package: str, path: Path) -> None:
             assert node.func.id not in {"print", "open", "input"}, f"{path.name} (core) calls {node.func.id}()"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             assert node.func.attr not in CLOCK_CALLS, f"{path.name} (core) reads the clock ({node.func.attr}())"
+
+
+def engine_imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every import of the engine in one file (names empty for ``import x``)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(a.name, []) for a in node.names if a.name.startswith("podfence.engine")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("podfence.engine"):
+            out.append((node.module, [a.name for a in node.names]))
+    return out
+
+
+def test_the_engine_declares_the_pinned_public_names() -> None:
+    import podfence.engine
+
+    assert set(podfence.engine.__all__) == ENGINE_PUBLIC
+    assert len(podfence.engine.__all__) == len(ENGINE_PUBLIC), "a name is listed twice"
+    assert all(hasattr(podfence.engine, name) for name in ENGINE_PUBLIC)
+
+
+@pytest.mark.parametrize("package, path", [m for m in modules() if m[0] != "engine"],
+                         ids=lambda v: str(v).split("podfence/")[-1])
+def test_outside_the_engine_only_public_names_are_imported(package: str, path: Path) -> None:
+    for module, names in engine_imports(path):
+        assert module == "podfence.engine" and names, \
+            f"{path.name}: import the engine's public names from podfence.engine, not {module}"
+        private = sorted(set(names) - ENGINE_PUBLIC)
+        assert not private, f"{path.name}: {', '.join(private)} not in podfence.engine.__all__"

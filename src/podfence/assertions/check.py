@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from podfence.assertions.spec import Address, Endpoint, Expect, Expectation, PodName, Selector, Spec
-from podfence.diff.rows import PodRows
-from podfence.engine import Connectivity
-from podfence.engine.match import namespace_labels
+from podfence.engine import Connectivity, PodRows, namespace_labels
 from podfence.model import Cluster, Direction, Pod
 from podfence.sets import ConnSet, IPAddress, IPSet, parse_ip
 

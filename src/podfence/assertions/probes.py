@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from podfence.assertions.check import Checker
 from podfence.assertions.spec import Expect, Expectation, Spec
-from podfence.diff.rows import PodRows
+from podfence.engine import PodRows
 from podfence.sets import ALL_PORTS, MAX_PORT, MIN_PORT, ConnSet, Protocol
 
 PER_PROTOCOL = 6

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.diff.rows import PodRows
-from podfence.engine import Connectivity
+from podfence.engine import Connectivity, PodRows
 from podfence.model import NAMESPACE_NAME_LABEL, Direction
 from podfence.sets import ALL_PORTS, ConnSet, IPSet, Protocol, parse_cidr
 

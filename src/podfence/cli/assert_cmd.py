@@ -19,8 +19,7 @@ from podfence.cli.common import (
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_writable, choose, exit_on_errors, fail,
     input_budget, load_cluster, load_config, settings_from, write, write_file,
 )
-from podfence.diff.rows import PodRows
-from podfence.engine import Engine
+from podfence.engine import Engine, PodRows
 from podfence.loader import read_own_file
 from podfence.loader.limits import Budget
 from podfence.render.assertions import FORMATS, render_results, snapshot_yaml

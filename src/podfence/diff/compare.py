@@ -14,9 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from podfence.diff.rows import PodRows
-from podfence.engine import Connectivity, Engine
-from podfence.engine.connectivity import endpoint_sort_key
+from podfence.engine import Connectivity, Engine, PodRows, endpoint_sort_key
 from podfence.model import Cluster, Direction, Settings
 from podfence.sets import ConnSet, IntervalSet, IPSet, parse_cidr
 from podfence.sets.ips import V4_MAX, V6_MAX

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podfence.diff.compare import Change
-from podfence.engine.connectivity import endpoint_sort_key
+from podfence.engine import endpoint_sort_key
 from podfence.sets import ConnSet
 
 

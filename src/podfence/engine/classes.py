@@ -9,13 +9,12 @@ distinct behaviours, not with the number of pods squared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Hashable, Sequence
 
 import numpy as np
 
-from podfence.model import Pod, Rule, Settings
-from podfence.sets import Protocol
+from podfence.engine.ir import IRRule, NamedPort
+from podfence.model import Pod, Settings
 
 # Bits folded into the class key per numpy pass; the running class id takes the rest.
 _CHUNK = 31
@@ -32,22 +31,14 @@ def refine(base: np.ndarray, columns: Sequence[np.ndarray]) -> np.ndarray:
     return cid
 
 
-@dataclass(frozen=True, slots=True)
-class NamedPortKey:
-    """A (name, protocol) that some rule asks for."""
-
-    name: str
-    protocol: Protocol
-
-
-def named_port_signature(pod: Pod, names: Sequence[NamedPortKey], settings: Settings) -> Hashable:
+def named_port_signature(pod: Pod, names: Sequence[NamedPort], settings: Settings) -> Hashable:
     """How ``pod`` resolves every named port the policies mention (None: never resolves)."""
     if not pod.is_pod_endpoint(settings):
         return None
     return tuple(tuple(sorted(pod.named_port_numbers(k.name, k.protocol, settings))) for k in names)
 
 
-def referenced_named_ports(rules: Sequence[Rule]) -> list[NamedPortKey]:
+def referenced_named_ports(rules: Sequence[IRRule]) -> list[NamedPort]:
     """Every (name, protocol) used by a named port entry, in a stable order."""
-    keys = {NamedPortKey(e.port, e.protocol) for rule in rules for e in rule.ports if isinstance(e.port, str)}
+    keys = {entry for rule in rules for entry in rule.ports.named}
     return sorted(keys, key=lambda k: (k.name, k.protocol.value))

@@ -1,62 +1,47 @@
 """The cluster compiled for whole-cluster evaluation.
 
-Policies become a flat table of rules; pods become vectors (which policies select
-them, which peers match them, how their named ports resolve). Everything here is
-independent of address family; :mod:`podfence.engine.connectivity` adds the
-per-family part (ipBlock peers matching pod IPs) and the classes.
+The policy IR (:mod:`podfence.engine.ir`) of the NetworkPolicy tier becomes a flat
+table of rules; pods become vectors (which policies select them, which peers
+match them, how their named ports resolve). Everything here is independent of
+address family; :mod:`podfence.engine.connectivity` adds the per-family part
+(ipBlock peers matching pod IPs) and the classes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Hashable
+from typing import Hashable, assert_never
 
 import numpy as np
 
 from podfence.engine.atoms import AtomSpace
-from podfence.engine.classes import NamedPortKey, named_port_signature, referenced_named_ports
+from podfence.engine.classes import named_port_signature, referenced_named_ports
+from podfence.engine.ir import (
+    AddressPeer, ClusterPods, IRPeer, IRRule, NamedPort, PodsInNamespace, SelectorPeer, Subject, Tier, ir_of,
+)
 from podfence.engine.match import everything, rule_conns
 from podfence.engine.vectors import AddressTable, LabelTable, selector_keys
-from podfence.model import Cluster, Direction, IPBlock, LabelSelector, Pod, Rule, Settings
+from podfence.model import Cluster, Direction, LabelSelector, Pod, Settings
 from podfence.sets import ConnSet, IPSet
 
 OPEN: tuple[int, ...] = ()  # profile of a side no policy judges
 
 
 @dataclass(frozen=True, slots=True)
-class SelectorPeer:
-    """A pod/namespace-selector peer, with the namespace it is scoped to when it has no namespaceSelector."""
-
-    namespace: str | None
-    namespace_selector: LabelSelector | None
-    pod_selector: LabelSelector | None
-
-
-PeerKey = SelectorPeer | IPSet
-
-
-@dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """One rule of one policy: its peers as keys, its ports split into numeric and named parts."""
+    """One rule of one policy: its IR, its ports split into numeric and named parts."""
 
-    policy: int  # index into cluster.policies
+    policy: int  # index into cluster.policies (and the cluster's IR)
     direction: Direction
     index: int
-    rule: Rule
-    peers: tuple[PeerKey, ...]  # empty: every endpoint
+    rule: IRRule
     numeric: ConnSet  # what the rule allows towards a destination whose named ports resolve to nothing
     named: bool
 
-
-def _peer_key(rule_peer, policy_namespace: str) -> PeerKey:  # type: ignore[no-untyped-def]
-    block: IPBlock | None = rule_peer.ip_block
-    if block is not None:
-        return block.addresses
-    return SelectorPeer(
-        None if rule_peer.namespace_selector is not None else policy_namespace,
-        rule_peer.namespace_selector,
-        rule_peer.pod_selector,
-    )
+    @property
+    def peers(self) -> tuple[IRPeer, ...]:
+        """The rule's peers (empty: every endpoint)."""
+        return self.rule.peers
 
 
 class CompiledCluster:
@@ -65,6 +50,7 @@ class CompiledCluster:
     def __init__(self, cluster: Cluster, settings: Settings) -> None:
         self.cluster = cluster
         self.settings = settings
+        self.ir = ir_of(cluster)
         self.pods: tuple[Pod, ...] = tuple(p for p in cluster.pods if p.takes_part(settings))
         self.n = len(self.pods)
         self.endpoint = np.fromiter((p.is_pod_endpoint(settings) for p in self.pods), dtype=bool, count=self.n)
@@ -75,21 +61,25 @@ class CompiledCluster:
 
         self.rules: list[CompiledRule] = []
         self.policy_rules: dict[tuple[int, Direction], list[int]] = {}
-        for pi, policy in enumerate(cluster.policies):
+        for pi, policy in enumerate(self.ir.policies):
+            if policy.tier is not Tier.NETWORK_POLICY:
+                continue
             for direction in Direction:
-                if not policy.guards(direction):
+                if not policy.guarded(direction):
                     continue
                 ids = self.policy_rules.setdefault((pi, direction), [])
-                for i, rule in enumerate(policy.rules(direction)):
-                    named = any(isinstance(e.port, str) for e in rule.ports)
+                for rule in policy.rules(direction):
                     ids.append(len(self.rules))
                     self.rules.append(CompiledRule(
-                        pi, direction, i, rule, tuple(_peer_key(p, policy.namespace) for p in rule.peers),
-                        rule_conns(rule, None, settings), named,
+                        pi, direction, rule.index, rule, rule_conns(rule, None, settings), bool(rule.ports.named),
                     ))
 
-        selectors = [p.pod_selector for p in cluster.policies]
-        ns_selectors = []
+        selectors: list[LabelSelector] = []
+        ns_selectors: list[LabelSelector] = []
+        for policy in self.ir.policies:
+            pod_selector, namespace_selector = _subject_selectors(policy.subject)
+            selectors += [pod_selector] if pod_selector is not None else []
+            ns_selectors += [namespace_selector] if namespace_selector is not None else []
         for r in self.rules:
             for k in r.peers:
                 if isinstance(k, SelectorPeer):
@@ -101,14 +91,10 @@ class CompiledCluster:
         self.ns_labels = LabelTable([ns.labels for ns in cluster.namespaces], selector_keys(ns_selectors))
 
         # Subjects: which pods each policy selects.
-        self.subject: list[np.ndarray] = []
-        for policy in cluster.policies:
-            vec = self.pod_labels.select(policy.pod_selector) & self.endpoint
-            vec = vec & (self.pod_ns == ns_index[policy.namespace])
-            self.subject.append(vec)
+        self.subject: list[np.ndarray] = [self.subject_vector(p.subject) for p in self.ir.policies]
 
         # Named ports: one signature id per pod.
-        self.named_keys: list[NamedPortKey] = referenced_named_ports([r.rule for r in self.rules if r.named])
+        self.named_keys: list[NamedPort] = referenced_named_ports([r.rule for r in self.rules if r.named])
         sig_ids: dict[Hashable, int] = {}
         self.signatures: list[Hashable] = []
         self.sig_rep: list[Pod | None] = []
@@ -144,6 +130,18 @@ class CompiledCluster:
         self.all_mask = self.atoms.encode(ConnSet.all())
         self._selector_peer_cache: dict[SelectorPeer, np.ndarray] = {}
         self._address_tables: dict[int | None, AddressTable] = {}
+
+    def subject_vector(self, subject: Subject) -> np.ndarray:
+        """Which pods a policy subject selects."""
+        match subject:
+            case PodsInNamespace():
+                vec = self.pod_labels.select(subject.pod_selector) & self.endpoint
+                return vec & (self.pod_ns == self.ns_index[subject.namespace])
+            case ClusterPods():
+                vec = self.ns_labels.select(subject.namespace_selector)[self.pod_ns] & self.endpoint
+                return vec if subject.pod_selector is None else vec & self.pod_labels.select(subject.pod_selector)
+            case _:
+                assert_never(subject)
 
     def rule_ports(self, rule_id: int, sig_id: int) -> ConnSet:
         """What rule ``rule_id`` allows towards a destination with named-port signature ``sig_id``."""
@@ -190,13 +188,18 @@ class CompiledCluster:
             vec = vec & ~self.endpoint
         return vec
 
-    def peer_vector(self, key: PeerKey, version: int | None) -> np.ndarray:
-        if isinstance(key, IPSet):
-            return self.ip_peer(key, version)
-        return self.selector_peer(key)
+    def peer_vector(self, key: IRPeer, version: int | None) -> np.ndarray:
+        """Which pods a peer matches when the connection uses family ``version``."""
+        match key:
+            case AddressPeer():
+                return self.ip_peer(key.addresses, version)
+            case SelectorPeer():
+                return self.selector_peer(key)
+            case _:
+                assert_never(key)
 
-    def distinct_peer_keys(self) -> list[PeerKey]:
-        seen: dict[PeerKey, None] = {}
+    def distinct_peer_keys(self) -> list[IRPeer]:
+        seen: dict[IRPeer, None] = {}
         for r in self.rules:
             for k in r.peers:
                 seen.setdefault(k, None)
@@ -210,9 +213,20 @@ class CompiledCluster:
         ignores) still holds IPv6 addresses once its ``except`` entries are taken out.
         """
         fams = {4} | {a.version for p in self.cluster.pods for a in (*p.ips, *p.host_ips)}
-        for policy in self.cluster.policies:
+        for policy in self.ir.policies:
             for rule in (*policy.ingress, *policy.egress):
                 for peer in rule.peers:
-                    if peer.ip_block is not None and peer.ip_block.addresses.v6:
+                    if isinstance(peer, AddressPeer) and peer.addresses.v6:
                         fams.add(6)
         return tuple(sorted(fams))
+
+
+def _subject_selectors(subject: Subject) -> tuple[LabelSelector | None, LabelSelector | None]:
+    """(pod selector, namespace selector) a subject uses, for the label tables."""
+    match subject:
+        case PodsInNamespace():
+            return subject.pod_selector, None
+        case ClusterPods():
+            return subject.pod_selector, subject.namespace_selector
+        case _:
+            assert_never(subject)

@@ -9,6 +9,9 @@ matrices over port atoms:
   send to class ``d``;
 * ``I[q][s]``: what ingress profile ``q`` lets class ``s`` send to a pod.
 
+Each row is the side's tiers composed (:func:`podfence.engine.decision.final_rows`):
+what the tiers allow plus what they all pass on to the default allow.
+
 The allowed connections from class ``s`` to class ``d`` are ``E[egress(s)][d] &
 I[ingress(d)][s]``, computed in numpy blocks. Pod pairs are expanded only on output;
 a few pair-level facts (a bare pod reaching itself, a pod and its own node) are
@@ -26,6 +29,7 @@ import numpy as np
 
 from podfence.engine.classes import refine
 from podfence.engine.compiled import OPEN, CompiledCluster
+from podfence.engine.decision import UNDECIDED_ROWS, TierRows, final_rows
 from podfence.engine.external import ExternalView
 from podfence.engine.matrix import ClassRows, Matrix
 from podfence.engine.pairwise import paths
@@ -83,45 +87,60 @@ class _Pass:
         W = cc.atoms.words
         sig = cc.sig_id[self.reps]
 
-        # Egress profiles: rows of E; row 0 is "everything" (no policy judges).
+        # A side's row per profile: every tier's decision towards each class, composed, then
+        # what they all pass is allowed. NetworkPolicies are the only tier: a profile is the
+        # pod's isolating policies, and an empty one leaves everything to the default allow.
+        everything = np.broadcast_to(cc.all_mask, (C, W))
         named_masks: dict[int, np.ndarray] = {}  # rule id -> mask per named-port signature
+
+        def egress_tier(prof: tuple[int, ...]) -> TierRows:
+            if prof == OPEN:
+                return UNDECIDED_ROWS
+            acc = np.zeros((C, W), dtype=np.uint64)
+            for pi in prof:
+                for rid in cc.policy_rules[(pi, Direction.EGRESS)]:
+                    sel = rule_peers[rid]
+                    if not cc.rules[rid].named:
+                        acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
+                    else:
+                        masks = named_masks.get(rid)
+                        if masks is None:
+                            masks = named_masks[rid] = np.stack(
+                                [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
+                        acc[sel] |= masks[sig[sel]]
+            return TierRows(allowed=acc)
+
+        def ingress_tier(prof: tuple[int, ...], sig_id: int) -> TierRows:
+            if prof == OPEN:
+                return UNDECIDED_ROWS
+            acc = np.zeros((C, W), dtype=np.uint64)
+            for pi in prof:
+                for rid in cc.policy_rules[(pi, Direction.INGRESS)]:
+                    acc[rule_peers[rid]] |= cc.atoms.encode(cc.rule_ports(rid, sig_id))
+            return TierRows(allowed=acc)
+
+        # Egress: rows of E, one per profile (row 0: no policy judges).
         e_index: dict[tuple[int, ...], int] = {OPEN: 0}
-        e_rows = [np.broadcast_to(cc.all_mask, (C, W))]
+        e_rows = [final_rows([egress_tier(OPEN)], everything)]
         self.egress_of = np.zeros(C, dtype=np.int64)
         for c, rep in enumerate(self.reps.tolist()):
             prof = cc.profile[Direction.EGRESS][rep]
             if prof not in e_index:
-                acc = np.zeros((C, W), dtype=np.uint64)
-                for pi in prof:
-                    for rid in cc.policy_rules[(pi, Direction.EGRESS)]:
-                        sel = rule_peers[rid]
-                        if not cc.rules[rid].named:
-                            acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
-                        else:
-                            masks = named_masks.get(rid)
-                            if masks is None:
-                                masks = named_masks[rid] = np.stack(
-                                    [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
-                            acc[sel] |= masks[sig[sel]]
                 e_index[prof] = len(e_rows)
-                e_rows.append(acc)
+                e_rows.append(final_rows([egress_tier(prof)], everything))
             self.egress_of[c] = e_index[prof]
 
-        # Ingress profiles: rows of I; named ports resolve on the destination class itself.
+        # Ingress: rows of I; named ports resolve on the destination class itself.
         i_index: dict[tuple[tuple[int, ...], int], int] = {(OPEN, -1): 0}
-        i_rows = [np.broadcast_to(cc.all_mask, (C, W))]
+        i_rows = [final_rows([ingress_tier(OPEN, -1)], everything)]
         self.ingress_of = np.zeros(C, dtype=np.int64)
         for c, rep in enumerate(self.reps.tolist()):
             prof = cc.profile[Direction.INGRESS][rep]
             named = any(cc.rules[rid].named for pi in prof for rid in cc.policy_rules[(pi, Direction.INGRESS)])
             key = (prof, int(sig[c]) if named else -1)
             if key not in i_index:
-                acc = np.zeros((C, W), dtype=np.uint64)
-                for pi in prof:
-                    for rid in cc.policy_rules[(pi, Direction.INGRESS)]:
-                        acc[rule_peers[rid]] |= cc.atoms.encode(cc.rule_ports(rid, int(sig[c])))
                 i_index[key] = len(i_rows)
-                i_rows.append(acc)
+                i_rows.append(final_rows([ingress_tier(prof, int(sig[c]))], everything))
             self.ingress_of[c] = i_index[key]
 
         self.src_c, self.dst_c, self.masks = _combine(np.stack(e_rows), np.stack(i_rows),

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from podfence.engine import pairwise
 from podfence.engine.connectivity import Connectivity
+from podfence.engine.decision import SideDecision
 from podfence.engine.verdict import Endpoint, Verdict
 from podfence.model import DEFAULT_SETTINGS, Cluster, Service, Settings
 from podfence.sets import ConnSet, Protocol, parse_ip
@@ -108,6 +109,14 @@ class Engine:
         _no_service(src, "source")
         _no_service(dst, "destination")
         return pairwise.pair_conns(self.cluster, self.settings, self.nodes, src, dst)
+
+    def decisions(self, src: Endpoint, dst: Endpoint) -> tuple[tuple[SideDecision, SideDecision], ...]:
+        """Per address path ``src`` and ``dst`` can use: what the egress side and the ingress side
+        decide, as (allowed, denied, passed) with every tier composed. Self traffic of a bare
+        pod is decided before any tier and is not shown here (see :meth:`allowed`)."""
+        _no_service(src, "source")
+        _no_service(dst, "destination")
+        return pairwise.pair_decisions(self.cluster, self.settings, self.nodes, src, dst)
 
     def connectivity(self, families: tuple[int, ...] | None = None) -> Connectivity:
         """The whole cluster's connectivity (computed once, then cached)."""

@@ -11,11 +11,12 @@ the result as CIDRs.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Iterator
+from typing import Iterator, assert_never
 
 import numpy as np
 
 from podfence.engine.compiled import OPEN, CompiledCluster
+from podfence.engine.ir import AddressPeer, SelectorPeer
 from podfence.engine.pairwise import NodeIndex
 from podfence.model import Direction
 from podfence.sets import ConnSet, IntervalSet, IPSet
@@ -35,7 +36,7 @@ class ExternalView:
         self.cc = cc
         self.families = families
         self.nodes = NodeIndex(cc.cluster)
-        self._ip_keys = list({k: None for r in cc.rules for k in r.peers if isinstance(k, IPSet)})
+        self._ip_keys = list({k.addresses: None for r in cc.rules for k in r.peers if isinstance(k, AddressPeer)})
         self._cuts: dict[int, list[int]] = {}
         self._cut_index: dict[int, dict[int, int]] = {}
         for v in (4, 6):
@@ -89,8 +90,13 @@ class ExternalView:
                         acc |= mask
                         continue
                     for k in rule.peers:
-                        if isinstance(k, IPSet):
-                            acc[self._member(k, version)] |= mask
+                        match k:
+                            case AddressPeer():
+                                acc[self._member(k.addresses, version)] |= mask
+                            case SelectorPeer():
+                                pass  # selectors match pods only, never an address outside them
+                            case _:
+                                assert_never(k)
         changes = np.flatnonzero((acc[1:] != acc[:-1]).any(axis=1)) + 1
         starts = [0, *changes.tolist()]
         ends = [cuts[i] - 1 for i in starts[1:]] + [_universe(version)]

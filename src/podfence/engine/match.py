@@ -1,16 +1,23 @@
 """Exact matching of one policy, rule or peer against one endpoint.
 
-These functions are the semantics of spec §2.1 for a single object at a time. The
-whole-cluster computation (:mod:`podfence.engine.connectivity`) gets the same
-answers by equivalence classes; explanations and the lab compiler use these
-directly.
+These functions are the semantics of spec §2.1 for a single object at a time, read
+from the policy IR (:mod:`podfence.engine.ir`). The whole-cluster computation
+(:mod:`podfence.engine.connectivity`) gets the same answers by equivalence classes;
+explanations, lint and the lab compiler use these directly. Each ``match``
+statement over a subject, peer or port variant is where a new variant learns
+what it means.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
-from podfence.model import Cluster, Direction, Labels, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Settings
+from podfence.engine.ir import (
+    AddressPeer, ClusterPods, IRPeer, IRPolicy, IRRule, NamedPort, PodsInNamespace, PortEntry, PortRange, Ports,
+    SelectorPeer, Subject, Tier, ir_of, ports_of,
+)
+from podfence.model import Cluster, Direction, Labels, Pod, PolicyPort, Settings
 from podfence.model.objects import NAMESPACE_NAME_LABEL
 from podfence.sets import ALL_PORTS, ConnSet, IntervalSet, IPAddress
 
@@ -33,67 +40,94 @@ def namespace_labels(cluster: Cluster, name: str) -> Labels:
     return ns.labels if ns is not None else Labels({NAMESPACE_NAME_LABEL: name})
 
 
-def selects(policy: NetworkPolicy, pod: Pod, settings: Settings) -> bool:
-    """True when ``policy``'s podSelector picks ``pod`` as a subject."""
-    return (
-        policy.namespace == pod.namespace
-        and pod.is_pod_endpoint(settings)
-        and policy.pod_selector.matches(pod.labels)
-    )
+def subject_matches(subject: Subject, pod: Pod, cluster: Cluster) -> bool:
+    """Does ``subject`` describe ``pod`` (by namespace and labels alone)?"""
+    match subject:
+        case PodsInNamespace():
+            return subject.namespace == pod.namespace and subject.pod_selector.matches(pod.labels)
+        case ClusterPods():
+            return (subject.namespace_selector.matches(namespace_labels(cluster, pod.namespace))
+                    and (subject.pod_selector is None or subject.pod_selector.matches(pod.labels)))
+        case _:
+            assert_never(subject)
 
 
-def isolating_policies(cluster: Cluster, pod: Pod, direction: Direction, settings: Settings) -> tuple[NetworkPolicy, ...]:
-    """The policies that select ``pod`` and guard ``direction`` (empty: not isolated)."""
-    return tuple(p for p in cluster.policies if p.guards(direction) and selects(p, pod, settings))
+def selects(policy: IRPolicy, pod: Pod, cluster: Cluster, settings: Settings) -> bool:
+    """True when ``policy`` picks ``pod`` as a subject (only pods policies can select)."""
+    return pod.is_pod_endpoint(settings) and subject_matches(policy.subject, pod, cluster)
 
 
-def peer_matches(peer: Peer, policy_namespace: str, remote: Remote, cluster: Cluster, settings: Settings) -> bool:
-    """Does one ``from``/``to`` entry of a policy in ``policy_namespace`` match ``remote``?"""
-    if peer.ip_block is not None:
-        if remote.address is None:
-            return False
-        if remote.pod is not None and remote.pod.is_pod_endpoint(settings) and not settings.ipblock_matches_pods:
-            return False
-        return remote.address in peer.ip_block.addresses
-    pod = remote.pod
-    if pod is None or not pod.is_pod_endpoint(settings):
-        return False
-    if peer.namespace_selector is not None:
-        if not peer.namespace_selector.matches(namespace_labels(cluster, pod.namespace)):
-            return False
-    elif pod.namespace != policy_namespace:
-        return False
-    return peer.pod_selector is None or peer.pod_selector.matches(pod.labels)
+def isolating_policies(cluster: Cluster, pod: Pod, direction: Direction, settings: Settings) -> tuple[IRPolicy, ...]:
+    """The NetworkPolicies that select ``pod`` and guard ``direction`` (empty: not isolated)."""
+    return tuple(p for p in ir_of(cluster).in_tier(Tier.NETWORK_POLICY)
+                 if p.guarded(direction) and selects(p, pod, cluster, settings))
 
 
-def rule_peers_match(rule: Rule, policy_namespace: str, remote: Remote, cluster: Cluster, settings: Settings) -> bool:
-    """Empty ``from``/``to`` matches every endpoint; otherwise any peer must."""
-    return not rule.peers or any(peer_matches(p, policy_namespace, remote, cluster, settings) for p in rule.peers)
+def peer_matches(peer: IRPeer, remote: Remote, cluster: Cluster, settings: Settings) -> bool:
+    """Does one ``from``/``to`` entry match ``remote``?"""
+    match peer:
+        case AddressPeer():
+            if remote.address is None:
+                return False
+            if remote.pod is not None and remote.pod.is_pod_endpoint(settings) and not settings.ipblock_matches_pods:
+                return False
+            return remote.address in peer.addresses
+        case SelectorPeer():
+            pod = remote.pod
+            if pod is None or not pod.is_pod_endpoint(settings):
+                return False
+            if peer.namespace_selector is not None:
+                if not peer.namespace_selector.matches(namespace_labels(cluster, pod.namespace)):
+                    return False
+            elif pod.namespace != peer.namespace:
+                return False
+            return peer.pod_selector is None or peer.pod_selector.matches(pod.labels)
+        case _:
+            assert_never(peer)
 
 
-def port_entry_conns(entry: PolicyPort, destination: Pod | None, settings: Settings) -> ConnSet:
-    """What one ``ports`` entry allows towards ``destination``.
+def rule_peers_match(rule: IRRule, remote: Remote, cluster: Cluster, settings: Settings) -> bool:
+    """No peers match every endpoint; otherwise any peer must."""
+    return not rule.peers or any(peer_matches(p, remote, cluster, settings) for p in rule.peers)
+
+
+def port_entry_conns(entry: PortEntry, destination: Pod | None, settings: Settings) -> ConnSet:
+    """What one port entry admits towards ``destination``.
 
     A named port is resolved on the destination pod; it never matches a
     destination that is not a pod policies can select (an address, a node, a
     hostNetwork pod).
     """
-    if not isinstance(entry.port, str):
-        return entry.numeric()
-    if destination is None or not destination.is_pod_endpoint(settings):
-        return ConnSet.none()
-    numbers = destination.named_port_numbers(entry.port, entry.protocol, settings)
-    return ConnSet.of_protocol(entry.protocol, IntervalSet.of((n, n) for n in numbers))
+    match entry:
+        case PortRange():
+            return entry.conns()
+        case NamedPort():
+            if destination is None or not destination.is_pod_endpoint(settings):
+                return ConnSet.none()
+            numbers = destination.named_port_numbers(entry.name, entry.protocol, settings)
+            return ConnSet.of_protocol(entry.protocol, IntervalSet.of((n, n) for n in numbers))
+        case _:
+            assert_never(entry)
 
 
-def rule_conns(rule: Rule, destination: Pod | None, settings: Settings) -> ConnSet:
-    """What a rule's ``ports`` allow towards ``destination`` (no ports: everything)."""
-    if not rule.ports:
+def ports_conns(ports: Ports, destination: Pod | None, settings: Settings) -> ConnSet:
+    """What ``ports`` admit towards ``destination`` (no entries: everything)."""
+    if ports.everything:
         return everything(settings)
-    out = ConnSet.none()
-    for entry in rule.ports:
+    out = ports.numeric
+    for entry in ports.named:
         out = out | port_entry_conns(entry, destination, settings)
     return out
+
+
+def rule_conns(rule: IRRule, destination: Pod | None, settings: Settings) -> ConnSet:
+    """What a rule's ports admit towards ``destination`` (no ports: everything)."""
+    return ports_conns(rule.ports, destination, settings)
+
+
+def conns_of(ports: tuple[PolicyPort, ...], destination: Pod | None, settings: Settings) -> ConnSet:
+    """What a NetworkPolicy ``ports`` list admits towards ``destination`` (empty: everything)."""
+    return ports_conns(ports_of(ports), destination, settings)
 
 
 def everything(settings: Settings) -> ConnSet:
@@ -101,4 +135,3 @@ def everything(settings: Settings) -> ConnSet:
     if settings.non_l4_rules_without_ports:
         return ConnSet.all()
     return ConnSet(ALL_PORTS, ALL_PORTS, ALL_PORTS, False)
-

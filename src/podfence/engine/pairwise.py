@@ -2,18 +2,23 @@
 
 This is the direct reading of spec §2.1 for a single connection: the egress side
 (the source pod's isolating policies) and the ingress side (the destination pod's)
-each allow or deny, and the connection needs both. The whole-cluster computation
-in :mod:`podfence.engine.connectivity` gives the same answers by classes.
+each allow or deny, and the connection needs both. Each side is decided tier by
+tier (:mod:`podfence.engine.decision`); NetworkPolicies are the only tier today. The
+whole-cluster computation in :mod:`podfence.engine.connectivity` gives the same
+answers by classes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
+from typing import Iterator, assert_never
 
+from podfence.engine.decision import SideDecision, compose
+from podfence.engine.ir import AddressPeer, IRPolicy, IRRule, NamedPort, PortRange, RuleRef, SelectorPeer, Tier, ir_of
 from podfence.engine.match import Remote, isolating_policies, port_entry_conns, rule_conns, rule_peers_match
-from podfence.engine.verdict import DirectionVerdict, Endpoint, NearMiss, Reason, RuleRef, Verdict
-from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Rule, Settings
+from podfence.engine.verdict import DirectionVerdict, Endpoint, NearMiss, Reason, Verdict
+from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ConnSet, IPAddress, Protocol
 
 
@@ -100,36 +105,67 @@ def _own_node(local: Pod, other: Endpoint, other_address: IPAddress | None, dire
     return nodes.node_of(other, other_address, settings) == local.node_name
 
 
-def _policy(cluster: Cluster, key: str) -> NetworkPolicy:
-    found = cluster.policy(key)
-    assert found is not None, key
-    return found
-
-
-def _rules(policies: tuple[NetworkPolicy, ...], direction: Direction):  # type: ignore[no-untyped-def]
+def _rules(policies: tuple[IRPolicy, ...], direction: Direction) -> Iterator[IRRule]:
     for policy in policies:
-        for i, rule in enumerate(policy.rules(direction)):
-            yield policy, i, rule
+        yield from policy.rules(direction)
+
+
+def network_policy_tier(cluster: Cluster, settings: Settings, local: Pod, remote: Remote, direction: Direction,
+                        destination: Pod | None) -> SideDecision:
+    """The NetworkPolicy tier for one side: a pod no policy isolates passes everything on;
+    an isolated pod allows what its policies' matching rules admit and denies the rest."""
+    policies = isolating_policies(cluster, local, direction, settings)
+    if not policies:
+        return SideDecision.undecided()
+    out = ConnSet.none()
+    for rule in _rules(policies, direction):
+        if rule_peers_match(rule, remote, cluster, settings):
+            out = out | rule_conns(rule, destination, settings)
+    return SideDecision.decided(out)
+
+
+def _tiers(cluster: Cluster, settings: Settings, local: Pod, remote: Remote, direction: Direction,
+           destination: Pod | None) -> Iterator[SideDecision]:
+    """Each tier's decision for one side, in evaluation order (computed as the caller asks)."""
+    for tier in ir_of(cluster).tiers():
+        match tier:
+            case Tier.NETWORK_POLICY:
+                yield network_policy_tier(cluster, settings, local, remote, direction, destination)
+            case Tier.ADMIN | Tier.BASELINE:
+                raise NotImplementedError(f"no evaluator for the {tier.name} tier yet")
+            case _:
+                assert_never(tier)
+
+
+def side_decision(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_ep: Endpoint,
+                  local_address: IPAddress | None, remote_ep: Endpoint, remote_address: IPAddress | None,
+                  direction: Direction, destination: Pod | None) -> SideDecision:
+    """What one side decides for one path, every tier composed (nothing passes a side no policy applies to)."""
+    local = _local_pod(local_ep, settings)
+    if local is None:
+        return SideDecision.undecided()
+    if _own_node(local, remote_ep, remote_address, direction, nodes, settings):
+        return SideDecision.decided(ConnSet.all())
+    remote = Remote(remote_ep.pod, remote_address)
+    return compose(_tiers(cluster, settings, local, remote, direction, destination))
 
 
 def side_conns(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_ep: Endpoint,
                local_address: IPAddress | None, remote_ep: Endpoint, remote_address: IPAddress | None,
                direction: Direction, destination: Pod | None) -> ConnSet:
-    """What one side allows for one path: every connection if no policy applies."""
-    local = _local_pod(local_ep, settings)
-    if local is None:
-        return ConnSet.all()
-    if _own_node(local, remote_ep, remote_address, direction, nodes, settings):
-        return ConnSet.all()
-    policies = isolating_policies(cluster, local, direction, settings)
-    if not policies:
-        return ConnSet.all()
-    remote = Remote(remote_ep.pod, remote_address)
-    out = ConnSet.none()
-    for policy, _, rule in _rules(policies, direction):
-        if rule_peers_match(rule, policy.namespace, remote, cluster, settings):
-            out = out | rule_conns(rule, destination, settings)
-    return out
+    """What one side allows for one path: what its tiers allow, and all they pass on."""
+    return side_decision(cluster, settings, nodes, local_ep, local_address, remote_ep, remote_address,
+                         direction, destination).final()
+
+
+def pair_decisions(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoint,
+                   dst: Endpoint) -> tuple[tuple[SideDecision, SideDecision], ...]:
+    """(egress, ingress) decisions for each usable path (self traffic is decided before any tier)."""
+    return tuple(
+        (side_decision(cluster, settings, nodes, src, path.src, dst, path.dst, Direction.EGRESS, dst.pod),
+         side_decision(cluster, settings, nodes, dst, path.dst, src, path.src, Direction.INGRESS, dst.pod))
+        for path in paths(src, dst)
+    )
 
 
 def pair_conns(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoint, dst: Endpoint) -> ConnSet:
@@ -146,21 +182,26 @@ def pair_conns(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endp
     return out
 
 
-def _peer_detail(rule: Rule, policy: NetworkPolicy, remote: Remote, cluster: Cluster, settings: Settings) -> str:
+def _peer_detail(rule: IRRule, remote: Remote, cluster: Cluster, settings: Settings) -> str:
     """Why the remote end matches none of the rule's peers, in words."""
     who = remote.pod.key if remote.pod is not None else str(remote.address)
     parts = []
     for peer in rule.peers:
-        if peer.ip_block is not None:
-            where = str(remote.address) if remote.address is not None else "no known address"
-            parts.append(f"ipBlock {peer.ip_block} does not contain {where}")
-            continue
+        match peer:
+            case AddressPeer():
+                where = str(remote.address) if remote.address is not None else "no known address"
+                parts.append(f"{peer} does not contain {where}")
+                continue
+            case SelectorPeer():
+                pass
+            case _:
+                assert_never(peer)
         pod = remote.pod
         if pod is None or not pod.is_pod_endpoint(settings):
             parts.append(f"{peer} only match pods, and {who} is not one policies can select")
             continue
-        if peer.namespace_selector is None and pod.namespace != policy.namespace:
-            parts.append(f"{peer} only match pods in namespace {policy.namespace}")
+        if peer.namespace_selector is None and pod.namespace != peer.namespace:
+            parts.append(f"{peer} only match pods in namespace {peer.namespace}")
             continue
         missing = []
         if peer.namespace_selector is not None:
@@ -176,15 +217,18 @@ def _peer_detail(rule: Rule, policy: NetworkPolicy, remote: Remote, cluster: Clu
     return " | ".join(parts)
 
 
-def _port_detail(rule: Rule, destination: Pod | None, protocol: Protocol, port: int, settings: Settings) -> str:
+def _port_detail(rule: IRRule, destination: Pod | None, protocol: Protocol, port: int, settings: Settings) -> str:
     offered = []
-    for entry in rule.ports:
-        if isinstance(entry.port, str):
-            resolved = port_entry_conns(entry, destination, settings).for_protocol(entry.protocol)
-            numbers = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in resolved) or "nothing here"
-            offered.append(f"{entry.protocol} {entry.port} (= {numbers})")
-        else:
-            offered.append(str(entry))
+    for entry in rule.ports.entries:
+        match entry:
+            case NamedPort():
+                resolved = port_entry_conns(entry, destination, settings).for_protocol(entry.protocol)
+                numbers = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in resolved) or "nothing here"
+                offered.append(f"{entry} (= {numbers})")
+            case PortRange():
+                offered.append(str(entry))
+            case _:
+                assert_never(entry)
     return f"allows {', '.join(offered)}, not {protocol} {port}"
 
 
@@ -204,18 +248,23 @@ def side_verdict(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_e
     remote = Remote(remote_ep.pod, remote_address)
     allowed_by: list[RuleRef] = []
     near: list[NearMiss] = []
-    for policy, i, rule in _rules(policies, direction):
-        ref = RuleRef(policy.key, direction, i)
-        peer_ok = rule_peers_match(rule, policy.namespace, remote, cluster, settings)
+    for rule in _rules(policies, direction):
+        ref = rule.ref
+        peer_ok = rule_peers_match(rule, remote, cluster, settings)
         port_ok = rule_conns(rule, destination, settings).allows(protocol, port)
         if peer_ok and port_ok:
             allowed_by.append(ref)
         elif peer_ok:
             near.append(NearMiss(ref, True, False, _port_detail(rule, destination, protocol, port, settings)))
         elif port_ok:
-            near.append(NearMiss(ref, False, True, _peer_detail(rule, policy, remote, cluster, settings)))
+            near.append(NearMiss(ref, False, True, _peer_detail(rule, remote, cluster, settings)))
     reason = Reason.RULE if allowed_by else Reason.NO_RULE
     return DirectionVerdict(direction, bool(allowed_by), reason, True, names, tuple(allowed_by), tuple(near))
+
+
+def _policy(found: IRPolicy | None) -> IRPolicy:
+    assert found is not None
+    return found
 
 
 def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoint, dst: Endpoint,
@@ -249,8 +298,9 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
         notes.append(f"allowed only over {chosen_path.src or chosen_path.dst} (other address families are denied)")
     if chosen_path.src is None and chosen_path.dst is None and src.pod and dst.pod:
         deciding = [(chosen.egress, Direction.EGRESS), (chosen.ingress, Direction.INGRESS)]
-        if any(peer.ip_block is not None for side, direction in deciding for name in side.policies
-               for rule in _policy(cluster, name).rules(direction) for peer in rule.peers):
+        ir = ir_of(cluster)
+        if any(isinstance(peer, AddressPeer) for side, direction in deciding for name in side.policies
+               for rule in _policy(ir.policy(name)).rules(direction) for peer in rule.peers):
             notes.append("no pod IPs are known, so ipBlock peers were not matched against these pods")
     return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes), routable)
 

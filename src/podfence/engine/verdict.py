@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from podfence.engine.ir import RuleRef
 from podfence.model import Direction, Pod, Service
 from podfence.sets import IPAddress, Protocol
 
@@ -38,22 +39,6 @@ class Endpoint:
     @classmethod
     def of_address(cls, address: IPAddress) -> Endpoint:
         return cls(None, address)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRef:
-    """Rule ``index`` of ``spec.ingress`` or ``spec.egress`` in policy ``ns/name``."""
-
-    policy: str
-    direction: Direction
-    index: int
-
-    @property
-    def field(self) -> str:
-        return f"spec.{self.direction.value}[{self.index}]"
-
-    def __str__(self) -> str:
-        return f"{self.policy} {self.field}"
 
 
 class Reason(StrEnum):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from podfence.config import DnsTarget
-from podfence.engine.match import isolating_policies
+from podfence.engine import isolating_policies
 from podfence.generate.build import GeneratedPolicy, build, intended_exposure, manifest, rules
 from podfence.generate.intents import Entry, PortSpec, ServiceIntent, WorkloadRef, address_ref, parse_workload
 from podfence.generate.resolve import (

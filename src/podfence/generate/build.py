@@ -14,7 +14,7 @@ from typing import Any
 
 from podfence.config import DnsTarget
 from podfence.generate.resolve import Addresses, Grant, Party, Plan, policy_ends
-from podfence.model import NAMESPACE_NAME_LABEL, Direction, FieldPath, Labels, Pod, PolicyPort, Settings
+from podfence.model import NAMESPACE_NAME_LABEL, Direction, FieldPath, Labels, NetworkPolicy, Pod, PolicyPort, Settings
 from podfence.model import format_path
 from podfence.sets import Protocol
 
@@ -40,6 +40,11 @@ class GeneratedPolicy:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        """The manifest as the model reads it (defaults applied), e.g. for ``Cluster.with_policies``."""
+        return NetworkPolicy.from_dict(self.manifest, namespace=self.namespace)
 
 
 def manifest(namespace: str, name: str, selector: Labels | None, types: list[str],

@@ -27,13 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
-from podfence.engine import Engine
-from podfence.engine.match import everything, port_entry_conns
-from podfence.engine.pairwise import NodeIndex, paths
-from podfence.engine.verdict import Endpoint
-from podfence.generate.build import DNS_PORTS, GeneratedPolicy
+from podfence.engine import Endpoint, Engine, NodeIndex, conns_of, paths
+from podfence.generate.build import DNS_PORTS
 from podfence.generate.resolve import Addresses, Grant, Party, Plan
-from podfence.model import Cluster, Direction, NetworkPolicy, Pod, PolicyPort, Settings
+from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_cidr
 from podfence.sets.ips import V4_MAX, V6_MAX
 
@@ -67,23 +64,6 @@ class Proof:
     @property
     def exact(self) -> bool:
         return not self.extra and not self.missing
-
-
-def with_policies(cluster: Cluster, policies: Iterable[GeneratedPolicy]) -> Cluster:
-    """The cluster with the generated policies applied (same-named policies are replaced)."""
-    new = {p.key: NetworkPolicy.from_dict(p.manifest, namespace=p.namespace) for p in policies}
-    kept = [p for p in cluster.policies if p.key not in new]
-    return Cluster.of(cluster.namespaces, cluster.pods, cluster.services, [*kept, *new.values()])
-
-
-def conns_of(ports: tuple[PolicyPort, ...], destination: Pod | None, settings: Settings) -> ConnSet:
-    """What a list of policy ports allows towards ``destination`` (empty: everything)."""
-    if not ports:
-        return everything(settings)
-    out = ConnSet.none()
-    for p in ports:
-        out = out | port_entry_conns(p, destination, settings)
-    return out
 
 
 DNS_CONNS = ConnSet.ports(DNS_PORTS[0].protocol, 53) | ConnSet.ports(DNS_PORTS[1].protocol, 53)

@@ -1,9 +1,9 @@
 """NetworkPolicies as nftables rules, one table per isolated pod.
 
-The compiler never re-implements policy semantics: which remote addresses a
-rule admits and which ports it opens come from :mod:`podfence.engine.match`
-(``isolating_policies``, ``rule_peers_match``, ``rule_conns``), asked about
-every address the lab knows. Addresses the lab does not know (the rest of the
+The compiler never re-implements policy semantics: it reads the engine's policy
+IR, and which remote addresses a rule admits and which ports it opens come from
+the engine's matching functions (``isolating_policies``, ``rule_peers_match``,
+``rule_conns``), asked about every address the lab knows. Addresses the lab does not know (the rest of the
 internet) can only be matched by ipBlock, so a rule's ipBlocks, minus the lab's
 own addresses, are added as they are.
 
@@ -42,14 +42,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, assert_never
 from urllib.parse import quote
 
-from podfence.engine.match import Remote, isolating_policies, rule_conns, rule_peers_match
-from podfence.engine.pairwise import NodeIndex
+from podfence.engine import (
+    AddressPeer, IRPolicy, IRRule, NodeIndex, Remote, RuleRef, SelectorPeer, isolating_policies, rule_conns,
+    rule_peers_match,
+)
 from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, LOG_GROUP, LabNames
 from podfence.lab.plan import LabPod
-from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Rule, Settings
+from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ALL_PORTS, PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_ip
 
 _COMMENT_MAX = 120
@@ -113,7 +115,7 @@ class Compiler:
             a for ep in self.endpoints if ep.pod.is_pod_endpoint(settings) for a in ep.addresses
         )
         self.nodes = NodeIndex(cluster)
-        self._admitted: dict[tuple[str, Direction, int], IPSet] = {}
+        self._admitted: dict[RuleRef, IPSet] = {}
 
     def compile(self, lab_pod: LabPod) -> PodRules:
         pod = self.cluster.pod(lab_pod.key)
@@ -136,7 +138,7 @@ class Compiler:
         return PodRules(lab_pod.key, keys[Direction.INGRESS], keys[Direction.EGRESS], "\n".join(lines) + "\n")
 
     def _chain(self, pod: Pod, lab_pod: LabPod, direction: Direction,
-               policies: tuple[NetworkPolicy, ...]) -> list[str]:
+               policies: tuple[IRPolicy, ...]) -> list[str]:
         ingress = direction is Direction.INGRESS
         hook = "input" if ingress else "output"
         remote = "saddr" if ingress else "daddr"
@@ -159,9 +161,9 @@ class Compiler:
         if node:
             out += _accept(remote, node, ConnSet.all(), "own node")
         for policy in policies:
-            for index, rule in enumerate(policy.rules(direction)):
-                label = f"{comment_text(policy.key)} {direction.value}[{index}]"
-                out += self._rule(pod, policy, direction, index, rule, remote, label)
+            for rule in policy.rules(direction):
+                label = f"{comment_text(policy.key)} {direction.value}[{rule.index}]"
+                out += self._rule(pod, rule, remote, label)
         prefix = self.names.log_prefix(lab_pod.index, direction)
         out.append(f"\t\tlog prefix \"{prefix}\" group {LOG_GROUP} drop")
         out.append("\t}")
@@ -174,10 +176,9 @@ class Compiler:
             return IPSet()
         return ip_set(self.nodes.addresses.get(pod.node_name, ())) - self.pod_endpoint_addresses
 
-    def _rule(self, pod: Pod, policy: NetworkPolicy, direction: Direction, index: int, rule: Rule,
-              remote: str, label: str) -> list[str]:
-        admitted = None if not rule.peers else self._admitted_by(policy, direction, index, rule)
-        if direction is Direction.INGRESS:
+    def _rule(self, pod: Pod, rule: IRRule, remote: str, label: str) -> list[str]:
+        admitted = None if not rule.peers else self._admitted_by(rule)
+        if rule.direction is Direction.INGRESS:
             return _accept(remote, admitted, rule_conns(rule, pod, self.settings), label)
         # Egress: named ports resolve on each destination. What every destination
         # gets is rule_conns(rule, None); pods may get more.
@@ -195,20 +196,24 @@ class Compiler:
             out += _accept(remote, addresses, more, f"{label} named ports")
         return out or [f"\t\t# {label}: admits nothing here"]
 
-    def _admitted_by(self, policy: NetworkPolicy, direction: Direction, index: int, rule: Rule) -> IPSet:
+    def _admitted_by(self, rule: IRRule) -> IPSet:
         """Every address the rule's peers admit: lab addresses one by one, the rest by ipBlock."""
-        key = (policy.key, direction, index)
-        cached = self._admitted.get(key)
+        cached = self._admitted.get(rule.ref)
         if cached is not None:
             return cached
         out = ip_set(
             a for ep in self.endpoints for a in ep.addresses
-            if rule_peers_match(rule, policy.namespace, Remote(ep.pod, a), self.cluster, self.settings)
+            if rule_peers_match(rule, Remote(ep.pod, a), self.cluster, self.settings)
         )
         for peer in rule.peers:
-            if peer.ip_block is not None:
-                out = out | (peer.ip_block.addresses - self.known)
-        self._admitted[key] = out
+            match peer:
+                case AddressPeer():
+                    out = out | (peer.addresses - self.known)
+                case SelectorPeer():
+                    pass  # selectors match pods, and every pod of the lab was asked above
+                case _:
+                    assert_never(peer)
+        self._admitted[rule.ref] = out
         return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 from podfence.lab import linux, lock, neighbours, nft, probe as probing, topology
 from podfence.lab import state as lab_state
 from podfence.lab.compiler import Compiler, PodRules, comment_text, transaction

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable, Iterable
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 from podfence.lab import linux
 from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, POD_LINK_INDEX, LabNames
 from podfence.lab.plan import LabPod

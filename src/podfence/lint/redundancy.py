@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 
-from podfence.engine.classes import refine
-from podfence.engine.compiled import CompiledCluster
+from podfence.engine import AddressPeer, CompiledCluster, SelectorPeer, refine
+from podfence.lint.context import namespace_wide
 from podfence.model import Cluster, Direction, Settings
 from podfence.sets import IPSet
 from podfence.sets.ips import V4_MAX, V6_MAX
@@ -104,7 +105,7 @@ def _pod_spaces(cc: CompiledCluster) -> list[_Space]:
 
 
 def _region_space(cc: CompiledCluster) -> _Space:
-    blocks = sorted({k for r in cc.rules for k in r.peers if isinstance(k, IPSet)}, key=repr)
+    blocks = sorted({k.addresses for r in cc.rules for k in r.peers if isinstance(k, AddressPeer)}, key=repr)
     starts: list[tuple[int, int]] = []  # (version, start of region)
     for version, top in ((4, V4_MAX), (6, V6_MAX)):
         if version not in cc.families_in_use():
@@ -128,8 +129,13 @@ def _region_space(cc: CompiledCluster) -> _Space:
         else:
             acc = np.zeros(len(starts), dtype=bool)
             for k in r.peers:
-                if isinstance(k, IPSet):
-                    acc |= inside[k]
+                match k:
+                    case AddressPeer():
+                        acc |= inside[k.addresses]
+                    case SelectorPeer():
+                        pass  # selectors match pods only
+                    case _:
+                        assert_never(k)
             peers[rid] = acc
     space = _Space(cc, peers, None)
     space.size = len(starts)
@@ -201,16 +207,16 @@ def find_redundant(cluster: Cluster, settings: Settings) -> list[Redundant]:
         return [rid for rid in rids if (masks.rule(space, rid, subject) & mine).any()]
 
     def default_deny(pi: int, direction: Direction) -> bool:
-        p = cluster.policies[pi]
-        return p.pod_selector.is_empty() and p.guards(direction) and not p.rules(direction)
+        p = cc.ir.policies[pi]
+        return namespace_wide(p) and p.guarded(direction) and not p.rules(direction)
 
     def anchors(pi: int) -> bool:
         """A namespace-wide deny in some direction, with no other one there to stand in for it."""
-        p = cluster.policies[pi]
+        p = cc.ir.policies[pi]
         for direction in Direction:
             if default_deny(pi, direction) and not any(
                     q != pi and q not in removed_p and default_deny(q, direction)
-                    and cluster.policies[q].namespace == p.namespace for q in range(len(cluster.policies))):
+                    and cc.ir.policies[q].namespace == p.namespace for q in range(len(cc.ir.policies))):
                 return True
         return False
 
@@ -285,10 +291,10 @@ def _subjects(cc: CompiledCluster, cluster: Cluster) -> list[Subject]:
                 cc.rules[rid].named for pi in profile for rid in cc.policy_rules[(pi, direction)])
             found.setdefault(Subject(direction, profile, int(cc.sig_id[i]) if named else None), None)
     # A pod not created yet: only the namespace-wide policies isolate it.
-    for namespace in {p.namespace for p in cluster.policies}:
+    for namespace in {p.namespace for p in cc.ir.policies}:
         for direction in Direction:
-            profile = tuple(pi for pi, p in enumerate(cluster.policies)
-                            if p.namespace == namespace and p.guards(direction) and p.pod_selector.is_empty())
+            profile = tuple(pi for pi, p in enumerate(cc.ir.policies)
+                            if p.namespace == namespace and p.guarded(direction) and namespace_wide(p))
             if profile:
                 found.setdefault(Subject(direction, profile, None), None)
     return list(found)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, TypeVar
 
 from podfence.model.objects import Namespace, Pod, Service
 from podfence.model.policy import NetworkPolicy
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class Cluster:
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
     _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
     _policy_index: dict[str, NetworkPolicy] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._ns_index.update((ns.name, ns) for ns in self.namespaces)
@@ -44,6 +48,21 @@ class Cluster:
             services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))),
             policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
         )
+
+    def with_policies(self, policies: Iterable[NetworkPolicy]) -> Cluster:
+        """The cluster with ``policies`` added; a policy replaces the one of the same ``namespace/name``."""
+        new = {p.key: p for p in policies}
+        kept = [p for p in self.policies if p.key not in new]
+        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()])
+
+    def derived(self, name: str, compute: Callable[[Cluster], T]) -> T:
+        """A value computed from this cluster once and kept with it (the cluster never changes).
+
+        Each ``name`` must always be computed by the same function, e.g. the engine's policy IR.
+        """
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        return self._derived[name]  # type: ignore[return-value]
 
     def namespace(self, name: str) -> Namespace | None:
         return self._ns_index.get(name)

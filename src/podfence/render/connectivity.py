@@ -8,7 +8,7 @@ import json
 from itertools import groupby
 from typing import Callable, Iterable, Iterator
 
-from podfence.engine.connectivity import Connection, Connectivity
+from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
 from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, printable

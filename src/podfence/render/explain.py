@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from podfence.engine.verdict import DirectionVerdict, Endpoint, Reason, Verdict
+from podfence.engine import DirectionVerdict, Endpoint, Reason, Verdict
 from podfence.model import Direction
 from podfence.render.escape import printable, text_lines
 

@@ -13,7 +13,7 @@ import io
 import json
 from typing import Iterator
 
-from podfence.engine.matrix import Matrix
+from podfence.engine import Matrix
 from podfence.render.escape import csv_cell, md_code, printable
 
 FORMATS = ("text", "json", "csv", "md")

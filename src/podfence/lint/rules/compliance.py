@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from podfence.engine.match import rule_conns
+from podfence.engine import rule_conns
 from podfence.lint.context import PUBLIC, LintContext, conns_words, covers_internet, rule_addresses
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from podfence.engine import AddressPeer, PortRange, SelectorPeer, rule_conns
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Severity
@@ -34,9 +35,9 @@ UDP_PORTS = {53: "DNS", 67: "DHCP", 68: "DHCP", 69: "TFTP", 123: "NTP", 161: "SN
 def peer_or_instead_of_and(ctx: LintContext) -> Iterator[Hit]:
     for policy, direction, i, rule_ in ctx.guarded_rules():
         ns_only = [j for j, p in enumerate(rule_.peers)
-                   if p.namespace_selector is not None and p.pod_selector is None]
+                   if isinstance(p, SelectorPeer) and p.namespace_selector is not None and p.pod_selector is None]
         pod_only = [j for j, p in enumerate(rule_.peers)
-                    if p.pod_selector is not None and p.namespace_selector is None]
+                    if isinstance(p, SelectorPeer) and p.pod_selector is not None and p.namespace_selector is None]
         if ns_only and pod_only:
             a, b = rule_.peers[ns_only[0]], rule_.peers[pod_only[0]]
             yield Hit(policy, f"{direction.peers_field}[{ns_only[0]}] and {direction.peers_field}[{pod_only[0]}] "
@@ -58,24 +59,22 @@ def peer_or_instead_of_and(ctx: LintContext) -> Iterator[Hit]:
     fix="Allow the target port (the container port, by number or by name) instead of the Service port.",
 )
 def service_port_instead_of_target_port(ctx: LintContext) -> Iterator[Hit]:
-    from podfence.engine.match import rule_conns
-
     s = ctx.settings
     for policy, direction, i, rule_ in ctx.guarded_rules():
-        numeric = [(k, e) for k, e in enumerate(rule_.ports)
-                   if isinstance(e.port, int) and (e.end_port is None or e.end_port == e.port)]
+        numeric = [(k, e) for k, e in enumerate(rule_.ports.entries)
+                   if isinstance(e, PortRange) and e.first is not None and e.last == e.first]
         if not numeric:
             continue
-        pods = ctx.destinations(policy, direction, rule_)
+        pods = ctx.destinations(rule_)
         for k, entry in numeric:
             for pod in pods:
-                if any(c.port == entry.port and c.protocol == entry.protocol for c in pod.ports):
+                if any(c.port == entry.first and c.protocol == entry.protocol for c in pod.ports):
                     continue  # the pod really listens there
                 allowed = rule_conns(rule_, pod, s)
                 found = None
                 for svc in ctx.services_of(pod):
                     for sp in svc.ports:
-                        if sp.port != entry.port or sp.protocol != entry.protocol:
+                        if sp.port != entry.first or sp.protocol != entry.protocol:
                             continue
                         targets = sorted(svc.target_numbers(sp, pod, s))
                         if targets and not any(allowed.allows(sp.protocol, t) for t in targets):
@@ -84,21 +83,22 @@ def service_port_instead_of_target_port(ctx: LintContext) -> Iterator[Hit]:
                     svc, sp, targets = found
                     target = f"{sp.target_port} ({', '.join(map(str, targets))})" \
                         if isinstance(sp.target_port, str) else str(sp.target_port)
-                    yield Hit(policy, f"{entry.protocol} {entry.port} is the port of Service {svc.key}; policies "
+                    yield Hit(policy, f"{entry} is the port of Service {svc.key}; policies "
                                       f"see the connection at {pod.key}'s target port {target}, which this rule "
                                       f"does not allow", rule_field(direction, i, "ports", k))
                     break
 
 
 def _ip_blocks(ctx: LintContext):  # type: ignore[no-untyped-def]
+    """ipBlock peers other than ``/0`` ones: (policy, direction, rule, peer index, peer)."""
     for policy, direction, i, rule_ in ctx.guarded_rules():
         for j, peer in enumerate(rule_.peers):
-            block = peer.ip_block
-            if block is None:
+            if not isinstance(peer, AddressPeer):
                 continue
-            cidr = parse_cidr(block.cidr)
+            block = policy.rules(direction)[i].peers[j].ip_block  # as written: its CIDR's prefix
+            cidr = parse_cidr(block.cidr) if block is not None else None
             if cidr is not None and cidr.prefix > 0:
-                yield policy, direction, i, j, block
+                yield policy, direction, i, j, peer
 
 
 @rule(
@@ -118,7 +118,7 @@ def ipblock_matches_pod_ips(ctx: LintContext) -> Iterator[Hit]:
     for policy, direction, i, j, block in _ip_blocks(ctx):
         pods = [p for p in ctx.endpoints if any(a in block.addresses for a in p.ips)]
         if pods:
-            yield Hit(policy, f"ipBlock {block} contains the IPs of pod(s) {pod_list(pods)}; whether ipBlock "
+            yield Hit(policy, f"{block} contains the IPs of pod(s) {pod_list(pods)}; whether ipBlock "
                               f"matches pods depends on the network plugin",
                       peer_field(direction, i, j, "ipBlock", "cidr"))
 
@@ -155,12 +155,13 @@ def missing_namespace(ctx: LintContext) -> Iterator[Hit]:
 def protocol_defaulted_to_tcp(ctx: LintContext) -> Iterator[Hit]:
     for policy, direction, i, rule_ in ctx.guarded_rules():
         pods = None
-        for k, entry in enumerate(rule_.ports):
-            if entry.protocol_given or not isinstance(entry.port, int):
+        written = policy.rules(direction)[i].ports
+        for k, entry in enumerate(rule_.ports.entries):
+            if written[k].protocol_given or not isinstance(entry, PortRange) or entry.first is None:
                 continue
             if pods is None:
-                pods = ctx.destinations(policy, direction, rule_)
-            lo, hi = entry.port, entry.end_port or entry.port
+                pods = ctx.destinations(rule_)
+            lo, hi = entry.first, entry.last if entry.last is not None else entry.first
             declared = [c for p in pods for c in p.ports if lo <= c.port <= hi]
             other = sorted({f"{c.protocol} {c.port}" for c in declared if c.protocol is not Protocol.TCP})
             if declared and other and not any(c.protocol is Protocol.TCP for c in declared):
@@ -188,7 +189,7 @@ def ipblock_targets_service_ip(ctx: LintContext) -> Iterator[Hit]:
         hits = [f"{svc.key} ({ip})" for svc in ctx.cluster.services for ip in svc.cluster_ips
                 if ip in block.addresses]
         if hits:
-            yield Hit(policy, f"ipBlock {block} contains the cluster IP of Service {', '.join(hits[:3])}; "
+            yield Hit(policy, f"{block} contains the cluster IP of Service {', '.join(hits[:3])}; "
                               f"policies see backend pod IPs, never cluster IPs",
                       peer_field(direction, i, j, "ipBlock", "cidr"))
 
@@ -207,9 +208,9 @@ def ipblock_targets_service_ip(ctx: LintContext) -> Iterator[Hit]:
 def pod_selector_misses_namespace(ctx: LintContext) -> Iterator[Hit]:
     for policy, direction, i, rule_ in ctx.guarded_rules():
         for j, peer in enumerate(rule_.peers):
-            if peer.ip_block is not None or peer.namespace_selector is not None or peer.pod_selector is None:
+            if not isinstance(peer, SelectorPeer) or peer.namespace_selector is not None or peer.pod_selector is None:
                 continue
-            if not ctx.endpoints_by_ns.get(policy.namespace) or ctx.peer_pods(policy, peer):
+            if not ctx.endpoints_by_ns.get(policy.namespace) or ctx.peer_pods(peer):
                 continue
             sel = peer.pod_selector
             elsewhere = [p for p in ctx.endpoints if p.namespace != policy.namespace and sel.matches(p.labels)]
@@ -235,7 +236,8 @@ def implicit_ingress_isolation(ctx: LintContext) -> Iterator[Hit]:
     for policy in ctx.cluster.policies:
         if policy.policy_types_given or not policy.egress or policy.ingress:
             continue
-        alone = [p for p in ctx.selected[policy.key] if ctx.isolating(p, Direction.INGRESS) == (policy,)]
+        alone = [p for p in ctx.selected[policy.key]
+                 if [q.key for q in ctx.isolating(p, Direction.INGRESS)] == [policy.key]]
         if alone:
             yield Hit(policy, f"policyTypes is left out, so it is [Ingress, Egress]: {pod_list(alone)} "
                               f"accept(s) no connection at all, and only this policy isolates them for ingress",

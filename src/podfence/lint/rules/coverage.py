@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from podfence.engine import Endpoint
-from podfence.engine.match import Remote, rule_conns, rule_peers_match
+from podfence.engine import Endpoint, Remote, Tier, rule_conns, rule_peers_match
 from podfence.lint.context import LintContext, pod_list
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import ContainerPort, Direction, Pod, Severity
@@ -73,7 +72,7 @@ def _not_isolated(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
     for ns, pods in ctx.endpoints_by_ns.items():
         if ctx.excluded(ns):
             continue
-        guarding = [p for p in ctx.cluster.policies if p.namespace == ns and p.guards(direction)]
+        guarding = [p for p in ctx.ir.in_tier(Tier.NETWORK_POLICY) if p.namespace == ns and p.guarded(direction)]
         if not guarding:
             continue  # the namespace-wide rule (NP101/NP102) says it once for the namespace
         for pod in pods:
@@ -168,7 +167,7 @@ def _dns_conns(ctx: LintContext, pod: Pod, cache: dict[tuple[str, ...], ConnSet]
             acc = ConnSet.none()
             for policy in policies:
                 for rule_ in policy.egress:
-                    if rule_peers_match(rule_, policy.namespace, Remote(stand_in), ctx.cluster, ctx.settings):
+                    if rule_peers_match(rule_, Remote(stand_in), ctx.cluster, ctx.settings):
                         acc = acc | rule_conns(rule_, stand_in, ctx.settings)
             cache[key] = acc
     address = ctx.config.dns.node_local_address

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from podfence.engine import AddressPeer, NamedPort, SelectorPeer
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.redundancy import Redundant, find_redundant
 from podfence.lint.rule import Category, Hit, rule
@@ -43,7 +44,7 @@ def _judgeable(ctx: LintContext, selector: LabelSelector) -> bool:
 def _selector_peers(ctx: LintContext):  # type: ignore[no-untyped-def]
     for policy, direction, i, rule_ in ctx.guarded_rules():
         for j, peer in enumerate(rule_.peers):
-            if peer.ip_block is None:
+            if isinstance(peer, SelectorPeer):
                 yield policy, direction, i, j, peer
 
 
@@ -65,10 +66,10 @@ def peer_selects_no_pod(ctx: LintContext) -> Iterator[Hit]:
                 continue
             names = [ns.name for ns in ctx.namespaces_matching(peer.namespace_selector)]
         else:
-            names = [policy.namespace]
-        if not names or not any(ctx.endpoints_by_ns.get(n) for n in names) or ctx.peer_pods(policy, peer):
+            names = [peer.namespace]
+        if not names or not any(ctx.endpoints_by_ns.get(n) for n in names) or ctx.peer_pods(peer):
             continue
-        if peer.namespace_selector is None and _elsewhere(ctx, policy.namespace, peer.pod_selector):
+        if peer.namespace_selector is None and _elsewhere(ctx, peer.namespace, peer.pod_selector):
             continue  # NP307
         where = f"namespace {names[0]}" if len(names) == 1 else f"namespaces {', '.join(names)}"
         yield Hit(policy, f"{peer} matches no pod in {where}",
@@ -132,28 +133,33 @@ def rules_ignored_by_policy_types(ctx: LintContext) -> Iterator[Hit]:
 
 def _named_entries(ctx: LintContext):  # type: ignore[no-untyped-def]
     for policy, direction, i, rule_ in ctx.guarded_rules():
-        for k, entry in enumerate(rule_.ports):
-            if isinstance(entry.port, str):
+        for k, entry in enumerate(rule_.ports.entries):
+            if isinstance(entry, NamedPort):
                 yield policy, direction, i, rule_, k, entry
+
+
+def _addresses_only(rule_) -> bool:  # type: ignore[no-untyped-def]
+    return bool(rule_.peers) and all(isinstance(p, AddressPeer) for p in rule_.peers)
 
 
 def _named_port_problem(ctx: LintContext, wrong_protocol: bool) -> Iterator[Hit]:
     s = ctx.settings
     for policy, direction, i, rule_, k, entry in _named_entries(ctx):
-        if direction is Direction.EGRESS and rule_.peers and all(p.ip_block is not None for p in rule_.peers):
+        if direction is Direction.EGRESS and _addresses_only(rule_):
             continue  # NP207
-        pods = ctx.destinations(policy, direction, rule_)
-        if not pods or any(p.named_port_numbers(entry.port, entry.protocol, s) for p in pods):
+        pods = ctx.destinations(rule_)
+        if not pods or any(p.named_port_numbers(entry.name, entry.protocol, s) for p in pods):
             continue
         others = sorted({f"{c.protocol} {c.port}" for p in pods for c in p.ports
-                         if c.name == entry.port and (s.named_port_include_init_containers or not c.init)})
+                         if c.name == entry.name and (s.named_port_include_init_containers or not c.init)})
         who = "the pods it selects" if direction is Direction.INGRESS else "the pods the rule's peers match"
         if others and wrong_protocol:
-            how = "" if entry.protocol_given else " (protocol left out, so TCP)"
-            yield Hit(policy, f"port {entry.port!r} is {entry.protocol}{how}, but {who} ({pod_list(pods)}) "
+            given = policy.rules(direction)[i].ports[k].protocol_given
+            how = "" if given else " (protocol left out, so TCP)"
+            yield Hit(policy, f"port {entry.name!r} is {entry.protocol}{how}, but {who} ({pod_list(pods)}) "
                               f"define it as {', '.join(others)}", rule_field(direction, i, "ports", k))
         elif not others and not wrong_protocol:
-            yield Hit(policy, f"no destination pod defines a port named {entry.port!r}: {who} "
+            yield Hit(policy, f"no destination pod defines a port named {entry.name!r}: {who} "
                               f"({pod_list(pods)}) do not", rule_field(direction, i, "ports", k))
 
 
@@ -202,12 +208,12 @@ def named_port_wrong_protocol(ctx: LintContext) -> Iterator[Hit]:
 def named_port_to_ipblock(ctx: LintContext) -> Iterator[Hit]:
     s = ctx.settings
     for policy, direction, i, rule_, k, entry in _named_entries(ctx):
-        if direction is not Direction.EGRESS or not rule_.peers or any(p.ip_block is None for p in rule_.peers):
+        if direction is not Direction.EGRESS or not _addresses_only(rule_):
             continue
-        pods = ctx.destinations(policy, direction, rule_)
-        if any(p.named_port_numbers(entry.port, entry.protocol, s) for p in pods):
+        pods = ctx.destinations(rule_)
+        if any(p.named_port_numbers(entry.name, entry.protocol, s) for p in pods):
             continue  # it does match pods inside the block
-        yield Hit(policy, f"named port {entry.port!r} never matches an address outside the pod network, and "
+        yield Hit(policy, f"named port {entry.name!r} never matches an address outside the pod network, and "
                           f"every peer of this rule is an ipBlock", rule_field(direction, i, "ports", k))
 
 

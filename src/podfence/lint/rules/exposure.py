@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from podfence.engine.match import rule_conns
+from podfence.engine import SelectorPeer, rule_conns
 from podfence.lint.context import (
     LintContext, allows_all, conns_words, covers_internet, peer_field, pod_list, rule_addresses, rule_field,
 )
@@ -49,6 +49,8 @@ def ingress_from_all_namespaces(ctx: LintContext) -> Iterator[Hit]:
         if not subjects:
             continue
         for j, peer in enumerate(rule_.peers):
+            if not isinstance(peer, SelectorPeer):
+                continue
             sel = peer.namespace_selector
             if sel is None or (peer.pod_selector is not None and not peer.pod_selector.is_empty()):
                 continue

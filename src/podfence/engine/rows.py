@@ -7,7 +7,7 @@ reaching itself, a pod and its own node) are kept apart and applied per pair.
 
 from __future__ import annotations
 
-from podfence.engine import Connectivity
+from podfence.engine.connectivity import Connectivity
 from podfence.sets import ConnSet
 
 
