@@ -2,10 +2,10 @@
 
 Three kinds of change are flagged, most dangerous first:
 
-* ``internet``: connections added to or from a wide swath of the public internet:
-  the changed addresses hold at least as many public addresses as a /8 (IPv4) or a
-  /32 (IPv6). Private, loopback, link-local, shared, multicast and reserved ranges
-  do not count. A single partner address is listed with the other changes.
+* ``internet``: connections added to or from a wide swath of the public internet
+  (:mod:`podfence.model.internet`): the changed addresses hold at least as many
+  public addresses as a /8 (IPv4) or a /32 (IPv6). A single partner address is
+  listed with the other changes.
 * ``sensitive``: connections added into a pod of a sensitive namespace (the
   configured namespaces, or a namespace or pod carrying the sensitivity label set
   to ``"true"``) from anywhere outside that namespace and outside the namespaces
@@ -22,13 +22,9 @@ from enum import IntEnum
 from podfence.config import Config
 from podfence.diff.groups import ChangeGroup
 from podfence.model import Cluster, Pod
+from podfence.model.internet import public_part
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
-_NOT_PUBLIC = (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-    "::/8", "fc00::/7", "fe80::/10", "ff00::/8",
-)
 WIDE_V4 = 1 << 24
 WIDE_V6 = 1 << 96
 
@@ -40,9 +36,6 @@ def _block(cidrs: tuple[str, ...] | list[str]) -> IPSet:
         if parsed is not None:
             out = out | IPSet.of_cidr(parsed)
     return out
-
-
-PUBLIC = IPSet.all() - _block(_NOT_PUBLIC)
 
 
 class Risk(IntEnum):
@@ -61,7 +54,7 @@ class Flag:
 
 def is_wide_public(addresses: IPSet) -> bool:
     """True when ``addresses`` hold a /8's worth of public IPv4 or a /32's worth of public IPv6."""
-    public = addresses & PUBLIC
+    public = public_part(addresses)
     return public.v4.size() >= WIDE_V4 or public.v6.size() >= WIDE_V6
 
 
@@ -127,4 +120,4 @@ def rank(group_flags: tuple[Flag, ...]) -> int:
     return min((f.risk.value for f in group_flags), default=len(Risk))
 
 
-__all__ = ["Flag", "PUBLIC", "Risk", "flags", "is_dns", "is_sensitive", "is_wide_public", "rank"]
+__all__ = ["Flag", "Risk", "flags", "is_dns", "is_sensitive", "is_wide_public", "rank"]

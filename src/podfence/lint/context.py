@@ -19,34 +19,7 @@ from podfence.engine.match import namespace_labels, selects
 from podfence.model import (
     Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Peer, Pod, Rule, Service, Settings,
 )
-from podfence.sets import ConnSet, IPSet, parse_cidr
-
-# Addresses that are not "the internet": private, shared, loopback, link-local,
-# multicast and reserved ranges (IPv4), and everything outside global unicast (IPv6).
-_NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                  "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
-
-
-def _public() -> IPSet:
-    out = IPSet.all_of(4)
-    for text in _NOT_PUBLIC_V4:
-        cidr = parse_cidr(text)
-        assert cidr is not None
-        out = out - IPSet.of_cidr(cidr)
-    v6 = parse_cidr("2000::/3")
-    assert v6 is not None
-    return out | IPSet.of_cidr(v6)
-
-
-PUBLIC = _public()
-PUBLIC_V4 = IPSet(v4=PUBLIC.v4)
-PUBLIC_V6 = IPSet(v6=PUBLIC.v6)
-
-
-def covers_internet(addresses: IPSet) -> bool:
-    """True when ``addresses`` hold every public IPv4 address or every global IPv6 one."""
-    return PUBLIC_V4.issubset(addresses) or PUBLIC_V6.issubset(addresses)
-
+from podfence.sets import ConnSet, IPSet
 
 def rule_addresses(rule: Rule) -> IPSet:
     """The addresses outside the pod network that a rule's peers admit (all, without peers)."""
@@ -244,6 +217,6 @@ def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
 
 
 __all__ = [
-    "LintContext", "allows_all", "conns_words", "PUBLIC", "covers_internet", "peer_field", "pod_list",
+    "LintContext", "allows_all", "conns_words", "peer_field", "pod_list",
     "rule_addresses", "rule_field",
 ]

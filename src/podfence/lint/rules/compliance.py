@@ -12,9 +12,10 @@ from collections import defaultdict
 from typing import Iterator
 
 from podfence.engine.match import rule_conns
-from podfence.lint.context import PUBLIC, LintContext, conns_words, covers_internet, rule_addresses
+from podfence.lint.context import LintContext, conns_words, rule_addresses
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
+from podfence.model.internet import covers_internet, public_part
 from podfence.sets import ConnSet, IPSet
 
 
@@ -39,7 +40,7 @@ def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
         found, conns = IPSet(), ConnSet.none()
         for policy in ctx.isolating(pod, Direction.INGRESS):
             for rule_ in policy.ingress:
-                public = rule_addresses(rule_) & PUBLIC
+                public = public_part(rule_addresses(rule_))
                 allowed = rule_conns(rule_, pod, ctx.settings)
                 if public and allowed:
                     found, conns = found | public, conns | allowed

@@ -6,10 +6,11 @@ from typing import Iterator
 
 from podfence.engine.match import rule_conns
 from podfence.lint.context import (
-    LintContext, allows_all, conns_words, covers_internet, peer_field, pod_list, rule_addresses, rule_field,
+    LintContext, allows_all, conns_words, peer_field, pod_list, rule_addresses, rule_field,
 )
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
+from podfence.model.internet import covers_internet
 from podfence.sets import ALL_PORTS, ConnSet, Protocol
 
 _EXPOSED_TYPES = ("LoadBalancer", "NodePort")

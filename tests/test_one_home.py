@@ -1,0 +1,130 @@
+"""One concept, one meaning: commands that share a concept agree on it, through the console script.
+
+Each test puts the same input through the commands that read one concept (the
+internet, sensitivity, cluster DNS, ports, the words for connections, ...) and
+checks that they answer alike, with the exact lines users see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_support import podfence
+
+# A sensitive namespace (by its label) with one pod behind a default deny.
+VAULT = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: vault, labels: {podfence.io/sensitive: "true"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: store, namespace: vault, labels: {app: store}}
+spec:
+  containers: [{name: main, image: store, ports: [{containerPort: 8200}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: vault}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+"""
+
+
+def _open_to(cidr: str) -> str:
+    """A policy letting ``cidr`` reach vault/store on TCP 8200 (line 4 is its ingress rule)."""
+    return f"""\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: from-outside, namespace: vault}}
+spec:
+  podSelector: {{matchLabels: {{app: store}}}}
+  ingress:
+    - from: [{{ipBlock: {{cidr: "{cidr}"}}}}]
+      ports: [{{port: 8200}}]
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def _lines(text: str, word: str) -> list[str]:
+    return [line for line in text.splitlines() if word in line]
+
+
+# -- the public internet ------------------------------------------------------------------
+
+
+NOT_INTERNET = ("198.18.0.0/15", "203.0.113.0/24", "2001:db8::/32", "4000::/2", "fd00::/8")
+INTERNET = ("8.0.0.0/8", "2a00::/12")
+
+
+def test_lint_and_diff_agree_on_what_the_internet_is(tmp_path: Path) -> None:
+    old = _write(tmp_path, "old.yaml", VAULT)
+    for n, cidr in enumerate(NOT_INTERNET + INTERNET):
+        new = _write(tmp_path, f"new-{n}.yaml", VAULT + _open_to(cidr))
+        lint = podfence("lint", "-f", new, "--select", "NP501")
+        diff = podfence("diff", old, new)
+        assert diff.returncode == 1, diff.stderr
+        assert f"{cidr} -> vault/store: TCP 8200 added" in diff.stdout.splitlines()
+        if cidr in NOT_INTERNET:
+            assert (cidr, lint.returncode, _lines(lint.stdout, "NP501")) == (cidr, 0, [])
+            assert (cidr, _lines(diff.stdout, "internet")) == (cidr, [])
+        else:
+            assert _lines(lint.stdout, "NP501") == [
+                f"{new}:5: error NP501 sensitive-reachable-from-internet: Pod vault/store: sensitive, and accepts "
+                f"connections from internet addresses ({cidr}) on TCP 8200"]
+            assert _lines(diff.stdout, "internet") == ["  review: reachable from the internet"]
+
+
+INTENT_CLUSTER = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: site, namespace: web, labels: {app: site}}
+spec:
+  containers: [{name: main, image: site, ports: [{containerPort: 443}]}]
+"""
+
+
+def test_generate_writes_the_internet_lint_means(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", INTENT_CLUSTER)
+    intents = _write(tmp_path, "intents.yaml", "defaults: {deny: [ingress], dns: deny}\n"
+                                               "services: {web/site: {ingress_from: ['internet:443']}}\n")
+    out = tmp_path / "out"
+    r = podfence("generate", "-f", cluster, "--intents", intents, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    text = (out / "web.yaml").read_text()
+    # The public internet: every non-global range left out, and lint calls it every internet address.
+    assert "cidr: 0.0.0.0/0\n            except:\n" + "".join(
+        f"              - {c}\n" for c in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+                                           "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
+                                           "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+                                           "203.0.113.0/24", "224.0.0.0/3")) in text
+    assert 'podfence.io/ignore: "NP402: the intent asks for it (services.web/site.ingress_from[0])"' in text
+    # Without the suppression, lint reports exactly that rule as every internet address.
+    bare = _write(tmp_path, "bare.yaml", "\n".join(
+        line for line in text.splitlines() if "podfence.io/ignore" not in line and line.strip() != "annotations:"))
+    lint = podfence("lint", "-f", cluster, "-f", bare, "--select", "NP402")
+    assert lint.returncode == 1, lint.stderr
+    assert [line.split(": ", 1)[1] for line in _lines(lint.stdout, "NP402")] == [
+        "warning NP402 ingress-from-internet: NetworkPolicy web/site-ingress: spec.ingress[0]: admits every internet "
+        "address to web/site on TCP 443"]
+
+
+def test_generate_marks_only_what_lint_reports_as_internet(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", INTENT_CLUSTER)
+    intents = _write(tmp_path, "intents.yaml", "defaults: {deny: [ingress], dns: deny}\nservices:\n"
+                                               "  web/site: {ingress_from: [{from: internet, except: [8.0.0.0/8],"
+                                               " ports: [443]}]}\n")
+    r = podfence("generate", "-f", cluster, "--intents", intents)
+    assert r.returncode == 0, r.stderr
+    # Not every internet address: lint's NP402 does not report it, so no suppression is written.
+    assert "podfence.io/ignore" not in r.stdout
+    policies = _write(tmp_path, "policies.yaml", r.stdout)
+    lint = podfence("lint", "-f", cluster, "-f", policies, "--select", "NP402")
+    assert lint.returncode == 0 and _lines(lint.stdout, "NP402") == []
