@@ -128,3 +128,72 @@ def test_generate_marks_only_what_lint_reports_as_internet(tmp_path: Path) -> No
     policies = _write(tmp_path, "policies.yaml", r.stdout)
     lint = podfence("lint", "-f", cluster, "-f", policies, "--select", "NP402")
     assert lint.returncode == 0 and _lines(lint.stdout, "NP402") == []
+
+
+# -- sensitivity ---------------------------------------------------------------------------
+
+
+def _sensitive_cluster(namespace_meta: str, pod_meta: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: api}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: client, namespace: api, labels: {{app: client}}}}
+spec:
+  containers: [{{name: main, image: client}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: vault{namespace_meta}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: store, namespace: vault, {pod_meta}}}
+spec:
+  containers: [{{name: main, image: store, ports: [{{containerPort: 8200}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: default-deny, namespace: vault}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress]
+"""
+
+
+FROM_API = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-api, namespace: vault}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: api}}}]
+      ports: [{port: 8200}]
+"""
+PLAIN_POD = "labels: {app: store}"
+MARKS = {
+    "namespace label": (', labels: {podfence.io/sensitive: "true"}', PLAIN_POD),
+    "namespace annotation": (', annotations: {podfence.io/sensitive: "true"}', PLAIN_POD),
+    "pod label": ("", 'labels: {app: store, podfence.io/sensitive: "true"}'),
+    "pod annotation": ("", PLAIN_POD + ', annotations: {podfence.io/sensitive: "true"}'),
+}
+
+
+def test_lint_and_diff_agree_on_what_is_sensitive(tmp_path: Path) -> None:
+    config = _write(tmp_path, "podfence.yaml", "sensitive: {allowed_from: [billing]}\n")
+    for n, (how, (ns_meta, pod_meta)) in enumerate(MARKS.items()):
+        text = _sensitive_cluster(ns_meta, pod_meta)
+        old = _write(tmp_path, f"old-{n}.yaml", text)
+        new = _write(tmp_path, f"new-{n}.yaml", text + FROM_API)
+        lint = podfence("lint", "-f", new, "--config", config, "--select", "NP502")
+        assert (how, _lines(lint.stdout, "NP502")) == (how, [
+            f"{new}:15: warning NP502 sensitive-reachable-from-unallowed-namespace: Pod vault/store: sensitive, "
+            "and reachable from namespace(s) outside sensitive.allowed_from [billing]: api (api/client)"])
+        diff = podfence("diff", old, new, "--config", config)
+        assert (how, diff.returncode, _lines(diff.stdout, "review")) == (
+            how, 1, ["  review: into sensitive namespace vault"])

@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Labels, Settings, Severity
 from podfence.model.diagnostic import FieldPath
+from podfence.model.sensitivity import Sensitivity
 from podfence.sets import IPAddress, parse_ip
 
 CONFIG_FILE = ".podfence.yaml"
@@ -45,15 +46,6 @@ class DnsTarget:
     namespace: str = "kube-system"
     pod_labels: Labels = field(default_factory=lambda: Labels({"k8s-app": "kube-dns"}))
     node_local_address: IPAddress | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sensitivity:
-    """What counts as sensitive, and who may reach it."""
-
-    label: str = "podfence.io/sensitive"
-    namespaces: tuple[str, ...] = ()
-    allowed_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,9 @@ Three kinds of change are flagged, most dangerous first:
   (:mod:`podfence.model.internet`): the changed addresses hold at least as many
   public addresses as a /8 (IPv4) or a /32 (IPv6). A single partner address is
   listed with the other changes.
-* ``sensitive``: connections added into a pod of a sensitive namespace (the
-  configured namespaces, or a namespace or pod carrying the sensitivity label set
-  to ``"true"``) from anywhere outside that namespace and outside the namespaces
-  the configuration allows to reach sensitive ones.
+* ``sensitive``: connections added into a sensitive pod
+  (:mod:`podfence.model.sensitivity`) from anywhere outside its namespace and
+  outside the namespaces the configuration allows to reach sensitive ones.
 * ``dns``: UDP or TCP port 53 removed towards the cluster DNS (pods in the DNS
   namespace with the DNS labels, or the NodeLocal DNS address).
 """
@@ -21,7 +20,7 @@ from enum import IntEnum
 
 from podfence.config import Config
 from podfence.diff.groups import ChangeGroup
-from podfence.model import Cluster, Pod
+from podfence.model import Cluster
 from podfence.model.internet import public_part
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
@@ -62,14 +61,6 @@ def _addresses(names: tuple[str, ...], cluster: Cluster) -> IPSet:
     return _block([n for n in names if cluster.pod(n) is None])
 
 
-def is_sensitive(pod: Pod, cluster: Cluster, config: Config) -> bool:
-    label = config.sensitive.label
-    if pod.namespace in config.sensitive.namespaces or pod.labels.get(label) == "true":
-        return True
-    ns = cluster.namespace(pod.namespace)
-    return ns is not None and ns.labels.get(label) == "true"
-
-
 def is_dns(name: str, cluster: Cluster, config: Config) -> bool:
     pod = cluster.pod(name)
     dns = config.dns
@@ -88,17 +79,18 @@ def _dns_ports(conns: ConnSet) -> ConnSet:
 def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tuple[Flag, ...]:
     """The dangerous kinds of change in one group, most dangerous first."""
     out: list[Flag] = []
+    marks = config.sensitive
     if group.added:
         inbound = _addresses(group.srcs, new)
         outbound = _addresses(group.dsts, new)
         if is_wide_public(inbound):
             out.append(Flag(Risk.INTERNET, "reachable from the internet"))
         if is_wide_public(outbound):
-            from_sensitive = any((sp := new.pod(s)) is not None and is_sensitive(sp, new, config) for s in group.srcs)
+            from_sensitive = any((sp := new.pod(s)) is not None and marks.is_sensitive(sp, new) for s in group.srcs)
             where = " from a sensitive namespace" if from_sensitive else ""
             out.append(Flag(Risk.INTERNET, f"reaches the internet{where}"))
         sensitive = sorted({
-            p.namespace for d in group.dsts if (p := new.pod(d)) is not None and is_sensitive(p, new, config)
+            p.namespace for d in group.dsts if (p := new.pod(d)) is not None and marks.is_sensitive(p, new)
         })
         if sensitive:
             allowed = set(config.sensitive.allowed_from)
@@ -120,4 +112,4 @@ def rank(group_flags: tuple[Flag, ...]) -> int:
     return min((f.risk.value for f in group_flags), default=len(Risk))
 
 
-__all__ = ["Flag", "Risk", "flags", "is_dns", "is_sensitive", "is_wide_public", "rank"]
+__all__ = ["Flag", "Risk", "flags", "is_dns", "is_wide_public", "rank"]

@@ -184,18 +184,9 @@ class LintContext:
         return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ())
                      if all(p.labels.get(k) == v for k, v in dns.pod_labels.items()))
 
-    def sensitive_namespace(self, name: str) -> bool:
-        sens = self.config.sensitive
-        if name in sens.namespaces:
-            return True
-        ns = self.cluster.namespace(name)
-        return ns is not None and "true" in (ns.labels.get(sens.label), ns.annotations.get(sens.label))
-
     def is_sensitive(self, pod: Pod) -> bool:
-        """Sensitive by its namespace, or by its own label or annotation (value ``"true"``)."""
-        label = self.config.sensitive.label
-        return (self.sensitive_namespace(pod.namespace)
-                or "true" in (pod.labels.get(label), pod.annotations.get(label)))
+        """See :mod:`podfence.model.sensitivity`."""
+        return self.config.sensitive.is_sensitive(pod, self.cluster)
 
     # -- the engine --------------------------------------------------------------------
 
