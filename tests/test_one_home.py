@@ -197,3 +197,59 @@ def test_lint_and_diff_agree_on_what_is_sensitive(tmp_path: Path) -> None:
         diff = podfence("diff", old, new, "--config", config)
         assert (how, diff.returncode, _lines(diff.stdout, "review")) == (
             how, 1, ["  review: into sensitive namespace vault"])
+
+
+# -- cluster DNS ---------------------------------------------------------------------------
+
+HOST_DNS = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  hostNetwork: true
+  nodeName: node-1
+  containers: [{name: dns, image: coredns, ports: [{containerPort: 53, protocol: UDP}]}]
+status: {podIP: 10.1.0.10, hostIP: 10.1.0.10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  nodeName: node-2
+  containers: [{name: main, image: web}]
+status: {podIP: 10.0.0.5, hostIP: 10.1.0.11}
+"""
+LOOKUP = ('{"flow":{"verdict":"FORWARDED","IP":{"source":"10.0.0.5","destination":"10.1.0.10","ipVersion":"IPv4"},'
+          '"l4":{"UDP":{"source_port":40000,"destination_port":53}},'
+          '"source":{"namespace":"shop","pod_name":"web","labels":["k8s:app=web"]},'
+          '"destination":{"namespace":"kube-system","pod_name":"coredns","labels":["k8s:k8s-app=kube-dns"]},'
+          '"is_reply":false}}\n')
+
+
+def test_flows_to_a_host_network_dns_server_are_kept_as_generate_cannot_select_it(tmp_path: Path) -> None:
+    # allow-dns selects DNS pods by label, which never matches a hostNetwork pod: generate's
+    # policies and proof do not count it as cluster DNS, so reading flows must not either.
+    cluster = _write(tmp_path, "cluster.yaml", HOST_DNS)
+    flows = _write(tmp_path, "flows.jsonl", LOOKUP)
+    intents = tmp_path / "intents.yaml"
+    r = podfence("generate", "-f", cluster, "--from-flows", flows, "--write-intents", str(intents))
+    assert r.returncode == 0, r.stderr
+    assert "DNS lookup" not in r.stderr
+    assert ("  addresses: shop/web egress to 1 address on UDP 53 -> 10.1.0.10/32 (one /32 each: 4 or fewer "
+            "addresses)") in r.stderr.splitlines()
+    assert intents.read_text().endswith("services:\n  shop/web:\n    egress:\n      # seen 1 time\n"
+                                        "      - 10.1.0.10/32:53/UDP\n")
+    policies = _write(tmp_path, "policies.yaml", r.stdout)
+    explain = podfence("explain", "-f", cluster, "-f", policies, "--from", "shop/web", "--to", "10.1.0.10",
+                       "--port", "53", "--protocol", "UDP")
+    assert explain.stdout.splitlines()[0] == "ALLOWED: shop/web -> kube-system/coredns UDP 53"
+
+    # The same lookup to a DNS pod that policies can select is left to defaults.dns.
+    cluster = _write(tmp_path, "cluster.yaml", HOST_DNS.replace("  hostNetwork: true\n", "").replace(
+        "status: {podIP: 10.1.0.10, hostIP: 10.1.0.10}", "status: {podIP: 10.0.0.10, hostIP: 10.1.0.10}"))
+    flows = _write(tmp_path, "flows.jsonl", LOOKUP.replace('"destination":"10.1.0.10"', '"destination":"10.0.0.10"'))
+    r = podfence("generate", "-f", cluster, "--from-flows", flows)
+    assert r.returncode == 1
+    assert "  1 DNS lookup to the cluster DNS: allowed by defaults.dns: allow" in r.stderr.splitlines()
+    assert r.stderr.endswith("podfence: error: the flows imply no connection of a workload in the manifests: "
+                             "nothing to generate\n")

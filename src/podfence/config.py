@@ -28,24 +28,16 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Labels, Settings, Severity
 from podfence.model.diagnostic import FieldPath
+from podfence.model.dns import DnsTarget
 from podfence.model.sensitivity import Sensitivity
-from podfence.sets import IPAddress, parse_ip
+from podfence.sets import parse_ip
 
 CONFIG_FILE = ".podfence.yaml"
-
-
-@dataclass(frozen=True, slots=True)
-class DnsTarget:
-    """Where pods resolve names: the cluster DNS pods, and optionally NodeLocal DNS."""
-
-    namespace: str = "kube-system"
-    pod_labels: Labels = field(default_factory=lambda: Labels({"k8s-app": "kube-dns"}))
-    node_local_address: IPAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)

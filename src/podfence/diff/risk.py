@@ -9,8 +9,8 @@ Three kinds of change are flagged, most dangerous first:
 * ``sensitive``: connections added into a sensitive pod
   (:mod:`podfence.model.sensitivity`) from anywhere outside its namespace and
   outside the namespaces the configuration allows to reach sensitive ones.
-* ``dns``: UDP or TCP port 53 removed towards the cluster DNS (pods in the DNS
-  namespace with the DNS labels, or the NodeLocal DNS address).
+* ``dns``: UDP or TCP port 53 removed towards the cluster DNS
+  (:mod:`podfence.model.dns`: the DNS pods, or the NodeLocal DNS address).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from enum import IntEnum
 
 from podfence.config import Config
 from podfence.diff.groups import ChangeGroup
-from podfence.model import Cluster
+from podfence.model import Cluster, Settings
+from podfence.model.dns import DNS_PORT, DnsTarget, dns_part
 from podfence.model.internet import public_part
-from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
+from podfence.sets import IPSet, parse_cidr
 
 WIDE_V4 = 1 << 24
 WIDE_V6 = 1 << 96
@@ -61,22 +62,15 @@ def _addresses(names: tuple[str, ...], cluster: Cluster) -> IPSet:
     return _block([n for n in names if cluster.pod(n) is None])
 
 
-def is_dns(name: str, cluster: Cluster, config: Config) -> bool:
+def is_dns(name: str, cluster: Cluster, dns: DnsTarget, settings: Settings) -> bool:
+    """A cluster DNS pod, or an address range holding NodeLocal DNS (:mod:`podfence.model.dns`)."""
     pod = cluster.pod(name)
-    dns = config.dns
     if pod is not None:
-        return pod.namespace == dns.namespace and all(pod.labels.get(k) == v for k, v in dns.pod_labels.items())
-    if dns.node_local_address is None:
-        return False
-    block = _block([name])
-    return dns.node_local_address in block
+        return dns.is_dns_pod(pod, settings)
+    return dns.node_local_address is not None and dns.node_local_address in _block([name])
 
 
-def _dns_ports(conns: ConnSet) -> ConnSet:
-    return conns & (ConnSet.ports(Protocol.UDP, 53) | ConnSet.ports(Protocol.TCP, 53))
-
-
-def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tuple[Flag, ...]:
+def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config, settings: Settings) -> tuple[Flag, ...]:
     """The dangerous kinds of change in one group, most dangerous first."""
     out: list[Flag] = []
     marks = config.sensitive
@@ -98,11 +92,10 @@ def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tup
                          or (sp.namespace not in sensitive and sp.namespace not in allowed)]
             if outsiders:
                 out.append(Flag(Risk.SENSITIVE, f"into sensitive namespace {', '.join(sensitive)}"))
-    if group.removed and _dns_ports(group.removed):
-        if any(is_dns(d, old, config) for d in group.dsts):
-            lost = _dns_ports(group.removed)
-            ports = ", ".join(f"{p} 53" for p, _ in lost.by_protocol())
-            out.append(Flag(Risk.DNS, f"loses DNS ({ports})"))
+    lost = dns_part(group.removed)
+    if lost and any(is_dns(d, old, config.dns, settings) for d in group.dsts):
+        ports = ", ".join(f"{p} {DNS_PORT}" for p, _ in lost.by_protocol())
+        out.append(Flag(Risk.DNS, f"loses DNS ({ports})"))
     out.sort(key=lambda f: f.risk)
     return tuple(out)
 

@@ -53,7 +53,7 @@ def stand_in_cluster(namespace: str, dns: DnsTarget) -> Cluster:
     pods = [Pod(namespace, "any-pod", Labels({"podfence.io/stand-in": "inside"})),
             Pod(outside, "any-pod", Labels({"podfence.io/stand-in": "outside"}))]
     if dns.namespace != namespace:
-        pods.append(Pod(dns.namespace, "cluster-dns", dns.pod_labels))
+        pods.append(dns.stand_in())
     return Cluster.of([Namespace.of(n) for n in sorted({p.namespace for p in pods})], pods)
 
 

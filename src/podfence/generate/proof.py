@@ -31,9 +31,10 @@ from podfence.engine import Engine
 from podfence.engine.match import everything, port_entry_conns
 from podfence.engine.pairwise import NodeIndex, paths
 from podfence.engine.verdict import Endpoint
-from podfence.generate.build import DNS_PORTS, GeneratedPolicy
+from podfence.generate.build import GeneratedPolicy
 from podfence.generate.resolve import Addresses, Grant, Party, Plan
 from podfence.model import Cluster, Direction, NetworkPolicy, Pod, PolicyPort, Settings
+from podfence.model.dns import DNS_CONNS
 from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_cidr
 from podfence.sets.ips import V4_MAX, V6_MAX
 
@@ -86,9 +87,6 @@ def conns_of(ports: tuple[PolicyPort, ...], destination: Pod | None, settings: S
     return out
 
 
-DNS_CONNS = ConnSet.ports(DNS_PORTS[0].protocol, 53) | ConnSet.ports(DNS_PORTS[1].protocol, 53)
-
-
 class Intended:
     """The intended connectivity of a plan, one pair at a time (see the module docstring)."""
 
@@ -107,9 +105,7 @@ class Intended:
         return self.plan.governs(pod, direction, self.settings)
 
     def is_dns_pod(self, pod: Pod) -> bool:
-        dns = self.plan.dns
-        return (dns is not None and pod.namespace == dns.namespace and pod.is_pod_endpoint(self.settings)
-                and all(pod.labels.get(k) == v for k, v in dns.pod_labels.items()))
+        return self.plan.dns is not None and self.plan.dns.is_dns_pod(pod, self.settings)
 
     def dns_ingress(self, pod: Pod) -> bool:
         return self.is_dns_pod(pod) and self.governs(pod, Direction.INGRESS)

@@ -181,8 +181,7 @@ class LintContext:
     @cached_property
     def dns_pods(self) -> tuple[Pod, ...]:
         dns = self.config.dns
-        return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ())
-                     if all(p.labels.get(k) == v for k, v in dns.pod_labels.items()))
+        return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ()) if dns.is_dns_pod(p, self.settings))
 
     def is_sensitive(self, pod: Pod) -> bool:
         """See :mod:`podfence.model.sensitivity`."""

@@ -12,7 +12,8 @@ from podfence.engine import Endpoint
 from podfence.engine.match import Remote, rule_conns, rule_peers_match
 from podfence.lint.context import LintContext, pod_list
 from podfence.lint.rule import Category, Hit, rule
-from podfence.model import ContainerPort, Direction, Pod, Severity
+from podfence.model import Direction, Pod, Severity
+from podfence.model.dns import DNS_PORT
 from podfence.sets import ConnSet, Protocol
 
 
@@ -162,9 +163,7 @@ def _dns_conns(ctx: LintContext, pod: Pod, cache: dict[tuple[str, ...], ConnSet]
         key = tuple(p.key for p in policies)
         acc = cache.get(key)
         if acc is None:
-            dns = ctx.config.dns
-            stand_in = Pod(dns.namespace, "cluster-dns", dns.pod_labels,
-                           (ContainerPort(53, Protocol.UDP, "dns"), ContainerPort(53, Protocol.TCP, "dns-tcp")))
+            stand_in = ctx.config.dns.stand_in()
             acc = ConnSet.none()
             for policy in policies:
                 for rule_ in policy.egress:
@@ -178,11 +177,7 @@ def _dns_conns(ctx: LintContext, pod: Pod, cache: dict[tuple[str, ...], ConnSet]
 
 
 def _dns_target(ctx: LintContext) -> str:
-    dns = ctx.config.dns
-    text = f"cluster DNS (pods {dns.pod_labels} in {dns.namespace}"
-    if dns.node_local_address is not None:
-        text += f", or NodeLocal DNS at {dns.node_local_address}"
-    return text + ")"
+    return ctx.config.dns.describe()
 
 
 def _dns_status(ctx: LintContext) -> list[tuple[Pod, bool, bool]]:
@@ -197,7 +192,7 @@ def _dns_status(ctx: LintContext) -> list[tuple[Pod, bool, bool]]:
         if ctx.excluded(pod.namespace) or pod.key in dns_keys or not ctx.isolating(pod, Direction.EGRESS):
             continue
         conns = _dns_conns(ctx, pod, cache)
-        out.append((pod, conns.allows(Protocol.UDP, 53), conns.allows(Protocol.TCP, 53)))
+        out.append((pod, conns.allows(Protocol.UDP, DNS_PORT), conns.allows(Protocol.TCP, DNS_PORT)))
     ctx.memo["dns"] = out
     return out
 
