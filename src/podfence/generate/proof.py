@@ -29,7 +29,7 @@ from typing import Iterable, Iterator
 
 from podfence.engine import Engine
 from podfence.engine.match import everything, port_entry_conns
-from podfence.engine.pairwise import NodeIndex, paths
+from podfence.engine.pairwise import paths
 from podfence.engine.verdict import Endpoint
 from podfence.generate.build import GeneratedPolicy
 from podfence.generate.resolve import Addresses, Grant, Party, Plan
@@ -279,9 +279,9 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
     intended = Intended(plan, cluster, settings)
     pods = list(conn.pods)
     by_key = {p.key: p for p in pods}
+    # Pairs the settings decide (self traffic, own node), as the engine decides them.
     skip = {(e.src, e.dst) for e in conn.pair_exceptions()}
-    if settings.allow_self_traffic:
-        skip |= {(p.key, p.key) for p in pods if p.kind == "Pod"}
+    skip |= {(p.key, p.key) for p in pods if conn.decided_outside(p.key, p.key)}
 
     expected: dict[tuple[str, str], ConnSet] = {}
     for a, b in intended.candidates(pods):
@@ -308,7 +308,6 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
             missing.append(Difference(ka, kb, want, intended.asked_for(ka, kb)))
 
     # Address ranges: what each governed pod may send to and receive from outside the pod list.
-    nodes = NodeIndex(cluster)
     range_entries = 0
     for pod in pods:
         families = conn.address_families(pod.key)
@@ -317,7 +316,7 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
                 continue
             want = intended.ranges(pod, direction)
             range_entries += len(want)
-            want += [(IPSet.of_address(a), ConnSet.all()) for a in _own_node(pod, direction, nodes, settings)]
+            want += [(IPSet.of_address(a), ConnSet.all()) for a in conn.own_node_addresses(pod.key, direction)]
             got = conn.address_blocks(pod.key, direction)
             more, less = region_differences(got, want, families)
             for cidr, conns in more:
@@ -341,15 +340,6 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
         tuple(explained), tuple(sorted(missing, key=lambda d: (d.src, d.dst))), plan.covered, len(governed),
         sum(1 for v in expected.values() if v) + range_entries,
     )
-
-
-def _own_node(pod: Pod, direction: Direction, nodes: NodeIndex, settings: Settings) -> list[IPAddress]:
-    """Addresses of ``pod``'s own node, which it may always reach or be reached from."""
-    allowed = (settings.allow_node_to_local_pod_ingress if direction is Direction.INGRESS
-               else settings.allow_pod_to_local_node_egress)
-    if not allowed or not pod.node_name:
-        return []
-    return sorted(nodes.addresses.get(pod.node_name, ()), key=lambda a: (a.version, a.value))
 
 
 # ---- building blocks: before and after ------------------------------------------------
