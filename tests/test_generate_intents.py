@@ -8,41 +8,12 @@ import pytest
 import yaml
 
 from podfence.generate.intents import (
-    AddressRef, Intent, PortSpec, WorkloadRef, _split_port_suffix, intent_from_dict, intent_to_dict, parse_port,
+    AddressRef, Intent, WorkloadRef, _split_port_suffix, intent_from_dict, intent_to_dict,
 )
+from podfence.model.ports import PortSpec
 from podfence.loader import read_own_file
 from podfence.model import Direction, format_path
 from podfence.sets import Protocol
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("8080", PortSpec(Protocol.TCP, 8080)),
-    ("53/UDP", PortSpec(Protocol.UDP, 53)),
-    ("53/udp", PortSpec(Protocol.UDP, 53)),
-    ("10000-10099", PortSpec(Protocol.TCP, 10000, 10099)),
-    ("443-443", PortSpec(Protocol.TCP, 443)),
-    ("http", PortSpec(Protocol.TCP, "http")),
-    ("dns/UDP", PortSpec(Protocol.UDP, "dns")),
-    ("9/SCTP", PortSpec(Protocol.SCTP, 9)),
-    ("*", PortSpec(every=True)),
-])
-def test_ports(text: str, expected: PortSpec) -> None:
-    assert parse_port(text) == expected
-
-
-@pytest.mark.parametrize("text, words", [
-    ("0", "must be 1-65535"),
-    ("65536", "must be 1-65535"),
-    ("90-80", "LOW <= HIGH"),
-    ("80/ICMP", "TCP, UDP or SCTP"),
-    ("HTTP", "lowercase"),
-    ("a--b", "single dashes"),
-    ("averyveryverylongname", "at most 15"),
-    ("8o8o!", "expected a number"),
-])
-def test_bad_ports(text: str, words: str) -> None:
-    message = parse_port(text)
-    assert isinstance(message, str) and words in message
 
 
 def test_peer_and_ports_split_where_ipv6_colons_end() -> None:

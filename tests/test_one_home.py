@@ -253,3 +253,59 @@ def test_flows_to_a_host_network_dns_server_are_kept_as_generate_cannot_select_i
     assert "  1 DNS lookup to the cluster DNS: allowed by defaults.dns: allow" in r.stderr.splitlines()
     assert r.stderr.endswith("podfence: error: the flows imply no connection of a workload in the manifests: "
                              "nothing to generate\n")
+
+
+# -- one port syntax -----------------------------------------------------------------------
+
+PORTS_CLUSTER = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+spec:
+  containers: [{name: main, image: client}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: a, labels: {app: server}}
+spec:
+  containers:
+    - name: main
+      image: server
+      ports: [{name: dns, containerPort: 53, protocol: UDP}, {containerPort: 8000}, {containerPort: 8080}]
+"""
+
+
+def test_a_test_spec_reads_ports_as_an_intent_file_writes_them(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", PORTS_CLUSTER)
+    intents = _write(tmp_path, "intents.yaml", "defaults: {deny: [ingress], dns: deny}\nservices:\n"
+                                               "  a/server: {ingress_from: ['a/client:53/udp,8000-8080']}\n")
+    out = tmp_path / "out"
+    r = podfence("generate", "-f", cluster, "--intents", intents, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    spec = _write(tmp_path, "spec.yaml", """\
+tests:
+  - {name: as written, from: a/client, to: a/server, ports: ["53/udp,8000-8080"], expect: exactly}
+  - {name: one port, from: a/client, to: a/server, port: 53/UDP, expect: allow}
+  - {name: default protocol, from: a/client, to: a/server, port: "8000-8080", protocol: udp, expect: deny}
+""")
+    t = podfence("test", "-f", cluster, "-f", str(out), spec)
+    assert t.returncode == 0, t.stdout + t.stderr
+    assert [line.split("  (")[0] for line in t.stdout.splitlines() if line.startswith(("PASS", "FAIL"))] == [
+        "PASS  as written", "PASS  one port", "PASS  default protocol"]
+
+
+def test_a_bad_port_reads_the_same_in_an_intent_file_and_a_test_spec(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", PORTS_CLUSTER)
+    (tmp_path / "i.yaml").write_text("services:\n  a/server: {ingress_from: ['a/client:53/XYZ']}\n")
+    (tmp_path / "s.yaml").write_text("tests:\n  - {from: a/client, to: a/server, port: 53/XYZ, expect: allow}\n"
+                                     "  - {from: a/client, to: a/server, port: dns, expect: allow}\n")
+    intent = podfence("generate", "-f", cluster, "--intents", "i.yaml", cwd=tmp_path)
+    assert (intent.returncode, intent.stderr) == (
+        2, "i.yaml:2: intents: services.a/server.ingress_from[0]: port '53/XYZ': protocol must be TCP, UDP or SCTP\n")
+    spec = podfence("test", "-f", cluster, "s.yaml", cwd=tmp_path)
+    assert (spec.returncode, spec.stderr) == (2, (
+        "s.yaml:2: podfence test: tests[0].port: port '53/XYZ': protocol must be TCP, UDP or SCTP\n"
+        "s.yaml:3: podfence test: tests[1].port: port 'dns': a port name is not allowed here; give the number\n"))
+    flag = podfence("explain", "-f", cluster, "--from", "a/client", "--to", "a/server", "--port", "53",
+                    "--protocol", "XYZ")
+    assert (flag.returncode, flag.stderr) == (2, "podfence: error: --protocol 'XYZ': must be TCP, UDP or SCTP\n")

@@ -21,11 +21,14 @@ Endpoints:
   lists pods (``ns/name``) or selectors to leave out.
 * a list of the above: their union.
 
-Ports: ``port`` (one number, or ``"lo-hi"``) or ``ports`` (a list of numbers,
-``"lo-hi"`` ranges and ``{protocol, port, endPort}`` entries; an entry with only
-a protocol means all its ports). With neither, ``protocol`` alone means every port
-of that protocol, and no protocol either means everything (every protocol, and
-non-L4 traffic such as ICMP).
+Ports: ``port`` or ``ports``, in podfence's one port syntax
+(:mod:`podfence.model.ports`: ``8080``, ``53/UDP``, ``8000-8080``, ``*``, or several
+as ``"80,443"``; port names are not allowed, as no destination pod resolves them),
+and ``ports`` may also hold ``{protocol, port, endPort}`` entries (an entry with
+only a protocol means all its ports). ``protocol`` (TCP, UDP or SCTP, any case) is
+the protocol of ports written without one. With neither port field, ``protocol``
+alone means every port of that protocol, and no protocol either means everything
+(every protocol, and non-L4 traffic such as ICMP).
 
 :func:`parse_spec` checks the parsed YAML purely and returns diagnostics with
 field paths (``tests[1].from.namespaceSelector.matchExpressions[0].operator``);
@@ -40,7 +43,8 @@ from typing import Any, Mapping
 
 from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
-from podfence.sets import MAX_PORT, MIN_PORT, ConnSet, IPSet, Protocol, parse_cidr, parse_ip
+from podfence.model.ports import PROTOCOL_WORDS, parse_ports, parse_protocol, port_number
+from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
 
 CODE = "T1"
@@ -296,39 +300,28 @@ def _selector(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic], *,
 
 
 def _protocol(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Protocol | None:
-    if isinstance(raw, str) and raw in {p.value for p in Protocol}:
-        return Protocol(raw)
-    out.append(_err(path, "must be TCP, UDP or SCTP"))
-    return None
+    protocol = parse_protocol(raw)
+    if protocol is None:
+        out.append(_err(path, f"must be {PROTOCOL_WORDS}"))
+    return protocol
 
 
 def _port_number(raw: Any, path: FieldPath, out: list[Diagnostic]) -> int | None:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        out.append(_err(path, "must be a port number"))
+    number = port_number(raw)
+    if isinstance(number, str):
+        out.append(_err(path, number))
         return None
-    if not MIN_PORT <= raw <= MAX_PORT:
-        out.append(_err(path, f"must be between {MIN_PORT} and {MAX_PORT}, inclusive"))
-        return None
-    return raw
-
-
-def _is_port_text(text: str) -> bool:
-    """At most five ASCII digits (``str.isdigit`` alone also takes '²', which ``int`` refuses)."""
-    return text.isascii() and text.isdigit() and len(text) <= 5
+    return number
 
 
 def _span(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
-    """A number or ``"lo-hi"``."""
-    if isinstance(raw, str):
-        lo_text, sep, hi_text = (part.strip() for part in raw.partition("-"))
-        if sep and _is_port_text(lo_text) and _is_port_text(hi_text):
-            lo, hi = int(lo_text), int(hi_text)
-            if MIN_PORT <= lo <= hi <= MAX_PORT:
-                return ConnSet.ports(protocol, lo, hi)
-        out.append(_err(path, f"{raw!r} is not a port or a range lo-hi within {MIN_PORT}-{MAX_PORT}"))
-        return ConnSet.none()
-    number = _port_number(raw, path, out)
-    return ConnSet.ports(protocol, number) if number is not None else ConnSet.none()
+    """Ports in podfence's one port syntax (:mod:`podfence.model.ports`), names aside."""
+    ports, problems = parse_ports(raw, path, protocol, names=False)
+    out.extend(_err(where, message) for where, message in problems)
+    total = ConnSet.none()
+    for port in ports:
+        total = total | port.conns()
+    return total
 
 
 def _entry(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
@@ -366,9 +359,10 @@ def _conns(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> Co
         return _span(raw["port"], protocol, path + ("port",), out)
     if "ports" in raw:
         entries = raw["ports"]
-        if not isinstance(entries, list) or not entries:
-            out.append(_err(path + ("ports",),
-                            "must be a non-empty list of ports, ranges lo-hi or {protocol, port, endPort}"))
+        if not isinstance(entries, list):
+            return _entry(entries, protocol, path + ("ports",), out)
+        if not entries:
+            out.append(_err(path + ("ports",), "names no port: give at least one (or '*' for every port)"))
             return ConnSet.none()
         total = ConnSet.none()
         for j, entry in enumerate(entries):

@@ -17,6 +17,7 @@ from podfence.cli import files as files_
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
 from podfence.loader import LoadResult, load, read_own_file
 from podfence.model import Diagnostic, Settings
+from podfence.model.ports import PROTOCOL_WORDS, parse_protocol
 from podfence.sets import Protocol
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -122,10 +123,11 @@ def choose(value: str, choices: Sequence[str], flag: str) -> str:
 
 
 def protocol_from(value: str) -> Protocol:
-    try:
-        return Protocol(value.upper())
-    except ValueError:
-        fail(f"--protocol {value!r}: choose one of TCP, UDP, SCTP")
+    """``--protocol``, read as podfence's own files read a protocol (any case)."""
+    protocol = parse_protocol(value)
+    if protocol is None:
+        fail(f"--protocol {value!r}: must be {PROTOCOL_WORDS}")
+    return protocol
 
 
 def report(result: LoadResult, *, show_warnings: bool = True) -> None:

@@ -31,11 +31,11 @@ from podfence.generate.blocks import (
 )
 from podfence.generate.build import GeneratedPolicy
 from podfence.generate.from_flows import intent_from_flows
-from podfence.generate.intents import PortSpec, parse_ports
 from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
 from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.model.ports import PortSpec, parse_ports
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
 from podfence.validate import is_dns1123_label, validate_network_policy
 
@@ -325,10 +325,9 @@ def default_deny(
 
 
 def _ports(values: list[str]) -> tuple[PortSpec, ...]:
-    problems: list[Diagnostic] = []
-    ports = parse_ports(values, ("--port",), problems)
+    ports, problems = parse_ports(values, ("--port",))
     if problems:
-        fail(f"--port: {problems[0].message}")
+        fail(f"--port: {problems[0][1]}")
     return ports
 
 

@@ -16,12 +16,13 @@ from typing import Callable
 from podfence.config import DnsTarget
 from podfence.engine.match import isolating_policies
 from podfence.generate.build import GeneratedPolicy, build, intended_exposure, manifest, rules
-from podfence.generate.intents import Entry, PortSpec, ServiceIntent, WorkloadRef, address_ref, parse_workload
+from podfence.generate.intents import Entry, ServiceIntent, WorkloadRef, address_ref, parse_workload
 from podfence.generate.resolve import (
     Addresses, Grant, Plan, Resolver, cluster_uses_ipv6, egress_grants, talks_to_grants,
 )
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, Labels, Namespace, Pod, Settings, Severity
+from podfence.model.ports import PortSpec
 
 MAX_NAME = 253
 Namer = Callable[[Pod], str]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from podfence.model.dns import DNS_POLICY_PORTS, DnsTarget
 from podfence.generate.resolve import Addresses, Grant, Party, Plan, policy_ends
 from podfence.model import NAMESPACE_NAME_LABEL, Direction, FieldPath, Labels, Pod, PolicyPort, Settings
 from podfence.model import format_path
+from podfence.model.dns import DNS_POLICY_PORTS, DnsTarget
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "podfence")
 IGNORE_ANNOTATION = "podfence.io/ignore"  # lint suppressions, each with its reason

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.model.dns import DnsTarget, is_dns_lookup
 from podfence.flows import Observation, Observed
 from podfence.generate.intents import (
-    AddressRef, Entry, Intent, PortSpec, ServiceIntent, WorkloadRef, parse_workload,
+    AddressRef, Entry, Intent, ServiceIntent, WorkloadRef, parse_workload,
 )
 from podfence.model import FieldPath, Pod, Settings
+from podfence.model.dns import DnsTarget, is_dns_lookup
+from podfence.model.ports import PortSpec
 from podfence.sets import IPAddress, Protocol, parse_cidr
 
 THRESHOLD = 4

@@ -24,8 +24,9 @@ Entries:
 * ``ingress_from``: a workload, ``internet`` or a CIDR, optionally ``:PORTS`` (the
   ports of the service itself), or a mapping ``{from: ..., except: [...], ports: [...]}``.
 
-``PORTS`` is a comma-separated list of ``8080``, ``53/UDP``, ``10000-10099``, a port
-name (``http``, ``dns/UDP``) or ``*`` (every port and protocol).
+``PORTS`` is a comma-separated list of ports in podfence's one port syntax
+(:mod:`podfence.model.ports`): ``8080``, ``53/UDP``, ``10000-10099``, a port name
+(``http``, ``dns/UDP``) or ``*`` (every port and protocol).
 """
 
 from __future__ import annotations
@@ -34,29 +35,15 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Direction, FieldPath, Severity
-from podfence.sets import MAX_PORT, Protocol, parse_cidr, parse_ip
+from podfence.model.ports import PortSpec
+from podfence.model.ports import parse_ports as parse_model_ports
+from podfence.sets import parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_subset
 
 SHAPE = "I1"
 INTERNET = "internet"
 DNS_CHOICES = ("allow", "deny")
 NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-
-
-@dataclass(frozen=True, slots=True)
-class PortSpec:
-    """One port as written: a number, a range, a name, or ``*`` (``every``)."""
-
-    protocol: Protocol = Protocol.TCP
-    port: int | str | None = None
-    end_port: int | None = None
-    every: bool = False
-
-    def __str__(self) -> str:
-        if self.every:
-            return "*"
-        text = str(self.port) if self.end_port is None else f"{self.port}-{self.end_port}"
-        return text if self.protocol is Protocol.TCP else f"{text}/{self.protocol}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,66 +124,11 @@ def _err(path: FieldPath, message: str) -> Diagnostic:
     return Diagnostic(SHAPE, Severity.ERROR, message, path, "intents")
 
 
-def _is_number(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also takes digits such as '²' that ``int`` refuses."""
-    return text.isascii() and text.isdigit()
-
-
-def _number(text: str) -> int:
-    """The value of ASCII digits; anything longer than a port is past the last port."""
-    digits = text.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 5 else MAX_PORT + 1
-
-
-def parse_port(text: str) -> PortSpec | str:
-    """``8080``, ``53/UDP``, ``10000-10099``, ``http``, ``dns/UDP`` or ``*``; a message if invalid."""
-    text = text.strip()
-    if text == "*":
-        return PortSpec(every=True)
-    body, sep, proto_text = text.partition("/")
-    protocol = Protocol.TCP
-    if sep:
-        try:
-            protocol = Protocol(proto_text.strip().upper())
-        except ValueError:
-            return f"port {text!r}: protocol must be TCP, UDP or SCTP"
-    body = body.strip()
-    lo_text, dash, hi_text = body.partition("-")
-    if _is_number(body) or (dash and _is_number(lo_text) and _is_number(hi_text)):
-        lo = _number(lo_text)
-        hi = _number(hi_text) if dash else None
-        if not 1 <= lo <= MAX_PORT or (hi is not None and not lo <= hi <= MAX_PORT):
-            return f"port {text!r}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
-        return PortSpec(protocol, lo, hi if hi != lo else None)
-    if not body or not all(c.isalnum() or c == "-" for c in body) or not any(c.isalpha() for c in body):
-        return f"port {text!r}: expected a number, LOW-HIGH, a port name or *"
-    if len(body) > 15 or body != body.lower() or body.startswith("-") or body.endswith("-") or "--" in body:
-        return f"port {text!r}: a port name has at most 15 lowercase letters, digits and single dashes"
-    return PortSpec(protocol, body)
-
-
 def parse_ports(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[PortSpec, ...]:
-    """A list of ports (numbers or strings), or one comma-separated string."""
-    items: list[tuple[Any, FieldPath]]
-    if isinstance(raw, list):
-        items = [(v, path + (i,)) for i, v in enumerate(raw)]
-    else:
-        items = [(raw, path)]
-    ports: list[PortSpec] = []
-    for value, where in items:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            out.append(_err(where, "a port is a number or a string such as 53/UDP, http or 10000-10099"))
-            continue
-        if isinstance(value, int) and not 1 <= value <= MAX_PORT:
-            out.append(_err(where, f"port {value}: must be 1-{MAX_PORT}"))
-            continue
-        for part in str(value).split(","):
-            parsed = parse_port(part)
-            if isinstance(parsed, str):
-                out.append(_err(where, parsed))
-            elif parsed not in ports:
-                ports.append(parsed)
-    return tuple(ports)
+    """Ports in the one syntax of :mod:`podfence.model.ports`; problems are I1 errors."""
+    ports, problems = parse_model_ports(raw, path)
+    out.extend(_err(where, message) for where, message in problems)
+    return ports
 
 
 def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: bool = True) -> WorkloadRef | str:

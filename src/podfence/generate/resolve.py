@@ -24,11 +24,12 @@ import difflib
 from dataclasses import dataclass, field
 
 from podfence.config import DnsTarget
-from podfence.generate.intents import AddressRef, Entry, Intent, PortSpec, ServiceIntent, WorkloadRef
+from podfence.generate.intents import AddressRef, Entry, Intent, ServiceIntent, WorkloadRef
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, FieldPath, Labels, Pod, PolicyPort, Service, Settings
 from podfence.model import Severity
 from podfence.model.internet import PUBLIC, PUBLIC_V4, covers_internet
+from podfence.model.ports import PortSpec
 from podfence.sets import IPAddress, IPSet, parse_cidr
 
 UNKNOWN, NO_PORT, CONFLICT, UNSELECTABLE = "I2", "I3", "I4", "I5"
