@@ -309,3 +309,41 @@ def test_a_bad_port_reads_the_same_in_an_intent_file_and_a_test_spec(tmp_path: P
     flag = podfence("explain", "-f", cluster, "--from", "a/client", "--to", "a/server", "--port", "53",
                     "--protocol", "XYZ")
     assert (flag.returncode, flag.stderr) == (2, "podfence: error: --protocol 'XYZ': must be TCP, UDP or SCTP\n")
+
+
+# -- connections and long lists in words ----------------------------------------------------
+
+WEB = "\n---\n".join([
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}",
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: other, labels: {app: x}}\n"
+    "spec:\n  containers: [{name: c, image: x}]",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: web, labels: {app: db}}\n"
+    "spec:\n  containers: [{name: c, image: db}]",
+    *(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: w{i}, namespace: web, labels: {{app: web}}}}\n"
+      "spec:\n  containers: [{name: c, image: web}]" for i in range(1, 8)),
+    """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: open, namespace: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: other}}
+        - ipBlock: {cidr: 0.0.0.0/0}
+""",
+])
+
+
+def test_every_command_calls_all_traffic_all(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "web.yaml", WEB)
+    spec = _write(tmp_path, "spec.yaml", "tests:\n  - {name: open, from: other/x, to: {namespace: web}, expect: allow}\n")
+    lint = podfence("lint", "-f", cluster, "--select", "NP402")
+    assert _lines(lint.stdout, "NP402")[0].endswith(" and 2 more on All")
+    audit = podfence("audit", "-f", cluster)
+    assert _lines(audit.stdout, "reaches: ") == ["reaches:    every internet address (0.0.0.0/0) on All"] * 2
+    connectivity = podfence("connectivity", "-f", cluster)
+    assert "other/x -> 0.0.0.0/0: All" in connectivity.stdout.splitlines()
+    test = podfence("test", "-f", cluster, spec)
+    assert test.stdout.splitlines()[0] == "PASS  open  (allow All)"

@@ -19,7 +19,7 @@ from podfence.engine.match import namespace_labels, selects
 from podfence.model import (
     Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Peer, Pod, Rule, Service, Settings,
 )
-from podfence.sets import ConnSet, IPSet
+from podfence.sets import IPSet
 
 def rule_addresses(rule: Rule) -> IPSet:
     """The addresses outside the pod network that a rule's peers admit (all, without peers)."""
@@ -35,20 +35,6 @@ def rule_addresses(rule: Rule) -> IPSet:
 def allows_all(rule: Rule) -> bool:
     """A rule without peers and without ports: everything, from (or to) everyone."""
     return not rule.peers and not rule.ports
-
-
-def conns_words(conns: ConnSet) -> str:
-    """``TCP 80,443, UDP 53``; ``everything`` for all traffic."""
-    if conns.is_all():
-        return "everything"
-    parts = []
-    for proto, ports in conns.by_protocol():
-        text = "all ports" if ports.intervals == ((1, 65535),) else \
-            ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
-        parts.append(f"{proto} {text}")
-    if conns.other:
-        parts.append("other protocols")
-    return ", ".join(parts) or "nothing"
 
 
 def rule_field(direction: Direction, index: int, *rest: str | int) -> tuple[str | int, ...]:
@@ -207,6 +193,6 @@ def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
 
 
 __all__ = [
-    "LintContext", "allows_all", "conns_words", "peer_field", "pod_list",
+    "LintContext", "allows_all", "peer_field", "pod_list",
     "rule_addresses", "rule_field",
 ]

@@ -17,7 +17,7 @@ SHOWN = 10  # failing pairs listed per expectation; the rest are counted
 
 
 def wanted_text(conns: ConnSet) -> str:
-    return "everything" if conns.is_all() else conns_text(conns)
+    return conns_text(conns)
 
 
 def failure_text(f: Failure, expect: Expect, want: ConnSet) -> str:

@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 from podfence.lint.audit import Audit, NamespaceAudit
-from podfence.lint.context import conns_words
 from podfence.model import Severity
-from podfence.render.conns import addresses_text, conns_json
+from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.render.lint import finding_data
 
 FORMATS = ("text", "json", "md")
@@ -31,7 +30,7 @@ def _reach_out(a: NamespaceAudit) -> str:
         return "nothing outside the cluster"
     text = addresses_text(list(a.reaches_outside))
     text = f"every internet address ({text})" if a.reaches_internet else text
-    return f"{text} on {conns_words(a.reaches_outside_on)}"
+    return f"{text} on {conns_text(a.reaches_outside_on)}"
 
 
 def _counts(a: NamespaceAudit) -> str:

@@ -12,10 +12,11 @@ from collections import defaultdict
 from typing import Iterator
 
 from podfence.engine.match import rule_conns
-from podfence.lint.context import LintContext, conns_words, rule_addresses
+from podfence.lint.context import LintContext, rule_addresses
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
 from podfence.model.internet import covers_internet, public_part
+from podfence.model.words import conns_text
 from podfence.sets import ConnSet, IPSet
 
 
@@ -49,7 +50,7 @@ def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
             where = "every one of them" if covers_internet(found) else \
                 ", ".join(cidrs[:3]) + (f" and {len(cidrs) - 3} more ranges" if len(cidrs) > 3 else "")
             yield Hit(pod, f"sensitive, and accepts connections from internet addresses ({where}) on "
-                           f"{conns_words(conns)}")
+                           f"{conns_text(conns)}")
 
 
 @rule(
@@ -106,7 +107,7 @@ def sensitive_egress_to_internet(ctx: LintContext) -> Iterator[Hit]:
                 if allowed:
                     addresses, conns = addresses | rule_addresses(rule_), conns | allowed
         if covers_internet(addresses):
-            yield Hit(pod, f"sensitive, and may send to every internet address (on {conns_words(conns)})")
+            yield Hit(pod, f"sensitive, and may send to every internet address (on {conns_text(conns)})")
 
 
 @rule(
