@@ -24,3 +24,14 @@ def test_connections() -> None:
 def test_ports() -> None:
     assert ports_text(IntervalSet.span(1, 65535)) == "all ports"
     assert ports_text(IntervalSet.of([(80, 80), (8000, 8080)])) == "80,8000-8080"
+
+
+def test_shortened_lists() -> None:
+    from podfence.model.words import shortened
+    from podfence.render.conns import shortened as rendered_list
+
+    assert rendered_list is shortened
+    assert shortened([], 3) == "" and shortened(["a"], 3) == "a"
+    assert shortened(["a", "b", "c"], 3) == "a, b, c"
+    assert shortened(["a", "b", "c", "d"], 3) == "a, b, c and 1 more"
+    assert shortened(["a", "b", "c", "d", "e"], 2, "ranges") == "a, b and 3 more ranges"

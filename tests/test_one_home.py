@@ -347,3 +347,14 @@ def test_every_command_calls_all_traffic_all(tmp_path: Path) -> None:
     assert "other/x -> 0.0.0.0/0: All" in connectivity.stdout.splitlines()
     test = podfence("test", "-f", cluster, spec)
     assert test.stdout.splitlines()[0] == "PASS  open  (allow All)"
+
+
+def test_every_command_shortens_a_long_list_alike(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "web.yaml", WEB)
+    lint = podfence("lint", "-f", cluster, "--select", "NP402")
+    assert _lines(lint.stdout, "NP402")[0].endswith(
+        "admits every internet address to web/w1, web/w2, web/w3, web/w4, web/w5 and 2 more on All")
+    audit = podfence("audit", "-f", cluster)
+    assert "reached by: other; the internet (web/db, web/w1, web/w2 and 5 more)" in audit.stdout.splitlines()
+    connectivity = podfence("connectivity", "-f", cluster)
+    assert "0.0.0.0/0 -> [web/w1, web/w2, web/w3 and 4 more] (7 pods): All" in connectivity.stdout.splitlines()

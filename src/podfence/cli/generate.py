@@ -36,6 +36,7 @@ from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
 from podfence.model import Cluster, Diagnostic, Direction, Settings
 from podfence.model.ports import PortSpec, parse_ports
+from podfence.render.conns import shortened
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
 from podfence.validate import is_dns1123_label, validate_network_policy
 
@@ -166,10 +167,8 @@ def _prefix(value: str | None, flag: str, bits: int) -> int | None:
 
 
 def listing(items: list[str], limit: int = 8) -> str:
-    """``a, b, c`` or ``a, b, ... and 12 more``."""
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    """``a, b, c`` or ``a, b and 12 more``."""
+    return shortened(items, limit)
 
 
 def _coverage_notes(plan: Plan, cluster: Cluster, settings: Settings, generating: bool,

@@ -23,6 +23,7 @@ from podfence.generate.resolve import (
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, Labels, Namespace, Pod, Settings, Severity
 from podfence.model.ports import PortSpec
+from podfence.model.words import shortened
 
 MAX_NAME = 253
 Namer = Callable[[Pod], str]
@@ -70,7 +71,7 @@ def _selector(r: Resolver, pod: Pod, flag: str, settings: Settings) -> Labels | 
     if chosen is None:
         same = twins(pod, neighbours)
         why = f"{pod.key} has no labels" if not pod.labels else (
-            f"{', '.join(p.key for p in same[:3])} carry every label of {pod.key}")
+            f"{shortened([p.key for p in same], 3)} carry every label of {pod.key}")
         r.problems.append(Diagnostic("I5", Severity.ERROR, f"no label set selects {pod.key} alone: {why}; "
                                      "give it a distinguishing label", (flag,), "generate"))
     return chosen

@@ -30,6 +30,7 @@ from podfence.model import Cluster, Diagnostic, Direction, FieldPath, Labels, Po
 from podfence.model import Severity
 from podfence.model.internet import PUBLIC, PUBLIC_V4, covers_internet
 from podfence.model.ports import PortSpec
+from podfence.model.words import shortened
 from podfence.sets import IPAddress, IPSet, parse_cidr
 
 UNKNOWN, NO_PORT, CONFLICT, UNSELECTABLE = "I2", "I3", "I4", "I5"
@@ -417,7 +418,7 @@ def _choose_selectors(r: Resolver, plan: Plan, settings: Settings) -> None:
         if chosen is None:
             same = twins(pod, neighbours)
             why = (f"{key} has no labels" if not pod.labels else
-                   f"{', '.join(p.key for p in same[:3])} carr{'ies' if len(same) == 1 else 'y'} every label of "
+                   f"{shortened([p.key for p in same], 3)} carr{'ies' if len(same) == 1 else 'y'} every label of "
                    f"{key} ({pod.labels})")
             r.error(UNSELECTABLE, path, f"no label set selects {key} alone: {why}; give it a distinguishing label")
             continue

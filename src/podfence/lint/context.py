@@ -19,6 +19,7 @@ from podfence.engine.match import namespace_labels, selects
 from podfence.model import (
     Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Peer, Pod, Rule, Service, Settings,
 )
+from podfence.model.words import shortened
 from podfence.sets import IPSet
 
 def rule_addresses(rule: Rule) -> IPSet:
@@ -186,10 +187,7 @@ class LintContext:
 
 def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
     """``a/x, a/y and 3 more``."""
-    keys = sorted(p.key for p in pods)
-    if len(keys) <= limit:
-        return ", ".join(keys)
-    return f"{', '.join(keys[:limit])} and {len(keys) - limit} more"
+    return shortened(sorted(p.key for p in pods), limit)
 
 
 __all__ = [

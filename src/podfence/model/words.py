@@ -1,16 +1,20 @@
-"""How podfence puts connections into words, everywhere it prints them.
+"""How podfence puts connections and lists into words, everywhere it prints them.
 
 Lint messages, audit, diff, test, generate and connectivity output all read these,
-so the same set of connections reads the same way in every command. (They live in
-the model, below both the features that build messages and ``render/``, which
-re-exports them.)
+so the same set of connections or the same long list reads the same way in every
+command. (They live in the model, below both the features that build messages
+and ``render/``, which re-exports them.)
 
 >>> from podfence.sets import Protocol
 >>> conns_text(ConnSet.all()), conns_text(ConnSet.ports(Protocol.TCP, 80, 81) | ConnSet.ports(Protocol.UDP, 53))
 ('All', 'TCP 80-81, UDP 53')
+>>> shortened(["a/x", "a/y", "a/z", "b/w"], 2)
+'a/x, a/y and 2 more'
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from podfence.sets import ConnSet, IntervalSet
 
@@ -37,4 +41,12 @@ def conns_text(conns: ConnSet) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["ALL_WORD", "conns_text", "ports_text"]
+def shortened(items: Sequence[str], limit: int, what: str = "") -> str:
+    """``a, b, c`` or, past ``limit`` items, ``a, b and 3 more`` (``and 3 more ranges`` with ``what``)."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    rest = f"{len(items) - limit} more" + (f" {what}" if what else "")
+    return f"{', '.join(items[:limit])} and {rest}"
+
+
+__all__ = ["ALL_WORD", "conns_text", "ports_text", "shortened"]

@@ -9,7 +9,7 @@ import yaml
 
 from podfence.assertions import Expect, Failure, Result
 from podfence.assertions.probes import LabReport
-from podfence.render.conns import conns_json, conns_text
+from podfence.render.conns import conns_json, conns_text, shortened
 from podfence.sets import ConnSet
 
 FORMATS = ("text", "json")
@@ -36,7 +36,7 @@ def _culprits(failures: tuple[Failure, ...]) -> str:
     srcs = dict.fromkeys(f.src for f in failures)
     dsts = dict.fromkeys(f.dst for f in failures)
     side, names = ("sources", srcs) if len(srcs) >= len(dsts) else ("destinations", dsts)
-    shown = ", ".join(list(names)[:5]) + (f", +{len(names) - 5} more" if len(names) > 5 else "")
+    shown = shortened(list(names), 5)
     return f"{len(names)} {side[:-1] if len(names) == 1 else side}: {shown}"
 
 

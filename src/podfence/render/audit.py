@@ -7,7 +7,7 @@ from typing import Any
 
 from podfence.lint.audit import Audit, NamespaceAudit
 from podfence.model import Severity
-from podfence.render.conns import addresses_text, conns_json, conns_text
+from podfence.render.conns import addresses_text, conns_json, conns_text, shortened
 from podfence.render.lint import finding_data
 
 FORMATS = ("text", "json", "md")
@@ -20,8 +20,7 @@ def _pct(n: int, total: int) -> str:
 
 def _reach_in(a: NamespaceAudit) -> str:
     spaces = ", ".join(a.reached_from) if a.reached_from else "no other namespace"
-    net = f"the internet ({', '.join(a.internet_reaches[:3])}{' ...' if len(a.internet_reaches) > 3 else ''})" \
-        if a.internet_reaches else "not the internet"
+    net = f"the internet ({shortened(a.internet_reaches, 3)})" if a.internet_reaches else "not the internet"
     return f"{spaces}; {net}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.model.words import ALL_WORD, conns_text, ports_text
+from podfence.model.words import ALL_WORD, conns_text, ports_text, shortened
 from podfence.sets import ConnSet, IPSet, parse_cidr
 
 
@@ -43,4 +43,4 @@ def addresses_text(cidrs: list[str]) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["addresses_text", "conns_json", "conns_text", "ports_text"]
+__all__ = ["addresses_text", "conns_json", "conns_text", "ports_text", "shortened"]

@@ -16,7 +16,7 @@ from podfence.lint.context import LintContext, rule_addresses
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
 from podfence.model.internet import covers_internet, public_part
-from podfence.model.words import conns_text
+from podfence.model.words import conns_text, shortened
 from podfence.sets import ConnSet, IPSet
 
 
@@ -47,8 +47,7 @@ def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
                     found, conns = found | public, conns | allowed
         if found:
             cidrs = found.cidrs()
-            where = "every one of them" if covers_internet(found) else \
-                ", ".join(cidrs[:3]) + (f" and {len(cidrs) - 3} more ranges" if len(cidrs) > 3 else "")
+            where = "every one of them" if covers_internet(found) else shortened(cidrs, 3, "ranges")
             yield Hit(pod, f"sensitive, and accepts connections from internet addresses ({where}) on "
                            f"{conns_text(conns)}")
 
@@ -80,8 +79,7 @@ def sensitive_reachable_from_unallowed_namespace(ctx: LintContext) -> Iterator[H
             reached[dst.key][src.namespace].append(src.key)
     for key in sorted(reached):
         by_ns = reached[key]
-        parts = [f"{ns} ({', '.join(sorted(pods)[:3])}{' ...' if len(pods) > 3 else ''})"
-                 for ns, pods in sorted(by_ns.items())]
+        parts = [f"{ns} ({shortened(sorted(pods), 3)})" for ns, pods in sorted(by_ns.items())]
         yield Hit(targets[key], f"sensitive, and reachable from namespace(s) outside sensitive.allowed_from "
                                 f"[{', '.join(sorted(allowed))}]: {'; '.join(parts)}")
 
