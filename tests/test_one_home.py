@@ -358,3 +358,41 @@ def test_every_command_shortens_a_long_list_alike(tmp_path: Path) -> None:
     assert "reached by: other; the internet (web/db, web/w1, web/w2 and 5 more)" in audit.stdout.splitlines()
     connectivity = podfence("connectivity", "-f", cluster)
     assert "0.0.0.0/0 -> [web/w1, web/w2, web/w3 and 4 more] (7 pods): All" in connectivity.stdout.splitlines()
+
+
+# -- podfence's own files: one reader ------------------------------------------------------
+
+NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+
+def test_own_files_read_a_list_field_alike(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", PORTS_CLUSTER)
+    (tmp_path / "c.yaml").write_text("lint:\n  exclude_namespaces: Bad_NS\n")
+    (tmp_path / "i.yaml").write_text("defaults:\n  exclude: Bad_NS\nservices: {a/server: {}}\n")
+    lint = podfence("lint", "-f", cluster, "--config", "c.yaml", cwd=tmp_path)
+    assert (lint.returncode, lint.stderr) == (
+        2, f"c.yaml:2: podfence config: lint.exclude_namespaces: 'Bad_NS' is not a namespace name ({NAMESPACE_RULE})\n")
+    intent = podfence("generate", "-f", cluster, "--intents", "i.yaml", cwd=tmp_path)
+    assert (intent.returncode, intent.stderr) == (
+        2, f"i.yaml:2: intents: defaults.exclude: 'Bad_NS' is not a namespace name ({NAMESPACE_RULE})\n")
+    # One namespace may stand for the list in both.
+    (tmp_path / "c.yaml").write_text("lint:\n  exclude_namespaces: a\n")
+    lint = podfence("lint", "-f", cluster, "--config", "c.yaml", "--select", "NP101", cwd=tmp_path)
+    assert lint.returncode == 0 and _lines(lint.stdout, "NP101") == [], lint.stderr
+    (tmp_path / "i.yaml").write_text("defaults:\n  exclude: kube-system\n  deny: ingress\nservices: {a/server: {}}\n")
+    intent = podfence("generate", "-f", cluster, "--intents", "i.yaml", cwd=tmp_path)
+    assert intent.returncode == 0, intent.stderr
+
+
+def test_own_files_match_words_in_any_case(tmp_path: Path) -> None:
+    cluster = _write(tmp_path, "cluster.yaml", PORTS_CLUSTER)
+    (tmp_path / "c.yaml").write_text("lint:\n  exclude_namespaces: []\n  rules: {NP101: {severity: Error}}\n")
+    (tmp_path / "s.yaml").write_text("tests:\n  - {from: a/client, to: a/server, port: 53/UDP, expect: Allow}\n")
+    (tmp_path / "i.yaml").write_text("defaults: {deny: [Ingress], dns: Deny}\nservices: {a/server: {}}\n")
+    lint = podfence("lint", "-f", cluster, "--config", "c.yaml", "--select", "NP101", cwd=tmp_path)
+    assert lint.returncode == 1, lint.stderr
+    assert [line.split(": ", 1)[1].split(" NP101")[0] for line in _lines(lint.stdout, "NP101")] == ["error"]
+    test = podfence("test", "-f", cluster, "s.yaml", cwd=tmp_path)
+    assert test.returncode == 0 and test.stdout.splitlines()[0].startswith("PASS"), test.stderr
+    intent = podfence("generate", "-f", cluster, "--intents", "i.yaml", cwd=tmp_path)
+    assert intent.returncode == 0, intent.stderr

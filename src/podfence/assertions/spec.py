@@ -43,6 +43,7 @@ from typing import Any, Mapping
 
 from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
+from podfence.model.own_fields import NAMESPACE_RULE, OwnFields
 from podfence.model.ports import PROTOCOL_WORDS, parse_ports, parse_protocol, port_number
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
@@ -52,7 +53,6 @@ OBJECT = "podfence test"
 TEST_FIELDS = ("name", "from", "to", "port", "ports", "protocol", "expect")
 SELECTOR_FIELDS = ("namespace", "namespaceSelector", "podSelector", "except")
 PORT_FIELDS = ("protocol", "port", "endPort")
-NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 class Expect(StrEnum):
@@ -120,51 +120,39 @@ def _is_address_only(endpoints: tuple[Endpoint, ...]) -> bool:
 def parse_spec(raw: Any) -> tuple[Spec, list[Diagnostic]]:
     """Turn a parsed assertion file into a :class:`Spec`; problems are errors with field paths."""
     out: list[Diagnostic] = []
+    r = OwnFields(CODE, OBJECT, out)
     if not isinstance(raw, Mapping):
-        out.append(_err((), "an assertion file is a mapping with a list under 'tests'"))
+        r.error((), "an assertion file is a mapping with a list under 'tests'")
         return Spec(()), out
-    for key in raw:
-        if key != "tests":
-            out.append(_err((str(key),), "unknown field (known: tests)"))
-    tests = raw.get("tests")
-    if not isinstance(tests, list):
-        out.append(_err(("tests",), "required: a list of expectations"))
+    r.mapping(raw, (), ("tests",))
+    if raw.get("tests") is None:
+        r.error(("tests",), "required: a list of expectations")
         return Spec(()), out
-    parsed = []
-    for i, item in enumerate(tests):
-        expectation = _test(item, i, out)
-        if expectation is not None:
-            parsed.append(expectation)
-    return Spec(tuple(parsed)), out
+    return Spec(r.list_of(raw["tests"], ("tests",), lambda item, path: _test(item, path, r))), out
 
 
-def _test(raw: Any, i: int, out: list[Diagnostic]) -> Expectation | None:
-    path: FieldPath = ("tests", i)
+def _test(raw: Any, path: FieldPath, r: OwnFields) -> Expectation | None:
+    out = r.problems
     if not isinstance(raw, Mapping):
-        out.append(_err(path, "must be a mapping with from, to and expect"))
+        r.error(path, "must be a mapping with from, to and expect")
         return None
     before = len(out)
-    for key in raw:
-        if key not in TEST_FIELDS:
-            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(TEST_FIELDS)})"))
+    r.mapping(raw, path, TEST_FIELDS)
     for key in ("from", "to", "expect"):
         if key not in raw:
-            out.append(_err(path + (key,), "required"))
-    name = raw.get("name")
-    if name is not None and not isinstance(name, str):
-        out.append(_err(path + ("name",), "must be a string"))
+            r.error(path + (key,), "required")
+    name = r.string(raw.get("name"), path + ("name",))
     src = _endpoints(raw.get("from"), path + ("from",), out) if "from" in raw else ()
     dst = _endpoints(raw.get("to"), path + ("to",), out) if "to" in raw else ()
     if _is_address_only(src) and _is_address_only(dst):
-        out.append(_err(path + ("to",), "from and to are both addresses: at least one end must be a pod"))
+        r.error(path + ("to",), "from and to are both addresses: at least one end must be a pod")
     conns = _conns(raw, path, out)
-    expect = raw.get("expect")
-    if "expect" in raw and (not isinstance(expect, str) or expect not in {e.value for e in Expect}):
-        out.append(_err(path + ("expect",), "must be allow, deny or exactly"))
-    if len(out) > before:
+    expect = r.enum(raw.get("expect"), path + ("expect",), tuple(e.value for e in Expect))
+    if len(out) > before or expect is None:
         return None
-    label = name if isinstance(name, str) and name else f"{describe(raw.get('from'))} -> {describe(raw.get('to'))}"
-    return Expectation(i, label, src, dst, conns, Expect(expect))
+    label = name or f"{describe(raw.get('from'))} -> {describe(raw.get('to'))}"
+    index = path[-1] if isinstance(path[-1], int) else 0
+    return Expectation(index, label, src, dst, conns, Expect(expect))
 
 
 def describe(raw: Any) -> str:
