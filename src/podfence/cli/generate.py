@@ -24,7 +24,7 @@ from podfence.cli.common import (
     write_files,
 )
 from podfence.config import Config
-from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
+from podfence.flows import FlowRecord, Skip, observe, parse_record
 from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve, with_policies
 from podfence.generate.blocks import (
     allow_block, default_deny_block, default_deny_plan, egress_block, stand_in_cluster,
@@ -34,7 +34,8 @@ from podfence.generate.from_flows import intent_from_flows
 from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import read_own_file
-from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.model import Cluster, Diagnostic, Direction, Settings, Source
+from podfence.model.own_fields import NAMESPACE_RULE
 from podfence.model.ports import PortSpec, parse_ports
 from podfence.render.conns import shortened
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
@@ -50,13 +51,12 @@ Out = Annotated[Optional[str], typer.Option("--out", metavar="DIR",
                                             help="Write one file per namespace under DIR instead of printing.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")]
 Output = Annotated[str, typer.Option("-o", "--output", help="The proof report: text or json.")]
-Source = Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")]
+FromWorkload = Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")]
 Destination = Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
                                           help="The destination: a workload, svc/NS/NAME, or NS/* .")]
 Ports = Annotated[list[str], typer.Option("--port", metavar="P[/PROTO]",
                                           help="Port: 8080, 53/UDP, 10000-10099, a name, or '*'. Repeatable.")]
 PROOF_FORMATS = ("text", "json")
-NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 def note(message: str) -> None:
@@ -136,9 +136,9 @@ def _flow_lines(path: str) -> Iterator[tuple[int, str]]:
         fail(f"--from-flows {path}: {getattr(exc, 'strerror', None) or exc}")
 
 
-def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
+def read_flows(paths: list[str]) -> list[tuple[Source, FlowRecord | Skip]]:
     """Every line of every flow file, parsed (JSON lines; a bad line is a problem, not the end)."""
-    out: list[tuple[Location, FlowRecord | Skip]] = []
+    out: list[tuple[Source, FlowRecord | Skip]] = []
     for path in paths:
         for n, line in _flow_lines(path):
             text = line.strip()
@@ -147,13 +147,13 @@ def read_flows(paths: list[str]) -> list[tuple[Location, FlowRecord | Skip]]:
             try:
                 obj = json.loads(text)
             except RecursionError:
-                out.append((Location(path, n), Skip("not JSON (nested too deeply)", problem=True)))
+                out.append((Source(path, n), Skip("not JSON (nested too deeply)", problem=True)))
                 continue
             except ValueError as exc:  # bad JSON, or a number too long for int()
                 why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
-                out.append((Location(path, n), Skip(f"not JSON ({why})", problem=True)))
+                out.append((Source(path, n), Skip(f"not JSON ({why})", problem=True)))
                 continue
-            out.append((Location(path, n), parse_record(obj)))
+            out.append((Source(path, n), parse_record(obj)))
     return out
 
 
@@ -345,7 +345,7 @@ def _block(cluster: Cluster, settings: Settings, made, out: str | None, force: b
 
 @app.command("allow")
 def allow(
-    src: Source = ...,  # type: ignore[assignment]
+    src: FromWorkload = ...,  # type: ignore[assignment]
     dst: Destination = ...,  # type: ignore[assignment]
     port: Ports = [],  # noqa: B006
     filename: Filenames = [],  # noqa: B006
@@ -370,7 +370,7 @@ def allow(
 
 @app.command("egress")
 def egress(
-    src: Source = ...,  # type: ignore[assignment]
+    src: FromWorkload = ...,  # type: ignore[assignment]
     to_cidr: Annotated[str, typer.Option(
         "--to-cidr", metavar="CIDR", help="Destination addresses.")] = ...,  # type: ignore[assignment]
     except_: Annotated[list[str], typer.Option(
