@@ -73,26 +73,8 @@ spec:
     metadata: {labels: {app: reports}}
     spec: {containers: [{name: main, image: api/reports}]}
 """
-OFFICE = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-outside, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-    - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
-      ports: [{port: 5432}]
-"""
-DENY_EGRESS = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-egress, namespace: api}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-"""
+OFFICE = "\n" + (FIXTURES / "allow-outside.yaml").read_text()
+DENY_EGRESS = "\n" + (FIXTURES / "deny-egress.yaml").read_text()
 
 
 def worker_https(except_: str) -> str:
