@@ -213,19 +213,20 @@ def test_parsed_values() -> None:
 INVALID = [
     ([], "", "an assertion file is a mapping"),
     ({"test": []}, "test", "unknown field"),
-    ({"tests": {}}, "tests", "required: a list"),
+    ({"tests": None}, "tests", "required: a list"),
+    ({"tests": {}}, "tests.expect", "required"),  # one expectation may stand for the list
     ({"tests": ["x"]}, "tests[0]", "must be a mapping"),
     ({"tests": [{"from": "a/b", "to": "c/d"}]}, "tests[0].expect", "required"),
     ({"tests": [{"from": "a/b", "to": "c/d", "expect": "permit"}]}, "tests[0].expect", "allow, deny or exactly"),
     ({"tests": [{"from": "a/b", "to": "c/d", "expect": "deny", "prot": "TCP"}]}, "tests[0].prot", "unknown field"),
     ({"tests": [{"from": "a", "to": "c/d", "expect": "deny"}]}, "tests[0].from", "is not ns/name"),
-    ({"tests": [{"from": "a/b", "to": "c/d", "port": 0, "expect": "deny"}]}, "tests[0].port", "between 1 and 65535"),
-    ({"tests": [{"from": "a/b", "to": "c/d", "port": "90-80", "expect": "deny"}]}, "tests[0].port", "not a port"),
+    ({"tests": [{"from": "a/b", "to": "c/d", "port": 0, "expect": "deny"}]}, "tests[0].port", "port 0: must be 1-65535"),
+    ({"tests": [{"from": "a/b", "to": "c/d", "port": "90-80", "expect": "deny"}]}, "tests[0].port", "LOW <= HIGH"),
     ({"tests": [{"from": "a/b", "to": "c/d", "port": 1, "ports": [2], "expect": "deny"}]}, "tests[0].ports",
      "not both"),
     ({"tests": [{"from": "a/b", "to": "c/d", "ports": [{"port": 9, "endPort": 8}], "expect": "deny"}]},
      "tests[0].ports[0].endPort", "greater than or equal"),
-    ({"tests": [{"from": "a/b", "to": "c/d", "protocol": "tcp", "expect": "deny"}]}, "tests[0].protocol",
+    ({"tests": [{"from": "a/b", "to": "c/d", "protocol": "icmp", "expect": "deny"}]}, "tests[0].protocol",
      "TCP, UDP or SCTP"),
     ({"tests": [{"from": {"namespaceSelector": {"matchExpressions": [{"key": "k", "operator": "Gt",
                                                                        "values": ["1"]}]}},
@@ -255,6 +256,12 @@ def test_invalid_specs_name_the_field(raw: Any, path: str, words: str) -> None:
     found = [(format_path(d.field), d.message) for d in problems]
     assert any(p == path and words in m for p, m in found), found
     assert all(d.is_error for d in problems)
+
+
+def test_words_match_in_any_case_and_one_expectation_may_stand_alone() -> None:
+    spec, problems = parse_spec({"tests": {"from": "a/b", "to": "c/d", "port": "53/udp", "expect": "Allow"}})
+    assert problems == []
+    assert spec.tests[0].expect is Expect.ALLOW and spec.tests[0].conns == ConnSet.ports(Protocol.UDP, 53)
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -86,7 +86,7 @@ def test_invalid_spec_exits_2_with_file_line_and_field(tmp_path: Path) -> None:
     lines = r.stderr.splitlines()
     assert f"{spec}:10: podfence test: tests[1].from.namespaceSelector.matchExpressions[0].operator: " \
            "Invalid value: \"Gt\": not a valid selector operator" in lines
-    assert f"{spec}:12: podfence test: tests[1].port: must be between 1 and 65535, inclusive" in lines
+    assert f"{spec}:12: podfence test: tests[1].port: port 70000: must be 1-65535" in lines
     r = run("test", "-f", rel(CLUSTER), str(tmp_path / "missing.yaml"))
     assert r.returncode == 2 and "missing.yaml" in r.stderr
 

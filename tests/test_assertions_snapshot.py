@@ -63,13 +63,7 @@ def test_snapshot_passes_with_settings_changed(knob: str) -> None:
         assert failing(spec, r.cluster, settings) == [], f"{r.describe()}\n{text}"
 
 
-DENY_EGRESS = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-egress, namespace: api}
-spec: {podSelector: {}, policyTypes: [Egress]}
-"""
+DENY_EGRESS = "\n" + (FIXTURES / "diff" / "deny-egress.yaml").read_text()
 
 
 @pytest.mark.parametrize("old, new", [

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +10,12 @@ import pytest
 from podfence.config import DEFAULT_CONFIG, config_from_dict
 from podfence.lint.audit import audit, grade_of
 from podfence.loader import load, load_texts
+from cli_support import golden_checker, podfence
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 GOLDEN = HERE / "fixtures" / "golden" / "lint"
-PODFENCE = Path(sys.executable).parent / "podfence"
+check_golden = golden_checker(GOLDEN)
 EXAMPLE = ROOT / "examples" / "baa"
 
 
@@ -72,21 +71,14 @@ def test_unisolated_namespace_scores_low() -> None:
 
 @pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("md", "md")])
 def test_formats(fmt: str, suffix: str, update_goldens: bool) -> None:
-    r = subprocess.run([str(PODFENCE), "audit", "-f", "examples/baa", "-o", fmt], capture_output=True, text=True,
-                       cwd=ROOT, timeout=120)
+    r = podfence("audit", "-f", "examples/baa", "-o", fmt)
     assert r.returncode == 0, r.stderr
-    golden = GOLDEN / f"audit-baa.{suffix}"
-    if update_goldens or not golden.exists():
-        golden.write_text(r.stdout)
-        if not update_goldens:
-            pytest.fail(f"{golden.name} was missing and has been written; review it and rerun")
-    assert r.stdout == golden.read_text()
+    check_golden(f"audit-baa.{suffix}", r.stdout, update_goldens)
     if fmt == "json":
         data = json.loads(r.stdout)
         assert data["grade"] == "A" and [n["name"] for n in data["namespaces"]][0] == "api"
 
 
 def test_invalid_input_exits_2() -> None:
-    r = subprocess.run([str(PODFENCE), "audit", "-f", str(HERE / "fixtures" / "lint" / "cli" / "bad-policy.yaml")],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = podfence("audit", "-f", str(HERE / "fixtures" / "lint" / "cli" / "bad-policy.yaml"))
     assert r.returncode == 2 and r.stdout == ""

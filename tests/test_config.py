@@ -35,13 +35,20 @@ def test_problems_name_the_field() -> None:
     _, problems = config_from_dict({
         "settings": {"allow_self_traffic": "no", "bogus": True},
         "dns": {"node_local_address": "not-an-ip", "pod_labels": ["x"]},
-        "sensitive": {"namespaces": "billing"},
+        "sensitive": {"namespaces": ["billing", "Bad_NS"]},
         "lint": {"rules": {"NP101": {"severity": "fatal"}}},
         "extra": 1,
     })
     fields = sorted(format_path(p.field) for p in problems)
     assert fields == sorted([
         "settings.allow_self_traffic", "settings.bogus", "dns.node_local_address", "dns.pod_labels",
-        "sensitive.namespaces", "lint.rules.NP101.severity", "extra",
+        "sensitive.namespaces[1]", "lint.rules.NP101.severity", "extra",
     ])
     assert all(p.severity is Severity.ERROR and p.code == "C1" for p in problems)
+
+
+def test_a_single_namespace_stands_for_a_list_and_words_match_in_any_case() -> None:
+    config, problems = config_from_dict({"sensitive": {"namespaces": "billing"},
+                                         "lint": {"rules": {"NP101": {"severity": "Warning"}}}})
+    assert problems == []
+    assert config.sensitive.namespaces == ("billing",) and config.lint.rule("NP101").severity is Severity.WARNING

@@ -73,26 +73,8 @@ spec:
     metadata: {labels: {app: reports}}
     spec: {containers: [{name: main, image: api/reports}]}
 """
-OFFICE = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-outside, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-    - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
-      ports: [{port: 5432}]
-"""
-DENY_EGRESS = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-egress, namespace: api}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-"""
+OFFICE = "\n" + (FIXTURES / "allow-outside.yaml").read_text()
+DENY_EGRESS = "\n" + (FIXTURES / "deny-egress.yaml").read_text()
 
 
 def worker_https(except_: str) -> str:
@@ -289,15 +271,30 @@ def test_cause_of_a_relabel_is_the_object() -> None:
 
 def test_cause_of_lost_egress_is_the_new_isolation() -> None:
     report = diff(cluster(BASE), cluster(BASE + DENY_EGRESS), Settings())
-    for g in report.groups:
-        assert [(p.policy, p.status, p.isolates_new) for p in g.causes.policies] == [
-            ("api/deny-egress", Status.ADDED, (Direction.EGRESS,))]
+    isolation = [("api/deny-egress", Status.ADDED, (Direction.EGRESS,))]
+    # Every connection out of api is lost (base.yaml: api is not isolated), and each for that one reason.
+    assert [(g.group.srcs, g.group.dsts, g.group.added, g.group.removed) for g in report.groups] == [
+        (("api/server",), ("api/worker",), NONE, ALL),
+        (("api/server",), ("billing/db",), NONE, tcp(5432)),
+        (("api/server", "api/worker"), ("kube-system/dns", "0.0.0.0/0"), NONE, ALL),
+        (("api/worker",), ("api/server",), NONE, ALL),
+    ]
+    assert [[(p.policy, p.status, p.isolates_new) for p in g.causes.policies] for g in report.groups] == \
+        [isolation] * 4
+    assert all(g.causes.objects == () for g in report.groups)
 
 
 def test_cause_of_a_new_workload() -> None:
     report = diff(cluster(BASE), cluster(BASE + REPORTS), Settings())
-    assert all(("pod", "api/reports", "added") in [(o.kind, o.name, o.what) for o in g.causes.objects]
-               for g in report.groups)
+    # The new Deployment gains everything both ways (nothing isolates api), because it was added.
+    assert [(g.group.srcs, g.group.dsts, g.group.added, g.group.removed) for g in report.groups] == [
+        (("api/reports", "api/server", "api/worker", "billing/db", "kube-system/dns", "0.0.0.0/0"), ("api/reports",),
+         ALL, NONE),
+        (("api/reports",), ("api/server", "api/worker", "kube-system/dns", "0.0.0.0/0"), ALL, NONE),
+    ]
+    assert [[(o.kind, o.name, o.what) for o in g.causes.objects] for g in report.groups] == \
+        [[("pod", "api/reports", "added")]] * 2
+    assert all(g.causes.policies == () for g in report.groups)
 
 
 # ---- flags: what to review first ----------------------------------------------------

@@ -21,26 +21,8 @@ BASE = HERE / "fixtures" / "diff" / "base.yaml"
 GOLDEN = HERE / "fixtures" / "golden" / "diff"
 check_golden = golden_checker(GOLDEN)
 
-DENY_EGRESS = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-egress, namespace: api}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-"""
-OUTSIDE = """
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-outside, namespace: billing}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-    - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
-      ports: [{port: 5432}]
-"""
+DENY_EGRESS = "\n" + (HERE / "fixtures" / "diff" / "deny-egress.yaml").read_text()
+OUTSIDE = "\n" + (HERE / "fixtures" / "diff" / "allow-outside.yaml").read_text()
 
 
 def order(name: str) -> tuple[int, str | int]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from podfence.flows import EndKind, FlowEnd, Location, WorkloadIndex, observe, parse_record
+from podfence.flows import EndKind, FlowEnd, WorkloadIndex, observe, parse_record
 from podfence.loader import load
-from podfence.model import Cluster, Labels, Pod, Settings
+from podfence.model import Cluster, Labels, Pod, Settings, Source
 from podfence.sets import Protocol, parse_ip
 
 HERE = Path(__file__).parent / "fixtures"
@@ -71,9 +71,9 @@ def read(name: str) -> list:  # type: ignore[type-arg]
         except json.JSONDecodeError:
             from podfence.flows import Skip
 
-            out.append((Location(name, n), Skip("not JSON", problem=True)))
+            out.append((Source(name, n), Skip("not JSON", problem=True)))
             continue
-        out.append((Location(name, n), parse_record(obj)))
+        out.append((Source(name, n), parse_record(obj)))
     return out
 
 
@@ -117,3 +117,12 @@ def test_calico_records_and_their_flow_counts() -> None:
         "destination pod metrics/statsd-0: the manifests hold no workload in namespace metrics",
         "destination public network no address: the record gives no address",
     ]
+
+
+def test_flow_records_are_placed_with_the_model_source() -> None:
+    from podfence.flows import Tally
+
+    tally = Tally()
+    tally.add(Source("flows.jsonl", 7))
+    tally.add(Source("flows.jsonl", 9))
+    assert tally.count == 2 and tally.first == Source("flows.jsonl", 7) and str(tally.first) == "flows.jsonl:7"

@@ -11,7 +11,7 @@ from podfence.generate import prove
 from podfence.generate.blocks import (
     allow_block, default_deny_block, default_deny_plan, egress_block, policy_name, stand_in_cluster,
 )
-from podfence.generate.intents import PortSpec
+from podfence.model.ports import PortSpec
 from podfence.generate.proof import prove_change
 from podfence.loader import load
 from podfence.model import Cluster, Direction, NetworkPolicy, Settings, format_path

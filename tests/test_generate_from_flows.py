@@ -8,11 +8,11 @@ from pathlib import Path
 import yaml
 
 from podfence.config import DnsTarget
-from podfence.flows import EndKind, FlowEnd, FlowRecord, Location, Outcome, Skip, observe, parse_record
+from podfence.flows import EndKind, FlowEnd, FlowRecord, Outcome, Skip, observe, parse_record
 from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve
 from podfence.generate.from_flows import covering_cidr, fold, intent_from_flows, prefix_cidr
 from podfence.loader import load
-from podfence.model import Labels, Settings
+from podfence.model import Labels, Settings, Source
 from podfence.sets import parse_ip
 
 HERE = Path(__file__).parent / "fixtures"
@@ -20,13 +20,13 @@ SHOP = load([str(HERE / "generate" / "cluster.yaml")]).cluster
 SETTINGS = Settings()
 
 
-def read(name: str) -> list[tuple[Location, FlowRecord | Skip]]:
-    out: list[tuple[Location, FlowRecord | Skip]] = []
+def read(name: str) -> list[tuple[Source, FlowRecord | Skip]]:
+    out: list[tuple[Source, FlowRecord | Skip]] = []
     for n, line in enumerate((HERE / "flows" / name).read_text().splitlines(), 1):
         try:
-            out.append((Location(name, n), parse_record(json.loads(line))))
+            out.append((Source(name, n), parse_record(json.loads(line))))
         except json.JSONDecodeError:
-            out.append((Location(name, n), Skip("not JSON", problem=True)))
+            out.append((Source(name, n), Skip("not JSON", problem=True)))
     return out
 
 
@@ -93,10 +93,10 @@ def test_calico_and_the_lab_denial_stream() -> None:
 def test_traffic_from_an_excluded_namespace_becomes_ingress_of_the_destination() -> None:
     def end(ns: str, name: str) -> FlowEnd:
         return FlowEnd(EndKind.POD, ns, name, Labels())
-    records: list[tuple[Location, FlowRecord | Skip]] = [
-        (Location("x", 1), FlowRecord(end("kube-system", "coredns-1-abcde"), end("shop", "cart-1-abcde"), "TCP", 7000,
+    records: list[tuple[Source, FlowRecord | Skip]] = [
+        (Source("x", 1), FlowRecord(end("kube-system", "coredns-1-abcde"), end("shop", "cart-1-abcde"), "TCP", 7000,
                                       Outcome.ALLOWED, False, "hubble")),
-        (Location("x", 2), FlowRecord(end("kube-system", "coredns-1-abcde"), end("kube-system", "coredns-1-fghij"),
+        (Source("x", 2), FlowRecord(end("kube-system", "coredns-1-abcde"), end("kube-system", "coredns-1-fghij"),
                                       "TCP", 9153, Outcome.ALLOWED, False, "hubble")),
     ]
     implied = intent_from_flows(observe(records, SHOP, SETTINGS), SETTINGS, DnsTarget())

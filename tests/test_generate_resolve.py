@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 
 from podfence.config import DnsTarget
@@ -147,6 +146,12 @@ def test_a_workload_no_label_set_picks_out() -> None:
                          "give it a distinguishing label")]
 
 
+NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+                 "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+                 "203.0.113.0/24", "224.0.0.0/3")
+NOT_PUBLIC_V6 = ("2001::/23", "2001:db8::/32", "3fff::/20")
+
+
 def test_internet_is_both_families_only_when_the_cluster_uses_ipv6() -> None:
     plan, _ = run("services: {shop/frontend: {ingress_from: ['internet:8080']}}")
     src = plan.grants[0].src
@@ -156,4 +161,5 @@ def test_internet_is_both_families_only_when_the_cluster_uses_ipv6() -> None:
     dual = Cluster.of(pods=[Pod("a", "web", Labels(app="web"), (ContainerPort(80),), ips=(parse_ip("fd00::1"),))])
     plan, _ = run("services: {a/web: {ingress_from: [{from: internet, except: ['fd00::/8'], ports: [80]}]}}", dual)
     src = plan.grants[0].src
-    assert isinstance(src, Addresses) and src.blocks == (("0.0.0.0/0", ()), ("::/0", ("fd00::/8",)))
+    # The public internet of each family: fd00::/8 (unique-local) is not part of it anyway.
+    assert isinstance(src, Addresses) and src.blocks == (("0.0.0.0/0", NOT_PUBLIC_V4), ("2000::/3", NOT_PUBLIC_V6))

@@ -109,6 +109,15 @@ def cidrs(*texts: str) -> IPSet:
     return out
 
 
+# The public internet, written out here as the registries give it (not taken from the code under test).
+NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+                 "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+                 "203.0.113.0/24", "224.0.0.0/3")
+NOT_PUBLIC_V6 = ("2001::/23", "2001:db8::/32", "3fff::/20")
+PUBLIC_V4 = cidrs("0.0.0.0/0") - cidrs(*NOT_PUBLIC_V4)
+PUBLIC_V6 = cidrs("2000::/3") - cidrs(*NOT_PUBLIC_V6)
+
+
 def policy(policies: list, key: str) -> dict:  # type: ignore[type-arg]
     return next(p.manifest for p in policies if p.key == key)
 
@@ -162,7 +171,7 @@ services:
         tcp(443): cidrs("0.0.0.0/0") - inside,
         tcp(443) | udp(514): inside,
     }
-    assert ranges(cluster, "pay/gateway", Direction.INGRESS) == {tcp(8443): cidrs("0.0.0.0/0")}
+    assert ranges(cluster, "pay/gateway", Direction.INGRESS) == {tcp(8443): PUBLIC_V4}
     for pod in ("pay/api-v1", "pay/ledger", "ops/syslog"):
         assert ranges(cluster, pod, Direction.EGRESS) == {} and ranges(cluster, pod, Direction.INGRESS) == {}
     assert [p.name for p in policies if p.namespace == "pay"] == ["default-deny", "gateway-ingress", "gateway-egress"]
@@ -201,19 +210,22 @@ services:
     assert peers[1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}
 
 
-def test_internet_covers_ipv6_in_a_dual_stack_cluster_and_matches_pod_addresses() -> None:
+def test_internet_covers_ipv6_in_a_dual_stack_cluster_and_leaves_private_pod_addresses_out() -> None:
     cluster, policies, _ = generate("""
 defaults: {deny: [ingress], dns: allow}
 services:
   web/site:
     ingress_from: ["internet:443"]
 """, DUAL)
-    # web/other's address 10.0.0.6 lies in 0.0.0.0/0, and an ipBlock matches pod addresses.
-    assert governed_rows(cluster, {"web"}, frozenset({Direction.INGRESS})) == {("web/other", "web/site"): tcp(443)}
-    assert ranges(cluster, "web/site", Direction.INGRESS) == {tcp(443): cidrs("0.0.0.0/0", "::/0")}
+    # The internet is the public internet: web/other's address 10.0.0.6 is private, so it is not let in.
+    assert governed_rows(cluster, {"web"}, frozenset({Direction.INGRESS})) == {}
+    assert ranges(cluster, "web/site", Direction.INGRESS) == {tcp(443): PUBLIC_V4 | PUBLIC_V6}
     assert ranges(cluster, "web/other", Direction.INGRESS) == {}
     site = policy(policies, "web/site-ingress")
-    assert site["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+    assert site["spec"]["ingress"][0]["from"] == [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NOT_PUBLIC_V4)}},
+        {"ipBlock": {"cidr": "2000::/3", "except": list(NOT_PUBLIC_V6)}},
+    ]
     # Internet ingress is a review flag for lint; the policy records that the intent asked for it.
     assert site["metadata"]["annotations"] == {
         "podfence.io/ignore": "NP402: the intent asks for it (services.web/site.ingress_from[0])"}

@@ -76,7 +76,7 @@ SPEC_CASES = [
     ("    ports: [{protocol: {UDP: 1}}]\n    expect: allow",
      "s.yaml:4: podfence test: tests[0].ports[0].protocol: must be TCP, UDP or SCTP"),
     ("    port: \"1-\u00b2\"\n    expect: allow",
-     "s.yaml:4: podfence test: tests[0].port: '1-\u00b2' is not a port or a range lo-hi within 1-65535"),
+     "s.yaml:4: podfence test: tests[0].port: port '1-\u00b2': expected a number, LOW-HIGH, a port name or *"),
     ("    port: \"1-" + "9" * 5000 + "\"\n    expect: allow", None),
 ]
 
@@ -89,8 +89,8 @@ def test_a_type_confusion_in_a_spec_is_one_line_with_file_line_and_field(
     line = one_line(podfence("test", "-f", SPEC_CLUSTER, "s.yaml", cwd=tmp_path))
     if expected is None:
         # The echoed value is capped, so the line stays short and still names file, line and field.
-        assert line.startswith("s.yaml:4: podfence test: tests[0].port: '1-999") and line.endswith(
-            "…(+4748 chars) is not a port or a range lo-hi within 1-65535")
+        assert line.startswith("s.yaml:4: podfence test: tests[0].port: port '1-999") and line.endswith(
+            "…(+4748 chars): must be 1-65535 (a range as LOW-HIGH, LOW <= HIGH)")
         assert len(line) < 400
     else:
         assert line == expected

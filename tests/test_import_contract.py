@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint"},
     "loader": {"sets", "model", "validate", "loader"},
     "lab": {"sets", "model", "engine", "render", "lab"},
-    "config": {"sets", "model"},
+    "config": {"sets", "model", "validate"},
     "diff": {"sets", "model", "validate", "engine", "config", "diff"},
     "assertions": {"sets", "model", "validate", "engine", "config", "diff", "assertions"},
     "lint": {"sets", "model", "validate", "engine", "config", "lint"},

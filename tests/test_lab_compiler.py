@@ -19,6 +19,7 @@ from podfence.lab.plan import LabPlan, plan, with_lab_addresses
 from podfence.loader import load
 from podfence.model import Settings
 from podfence.sets import ConnSet, IntervalSet, Protocol
+from cli_support import golden_checker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lab"
 CASES = sorted((FIXTURES / "compiler").glob("*.yaml"))
@@ -40,12 +41,7 @@ def golden_text(path: Path) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_golden(case: Path, update_goldens: bool) -> None:
-    golden = FIXTURES / "golden" / f"{case.stem}.nft"
-    text = golden_text(case)
-    if update_goldens:
-        golden.write_text(text)
-    assert golden.exists(), f"missing {golden}: run pytest --update-goldens"
-    assert text == golden.read_text()
+    golden_checker(FIXTURES / "golden")(f"{case.stem}.nft", golden_text(case), update_goldens)
 
 
 @pytest.mark.lab

@@ -24,10 +24,12 @@ from podfence.lint import BY_ID, REGISTRY, RULES, Category, Finding, lint
 from podfence.lint.docs import option_default, pages
 from podfence.loader import load_texts
 from podfence.render.lint import finding_line
+from cli_support import golden_checker
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "lint"
 GOLDEN = HERE / "fixtures" / "golden" / "lint"
+check_golden = golden_checker(GOLDEN)
 DOCS = HERE.parent / "docs" / "rules"
 PACKAGE = HERE.parent / "src" / "podfence"
 EXAMPLES = PACKAGE / "lint" / "examples"
@@ -111,14 +113,7 @@ def test_snapshot(rule_id: str, update_goldens: bool) -> None:
         lines.append(f"== {path.name}")
         lines += [finding_line(f) for f in run(path.name, path.read_text(), fixture_config(path))
                   if f.rule == rule_id]
-    text = "\n".join(lines) + "\n"
-    golden = GOLDEN / f"{rule_id}.txt"
-    if update_goldens or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-        if not update_goldens:
-            pytest.fail(f"{golden.name} was missing and has been written; review it and rerun")
-    assert text == golden.read_text(), f"findings differ from {golden} (--update-goldens, then review the diff)"
+    check_golden(f"{rule_id}.txt", "\n".join(lines) + "\n", update_goldens)
 
 
 @pytest.mark.parametrize("rule_id", [r.id for r in RULES])

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from podfence.validate import validate_network_policy
+from cli_support import golden_checker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 
@@ -18,7 +19,4 @@ FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 def test_terrible_policy(update_goldens: bool) -> None:
     doc = yaml.safe_load((FIXTURES / "terrible.yaml").read_text())
     lines = [f"{d.code} {d.severity.value}: {d.one_line()}" for d in validate_network_policy(doc, namespace="default")]
-    golden = FIXTURES / "terrible.expected"
-    if update_goldens:
-        golden.write_text("\n".join(lines) + "\n")
-    assert lines == golden.read_text().splitlines()
+    golden_checker(FIXTURES)("terrible.expected", "\n".join(lines) + "\n", update_goldens)

@@ -28,32 +28,20 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from podfence.model import Diagnostic, Labels, Settings, Severity
 from podfence.model.diagnostic import FieldPath
+from podfence.model.dns import DnsTarget
+from podfence.model.own_fields import NAMESPACE_NAME, OwnFields
+from podfence.model.sensitivity import SENSITIVE_LABEL, Sensitivity
 from podfence.sets import IPAddress, parse_ip
+from podfence.validate import is_dns1123_label
+
+SEVERITIES = tuple(s.value for s in Severity)
 
 CONFIG_FILE = ".podfence.yaml"
-
-
-@dataclass(frozen=True, slots=True)
-class DnsTarget:
-    """Where pods resolve names: the cluster DNS pods, and optionally NodeLocal DNS."""
-
-    namespace: str = "kube-system"
-    pod_labels: Labels = field(default_factory=lambda: Labels({"k8s-app": "kube-dns"}))
-    node_local_address: IPAddress | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sensitivity:
-    """What counts as sensitive, and who may reach it."""
-
-    label: str = "podfence.io/sensitive"
-    namespaces: tuple[str, ...] = ()
-    allowed_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,104 +71,63 @@ class Config:
 DEFAULT_CONFIG = Config()
 
 
-def _err(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic("C1", Severity.ERROR, message, path, "podfence config")
+def _namespaces(r: OwnFields, raw: Any, path: FieldPath) -> tuple[str, ...]:
+    return r.list_of(raw, path, lambda v, p: r.checked(v, p, is_dns1123_label, NAMESPACE_NAME))
 
 
-def _strings(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[str, ...]:
+def _node_local(r: OwnFields, raw: Any, path: FieldPath) -> IPAddress | None:
     if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-        out.append(_err(path, "must be a list of strings"))
-        return ()
-    return tuple(raw)
+        return None
+    address = parse_ip(raw) if isinstance(raw, str) else None
+    if address is None:
+        r.error(path, "must be an IP address")
+    return address
 
 
-def _mapping(raw: Any, path: FieldPath, allowed: set[str], out: list[Diagnostic]) -> Mapping[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        out.append(_err(path, "must be a mapping"))
-        return {}
-    for key in raw:
-        if key not in allowed:
-            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(sorted(allowed))})"))
-    return raw
+def _rule(r: OwnFields, raw: Any, path: FieldPath) -> RuleSetting:
+    body = r.mapping(raw, path, ("enabled", "severity"))
+    severity = r.enum(body.get("severity"), path + ("severity",), SEVERITIES)
+    return RuleSetting(r.boolean(body.get("enabled"), path + ("enabled",), True),
+                       Severity(severity) if severity else None)
 
 
 def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
-    """Build a Config from parsed YAML; unknown fields and wrong types are errors."""
-    out: list[Diagnostic] = []
-    top = _mapping(raw, (), {"settings", "dns", "sensitive", "lint"}, out)
+    """Build a Config from parsed YAML with the one own-file reader (:mod:`podfence.model.own_fields`):
+    unknown fields and wrong types are errors with their field paths."""
+    r = OwnFields("C1", "podfence config")
+    top = r.mapping(raw, (), ("dns", "lint", "sensitive", "settings"))
 
-    settings_raw = _mapping(top.get("settings"), ("settings",), set(Settings.names()), out)
-    values = {}
-    for key, value in settings_raw.items():
-        if key in Settings.names():
-            if isinstance(value, bool):
-                values[key] = value
-            else:
-                out.append(_err(("settings", key), "must be true or false"))
-    settings = Settings().with_values(**values)
+    knobs = r.mapping(top.get("settings"), ("settings",), sorted(Settings.names()))
+    settings = Settings().with_values(**{
+        key: r.boolean(value, ("settings", key), getattr(Settings(), key))
+        for key, value in knobs.items() if key in Settings.names()})
 
-    dns_raw = _mapping(top.get("dns"), ("dns",), {"namespace", "pod_labels", "node_local_address"}, out)
-    dns = DnsTarget()
-    namespace = dns_raw.get("namespace", dns.namespace)
-    if not isinstance(namespace, str):
-        out.append(_err(("dns", "namespace"), "must be a string"))
-        namespace = dns.namespace
-    labels = dns_raw.get("pod_labels")
-    if labels is None:
-        pod_labels = dns.pod_labels
-    elif isinstance(labels, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
-        pod_labels = Labels(labels)
-    else:
-        out.append(_err(("dns", "pod_labels"), "must be a mapping of label keys to string values"))
-        pod_labels = dns.pod_labels
-    node_local = None
-    if dns_raw.get("node_local_address") is not None:
-        node_local = parse_ip(str(dns_raw["node_local_address"]))
-        if node_local is None:
-            out.append(_err(("dns", "node_local_address"), "must be an IP address"))
-    dns = DnsTarget(namespace, pod_labels, node_local)
-
-    sens_raw = _mapping(top.get("sensitive"), ("sensitive",), {"label", "namespaces", "allowed_from"}, out)
-    label = sens_raw.get("label", Sensitivity().label)
-    if not isinstance(label, str):
-        out.append(_err(("sensitive", "label"), "must be a string"))
-        label = Sensitivity().label
-    sensitive = Sensitivity(
-        label,
-        _strings(sens_raw.get("namespaces"), ("sensitive", "namespaces"), out),
-        _strings(sens_raw.get("allowed_from"), ("sensitive", "allowed_from"), out),
+    dns_raw = r.mapping(top.get("dns"), ("dns",), ("namespace", "node_local_address", "pod_labels"))
+    default_dns = DnsTarget()
+    namespace = dns_raw.get("namespace")
+    labels = r.string_map(dns_raw.get("pod_labels"), ("dns", "pod_labels"),
+                          "a mapping of label keys to string values")
+    dns = DnsTarget(
+        r.checked(namespace, ("dns", "namespace"), is_dns1123_label, NAMESPACE_NAME) or default_dns.namespace
+        if namespace is not None else default_dns.namespace,
+        Labels(labels) if labels is not None else default_dns.pod_labels,
+        _node_local(r, dns_raw.get("node_local_address"), ("dns", "node_local_address")),
     )
 
-    lint_raw = _mapping(top.get("lint"), ("lint",), {"exclude_namespaces", "rules", "preview"}, out)
-    exclude = (_strings(lint_raw["exclude_namespaces"], ("lint", "exclude_namespaces"), out)
+    sens_raw = r.mapping(top.get("sensitive"), ("sensitive",), ("allowed_from", "label", "namespaces"))
+    sensitive = Sensitivity(
+        r.string(sens_raw.get("label"), ("sensitive", "label"), SENSITIVE_LABEL) or SENSITIVE_LABEL,
+        _namespaces(r, sens_raw.get("namespaces"), ("sensitive", "namespaces")),
+        _namespaces(r, sens_raw.get("allowed_from"), ("sensitive", "allowed_from")),
+    )
+
+    lint_raw = r.mapping(top.get("lint"), ("lint",), ("exclude_namespaces", "preview", "rules"))
+    exclude = (_namespaces(r, lint_raw["exclude_namespaces"], ("lint", "exclude_namespaces"))
                if "exclude_namespaces" in lint_raw else LintConfig().exclude_namespaces)
-    rules = []
-    rules_raw = lint_raw.get("rules") or {}
-    if not isinstance(rules_raw, Mapping):
-        out.append(_err(("lint", "rules"), "must be a mapping of rule IDs to settings"))
-        rules_raw = {}
-    for rule_id, setting in rules_raw.items():
-        path: FieldPath = ("lint", "rules", str(rule_id))
-        body = _mapping(setting, path, {"enabled", "severity"}, out)
-        enabled = body.get("enabled", True)
-        if not isinstance(enabled, bool):
-            out.append(_err(path + ("enabled",), "must be true or false"))
-            enabled = True
-        severity = body.get("severity")
-        if severity is not None and severity not in {s.value for s in Severity}:
-            out.append(_err(path + ("severity",), "must be one of error, warning, note"))
-            severity = None
-        rules.append((str(rule_id), RuleSetting(enabled, Severity(severity) if severity else None)))
-    preview = lint_raw.get("preview", False)
-    if not isinstance(preview, bool):
-        out.append(_err(("lint", "preview"), "must be true or false"))
-        preview = False
-    lint = LintConfig(exclude, tuple(rules), preview)
-    return Config(settings, dns, sensitive, lint), out
+    rules = r.map_of(lint_raw.get("rules"), ("lint", "rules"), lambda k, _: k, lambda v, p: _rule(r, v, p),
+                     "a mapping of rule IDs to settings")
+    lint = LintConfig(exclude, rules, r.boolean(lint_raw.get("preview"), ("lint", "preview"), False))
+    return Config(settings, dns, sensitive, lint), r.problems
 
 
 __all__ = [

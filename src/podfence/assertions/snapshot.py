@@ -22,6 +22,7 @@ from typing import Any
 
 from podfence.engine import Connectivity, PodRows
 from podfence.model import NAMESPACE_NAME_LABEL, Direction
+from podfence.model.words import shortened
 from podfence.sets import ALL_PORTS, ConnSet, IPSet, Protocol, parse_cidr
 
 Item = str | dict[str, Any]
@@ -61,8 +62,7 @@ class _Namer:
             else:
                 values = item["namespaceSelector"]["matchExpressions"][0]["values"]
                 parts.append(f"namespace{'s' if len(values) > 1 else ''} {', '.join(values)}")
-        text = ", ".join(parts[:3])
-        return text + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+        return shortened(parts, 3)
 
 
 def _one(items: list[Item]) -> Item | list[Item]:

@@ -21,11 +21,14 @@ Endpoints:
   lists pods (``ns/name``) or selectors to leave out.
 * a list of the above: their union.
 
-Ports: ``port`` (one number, or ``"lo-hi"``) or ``ports`` (a list of numbers,
-``"lo-hi"`` ranges and ``{protocol, port, endPort}`` entries; an entry with only
-a protocol means all its ports). With neither, ``protocol`` alone means every port
-of that protocol, and no protocol either means everything (every protocol, and
-non-L4 traffic such as ICMP).
+Ports: ``port`` or ``ports``, in podfence's one port syntax
+(:mod:`podfence.model.ports`: ``8080``, ``53/UDP``, ``8000-8080``, ``*``, or several
+as ``"80,443"``; port names are not allowed, as no destination pod resolves them),
+and ``ports`` may also hold ``{protocol, port, endPort}`` entries (an entry with
+only a protocol means all its ports). ``protocol`` (TCP, UDP or SCTP, any case) is
+the protocol of ports written without one. With neither port field, ``protocol``
+alone means every port of that protocol, and no protocol either means everything
+(every protocol, and non-L4 traffic such as ICMP).
 
 :func:`parse_spec` checks the parsed YAML purely and returns diagnostics with
 field paths (``tests[1].from.namespaceSelector.matchExpressions[0].operator``);
@@ -40,8 +43,9 @@ from typing import Any, Mapping
 
 from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
-from podfence.model.text import capped
-from podfence.sets import MAX_PORT, MIN_PORT, ConnSet, IPSet, Protocol, parse_cidr, parse_ip
+from podfence.model.own_fields import NAMESPACE_RULE, OwnFields
+from podfence.model.ports import PROTOCOL_WORDS, parse_ports, parse_protocol, port_number
+from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
 
 CODE = "T1"
@@ -49,7 +53,6 @@ OBJECT = "podfence test"
 TEST_FIELDS = ("name", "from", "to", "port", "ports", "protocol", "expect")
 SELECTOR_FIELDS = ("namespace", "namespaceSelector", "podSelector", "except")
 PORT_FIELDS = ("protocol", "port", "endPort")
-NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 class Expect(StrEnum):
@@ -117,51 +120,39 @@ def _is_address_only(endpoints: tuple[Endpoint, ...]) -> bool:
 def parse_spec(raw: Any) -> tuple[Spec, list[Diagnostic]]:
     """Turn a parsed assertion file into a :class:`Spec`; problems are errors with field paths."""
     out: list[Diagnostic] = []
+    r = OwnFields(CODE, OBJECT, out)
     if not isinstance(raw, Mapping):
-        out.append(_err((), "an assertion file is a mapping with a list under 'tests'"))
+        r.error((), "an assertion file is a mapping with a list under 'tests'")
         return Spec(()), out
-    for key in raw:
-        if key != "tests":
-            out.append(_err((str(key),), "unknown field (known: tests)"))
-    tests = raw.get("tests")
-    if not isinstance(tests, list):
-        out.append(_err(("tests",), "required: a list of expectations"))
+    r.mapping(raw, (), ("tests",))
+    if raw.get("tests") is None:
+        r.error(("tests",), "required: a list of expectations")
         return Spec(()), out
-    parsed = []
-    for i, item in enumerate(tests):
-        expectation = _test(item, i, out)
-        if expectation is not None:
-            parsed.append(expectation)
-    return Spec(tuple(parsed)), out
+    return Spec(r.list_of(raw["tests"], ("tests",), lambda item, path: _test(item, path, r))), out
 
 
-def _test(raw: Any, i: int, out: list[Diagnostic]) -> Expectation | None:
-    path: FieldPath = ("tests", i)
+def _test(raw: Any, path: FieldPath, r: OwnFields) -> Expectation | None:
+    out = r.problems
     if not isinstance(raw, Mapping):
-        out.append(_err(path, "must be a mapping with from, to and expect"))
+        r.error(path, "must be a mapping with from, to and expect")
         return None
     before = len(out)
-    for key in raw:
-        if key not in TEST_FIELDS:
-            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(TEST_FIELDS)})"))
+    r.mapping(raw, path, TEST_FIELDS)
     for key in ("from", "to", "expect"):
         if key not in raw:
-            out.append(_err(path + (key,), "required"))
-    name = raw.get("name")
-    if name is not None and not isinstance(name, str):
-        out.append(_err(path + ("name",), "must be a string"))
+            r.error(path + (key,), "required")
+    name = r.string(raw.get("name"), path + ("name",))
     src = _endpoints(raw.get("from"), path + ("from",), out) if "from" in raw else ()
     dst = _endpoints(raw.get("to"), path + ("to",), out) if "to" in raw else ()
     if _is_address_only(src) and _is_address_only(dst):
-        out.append(_err(path + ("to",), "from and to are both addresses: at least one end must be a pod"))
+        r.error(path + ("to",), "from and to are both addresses: at least one end must be a pod")
     conns = _conns(raw, path, out)
-    expect = raw.get("expect")
-    if "expect" in raw and (not isinstance(expect, str) or expect not in {e.value for e in Expect}):
-        out.append(_err(path + ("expect",), "must be allow, deny or exactly"))
-    if len(out) > before:
+    expect = r.enum(raw.get("expect"), path + ("expect",), tuple(e.value for e in Expect))
+    if len(out) > before or expect is None:
         return None
-    label = name if isinstance(name, str) and name else f"{describe(raw.get('from'))} -> {describe(raw.get('to'))}"
-    return Expectation(i, label, src, dst, conns, Expect(expect))
+    label = name or f"{describe(raw.get('from'))} -> {describe(raw.get('to'))}"
+    index = path[-1] if isinstance(path[-1], int) else 0
+    return Expectation(index, label, src, dst, conns, Expect(expect))
 
 
 def describe(raw: Any) -> str:
@@ -297,39 +288,28 @@ def _selector(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic], *,
 
 
 def _protocol(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Protocol | None:
-    if isinstance(raw, str) and raw in {p.value for p in Protocol}:
-        return Protocol(raw)
-    out.append(_err(path, "must be TCP, UDP or SCTP"))
-    return None
+    protocol = parse_protocol(raw)
+    if protocol is None:
+        out.append(_err(path, f"must be {PROTOCOL_WORDS}"))
+    return protocol
 
 
 def _port_number(raw: Any, path: FieldPath, out: list[Diagnostic]) -> int | None:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        out.append(_err(path, "must be a port number"))
+    number = port_number(raw)
+    if isinstance(number, str):
+        out.append(_err(path, number))
         return None
-    if not MIN_PORT <= raw <= MAX_PORT:
-        out.append(_err(path, f"must be between {MIN_PORT} and {MAX_PORT}, inclusive"))
-        return None
-    return raw
-
-
-def _is_port_text(text: str) -> bool:
-    """At most five ASCII digits (``str.isdigit`` alone also takes '²', which ``int`` refuses)."""
-    return text.isascii() and text.isdigit() and len(text) <= 5
+    return number
 
 
 def _span(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
-    """A number or ``"lo-hi"``."""
-    if isinstance(raw, str):
-        lo_text, sep, hi_text = (part.strip() for part in raw.partition("-"))
-        if sep and _is_port_text(lo_text) and _is_port_text(hi_text):
-            lo, hi = int(lo_text), int(hi_text)
-            if MIN_PORT <= lo <= hi <= MAX_PORT:
-                return ConnSet.ports(protocol, lo, hi)
-        out.append(_err(path, f"{capped(repr(raw))} is not a port or a range lo-hi within {MIN_PORT}-{MAX_PORT}"))
-        return ConnSet.none()
-    number = _port_number(raw, path, out)
-    return ConnSet.ports(protocol, number) if number is not None else ConnSet.none()
+    """Ports in podfence's one port syntax (:mod:`podfence.model.ports`), names aside."""
+    ports, problems = parse_ports(raw, path, protocol, names=False)
+    out.extend(_err(where, message) for where, message in problems)
+    total = ConnSet.none()
+    for port in ports:
+        total = total | port.conns()
+    return total
 
 
 def _entry(raw: Any, protocol: Protocol, path: FieldPath, out: list[Diagnostic]) -> ConnSet:
@@ -367,9 +347,10 @@ def _conns(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> Co
         return _span(raw["port"], protocol, path + ("port",), out)
     if "ports" in raw:
         entries = raw["ports"]
-        if not isinstance(entries, list) or not entries:
-            out.append(_err(path + ("ports",),
-                            "must be a non-empty list of ports, ranges lo-hi or {protocol, port, endPort}"))
+        if not isinstance(entries, list):
+            return _entry(entries, protocol, path + ("ports",), out)
+        if not entries:
+            out.append(_err(path + ("ports",), "names no port: give at least one (or '*' for every port)"))
             return ConnSet.none()
         total = ConnSet.none()
         for j, entry in enumerate(entries):

@@ -25,6 +25,7 @@ from podfence.loader import LoadResult, load, read_own_file
 from podfence.loader import codes as load_codes
 from podfence.loader.limits import DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, Budget
 from podfence.model import Diagnostic, Settings
+from podfence.model.ports import PROTOCOL_WORDS, parse_protocol
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
 
@@ -161,10 +162,11 @@ def choose(value: str, choices: Sequence[str], flag: str) -> str:
 
 
 def protocol_from(value: str) -> Protocol:
-    try:
-        return Protocol(value.upper())
-    except ValueError:
-        fail(f"--protocol {quoted(value)}: choose one of TCP, UDP, SCTP")
+    """``--protocol``, read as podfence's own files read a protocol (any case)."""
+    protocol = parse_protocol(value)
+    if protocol is None:
+        fail(f"--protocol {quoted(value)}: must be {PROTOCOL_WORDS}")
+    return protocol
 
 
 def report(result: LoadResult, *, show_warnings: bool = True) -> None:

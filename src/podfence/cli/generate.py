@@ -24,21 +24,23 @@ from podfence.cli.common import (
     exit_on_errors, fail, input_budget, load_cluster, load_config, settings_from, write, write_file, write_files,
 )
 from podfence.config import Config
-from podfence.flows import FlowRecord, Location, Skip, observe, parse_record
+from podfence.flows import FlowRecord, Skip, observe, parse_record
 from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve
 from podfence.generate.blocks import (
     allow_block, default_deny_block, default_deny_plan, egress_block, stand_in_cluster,
 )
 from podfence.generate.build import GeneratedPolicy
 from podfence.generate.from_flows import intent_from_flows
-from podfence.generate.intents import PortSpec, parse_ports
 from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import codes, read_own_file
 from podfence.loader.limits import Budget
 from podfence.loader.sources import STDIN_NAME, read_file, read_stdin
-from podfence.model import Cluster, Diagnostic, Direction, Settings
+from podfence.model import Cluster, Diagnostic, Direction, Settings, Source
+from podfence.model.own_fields import NAMESPACE_RULE
+from podfence.model.ports import PortSpec, parse_ports
 from podfence.model.text import one_line, quoted
+from podfence.render.conns import shortened
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
 from podfence.validate import is_dns1123_label, validate_network_policy
 
@@ -52,13 +54,12 @@ Out = Annotated[Optional[str], typer.Option("--out", metavar="DIR",
                                             help="Write one file per namespace under DIR instead of printing.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")]
 Output = Annotated[str, typer.Option("-o", "--output", help="The proof report: text or json.")]
-Source = Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")]
+FromWorkload = Annotated[str, typer.Option("--from", metavar="NS/WORKLOAD", help="The source workload.")]
 Destination = Annotated[str, typer.Option("--to", metavar="NS/WORKLOAD",
                                           help="The destination: a workload, svc/NS/NAME, or NS/* .")]
 Ports = Annotated[list[str], typer.Option("--port", metavar="P[/PROTO]",
                                           help="Port: 8080, 53/UDP, 10000-10099, a name, or '*'. Repeatable.")]
 PROOF_FORMATS = ("text", "json")
-NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 
 
 def note(message: str) -> None:
@@ -138,10 +139,10 @@ def _flow_lines(path: str, budget: Budget) -> Iterator[tuple[int, str]]:
     return enumerate(source.text.split("\n"), 1)
 
 
-def read_flows(paths: list[str], budget: Budget | None = None) -> list[tuple[Location, FlowRecord | Skip]]:
+def read_flows(paths: list[str], budget: Budget | None = None) -> list[tuple[Source, FlowRecord | Skip]]:
     """Every line of every flow file, parsed (JSON lines; a bad line is a problem, not the end)."""
     budget = Budget() if budget is None else budget
-    out: list[tuple[Location, FlowRecord | Skip]] = []
+    out: list[tuple[Source, FlowRecord | Skip]] = []
     for path in paths:
         for n, line in _flow_lines(path, budget):
             text = line.strip()
@@ -150,13 +151,13 @@ def read_flows(paths: list[str], budget: Budget | None = None) -> list[tuple[Loc
             try:
                 obj = json.loads(text)
             except RecursionError:
-                out.append((Location(path, n), Skip("not JSON (nested too deeply)", problem=True)))
+                out.append((Source(path, n), Skip("not JSON (nested too deeply)", problem=True)))
                 continue
             except ValueError as exc:  # bad JSON, or a number too long for int()
                 why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
-                out.append((Location(path, n), Skip(f"not JSON ({why})", problem=True)))
+                out.append((Source(path, n), Skip(f"not JSON ({why})", problem=True)))
                 continue
-            out.append((Location(path, n), parse_record(obj)))
+            out.append((Source(path, n), parse_record(obj)))
     return out
 
 
@@ -170,10 +171,8 @@ def _prefix(value: str | None, flag: str, bits: int) -> int | None:
 
 
 def listing(items: list[str], limit: int = 8) -> str:
-    """``a, b, c`` or ``a, b, ... and 12 more``."""
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    """``a, b, c`` or ``a, b and 12 more``."""
+    return shortened(items, limit)
 
 
 def _coverage_notes(plan: Plan, cluster: Cluster, settings: Settings, generating: bool,
@@ -340,10 +339,9 @@ def default_deny(
 
 
 def _ports(values: list[str]) -> tuple[PortSpec, ...]:
-    problems: list[Diagnostic] = []
-    ports = parse_ports(values, ("--port",), problems)
+    ports, problems = parse_ports(values, ("--port",))
     if problems:
-        fail(f"--port: {problems[0].message}")
+        fail(f"--port: {problems[0][1]}")
     return ports
 
 
@@ -362,7 +360,7 @@ def _block(cluster: Cluster, settings: Settings, made, out: str | None, force: b
 
 @app.command("allow")
 def allow(
-    src: Source = ...,  # type: ignore[assignment]
+    src: FromWorkload = ...,  # type: ignore[assignment]
     dst: Destination = ...,  # type: ignore[assignment]
     port: Ports = [],  # noqa: B006
     filename: Filenames = [],  # noqa: B006
@@ -391,7 +389,7 @@ def allow(
 
 @app.command("egress")
 def egress(
-    src: Source = ...,  # type: ignore[assignment]
+    src: FromWorkload = ...,  # type: ignore[assignment]
     to_cidr: Annotated[str, typer.Option(
         "--to-cidr", metavar="CIDR", help="Destination addresses.")] = ...,  # type: ignore[assignment]
     except_: Annotated[list[str], typer.Option(

@@ -47,7 +47,7 @@ def diff(old: Cluster, new: Cluster, settings: Settings, config: Config = DEFAUL
         return DiffReport(pairs, ())
     old_engine, new_engine = Engine(old, settings), Engine(new, settings)
     reports = tuple(
-        GroupReport(g, explain_group(g, old_engine, new_engine), flags(g, old, new, config))
+        GroupReport(g, explain_group(g, old_engine, new_engine), flags(g, old, new, config, settings))
         for g in group_changes(pairs.changes)
     )
     return DiffReport(pairs, reports)

@@ -2,16 +2,15 @@
 
 Three kinds of change are flagged, most dangerous first:
 
-* ``internet``: connections added to or from a wide swath of the public internet:
-  the changed addresses hold at least as many public addresses as a /8 (IPv4) or a
-  /32 (IPv6). Private, loopback, link-local, shared, multicast and reserved ranges
-  do not count. A single partner address is listed with the other changes.
-* ``sensitive``: connections added into a pod of a sensitive namespace (the
-  configured namespaces, or a namespace or pod carrying the sensitivity label set
-  to ``"true"``) from anywhere outside that namespace and outside the namespaces
-  the configuration allows to reach sensitive ones.
-* ``dns``: UDP or TCP port 53 removed towards the cluster DNS (pods in the DNS
-  namespace with the DNS labels, or the NodeLocal DNS address).
+* ``internet``: connections added to or from a wide swath of the public internet
+  (:mod:`podfence.model.internet`): the changed addresses hold at least as many
+  public addresses as a /8 (IPv4) or a /32 (IPv6). A single partner address is
+  listed with the other changes.
+* ``sensitive``: connections added into a sensitive pod
+  (:mod:`podfence.model.sensitivity`) from anywhere outside its namespace and
+  outside the namespaces the configuration allows to reach sensitive ones.
+* ``dns``: UDP or TCP port 53 removed towards the cluster DNS
+  (:mod:`podfence.model.dns`: the DNS pods, or the NodeLocal DNS address).
 """
 
 from __future__ import annotations
@@ -21,14 +20,11 @@ from enum import IntEnum
 
 from podfence.config import Config
 from podfence.diff.groups import ChangeGroup
-from podfence.model import Cluster, Pod
-from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
+from podfence.model import Cluster, Settings
+from podfence.model.dns import DNS_PORT, DnsTarget, dns_part
+from podfence.model.internet import public_part
+from podfence.sets import IPSet, parse_cidr
 
-_NOT_PUBLIC = (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-    "::/8", "fc00::/7", "fe80::/10", "ff00::/8",
-)
 WIDE_V4 = 1 << 24
 WIDE_V6 = 1 << 96
 
@@ -40,9 +36,6 @@ def _block(cidrs: tuple[str, ...] | list[str]) -> IPSet:
         if parsed is not None:
             out = out | IPSet.of_cidr(parsed)
     return out
-
-
-PUBLIC = IPSet.all() - _block(_NOT_PUBLIC)
 
 
 class Risk(IntEnum):
@@ -61,7 +54,7 @@ class Flag:
 
 def is_wide_public(addresses: IPSet) -> bool:
     """True when ``addresses`` hold a /8's worth of public IPv4 or a /32's worth of public IPv6."""
-    public = addresses & PUBLIC
+    public = public_part(addresses)
     return public.v4.size() >= WIDE_V4 or public.v6.size() >= WIDE_V6
 
 
@@ -69,43 +62,29 @@ def _addresses(names: tuple[str, ...], cluster: Cluster) -> IPSet:
     return _block([n for n in names if cluster.pod(n) is None])
 
 
-def is_sensitive(pod: Pod, cluster: Cluster, config: Config) -> bool:
-    label = config.sensitive.label
-    if pod.namespace in config.sensitive.namespaces or pod.labels.get(label) == "true":
-        return True
-    ns = cluster.namespace(pod.namespace)
-    return ns is not None and ns.labels.get(label) == "true"
-
-
-def is_dns(name: str, cluster: Cluster, config: Config) -> bool:
+def is_dns(name: str, cluster: Cluster, dns: DnsTarget, settings: Settings) -> bool:
+    """A cluster DNS pod, or an address range holding NodeLocal DNS (:mod:`podfence.model.dns`)."""
     pod = cluster.pod(name)
-    dns = config.dns
     if pod is not None:
-        return pod.namespace == dns.namespace and all(pod.labels.get(k) == v for k, v in dns.pod_labels.items())
-    if dns.node_local_address is None:
-        return False
-    block = _block([name])
-    return dns.node_local_address in block
+        return dns.is_dns_pod(pod, settings)
+    return dns.node_local_address is not None and dns.node_local_address in _block([name])
 
 
-def _dns_ports(conns: ConnSet) -> ConnSet:
-    return conns & (ConnSet.ports(Protocol.UDP, 53) | ConnSet.ports(Protocol.TCP, 53))
-
-
-def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tuple[Flag, ...]:
+def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config, settings: Settings) -> tuple[Flag, ...]:
     """The dangerous kinds of change in one group, most dangerous first."""
     out: list[Flag] = []
+    marks = config.sensitive
     if group.added:
         inbound = _addresses(group.srcs, new)
         outbound = _addresses(group.dsts, new)
         if is_wide_public(inbound):
             out.append(Flag(Risk.INTERNET, "reachable from the internet"))
         if is_wide_public(outbound):
-            from_sensitive = any((sp := new.pod(s)) is not None and is_sensitive(sp, new, config) for s in group.srcs)
+            from_sensitive = any((sp := new.pod(s)) is not None and marks.is_sensitive(sp, new) for s in group.srcs)
             where = " from a sensitive namespace" if from_sensitive else ""
             out.append(Flag(Risk.INTERNET, f"reaches the internet{where}"))
         sensitive = sorted({
-            p.namespace for d in group.dsts if (p := new.pod(d)) is not None and is_sensitive(p, new, config)
+            p.namespace for d in group.dsts if (p := new.pod(d)) is not None and marks.is_sensitive(p, new)
         })
         if sensitive:
             allowed = set(config.sensitive.allowed_from)
@@ -113,11 +92,10 @@ def flags(group: ChangeGroup, old: Cluster, new: Cluster, config: Config) -> tup
                          or (sp.namespace not in sensitive and sp.namespace not in allowed)]
             if outsiders:
                 out.append(Flag(Risk.SENSITIVE, f"into sensitive namespace {', '.join(sensitive)}"))
-    if group.removed and _dns_ports(group.removed):
-        if any(is_dns(d, old, config) for d in group.dsts):
-            lost = _dns_ports(group.removed)
-            ports = ", ".join(f"{p} 53" for p, _ in lost.by_protocol())
-            out.append(Flag(Risk.DNS, f"loses DNS ({ports})"))
+    lost = dns_part(group.removed)
+    if lost and any(is_dns(d, old, config.dns, settings) for d in group.dsts):
+        ports = ", ".join(f"{p} {DNS_PORT}" for p, _ in lost.by_protocol())
+        out.append(Flag(Risk.DNS, f"loses DNS ({ports})"))
     out.sort(key=lambda f: f.risk)
     return tuple(out)
 
@@ -127,4 +105,4 @@ def rank(group_flags: tuple[Flag, ...]) -> int:
     return min((f.risk.value for f in group_flags), default=len(Risk))
 
 
-__all__ = ["Flag", "PUBLIC", "Risk", "flags", "is_dns", "is_sensitive", "is_wide_public", "rank"]
+__all__ = ["Flag", "Risk", "flags", "is_dns", "is_wide_public", "rank"]

@@ -35,7 +35,7 @@ from podfence.engine.matrix import ClassRows, Matrix
 from podfence.engine.pairwise import paths
 from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
-from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
+from podfence.sets import ConnSet, IPAddress, IPSet, Protocol, parse_cidr
 
 _BLOCK_BYTES = 32 << 20
 _ROW_CACHE = 4_000_000  # destinations kept for units whose other pods are still to be written
@@ -237,6 +237,16 @@ class Connectivity:
     def address_blocks(self, pod: str, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
         """The same as :meth:`address_ranges`, as one address set per distinct allowed set."""
         return self.external.blocks(self._pod(pod), direction)
+
+    def own_node_addresses(self, pod: str, direction: Direction) -> tuple[IPAddress, ...]:
+        """The addresses of ``pod``'s own node that it may always reach (egress) or be reached from
+        (ingress), per ``allow_pod_to_local_node_egress`` and ``allow_node_to_local_pod_ingress``."""
+        return tuple(IPAddress(v, value) for v, value in self.external.own_node_points(self._pod(pod), direction))
+
+    def decided_outside(self, src: str, dst: str) -> bool:
+        """True for pod pairs the settings decide, not the policies: a bare pod's self traffic
+        (``allow_self_traffic``) and a pod and its own node (a hostNetwork pod there)."""
+        return (self._pod(src), self._pod(dst)) in self._overrides
 
     def _pod(self, key: str) -> int:
         try:

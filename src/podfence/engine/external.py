@@ -118,7 +118,7 @@ class ExternalView:
         named = any(cc.rules[rid].named for pi in profile for rid in cc.policy_rules[(pi, direction)])
         return profile, int(cc.sig_id[i]) if named else -1
 
-    def _node_points(self, i: int, direction: Direction) -> list[tuple[int, int]]:
+    def own_node_points(self, i: int, direction: Direction) -> list[tuple[int, int]]:
         """(version, value) of own-node addresses that are always allowed for pod ``i``."""
         pod, s = self.cc.pods[i], self.cc.settings
         if not pod.node_name or not self.cc.endpoint[i]:
@@ -131,12 +131,12 @@ class ExternalView:
 
     def group_key(self, i: int) -> tuple:  # type: ignore[type-arg]
         return (self._side(i, Direction.EGRESS), self._side(i, Direction.INGRESS), self.pod_families(i),
-                tuple(self._node_points(i, Direction.INGRESS)), tuple(self._node_points(i, Direction.EGRESS)))
+                tuple(self.own_node_points(i, Direction.INGRESS)), tuple(self.own_node_points(i, Direction.EGRESS)))
 
     def _spans(self, i: int, direction: Direction) -> list[tuple[IPSet, ConnSet]]:
         """Maximal address spans with one allowed set each, in address order (cached per behaviour)."""
         profile, sig = self._side(i, direction)
-        points = self._node_points(i, direction)
+        points = self.own_node_points(i, direction)
         key = (direction, profile, sig, self.pod_families(i), tuple(points))
         hit = self._ranges.get(key)
         if hit is None:

@@ -17,7 +17,6 @@ class PodRows:
     def __init__(self, conn: Connectivity) -> None:
         self.conn = conn
         self.pods = {p.key for p in conn.pods}
-        self.kinds = {p.key: p.kind for p in conn.pods}
         self.row_of: dict[str, str] = {}  # source pod -> id of its row (the row's first source)
         self.rows: dict[str, dict[str, ConnSet]] = {}
         for g in conn.group_connections():
@@ -48,6 +47,4 @@ class PodRows:
 
     def decided_outside(self, src: str, dst: str) -> bool:
         """True for pairs the settings decide, not the policies: self traffic, a pod and its own node."""
-        if src == dst:
-            return self.kinds.get(src) == "Pod" and self.conn.settings.allow_self_traffic
-        return dst in self.pairs.get(src, {})
+        return src in self.pods and dst in self.pods and self.conn.decided_outside(src, dst)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from podfence.flows import calico, hubble
-from podfence.flows.mapping import Location, Observation, Observed, Tally, WorkloadIndex, observe
+from podfence.flows.mapping import Observation, Observed, Tally, WorkloadIndex, observe
 from podfence.flows.records import EndKind, FlowEnd, FlowRecord, Outcome, Skip
 
 
@@ -23,6 +23,6 @@ def parse_record(obj: Any) -> FlowRecord | Skip:
 
 
 __all__ = [
-    "EndKind", "FlowEnd", "FlowRecord", "Location", "Observation", "Observed", "Outcome", "Skip", "Tally",
+    "EndKind", "FlowEnd", "FlowRecord", "Observation", "Observed", "Outcome", "Skip", "Tally",
     "WorkloadIndex", "observe", "parse_record",
 ]

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from podfence.flows.records import EndKind, FlowEnd, FlowRecord, Outcome, Skip
-from podfence.model import Cluster, Pod, Settings
+from podfence.model import Cluster, Pod, Settings, Source
 from podfence.sets import IPAddress, Protocol
 
 # What a controller appends to its name for a replica: a ReplicaSet hash and a pod
@@ -29,15 +29,6 @@ _REPLICA_SUFFIX = re.compile(r"^[a-z0-9]{1,12}(-[a-z0-9]{1,12})?$")
 L4 = {"TCP": Protocol.TCP, "UDP": Protocol.UDP, "SCTP": Protocol.SCTP}
 
 End = Pod | IPAddress
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -50,7 +41,7 @@ class Observation:
     port: int
     count: int = 0
     denied: int = 0
-    first: Location | None = None
+    first: Source | None = None
 
 
 @dataclass
@@ -58,9 +49,9 @@ class Tally:
     """How many records something happened to, and where first."""
 
     count: int = 0
-    first: Location | None = None
+    first: Source | None = None
 
-    def add(self, where: Location) -> None:
+    def add(self, where: Source) -> None:
         self.count += 1
         if self.first is None:
             self.first = where
@@ -153,7 +144,7 @@ def _key(end: End) -> str:
     return end.key if isinstance(end, Pod) else str(end)
 
 
-def observe(records: list[tuple[Location, FlowRecord | Skip]], cluster: Cluster, settings: Settings,
+def observe(records: list[tuple[Source, FlowRecord | Skip]], cluster: Cluster, settings: Settings,
             *, only_allowed: bool = False) -> Observed:
     """Map records onto workloads and fold them into distinct connections."""
     index = WorkloadIndex(cluster, settings)

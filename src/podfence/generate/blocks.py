@@ -16,12 +16,14 @@ from typing import Callable
 from podfence.config import DnsTarget
 from podfence.engine import isolating_policies
 from podfence.generate.build import GeneratedPolicy, build, intended_exposure, manifest, rules
-from podfence.generate.intents import Entry, PortSpec, ServiceIntent, WorkloadRef, address_ref, parse_workload
+from podfence.generate.intents import Entry, ServiceIntent, WorkloadRef, address_ref, parse_workload
 from podfence.generate.resolve import (
     Addresses, Grant, Plan, Resolver, cluster_uses_ipv6, egress_grants, talks_to_grants,
 )
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, Labels, Namespace, Pod, Settings, Severity
+from podfence.model.ports import PortSpec
+from podfence.model.words import shortened
 
 MAX_NAME = 253
 Namer = Callable[[Pod], str]
@@ -53,7 +55,7 @@ def stand_in_cluster(namespace: str, dns: DnsTarget) -> Cluster:
     pods = [Pod(namespace, "any-pod", Labels({"podfence.io/stand-in": "inside"})),
             Pod(outside, "any-pod", Labels({"podfence.io/stand-in": "outside"}))]
     if dns.namespace != namespace:
-        pods.append(Pod(dns.namespace, "cluster-dns", dns.pod_labels))
+        pods.append(dns.stand_in())
     return Cluster.of([Namespace.of(n) for n in sorted({p.namespace for p in pods})], pods)
 
 
@@ -69,7 +71,7 @@ def _selector(r: Resolver, pod: Pod, flag: str, settings: Settings) -> Labels | 
     if chosen is None:
         same = twins(pod, neighbours)
         why = f"{pod.key} has no labels" if not pod.labels else (
-            f"{', '.join(p.key for p in same[:3])} carry every label of {pod.key}")
+            f"{shortened([p.key for p in same], 3)} carry every label of {pod.key}")
         r.problems.append(Diagnostic("I5", Severity.ERROR, f"no label set selects {pod.key} alone: {why}; "
                                      "give it a distinguishing label", (flag,), "generate"))
     return chosen

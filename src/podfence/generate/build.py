@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from podfence.config import DnsTarget
 from podfence.generate.resolve import Addresses, Grant, Party, Plan, policy_ends
 from podfence.model import NAMESPACE_NAME_LABEL, Direction, FieldPath, Labels, NetworkPolicy, Pod, PolicyPort, Settings
 from podfence.model import format_path
-from podfence.sets import Protocol
+from podfence.model.dns import DNS_POLICY_PORTS, DnsTarget
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "podfence")
 IGNORE_ANNOTATION = "podfence.io/ignore"  # lint suppressions, each with its reason
 MAX_NAME = 253
-DNS_PORTS = (PolicyPort(Protocol.UDP, 53), PolicyPort(Protocol.TCP, 53))
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ def allow_dns(namespace: str, dns: DnsTarget) -> GeneratedPolicy:
         bits = 32 if dns.node_local_address.version == 4 else 128
         peers.append({"ipBlock": {"cidr": f"{dns.node_local_address}/{bits}"}})
         where += f" and NodeLocal DNS {dns.node_local_address}"
-    body = manifest(namespace, "allow-dns", None, ["Egress"], egress=[{"to": peers, "ports": ports_json(DNS_PORTS)}])
+    body = manifest(namespace, "allow-dns", None, ["Egress"], egress=[{"to": peers, "ports": ports_json(DNS_POLICY_PORTS)}])
     return GeneratedPolicy(namespace, "allow-dns", body, (
         ((), (f"{namespace}: every pod may look names up: UDP and TCP 53 to {where} (defaults.dns)",)),))
 
@@ -118,7 +116,7 @@ def allow_dns(namespace: str, dns: DnsTarget) -> GeneratedPolicy:
 def dns_ingress(dns: DnsTarget) -> GeneratedPolicy:
     name = "allow-dns-ingress"
     body = manifest(dns.namespace, name, dns.pod_labels, ["Ingress"],
-                    ingress=[{"from": [{"namespaceSelector": {}}], "ports": ports_json(DNS_PORTS)}])
+                    ingress=[{"from": [{"namespaceSelector": {}}], "ports": ports_json(DNS_POLICY_PORTS)}])
     return GeneratedPolicy(dns.namespace, name, body, (
         ((), (f"{dns.namespace}: the cluster DNS pods answer every pod on UDP and TCP 53 (defaults.dns)",)),))
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.config import DnsTarget
 from podfence.flows import Observation, Observed
 from podfence.generate.intents import (
-    AddressRef, Entry, Intent, PortSpec, ServiceIntent, WorkloadRef, parse_workload,
+    AddressRef, Entry, Intent, ServiceIntent, WorkloadRef, parse_workload,
 )
 from podfence.model import FieldPath, Pod, Settings
+from podfence.model.dns import DnsTarget, is_dns_lookup
+from podfence.model.ports import PortSpec
 from podfence.sets import IPAddress, Protocol, parse_cidr
 
 THRESHOLD = 4
@@ -88,12 +89,13 @@ def _cidr_order(cidr: str) -> tuple[int, int]:
 
 
 def _is_dns(obs: Observation, dns: DnsTarget, settings: Settings) -> bool:
-    if obs.port != 53 or obs.protocol not in (Protocol.UDP, Protocol.TCP):
+    """A lookup to the cluster DNS that ``defaults.dns: allow`` lets through (:mod:`podfence.model.dns`)."""
+    if not is_dns_lookup(obs.protocol, obs.port):
         return False
     dst = obs.dst
     if isinstance(dst, Pod):
-        return dst.namespace == dns.namespace and all(dst.labels.get(k) == v for k, v in dns.pod_labels.items())
-    return dns.node_local_address is not None and dst == dns.node_local_address
+        return dns.is_dns_pod(dst, settings)
+    return dns.is_node_local(dst)
 
 
 def _declares(pod: Pod, protocol: Protocol, port: int, settings: Settings) -> bool:
@@ -226,7 +228,8 @@ def _times(n: int, word: str) -> str:
 
 def _address_of(obs: Observation, direction: str) -> IPAddress:
     end = obs.dst if direction == "egress" else obs.src
-    assert isinstance(end, IPAddress)
+    if isinstance(end, Pod):  # a hostNetwork workload stands for its address (see _as_end)
+        end = end.ips[0]
     return end
 
 

@@ -24,8 +24,9 @@ Entries:
 * ``ingress_from``: a workload, ``internet`` or a CIDR, optionally ``:PORTS`` (the
   ports of the service itself), or a mapping ``{from: ..., except: [...], ports: [...]}``.
 
-``PORTS`` is a comma-separated list of ``8080``, ``53/UDP``, ``10000-10099``, a port
-name (``http``, ``dns/UDP``) or ``*`` (every port and protocol).
+``PORTS`` is a comma-separated list of ports in podfence's one port syntax
+(:mod:`podfence.model.ports`): ``8080``, ``53/UDP``, ``10000-10099``, a port name
+(``http``, ``dns/UDP``) or ``*`` (every port and protocol).
 """
 
 from __future__ import annotations
@@ -34,30 +35,17 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from podfence.model import Diagnostic, Direction, FieldPath, Severity
+from podfence.model.own_fields import NAMESPACE_NAME, OwnFields
+from podfence.model.ports import PortSpec
+from podfence.model.ports import parse_ports as parse_model_ports
 from podfence.model.text import quoted
-from podfence.sets import MAX_PORT, Protocol, parse_cidr, parse_ip
+from podfence.sets import parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_subset
 
 SHAPE = "I1"
+OBJECT = "intents"
 INTERNET = "internet"
 DNS_CHOICES = ("allow", "deny")
-NAMESPACE_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-
-
-@dataclass(frozen=True, slots=True)
-class PortSpec:
-    """One port as written: a number, a range, a name, or ``*`` (``every``)."""
-
-    protocol: Protocol = Protocol.TCP
-    port: int | str | None = None
-    end_port: int | None = None
-    every: bool = False
-
-    def __str__(self) -> str:
-        if self.every:
-            return "*"
-        text = str(self.port) if self.end_port is None else f"{self.port}-{self.end_port}"
-        return text if self.protocol is Protocol.TCP else f"{text}/{self.protocol}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,69 +123,14 @@ class Intent:
 
 
 def _err(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic(SHAPE, Severity.ERROR, message, path, "intents")
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also takes digits such as '²' that ``int`` refuses."""
-    return text.isascii() and text.isdigit()
-
-
-def _number(text: str) -> int:
-    """The value of ASCII digits; anything longer than a port is past the last port."""
-    digits = text.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 5 else MAX_PORT + 1
-
-
-def parse_port(text: str) -> PortSpec | str:
-    """``8080``, ``53/UDP``, ``10000-10099``, ``http``, ``dns/UDP`` or ``*``; a message if invalid."""
-    text = text.strip()
-    if text == "*":
-        return PortSpec(every=True)
-    body, sep, proto_text = text.partition("/")
-    protocol = Protocol.TCP
-    if sep:
-        try:
-            protocol = Protocol(proto_text.strip().upper())
-        except ValueError:
-            return f"port {quoted(text)}: protocol must be TCP, UDP or SCTP"
-    body = body.strip()
-    lo_text, dash, hi_text = body.partition("-")
-    if _is_number(body) or (dash and _is_number(lo_text) and _is_number(hi_text)):
-        lo = _number(lo_text)
-        hi = _number(hi_text) if dash else None
-        if not 1 <= lo <= MAX_PORT or (hi is not None and not lo <= hi <= MAX_PORT):
-            return f"port {quoted(text)}: must be 1-{MAX_PORT} (a range as LOW-HIGH, LOW <= HIGH)"
-        return PortSpec(protocol, lo, hi if hi != lo else None)
-    if not body or not all(c.isalnum() or c == "-" for c in body) or not any(c.isalpha() for c in body):
-        return f"port {quoted(text)}: expected a number, LOW-HIGH, a port name or *"
-    if len(body) > 15 or body != body.lower() or body.startswith("-") or body.endswith("-") or "--" in body:
-        return f"port {quoted(text)}: a port name has at most 15 lowercase letters, digits and single dashes"
-    return PortSpec(protocol, body)
+    return Diagnostic(SHAPE, Severity.ERROR, message, path, OBJECT)
 
 
 def parse_ports(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[PortSpec, ...]:
-    """A list of ports (numbers or strings), or one comma-separated string."""
-    items: list[tuple[Any, FieldPath]]
-    if isinstance(raw, list):
-        items = [(v, path + (i,)) for i, v in enumerate(raw)]
-    else:
-        items = [(raw, path)]
-    ports: list[PortSpec] = []
-    for value, where in items:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            out.append(_err(where, "a port is a number or a string such as 53/UDP, http or 10000-10099"))
-            continue
-        if isinstance(value, int) and not 1 <= value <= MAX_PORT:
-            out.append(_err(where, f"port {value}: must be 1-{MAX_PORT}"))
-            continue
-        for part in str(value).split(","):
-            parsed = parse_port(part)
-            if isinstance(parsed, str):
-                out.append(_err(where, parsed))
-            elif parsed not in ports:
-                ports.append(parsed)
-    return tuple(ports)
+    """Ports in the one syntax of :mod:`podfence.model.ports`; problems are I1 errors."""
+    ports, problems = parse_model_ports(raw, path)
+    out.extend(_err(where, message) for where, message in problems)
+    return ports
 
 
 def parse_workload(text: str, *, allow_service: bool = True, allow_wildcard: bool = True) -> WorkloadRef | str:
@@ -302,96 +235,64 @@ _MAPPING_KEYS = {
 
 def _mapping_entry(raw: Mapping[str, Any], kind: str, path: FieldPath, out: list[Diagnostic]) -> Entry | None:
     allowed, peer_key = _MAPPING_KEYS[kind]
-    bad = False
-    for key in raw:
-        if key not in allowed:
-            out.append(_err(path + (str(key),), f"unknown field (known: {', '.join(sorted(allowed))})"))
-            bad = True
+    r = OwnFields(SHAPE, OBJECT, out)
+    before = len(out)
+    r.mapping(raw, path, sorted(allowed))
+    bad = len(out) > before
     peer_text = raw.get(peer_key)
     if not isinstance(peer_text, str):
-        out.append(_err(path + (peer_key,), "required: a string"))
+        r.error(path + (peer_key,), "required: a string")
         return None
-    except_raw = raw.get("except")
-    if except_raw is None:
-        except_raw = []
-    if not isinstance(except_raw, list) or not all(isinstance(e, str) for e in except_raw):
-        out.append(_err(path + ("except",), "must be a list of CIDRs"))
+    before = len(out)
+    except_ = r.list_of(raw.get("except"), path + ("except",), r.string)
+    if len(out) > before:
         return None
     if "ports" in raw and raw["ports"] == []:
-        out.append(_err(path + ("ports",), "names no port: give at least one (or '*' for every port)"))
+        r.error(path + ("ports",), "names no port: give at least one (or '*' for every port)")
         return None
     ports = parse_ports(raw["ports"], path + ("ports",), out) if "ports" in raw else ()
-    undeclared = raw.get("undeclared", False)
-    if not isinstance(undeclared, bool):
-        out.append(_err(path + ("undeclared",), "must be true or false"))
-        return None
-    if bad or ("ports" in raw and not ports):
+    before = len(out)
+    undeclared = r.boolean(raw.get("undeclared"), path + ("undeclared",), False)
+    if bad or len(out) > before or ("ports" in raw and not ports):
         return None
     where = path + (peer_key,)
-    entry = _entry(peer_text, tuple(except_raw), ports, undeclared, kind, where, out, path + ("ports",))
+    entry = _entry(peer_text, tuple(except_), ports, undeclared, kind, where, out, path + ("ports",))
     return Entry(entry.peer, entry.ports, entry.undeclared, path) if entry else None
 
 
 def _entries(raw: Any, kind: str, path: FieldPath, out: list[Diagnostic]) -> tuple[Entry, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        out.append(_err(path, "must be a list"))
-        return ()
-    entries = []
-    for i, item in enumerate(raw):
-        where = path + (i,)
+    def entry(item: Any, where: FieldPath) -> Entry | None:
         if isinstance(item, str):
-            entry = _string_entry(item, kind, where, out)
-        elif isinstance(item, Mapping):
-            entry = _mapping_entry(item, kind, where, out)
-        else:
-            out.append(_err(where, "must be a string or a mapping"))
-            entry = None
-        if entry is not None:
-            entries.append(entry)
-    return tuple(entries)
+            return _string_entry(item, kind, where, out)
+        if isinstance(item, Mapping):
+            return _mapping_entry(item, kind, where, out)
+        out.append(_err(where, "must be a string or a mapping"))
+        return None
+
+    return OwnFields(SHAPE, OBJECT, out).list_of(raw, path, entry)
 
 
 def _defaults(raw: Any, out: list[Diagnostic]) -> tuple[frozenset[Direction], bool, tuple[str, ...] | None]:
+    r = OwnFields(SHAPE, OBJECT, out)
+    body = r.mapping(raw, ("defaults",), ("deny", "dns", "exclude"))
     deny = frozenset({Direction.INGRESS, Direction.EGRESS})
-    dns, exclude = True, None
-    if raw is None:
-        return deny, dns, exclude
-    if not isinstance(raw, Mapping):
-        out.append(_err(("defaults",), "must be a mapping"))
-        return deny, dns, exclude
-    for key in raw:
-        if key not in ("deny", "dns", "exclude"):
-            out.append(_err(("defaults", str(key)), "unknown field (known: deny, dns, exclude)"))
-    if "deny" in raw:
-        value = raw["deny"]
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or not all(
-                isinstance(v, str) and v.lower() in ("ingress", "egress") for v in values):
-            out.append(_err(("defaults", "deny"), "must list ingress, egress or both"))
-        else:
-            deny = frozenset(Direction(v.lower()) for v in values)
-    if "dns" in raw:
-        value = raw["dns"]
-        if value is True or value is False:
-            dns = value
-        elif isinstance(value, str) and value.lower() in DNS_CHOICES:
-            dns = value.lower() == "allow"
-        else:
-            out.append(_err(("defaults", "dns"), "must be allow or deny"))
-    if "exclude" in raw:
-        value = raw["exclude"]
-        if value is None:
-            exclude = ()
-        elif isinstance(value, list):
-            names = [v for v in value if isinstance(v, str) and is_dns1123_label(v)]
-            for i, v in enumerate(value):
-                if not (isinstance(v, str) and is_dns1123_label(v)):
-                    out.append(_err(("defaults", "exclude", i), f"{v!r} is not a namespace name ({NAMESPACE_RULE})"))
-            exclude = tuple(names)
-        else:
-            out.append(_err(("defaults", "exclude"), "must be a list of namespace names"))
+    if body.get("deny") is not None:
+        before = len(out)
+        named = r.list_of(body["deny"], ("defaults", "deny"), lambda v, p: r.enum(v, p, ("ingress", "egress")))
+        if not named and len(out) == before:
+            r.error(("defaults", "deny"), "must list ingress, egress or both")
+        elif len(out) == before:
+            deny = frozenset(Direction(v) for v in named)
+    dns = True
+    value = body.get("dns")
+    if isinstance(value, bool):
+        dns = value
+    elif value is not None:
+        dns = r.enum(value, ("defaults", "dns"), DNS_CHOICES, "allow") == "allow"
+    exclude = None
+    if "exclude" in body:  # null here means: exclude nothing (absent: the DNS namespace)
+        exclude = r.list_of(body["exclude"], ("defaults", "exclude"),
+                            lambda v, p: r.checked(v, p, is_dns1123_label, NAMESPACE_NAME))
     return deny, dns, exclude
 
 
@@ -401,42 +302,33 @@ def intent_from_dict(raw: Any) -> tuple[Intent, list[Diagnostic]]:
     if raw is None:
         out.append(_err((), "the intent file is empty: expected defaults and services"))
         return Intent(), out
+    r = OwnFields(SHAPE, OBJECT, out)
+    top = r.mapping(raw, (), ("defaults", "services"), "a mapping with defaults and services")
     if not isinstance(raw, Mapping):
-        out.append(_err((), "must be a mapping with defaults and services"))
         return Intent(), out
-    for key in raw:
-        if key not in ("defaults", "services"):
-            out.append(_err((str(key),), "unknown field (known: defaults, services)"))
-    deny, dns, exclude = _defaults(raw.get("defaults"), out)
-    services_raw = raw.get("services")
+    deny, dns, exclude = _defaults(top.get("defaults"), out)
+    services_raw = top.get("services")
     services: list[ServiceIntent] = []
     if services_raw is None:
-        out.append(_err(("services",), "required: a mapping of ns/workload to what it needs"))
-    elif not isinstance(services_raw, Mapping):
-        out.append(_err(("services",), "must be a mapping of ns/workload to what it needs"))
-    else:
-        for key, body in services_raw.items():
-            path: FieldPath = ("services", str(key))
-            ref = parse_workload(str(key), allow_service=False, allow_wildcard=False)
-            if isinstance(ref, str):
-                out.append(_err(path, ref))
-                continue
-            if body is None:
-                body = {}
-            if not isinstance(body, Mapping):
-                out.append(_err(path, "must be a mapping with ingress_from, talks_to and egress"))
-                continue
-            for field_name in body:
-                if field_name not in _MAPPING_KEYS:
-                    out.append(_err(path + (str(field_name),),
-                                    "unknown field (known: egress, ingress_from, talks_to)"))
-            services.append(ServiceIntent(
-                ref,
-                _entries(body.get("ingress_from"), "ingress_from", path + ("ingress_from",), out),
-                _entries(body.get("talks_to"), "talks_to", path + ("talks_to",), out),
-                _entries(body.get("egress"), "egress", path + ("egress",), out),
-                path,
-            ))
+        r.error(("services",), "required: a mapping of ns/workload to what it needs")
+    for key, body in r.mapping(services_raw, ("services",), None,
+                               "a mapping of ns/workload to what it needs").items():
+        path: FieldPath = ("services", str(key))
+        ref = parse_workload(str(key), allow_service=False, allow_wildcard=False)
+        if isinstance(ref, str):
+            r.error(path, ref)
+            continue
+        if body is not None and not isinstance(body, Mapping):
+            r.error(path, "must be a mapping with ingress_from, talks_to and egress")
+            continue
+        body = r.mapping(body, path, sorted(_MAPPING_KEYS))
+        services.append(ServiceIntent(
+            ref,
+            _entries(body.get("ingress_from"), "ingress_from", path + ("ingress_from",), out),
+            _entries(body.get("talks_to"), "talks_to", path + ("talks_to",), out),
+            _entries(body.get("egress"), "egress", path + ("egress",), out),
+            path,
+        ))
     return Intent(deny, dns, exclude, tuple(services)), out
 
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
-from podfence.engine import Endpoint, Engine, NodeIndex, conns_of, paths
-from podfence.generate.build import DNS_PORTS
+from podfence.engine import Endpoint, Engine, conns_of, paths
 from podfence.generate.resolve import Addresses, Grant, Party, Plan
 from podfence.model import Cluster, Direction, Pod, Settings
+from podfence.model.dns import DNS_CONNS
 from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_cidr
 from podfence.sets.ips import V4_MAX, V6_MAX
 
@@ -66,9 +66,6 @@ class Proof:
         return not self.extra and not self.missing
 
 
-DNS_CONNS = ConnSet.ports(DNS_PORTS[0].protocol, 53) | ConnSet.ports(DNS_PORTS[1].protocol, 53)
-
-
 class Intended:
     """The intended connectivity of a plan, one pair at a time (see the module docstring)."""
 
@@ -87,9 +84,7 @@ class Intended:
         return self.plan.governs(pod, direction, self.settings)
 
     def is_dns_pod(self, pod: Pod) -> bool:
-        dns = self.plan.dns
-        return (dns is not None and pod.namespace == dns.namespace and pod.is_pod_endpoint(self.settings)
-                and all(pod.labels.get(k) == v for k, v in dns.pod_labels.items()))
+        return self.plan.dns is not None and self.plan.dns.is_dns_pod(pod, self.settings)
 
     def dns_ingress(self, pod: Pod) -> bool:
         return self.is_dns_pod(pod) and self.governs(pod, Direction.INGRESS)
@@ -263,9 +258,9 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
     intended = Intended(plan, cluster, settings)
     pods = list(conn.pods)
     by_key = {p.key: p for p in pods}
+    # Pairs the settings decide (self traffic, own node), as the engine decides them.
     skip = {(e.src, e.dst) for e in conn.pair_exceptions()}
-    if settings.allow_self_traffic:
-        skip |= {(p.key, p.key) for p in pods if p.kind == "Pod"}
+    skip |= {(p.key, p.key) for p in pods if conn.decided_outside(p.key, p.key)}
 
     expected: dict[tuple[str, str], ConnSet] = {}
     for a, b in intended.candidates(pods):
@@ -292,7 +287,6 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
             missing.append(Difference(ka, kb, want, intended.asked_for(ka, kb)))
 
     # Address ranges: what each governed pod may send to and receive from outside the pod list.
-    nodes = NodeIndex(cluster)
     range_entries = 0
     for pod in pods:
         families = conn.address_families(pod.key)
@@ -301,7 +295,7 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
                 continue
             want = intended.ranges(pod, direction)
             range_entries += len(want)
-            want += [(IPSet.of_address(a), ConnSet.all()) for a in _own_node(pod, direction, nodes, settings)]
+            want += [(IPSet.of_address(a), ConnSet.all()) for a in conn.own_node_addresses(pod.key, direction)]
             got = conn.address_blocks(pod.key, direction)
             more, less = region_differences(got, want, families)
             for cidr, conns in more:
@@ -325,15 +319,6 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
         tuple(explained), tuple(sorted(missing, key=lambda d: (d.src, d.dst))), plan.covered, len(governed),
         sum(1 for v in expected.values() if v) + range_entries,
     )
-
-
-def _own_node(pod: Pod, direction: Direction, nodes: NodeIndex, settings: Settings) -> list[IPAddress]:
-    """Addresses of ``pod``'s own node, which it may always reach or be reached from."""
-    allowed = (settings.allow_node_to_local_pod_ingress if direction is Direction.INGRESS
-               else settings.allow_pod_to_local_node_egress)
-    if not allowed or not pod.node_name:
-        return []
-    return sorted(nodes.addresses.get(pod.node_name, ()), key=lambda a: (a.version, a.value))
 
 
 # ---- building blocks: before and after ------------------------------------------------

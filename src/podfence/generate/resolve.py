@@ -24,11 +24,14 @@ import difflib
 from dataclasses import dataclass, field
 
 from podfence.config import DnsTarget
-from podfence.generate.intents import AddressRef, Entry, Intent, PortSpec, ServiceIntent, WorkloadRef
+from podfence.generate.intents import AddressRef, Entry, Intent, ServiceIntent, WorkloadRef
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, FieldPath, Labels, Pod, PolicyPort, Service, Settings
 from podfence.model import Severity
-from podfence.sets import IPSet, parse_cidr
+from podfence.model.internet import PUBLIC, PUBLIC_V4, covers_internet
+from podfence.model.ports import PortSpec
+from podfence.model.words import shortened
+from podfence.sets import IPAddress, IPSet, parse_cidr
 
 UNKNOWN, NO_PORT, CONFLICT, UNSELECTABLE = "I2", "I3", "I4", "I5"
 
@@ -43,29 +46,39 @@ class Addresses:
 
     @property
     def covers_internet(self) -> bool:
-        """True when a block is a whole address family (``0.0.0.0/0``, ``::/0``), excepts or not."""
-        return any(cidr.endswith("/0") for cidr, _ in self.blocks)
+        """True when the addresses hold the whole public internet of a family (lint's NP402, NP403)."""
+        return covers_internet(self.ips)
 
     @classmethod
     def of(cls, ref: AddressRef, ipv6: bool) -> Addresses:
+        """A CIDR as written (minus its excepts), or ``internet``: the public internet, IPv6 too when ``ipv6``."""
+        excluded = IPSet()
+        for text in ref.except_:
+            parsed = parse_cidr(text)
+            if parsed is not None:
+                excluded = excluded | IPSet.of_cidr(parsed)
         if ref.cidr is None:
-            bases = ("0.0.0.0/0", "::/0") if ipv6 else ("0.0.0.0/0",)
-        else:
-            bases = (ref.cidr,)
-        blocks = []
-        ips = IPSet()
-        for base in bases:
-            cidr = parse_cidr(base)
-            assert cidr is not None, base
-            excepts = tuple(e for e in ref.except_ if (c := parse_cidr(e)) is not None and c.version == cidr.version)
-            block = IPSet.of_cidr(cidr)
-            for e in excepts:
-                parsed = parse_cidr(e)
-                assert parsed is not None
-                block = block - IPSet.of_cidr(parsed)
-            blocks.append((base, excepts))
-            ips = ips | block
-        return cls(str(ref), tuple(blocks), ips)
+            ips = (PUBLIC if ipv6 else PUBLIC_V4) - excluded
+            blocks = tuple(b for v in (4, 6) if (b := _ip_block(ips, v)) is not None)
+            return cls(str(ref), blocks, ips)
+        cidr = parse_cidr(ref.cidr)
+        assert cidr is not None, ref.cidr
+        excepts = tuple(e for e in ref.except_ if (c := parse_cidr(e)) is not None and c.version == cidr.version)
+        return cls(str(ref), ((ref.cidr, excepts),), IPSet.of_cidr(cidr) - excluded)
+
+
+def _ip_block(ips: IPSet, version: int) -> tuple[str, tuple[str, ...]] | None:
+    """One family of ``ips`` as an ipBlock: the smallest CIDR holding it, minus what it does not hold."""
+    intervals = ips.family(version).intervals
+    if not intervals:
+        return None
+    lo, hi = intervals[0][0], intervals[-1][1]
+    bits = 32 if version == 4 else 128
+    prefix = bits - (lo ^ hi).bit_length()
+    network = lo >> (bits - prefix) << (bits - prefix) if prefix else 0
+    base = parse_cidr(f"{IPAddress(version, network)}/{prefix}")
+    assert base is not None
+    return str(base), (IPSet.of_cidr(base) - ips).cidrs()
 
 
 Party = Pod | Addresses
@@ -405,7 +418,7 @@ def _choose_selectors(r: Resolver, plan: Plan, settings: Settings) -> None:
         if chosen is None:
             same = twins(pod, neighbours)
             why = (f"{key} has no labels" if not pod.labels else
-                   f"{', '.join(p.key for p in same[:3])} carr{'ies' if len(same) == 1 else 'y'} every label of "
+                   f"{shortened([p.key for p in same], 3)} carr{'ies' if len(same) == 1 else 'y'} every label of "
                    f"{key} ({pod.labels})")
             r.error(UNSELECTABLE, path, f"no label set selects {key} alone: {why}; give it a distinguishing label")
             continue

@@ -26,10 +26,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from podfence.config import DEFAULT_CONFIG, Config
-from podfence.lint.context import PUBLIC, LintContext, covers_internet
+from podfence.lint.context import LintContext
 from podfence.lint.finding import SEVERITY_RANK, Finding
 from podfence.lint.run import lint
 from podfence.model import Cluster, Direction, Settings, Severity
+from podfence.model.internet import covers_internet, public_part
 from podfence.sets import ConnSet, IPSet, parse_cidr
 
 GRADES = ((90, "A"), (80, "B"), (70, "C"), (60, "D"), (0, "F"))
@@ -139,7 +140,7 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
                 for ns in {p.namespace for p in members}:
                     outside[ns] = outside[ns] | addresses(cidr)
                     outside_conns[ns] = outside_conns[ns] | conns
-        elif any(addresses(cidr) & PUBLIC for cidr, _ in ranges):
+        elif any(public_part(addresses(cidr)) for cidr, _ in ranges):
             for p in members:
                 internet_in[p.namespace].add(p.key)
 

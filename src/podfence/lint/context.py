@@ -20,33 +20,8 @@ from podfence.engine import (
     namespace_labels, selects, subject_matches,
 )
 from podfence.model import Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Pod, Service, Settings
-from podfence.sets import ConnSet, IPSet, parse_cidr
-
-# Addresses that are not "the internet": private, shared, loopback, link-local,
-# multicast and reserved ranges (IPv4), and everything outside global unicast (IPv6).
-_NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                  "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
-
-
-def _public() -> IPSet:
-    out = IPSet.all_of(4)
-    for text in _NOT_PUBLIC_V4:
-        cidr = parse_cidr(text)
-        assert cidr is not None
-        out = out - IPSet.of_cidr(cidr)
-    v6 = parse_cidr("2000::/3")
-    assert v6 is not None
-    return out | IPSet.of_cidr(v6)
-
-
-PUBLIC = _public()
-PUBLIC_V4 = IPSet(v4=PUBLIC.v4)
-PUBLIC_V6 = IPSet(v6=PUBLIC.v6)
-
-
-def covers_internet(addresses: IPSet) -> bool:
-    """True when ``addresses`` hold every public IPv4 address or every global IPv6 one."""
-    return PUBLIC_V4.issubset(addresses) or PUBLIC_V6.issubset(addresses)
+from podfence.model.words import shortened
+from podfence.sets import IPSet
 
 
 def rule_addresses(rule: IRRule) -> IPSet:
@@ -73,20 +48,6 @@ def allows_all(rule: IRRule) -> bool:
 def namespace_wide(policy: IRPolicy) -> bool:
     """A policy about every pod of its namespace, present and future (an empty podSelector)."""
     return isinstance(policy.subject, PodsInNamespace) and policy.subject.pod_selector.is_empty()
-
-
-def conns_words(conns: ConnSet) -> str:
-    """``TCP 80,443, UDP 53``; ``everything`` for all traffic."""
-    if conns.is_all():
-        return "everything"
-    parts = []
-    for proto, ports in conns.by_protocol():
-        text = "all ports" if ports.intervals == ((1, 65535),) else \
-            ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
-        parts.append(f"{proto} {text}")
-    if conns.other:
-        parts.append("other protocols")
-    return ", ".join(parts) or "nothing"
 
 
 def rule_field(direction: Direction, index: int, *rest: str | int) -> tuple[str | int, ...]:
@@ -227,21 +188,11 @@ class LintContext:
     @cached_property
     def dns_pods(self) -> tuple[Pod, ...]:
         dns = self.config.dns
-        return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ())
-                     if all(p.labels.get(k) == v for k, v in dns.pod_labels.items()))
-
-    def sensitive_namespace(self, name: str) -> bool:
-        sens = self.config.sensitive
-        if name in sens.namespaces:
-            return True
-        ns = self.cluster.namespace(name)
-        return ns is not None and "true" in (ns.labels.get(sens.label), ns.annotations.get(sens.label))
+        return tuple(p for p in self.endpoints_by_ns.get(dns.namespace, ()) if dns.is_dns_pod(p, self.settings))
 
     def is_sensitive(self, pod: Pod) -> bool:
-        """Sensitive by its namespace, or by its own label or annotation (value ``"true"``)."""
-        label = self.config.sensitive.label
-        return (self.sensitive_namespace(pod.namespace)
-                or "true" in (pod.labels.get(label), pod.annotations.get(label)))
+        """See :mod:`podfence.model.sensitivity`."""
+        return self.config.sensitive.is_sensitive(pod, self.cluster)
 
     # -- the engine --------------------------------------------------------------------
 
@@ -256,13 +207,9 @@ class LintContext:
 
 def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
     """``a/x, a/y and 3 more``."""
-    keys = sorted(p.key for p in pods)
-    if len(keys) <= limit:
-        return ", ".join(keys)
-    return f"{', '.join(keys[:limit])} and {len(keys) - limit} more"
+    return shortened(sorted(p.key for p in pods), limit)
 
 
 __all__ = [
-    "LintContext", "allows_all", "conns_words", "PUBLIC", "covers_internet", "namespace_wide", "peer_field",
-    "pod_list", "rule_addresses", "rule_field",
+    "LintContext", "allows_all", "namespace_wide", "peer_field", "pod_list", "rule_addresses", "rule_field",
 ]

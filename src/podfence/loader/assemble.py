@@ -220,11 +220,11 @@ class _Assembly:
     def _add_object(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
                     kind: Any, api_version: Any) -> None:
         r = FieldReader()
-        for field, value in (("kind", kind), ("apiVersion", api_version)):
+        for name, value in (("kind", kind), ("apiVersion", api_version)):
             if value is None or value == "":
-                r.add(required(codes.MISSING_FIELD, (field,), f"every object needs {_ARTICLE[field]} {field}"))
+                r.add(required(codes.MISSING_FIELD, (name,), f"every object needs {_ARTICLE[name]} {name}"))
             elif not isinstance(value, str):
-                r.wrong_type((field,), value, Kind.STRING)
+                r.wrong_type((name,), value, Kind.STRING)
         namespace = self._namespace_of(doc)
         label = object_label(kind if isinstance(kind, str) else "", namespace, _name_of(doc))
         _report_duplicates(r, duplicates, doc)

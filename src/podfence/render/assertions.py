@@ -9,7 +9,7 @@ import yaml
 
 from podfence.assertions import Expect, Failure, Result
 from podfence.assertions.probes import LabReport
-from podfence.render.conns import conns_json, conns_text
+from podfence.render.conns import conns_json, conns_text, shortened
 from podfence.render.escape import printable, text_lines
 from podfence.sets import ConnSet
 
@@ -18,7 +18,7 @@ SHOWN = 10  # failing pairs listed per expectation; the rest are counted
 
 
 def wanted_text(conns: ConnSet) -> str:
-    return "everything" if conns.is_all() else conns_text(conns)
+    return conns_text(conns)
 
 
 def failure_text(f: Failure, expect: Expect, want: ConnSet) -> str:
@@ -37,7 +37,7 @@ def _culprits(failures: tuple[Failure, ...]) -> str:
     srcs = dict.fromkeys(f.src for f in failures)
     dsts = dict.fromkeys(f.dst for f in failures)
     side, names = ("sources", srcs) if len(srcs) >= len(dsts) else ("destinations", dsts)
-    shown = ", ".join(list(names)[:5]) + (f", +{len(names) - 5} more" if len(names) > 5 else "")
+    shown = shortened(list(names), 5)
     return f"{len(names)} {side[:-1] if len(names) == 1 else side}: {shown}"
 
 

@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 from podfence.lint.audit import Audit, NamespaceAudit
-from podfence.lint.context import conns_words
 from podfence.model import Severity
-from podfence.render.conns import addresses_text, conns_json
+from podfence.render.conns import addresses_text, conns_json, conns_text, shortened
 from podfence.render.escape import md_text, one_line, text_lines
 from podfence.render.lint import finding_data
 
@@ -22,8 +21,7 @@ def _pct(n: int, total: int) -> str:
 
 def _reach_in(a: NamespaceAudit) -> str:
     spaces = ", ".join(a.reached_from) if a.reached_from else "no other namespace"
-    net = f"the internet ({', '.join(a.internet_reaches[:3])}{' ...' if len(a.internet_reaches) > 3 else ''})" \
-        if a.internet_reaches else "not the internet"
+    net = f"the internet ({shortened(a.internet_reaches, 3)})" if a.internet_reaches else "not the internet"
     return f"{spaces}; {net}"
 
 
@@ -32,7 +30,7 @@ def _reach_out(a: NamespaceAudit) -> str:
         return "nothing outside the cluster"
     text = addresses_text(list(a.reaches_outside))
     text = f"every internet address ({text})" if a.reaches_internet else text
-    return f"{text} on {conns_words(a.reaches_outside_on)}"
+    return f"{text} on {conns_text(a.reaches_outside_on)}"
 
 
 def _counts(a: NamespaceAudit) -> str:

@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator
 
 from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
-from podfence.render.conns import block_text, conns_json, conns_text
+from podfence.render.conns import block_text, conns_json, conns_text, shortened
 from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, printable
 from podfence.sets import ConnSet
 
@@ -31,11 +31,11 @@ def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int = 
     whole = [ns for ns, ps in by_ns.items() if len(ps) == ns_sizes.get(ns, -1) and len(ps) > 1]
     parts = []
     if whole:
-        shown = ", ".join(whole[:limit]) + (f", +{len(whole) - limit} more" if len(whole) > limit else "")
+        shown = shortened(whole, limit)
         parts.append(f"all pods of {'namespace' if len(whole) == 1 else 'namespaces'} {shown}")
     rest = [p for ns, ps in by_ns.items() if ns not in whole for p in ps]
     if rest:
-        parts.append(", ".join(p.key for p in rest[:limit]) + (f", +{len(rest) - limit} more" if len(rest) > limit else ""))
+        parts.append(shortened([p.key for p in rest], limit))
     return f"[{'; '.join(parts)}] ({len(group)} pods)"
 
 

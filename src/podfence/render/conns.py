@@ -1,42 +1,17 @@
-"""How connections and address sets read, in text and in JSON."""
+"""How connections and address sets read, in text and in JSON (the words: :mod:`podfence.model.words`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from podfence.sets import ConnSet, IntervalSet, IPSet, parse_cidr
-
-
-def ports_text(ports: IntervalSet) -> str:
-    """``80-81,443`` (every port reads as ``all ports``)."""
-    if ports.intervals == ((1, 65535),):
-        return "all ports"
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
-
-
-def conns_text(conns: ConnSet) -> str:
-    """``All``, ``TCP 80-81,443, UDP 53``, ``TCP all ports`` or ``nothing``.
-
-    >>> from podfence.sets import Protocol
-    >>> conns_text(ConnSet.ports(Protocol.TCP, 80, 81) | ConnSet.ports(Protocol.UDP, 53))
-    'TCP 80-81, UDP 53'
-    """
-    if conns.is_all():
-        return "All"
-    if conns.is_empty():
-        return "nothing"
-    parts = []
-    for proto, ports in conns.by_protocol():
-        parts.append(f"{proto} {ports_text(ports)}")
-    if conns.other:
-        parts.append("other protocols")
-    return ", ".join(parts)
+from podfence.model.words import ALL_WORD, conns_text, ports_text, shortened
+from podfence.sets import ConnSet, IPSet, parse_cidr
 
 
 def conns_json(conns: ConnSet) -> Any:
     """``"All"`` or ``{"TCP": [[lo, hi], ...], ...}`` listing non-empty protocols only."""
     if conns.is_all():
-        return "All"
+        return ALL_WORD
     out: dict[str, Any] = {str(p): [[lo, hi] for lo, hi in ports] for p, ports in conns.by_protocol()}
     if conns.other:
         out["other"] = True
@@ -72,3 +47,6 @@ def _shortest(whole: IPSet) -> str:
         else:
             parts.append(", ".join(listed))
     return ", ".join(parts)
+
+
+__all__ = ["addresses_text", "conns_json", "conns_text", "ports_text", "shortened"]

@@ -12,9 +12,11 @@ from collections import defaultdict
 from typing import Iterator
 
 from podfence.engine import rule_conns
-from podfence.lint.context import PUBLIC, LintContext, conns_words, covers_internet, rule_addresses
+from podfence.lint.context import LintContext, rule_addresses
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
+from podfence.model.internet import covers_internet, public_part
+from podfence.model.words import conns_text, shortened
 from podfence.sets import ConnSet, IPSet
 
 
@@ -39,16 +41,15 @@ def sensitive_reachable_from_internet(ctx: LintContext) -> Iterator[Hit]:
         found, conns = IPSet(), ConnSet.none()
         for policy in ctx.isolating(pod, Direction.INGRESS):
             for rule_ in policy.ingress:
-                public = rule_addresses(rule_) & PUBLIC
+                public = public_part(rule_addresses(rule_))
                 allowed = rule_conns(rule_, pod, ctx.settings)
                 if public and allowed:
                     found, conns = found | public, conns | allowed
         if found:
             cidrs = found.cidrs()
-            where = "every one of them" if covers_internet(found) else \
-                ", ".join(cidrs[:3]) + (f" and {len(cidrs) - 3} more ranges" if len(cidrs) > 3 else "")
+            where = "every one of them" if covers_internet(found) else shortened(cidrs, 3, "ranges")
             yield Hit(pod, f"sensitive, and accepts connections from internet addresses ({where}) on "
-                           f"{conns_words(conns)}")
+                           f"{conns_text(conns)}")
 
 
 @rule(
@@ -78,8 +79,7 @@ def sensitive_reachable_from_unallowed_namespace(ctx: LintContext) -> Iterator[H
             reached[dst.key][src.namespace].append(src.key)
     for key in sorted(reached):
         by_ns = reached[key]
-        parts = [f"{ns} ({', '.join(sorted(pods)[:3])}{' ...' if len(pods) > 3 else ''})"
-                 for ns, pods in sorted(by_ns.items())]
+        parts = [f"{ns} ({shortened(sorted(pods), 3)})" for ns, pods in sorted(by_ns.items())]
         yield Hit(targets[key], f"sensitive, and reachable from namespace(s) outside sensitive.allowed_from "
                                 f"[{', '.join(sorted(allowed))}]: {'; '.join(parts)}")
 
@@ -105,7 +105,7 @@ def sensitive_egress_to_internet(ctx: LintContext) -> Iterator[Hit]:
                 if allowed:
                     addresses, conns = addresses | rule_addresses(rule_), conns | allowed
         if covers_internet(addresses):
-            yield Hit(pod, f"sensitive, and may send to every internet address (on {conns_words(conns)})")
+            yield Hit(pod, f"sensitive, and may send to every internet address (on {conns_text(conns)})")
 
 
 @rule(

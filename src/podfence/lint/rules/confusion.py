@@ -8,6 +8,7 @@ from podfence.engine import AddressPeer, PortRange, SelectorPeer, rule_conns
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Severity
+from podfence.model.words import shortened
 from podfence.sets import Protocol, parse_cidr
 
 # Services that speak UDP only (or mostly): an entry for one of these ports that
@@ -189,7 +190,7 @@ def ipblock_targets_service_ip(ctx: LintContext) -> Iterator[Hit]:
         hits = [f"{svc.key} ({ip})" for svc in ctx.cluster.services for ip in svc.cluster_ips
                 if ip in block.addresses]
         if hits:
-            yield Hit(policy, f"{block} contains the cluster IP of Service {', '.join(hits[:3])}; "
+            yield Hit(policy, f"{block} contains the cluster IP of Service {shortened(hits, 3)}; "
                               f"policies see backend pod IPs, never cluster IPs",
                       peer_field(direction, i, j, "ipBlock", "cidr"))
 

@@ -11,7 +11,8 @@ from typing import Iterator
 from podfence.engine import Endpoint, Remote, Tier, rule_conns, rule_peers_match
 from podfence.lint.context import LintContext, pod_list
 from podfence.lint.rule import Category, Hit, rule
-from podfence.model import ContainerPort, Direction, Pod, Severity
+from podfence.model import Direction, Pod, Severity
+from podfence.model.dns import DNS_PORT
 from podfence.sets import ConnSet, Protocol
 
 
@@ -24,7 +25,7 @@ def _default_deny_missing(ctx: LintContext, direction: Direction) -> Iterator[Hi
         open_pods = [p for p in pods if not ctx.isolating(p, direction)]
         tail = (f"; {len(open_pods)} of its {len(pods)} pod(s) are not isolated for {direction.value}: "
                 f"{pod_list(open_pods)}" if open_pods else
-                f"; today each of its pods has a policy of its own, but the next one will not")
+                "; today each of its pods has a policy of its own, but the next one will not")
         yield Hit(ns, f"no policy with an empty podSelector and policyTypes {word} isolates the whole "
                       f"namespace{tail}")
 
@@ -161,9 +162,7 @@ def _dns_conns(ctx: LintContext, pod: Pod, cache: dict[tuple[str, ...], ConnSet]
         key = tuple(p.key for p in policies)
         acc = cache.get(key)
         if acc is None:
-            dns = ctx.config.dns
-            stand_in = Pod(dns.namespace, "cluster-dns", dns.pod_labels,
-                           (ContainerPort(53, Protocol.UDP, "dns"), ContainerPort(53, Protocol.TCP, "dns-tcp")))
+            stand_in = ctx.config.dns.stand_in()
             acc = ConnSet.none()
             for policy in policies:
                 for rule_ in policy.egress:
@@ -177,11 +176,7 @@ def _dns_conns(ctx: LintContext, pod: Pod, cache: dict[tuple[str, ...], ConnSet]
 
 
 def _dns_target(ctx: LintContext) -> str:
-    dns = ctx.config.dns
-    text = f"cluster DNS (pods {dns.pod_labels} in {dns.namespace}"
-    if dns.node_local_address is not None:
-        text += f", or NodeLocal DNS at {dns.node_local_address}"
-    return text + ")"
+    return ctx.config.dns.describe()
 
 
 def _dns_status(ctx: LintContext) -> list[tuple[Pod, bool, bool]]:
@@ -196,7 +191,7 @@ def _dns_status(ctx: LintContext) -> list[tuple[Pod, bool, bool]]:
         if ctx.excluded(pod.namespace) or pod.key in dns_keys or not ctx.isolating(pod, Direction.EGRESS):
             continue
         conns = _dns_conns(ctx, pod, cache)
-        out.append((pod, conns.allows(Protocol.UDP, 53), conns.allows(Protocol.TCP, 53)))
+        out.append((pod, conns.allows(Protocol.UDP, DNS_PORT), conns.allows(Protocol.TCP, DNS_PORT)))
     ctx.memo["dns"] = out
     return out
 

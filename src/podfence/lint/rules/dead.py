@@ -9,6 +9,7 @@ from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.redundancy import Redundant, find_redundant
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import NAMESPACE_NAME_LABEL, Direction, LabelSelector, Namespace, Severity
+from podfence.model.words import shortened
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -28,8 +29,7 @@ def policy_selects_no_pod(ctx: LintContext) -> Iterator[Hit]:
     for policy in ctx.cluster.policies:
         if ctx.pods_by_ns.get(policy.namespace) and not ctx.label_matched[policy.key]:
             labels = sorted({f"{k}={v}" for p in ctx.pods_by_ns[policy.namespace] for k, v in p.labels.items()})
-            near = f" (labels in use there: {', '.join(labels[:8])}{' ...' if len(labels) > 8 else ''})" \
-                if labels else ""
+            near = f" (labels in use there: {shortened(labels, 8)})" if labels else ""
             yield Hit(policy, f"podSelector [{policy.pod_selector}] matches no pod in namespace "
                               f"{policy.namespace}{near}", ("spec", "podSelector"))
 
@@ -227,7 +227,7 @@ def _redundant(ctx: LintContext) -> list[Redundant]:
 def _refs(ctx: LintContext, keys) -> str:  # type: ignore[no-untyped-def]
     policies = ctx.cluster.policies
     refs = [f"{policies[p].key} spec.{d.value}[{i}]" for p, d, i in keys]
-    return ", ".join(refs[:4]) + (f" and {len(refs) - 4} more" if len(refs) > 4 else "")
+    return shortened(refs, 4)
 
 
 @rule(

@@ -6,10 +6,12 @@ from typing import Iterator
 
 from podfence.engine import SelectorPeer, rule_conns
 from podfence.lint.context import (
-    LintContext, allows_all, conns_words, covers_internet, peer_field, pod_list, rule_addresses, rule_field,
+    LintContext, allows_all, peer_field, pod_list, rule_addresses, rule_field,
 )
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
+from podfence.model.internet import covers_internet
+from podfence.model.words import conns_text
 from podfence.sets import ALL_PORTS, ConnSet, Protocol
 
 _EXPOSED_TYPES = ("LoadBalancer", "NodePort")
@@ -58,7 +60,7 @@ def ingress_from_all_namespaces(ctx: LintContext) -> Iterator[Hit]:
                 scope = "every namespace, present and future," if sel.is_empty() else \
                     f"all {len(everyone)} namespaces"
                 conns = rule_conns(rule_, subjects[0], ctx.settings)
-                yield Hit(policy, f"admits every pod of {scope} to {pod_list(subjects)} on {conns_words(conns)}",
+                yield Hit(policy, f"admits every pod of {scope} to {pod_list(subjects)} on {conns_text(conns)}",
                           peer_field(direction, i, j, "namespaceSelector"))
 
 
@@ -84,7 +86,7 @@ def ingress_from_internet(ctx: LintContext) -> Iterator[Hit]:
                 open_pods.append(pod)
                 conns = conns | extra
         if open_pods:
-            yield Hit(policy, f"admits every internet address to {pod_list(open_pods)} on {conns_words(conns)}",
+            yield Hit(policy, f"admits every internet address to {pod_list(open_pods)} on {conns_text(conns)}",
                       rule_field(direction, i))
 
 

@@ -1,0 +1,52 @@
+"""How podfence puts connections and lists into words, everywhere it prints them.
+
+Lint messages, audit, diff, test, generate and connectivity output all read these,
+so the same set of connections or the same long list reads the same way in every
+command. (They live in the model, below both the features that build messages
+and ``render/``, which re-exports them.)
+
+>>> from podfence.sets import Protocol
+>>> conns_text(ConnSet.all()), conns_text(ConnSet.ports(Protocol.TCP, 80, 81) | ConnSet.ports(Protocol.UDP, 53))
+('All', 'TCP 80-81, UDP 53')
+>>> shortened(["a/x", "a/y", "a/z", "b/w"], 2)
+'a/x, a/y and 2 more'
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from podfence.sets import ConnSet, IntervalSet
+
+ALL_WORD = "All"
+
+
+def ports_text(ports: IntervalSet) -> str:
+    """``80-81,443`` (every port reads as ``all ports``)."""
+    if ports.intervals == ((1, 65535),):
+        return "all ports"
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
+
+
+def conns_text(conns: ConnSet) -> str:
+    """``All`` (every protocol and port, non-L4 included), ``TCP 80-81,443, UDP 53``,
+    ``TCP all ports``, ``..., other protocols`` or ``nothing``."""
+    if conns.is_all():
+        return ALL_WORD
+    if conns.is_empty():
+        return "nothing"
+    parts = [f"{proto} {ports_text(ports)}" for proto, ports in conns.by_protocol()]
+    if conns.other:
+        parts.append("other protocols")
+    return ", ".join(parts)
+
+
+def shortened(items: Sequence[str], limit: int, what: str = "") -> str:
+    """``a, b, c`` or, past ``limit`` items, ``a, b and 3 more`` (``and 3 more ranges`` with ``what``)."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    rest = f"{len(items) - limit} more" + (f" {what}" if what else "")
+    return f"{', '.join(items[:limit])} and {rest}"
+
+
+__all__ = ["ALL_WORD", "conns_text", "ports_text", "shortened"]
