@@ -152,6 +152,24 @@ def test_building_blocks_refuse_an_invalid_default_namespace(block: list[str]) -
         f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})"
 
 
+@pytest.mark.parametrize("command", [
+    ["check"], ["matrix", "--port", "80"], ["connectivity"], ["explain", "--from", "shop/frontend", "--to",
+                                                                  "shop/checkout", "--port", "80"],
+    ["lint"], ["audit"], ["test", "--snapshot"], ["generate", "--intents", "i.yaml"], ["lab", "up"], ["lab", "apply"],
+    ["lab", "matrix", "--port", "80"],
+], ids=lambda c: " ".join(c[:2]))
+def test_every_command_refuses_an_invalid_default_namespace_before_reading(command: list[str]) -> None:
+    # Before -n was checked here, a bad name became the namespace of every object that named none.
+    r = podfence(*command, "-f", GEN_CLUSTER, "-n", "Bad_NS")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n"
+
+
+def test_diff_refuses_an_invalid_default_namespace() -> None:
+    r = podfence("diff", GEN_CLUSTER, GEN_CLUSTER, "-n", "Bad_NS")
+    assert (r.returncode, r.stderr) == (2, f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n")
+
+
 def test_an_intent_file_excluding_an_invalid_namespace_names_file_line_and_entry(tmp_path: Path) -> None:
     (tmp_path / "i.yaml").write_text("defaults:\n  exclude: [kube-system, Bad_NS]\n" + INTENT.split("\n", 1)[1])
     assert one_line(podfence("generate", "-f", GEN_CLUSTER, "--intents", "i.yaml", cwd=tmp_path)) == \

@@ -286,3 +286,22 @@ def test_a_pod_whose_neighbour_resolution_fails_makes_probes_an_error_not_false_
                                "no policy made\n")
     finally:
         podfence("lab", "down", "--name", LAB)
+
+
+# ---- measured matrices are bounded like computed ones ----------------------------------
+
+@pytest.mark.lab
+def test_lab_matrix_output_is_bounded_by_max_output_bytes_like_matrix(tmp_path: Path) -> None:
+    path = tmp_path / "pods.yaml"
+    path.write_text(_manifests("web"))
+    engine = podfence("matrix", "-f", str(path), "--port", "80", "-o", "json")
+    size = len(engine.stdout.encode())
+    over = podfence("lab", "matrix", "-f", str(path), "--port", "80", "-o", "json", "--name", LAB,
+                    "--max-output-bytes", str(size - 1))
+    assert (over.returncode, over.stdout) == (2, "")
+    assert over.stderr.splitlines()[-1] == (f"podfence: error: matrix of 2 x 2 pods would exceed --max-output-bytes="
+                                            f"{size - 1} (it takes {size} bytes as json); give fewer manifests or "
+                                            "raise the limit")
+    exact = podfence("lab", "matrix", "-f", str(path), "--port", "80", "-o", "json", "--name", LAB,
+                     "--max-output-bytes", str(size))
+    assert (exact.returncode, exact.stdout) == (0, engine.stdout), exact.stderr

@@ -25,9 +25,11 @@ from podfence.loader import LoadResult, load, read_own_file
 from podfence.loader import codes as load_codes
 from podfence.loader.limits import DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, Budget
 from podfence.model import Diagnostic, Settings
+from podfence.model.own_fields import NAMESPACE_RULE
 from podfence.model.ports import PROTOCOL_WORDS, parse_protocol
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
+from podfence.validate import is_dns1123_label
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -36,8 +38,19 @@ Filenames = Annotated[
     typer.Option("-f", "--filename", metavar="PATH",
                  help="Manifest file or directory (recursive; .yaml/.yml/.json), or - for stdin. Repeatable."),
 ]
+def check_namespace(value: str, flag: str = "-n") -> None:
+    """A namespace flag must name a namespace Kubernetes would accept (exit 2 otherwise)."""
+    if not is_dns1123_label(value):
+        fail(f"{flag} {quoted(value)}: not a namespace name ({NAMESPACE_RULE})")
+
+
+def namespace_flag(value: str) -> str:
+    check_namespace(value)
+    return value
+
+
 Namespace = Annotated[
-    str, typer.Option("-n", "--namespace", help="Namespace for objects that name none.")
+    str, typer.Option("-n", "--namespace", help="Namespace for objects that name none.", callback=namespace_flag)
 ]
 SettingValues = Annotated[
     list[str],

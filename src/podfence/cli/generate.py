@@ -21,7 +21,8 @@ import typer
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INTERNAL, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_folder, check_writable, choose,
-    exit_on_errors, fail, input_budget, load_cluster, load_config, settings_from, write, write_file, write_files,
+    exit_on_errors, fail, input_budget, load_cluster, load_config, namespace_flag, settings_from, write, write_file,
+    write_files,
 )
 from podfence.config import Config
 from podfence.flows import FlowRecord, Skip, observe, parse_record
@@ -37,12 +38,11 @@ from podfence.loader import codes, read_own_file
 from podfence.loader.limits import Budget
 from podfence.loader.sources import STDIN_NAME, read_file, read_stdin
 from podfence.model import Cluster, Diagnostic, Direction, Settings, Source
-from podfence.model.own_fields import NAMESPACE_RULE
 from podfence.model.ports import PortSpec, parse_ports
 from podfence.model.text import one_line, quoted
 from podfence.render.conns import shortened
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
-from podfence.validate import is_dns1123_label, validate_network_policy
+from podfence.validate import validate_network_policy
 
 app = typer.Typer(
     help="Least-privilege NetworkPolicies from an intent file or observed traffic, proven by the engine.",
@@ -64,12 +64,6 @@ PROOF_FORMATS = ("text", "json")
 
 def note(message: str) -> None:
     sys.stderr.write(f"{one_line(message)}\n")
-
-
-def check_namespace(value: str, flag: str = "-n") -> None:
-    """A namespace flag must name a namespace Kubernetes would accept (exit 2 otherwise)."""
-    if not is_dns1123_label(value):
-        fail(f"{flag} {quoted(value)}: not a namespace name ({NAMESPACE_RULE})")
 
 
 def check_places(out: str | None, force: bool, write_intents: str | None = None) -> None:
@@ -246,7 +240,6 @@ def generate(
         fail("--check writes nothing: drop --out and --write-intents")
     if write_intents is not None and not from_flows:
         fail("--write-intents needs --from-flows")
-    check_namespace(namespace)
     check_places(out, force, write_intents)
     budget = input_budget(max_input_bytes, max_objects)
     cfg, settings = _settings(config, setting, strict_cidr, budget)
@@ -297,7 +290,7 @@ def generate(
 
 @app.command("default-deny")
 def default_deny(
-    namespace: Annotated[str, typer.Option("-n", "--namespace",
+    namespace: Annotated[str, typer.Option("-n", "--namespace", callback=namespace_flag,
                                            help="The namespace to isolate.")] = ...,  # type: ignore[assignment]
     ingress: Annotated[bool, typer.Option("--ingress", help="Deny ingress (default: both directions).")] = False,
     egress: Annotated[bool, typer.Option("--egress", help="Deny egress (default: both directions).")] = False,
@@ -315,7 +308,6 @@ def default_deny(
 ) -> None:
     """A default-deny policy for one namespace (and DNS egress with --allow-dns)."""
     choose(output, PROOF_FORMATS, "-o")
-    check_namespace(namespace)
     check_places(out, force)
     budget = input_budget(max_input_bytes, max_objects)
     cfg, settings = _settings(config, setting, False, budget)
@@ -377,7 +369,6 @@ def allow(
 ) -> None:
     """Allow one workload to reach another: ingress on the destination, egress on the source if isolated."""
     choose(output, PROOF_FORMATS, "-o")
-    check_namespace(namespace)
     check_places(out, force)
     ports = _ports(port)
     budget = input_budget(max_input_bytes, max_objects)
@@ -409,7 +400,6 @@ def egress(
 ) -> None:
     """Allow one workload to send to addresses outside the cluster on the given ports."""
     choose(output, PROOF_FORMATS, "-o")
-    check_namespace(namespace)
     check_places(out, force)
     ports = _ports(port)
     budget = input_budget(max_input_bytes, max_objects)

@@ -21,9 +21,9 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, AllowEmpty, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, choose, exit_on_errors, fail, input_budget, load_cluster, protocol_from, settings_from,
-    write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, AllowEmpty, Filenames,
+    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, choose, exit_on_errors, fail, input_budget,
+    load_cluster, protocol_from, refuse_output, settings_from, write, write_bounded,
 )
 from podfence.loader.limits import Budget
 from podfence.engine import Engine
@@ -35,7 +35,7 @@ from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, Unhostable, unhostable,
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
 from podfence.loader import LineDict, LineList, iter_documents, locate
 from podfence.model import Cluster, Diagnostic, Settings
-from podfence.render.matrix import FORMATS, render_matrix
+from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size, render_matrix
 from podfence.sets import Protocol, parse_ip
 
 app = typer.Typer(
@@ -296,6 +296,7 @@ def probe(
     timeout: Timeout = MIN_TIMEOUT,
     name: LabName = DEFAULT_LAB_NAME,
     wait: LabWait = DEFAULT_WAIT,
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """Connect from every pod to every pod on the given ports and protocols (TCP connect, UDP
     echo) and print the matrix. An answer, even 'nothing listens here', means the packets got
@@ -305,7 +306,10 @@ def probe(
     with lab_errors(), lab_session(name, wait):
         run = _probe(cells, name, timeout, tuple(pod_key(s, namespace) for s in source),
                      tuple(pod_key(t, namespace) for t in target))
-    write(_render_all([run.matrices[c] for c in cells], output))
+    text = _render_all([run.matrices[c] for c in cells], output)
+    size = len(text.encode("utf-8"))
+    refuse_output(f"{len(cells)} measured matrices", size, max_output_bytes, f"they take {size} bytes as {output}")
+    write(text)
 
 
 def _render_all(matrices: list, output: str) -> str:  # type: ignore[type-arg]
@@ -403,6 +407,7 @@ def matrix(
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
     wait: LabWait = DEFAULT_WAIT,
+    max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """One shot: lab up, apply, probe every pod pair, lab down, holding the lab throughout (a
     second run with the same --name waits for the first). Prints exactly what 'podfence matrix'
@@ -423,7 +428,9 @@ def matrix(
             control.down(name)
     measured = run.matrices[(proto, port)]
     if not compare:
-        write(render_matrix(measured, output))
+        size, n = matrix_size(measured, output), len(measured.pods)
+        refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
+        write_bounded(matrix_chunks(measured, output), max_output_bytes, "matrix output")
         return
     lab_cluster = with_lab_addresses(loaded.cluster, LabPlan(result.state.pods))
     expected = Engine(lab_cluster, settings).connectivity().matrix(proto, port)
