@@ -318,3 +318,24 @@ def test_a_fifo_is_read_and_bounded(tmp_path: Path) -> None:
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == (f"podfence: error: {fifo}: input exceeds --max-input-bytes=1000 "
                         "(raise it with --max-input-bytes)\n")
+
+
+# -- Symbolic links out of a walked directory ----------------------------------------------
+
+
+def test_a_link_out_of_a_walked_directory_is_an_error_and_its_target_is_never_read(tmp_path: Path) -> None:
+    secret = _write(tmp_path / "secret.yaml", "root:$6$not-for-ci-logs:19000:0:99999:7:::\n")
+    repo = tmp_path / "repo"
+    (repo / "policies").mkdir(parents=True)
+    _write(repo / "pod.yaml", POD)
+    os.symlink(secret, repo / "policies" / "leak.yaml")
+    os.symlink("../pod.yaml", repo / "policies" / "shared.yaml")  # inside the walked directory: read
+    r = podfence("check", "-f", str(repo))
+    assert r.returncode == 2
+    assert "not-for-ci-logs" not in r.stdout + r.stderr
+    assert r.stdout.splitlines()[0] == (
+        f"{repo}/policies/leak.yaml: not read: a symbolic link to a file outside the directory given; podfence "
+        "reads only files inside the directories it walks (name the file itself to read it)")
+    assert "policies/shared.yaml:1: Pod default/web: defined again" in r.stdout
+    named = podfence("check", "-f", str(repo / "policies" / "leak.yaml"))  # named itself: read, as asked
+    assert named.returncode == 2 and f"skipped {repo}/policies/leak.yaml:1: not a Kubernetes object" in named.stderr

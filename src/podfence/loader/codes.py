@@ -3,7 +3,8 @@
 Errors (the input cannot be used as it is; ``LoadResult.ok`` is False):
 
 * ``L1`` a path cannot be read: it does not exist, is not a file or directory,
-  or reading it failed (permissions, stdin closed).
+  or reading it failed (permissions, stdin closed); or, inside a directory, it
+  is a symbolic link to a file outside that directory (not read).
 * ``L2`` a file is not UTF-8 text; the line of the first bad byte is given.
 * ``L3`` a file is not valid YAML (or JSON); the line is where the parser gave up.
   Documents before the problem are kept. This includes tags whose value does

@@ -3,7 +3,10 @@
 * A file is read whatever its extension.
 * A directory is walked recursively in lexical order; only ``.yaml``, ``.yml``
   and ``.json`` files in it are read. Symbolic links to directories are not
-  followed (they could loop).
+  followed (they could loop); a symbolic link to a file outside the directory
+  named on the command line is an ``L1`` error, not read: a pull request must not
+  make podfence (in CI, as whatever user runs it) read and echo ``/etc/shadow``.
+  Name such a file itself to read it.
 * ``-`` is standard input, read once and named ``-``.
 * A path that is not a regular file or directory is read only if it is a FIFO;
   character and block devices and sockets may never end, so they are refused.
@@ -55,7 +58,7 @@ def read_sources(paths: Sequence[str], stdin: TextIO | None,
                 yield read_stdin(stdin, budget)
         elif os.path.isdir(path):
             found = False
-            for item in _walk(path, budget):
+            for item in _walk(path, budget, os.path.realpath(path)):
                 found = found or isinstance(item, SourceText)
                 yield item
             if not found:
@@ -64,7 +67,7 @@ def read_sources(paths: Sequence[str], stdin: TextIO | None,
             yield read_file(path, budget)
 
 
-def _walk(directory: str, budget: Budget) -> Iterator[SourceText | Diagnostic]:
+def _walk(directory: str, budget: Budget, root: str) -> Iterator[SourceText | Diagnostic]:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -79,9 +82,18 @@ def _walk(directory: str, budget: Budget) -> Iterator[SourceText | Diagnostic]:
             yield _unreadable(path, exc)
             continue
         if is_dir:
-            yield from _walk(path, budget)
+            yield from _walk(path, budget, root)
         elif is_manifest:
-            yield read_file(path, budget)
+            if entry.is_symlink() and not _inside(os.path.realpath(path), root):
+                yield _problem(codes.UNREADABLE, path, None,
+                               "not read: a symbolic link to a file outside the directory given; podfence reads "
+                               "only files inside the directories it walks (name the file itself to read it)")
+            else:
+                yield read_file(path, budget)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def read_file(path: str, budget: Budget | None = None) -> SourceText | Diagnostic:
