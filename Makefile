@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 EXAMPLE := examples/baa
+# The suite runs on every core; PYTEST_ARGS='' runs it in one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test venv clean bench
 
