@@ -54,6 +54,8 @@ ENGINE_PUBLIC = {
     "subject_matches",
     # connectivity views
     "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
+    # incremental evaluation
+    "Change", "EditError", "Session",
     # the compiled form, for whole-cluster analyses
     "CompiledCluster", "refine",
 }

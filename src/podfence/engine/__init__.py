@@ -11,6 +11,9 @@ Everything outside the engine imports from here, and only the names below
   (:mod:`podfence.engine.match`), and :class:`NodeIndex` / :func:`paths` for the
   addresses a connection can use;
 * connectivity views: :class:`Connectivity`, :class:`PodRows`, :class:`Matrix`;
+* incremental evaluation (:mod:`podfence.engine.incremental`): a :class:`Session` whose
+  edits (add, replace, remove a policy; relabel a pod or a namespace) each return a
+  :class:`Change` with the new connectivity;
 * the compiled rule table and class refinement, for whole-cluster analyses
   (:class:`CompiledCluster`, :func:`refine`).
 """
@@ -20,6 +23,7 @@ from podfence.engine.compiled import CompiledCluster
 from podfence.engine.connectivity import Connection, Connectivity, GroupConnection, endpoint_sort_key
 from podfence.engine.core import Endpoint, EndpointError, Engine
 from podfence.engine.decision import SideDecision, compose
+from podfence.engine.incremental import Change, EditError, Session
 from podfence.engine.ir import (
     Action, AddressPeer, ClusterPods, IRPeer, IRPolicy, IRRule, NamedPort, PodsInNamespace, PolicyRef, PolicySet,
     PortEntry, PortRange, Ports, RuleRef, SelectorPeer, Subject, Tier, from_network_policy, ir_of, translate,
@@ -48,6 +52,8 @@ __all__ = [
     "subject_matches",
     # connectivity views
     "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
+    # incremental evaluation
+    "Change", "EditError", "Session",
     # the compiled form, for whole-cluster analyses
     "CompiledCluster", "refine",
 ]

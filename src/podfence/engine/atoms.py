@@ -40,6 +40,16 @@ class AtomSpace:
         self._encoded: dict[ConnSet, np.ndarray] = {}
         self._decoded: dict[bytes, ConnSet] = {}
 
+    def covers(self, conn_sets: Iterable[ConnSet]) -> bool:
+        """True when every set is a union of these atoms (so encoding it loses nothing)."""
+        for cs in conn_sets:
+            for proto, ports in cs.by_protocol():
+                starts = self._starts[proto]
+                for b in ports.boundaries():
+                    if b <= MAX_PORT and starts[bisect_right(starts, b) - 1] != b:
+                        return False
+        return True
+
     def atom_of(self, protocol: Protocol, port: int) -> int:
         """Index of the atom holding ``port`` of ``protocol``."""
         return self._offset[protocol] + bisect_right(self._starts[protocol], port) - 1

@@ -10,14 +10,15 @@ address family; :mod:`podfence.engine.connectivity` adds the per-family part
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Hashable, assert_never
+from typing import Hashable, Iterable, assert_never
 
 import numpy as np
 
 from podfence.engine.atoms import AtomSpace
 from podfence.engine.classes import named_port_signature, referenced_named_ports
 from podfence.engine.ir import (
-    AddressPeer, ClusterPods, IRPeer, IRRule, NamedPort, PodsInNamespace, SelectorPeer, Subject, Tier, ir_of,
+    AddressPeer, ClusterPods, IRPeer, IRRule, NamedPort, PodsInNamespace, PolicySet, SelectorPeer, Subject, Tier,
+    ir_of, translate,
 )
 from podfence.engine.match import everything, rule_conns
 from podfence.engine.vectors import AddressTable, LabelTable, selector_keys
@@ -47,11 +48,18 @@ class CompiledRule:
 class CompiledCluster:
     """Rules, pod vectors, profiles and the port atom space of one cluster."""
 
-    def __init__(self, cluster: Cluster, settings: Settings) -> None:
+    def __init__(self, cluster: Cluster, settings: Settings, previous: CompiledCluster | None = None) -> None:
+        """Compile ``cluster``; with ``previous`` (the same settings, the same pods in the same
+        order, some labels, namespaces' labels or policies changed), reuse whatever of it is
+        built from objects this cluster still holds unchanged (see :mod:`podfence.engine.incremental`)."""
+        if previous is not None and previous.settings != settings:
+            previous = None
         self.cluster = cluster
         self.settings = settings
-        self.ir = ir_of(cluster)
+        self.ir = _reused_ir(cluster, previous) if previous is not None else ir_of(cluster)
         self.pods: tuple[Pod, ...] = tuple(p for p in cluster.pods if p.takes_part(settings))
+        if previous is not None and not same_keys(previous.pods, self.pods):
+            previous = None
         self.n = len(self.pods)
         self.endpoint = np.fromiter((p.is_pod_endpoint(settings) for p in self.pods), dtype=bool, count=self.n)
         self.namespaces = tuple(ns.name for ns in cluster.namespaces)
@@ -59,6 +67,10 @@ class CompiledCluster:
         self.ns_index = ns_index
         self.pod_ns = np.fromiter((ns_index[p.namespace] for p in self.pods), dtype=np.int32, count=self.n)
 
+        # What a rule's ports admit, per ports value (and named-port signature): kept across edits.
+        self._numeric: dict[object, ConnSet] = previous._numeric if previous is not None else {}
+        self._named_cache: dict[tuple[object, Hashable], ConnSet] = (
+            previous._named_cache if previous is not None else {})
         self.rules: list[CompiledRule] = []
         self.policy_rules: dict[tuple[int, Direction], list[int]] = {}
         for pi, policy in enumerate(self.ir.policies):
@@ -70,9 +82,10 @@ class CompiledCluster:
                 ids = self.policy_rules.setdefault((pi, direction), [])
                 for rule in policy.rules(direction):
                     ids.append(len(self.rules))
-                    self.rules.append(CompiledRule(
-                        pi, direction, rule.index, rule, rule_conns(rule, None, settings), bool(rule.ports.named),
-                    ))
+                    numeric = self._numeric.get(rule.ports)
+                    if numeric is None:
+                        numeric = self._numeric[rule.ports] = rule_conns(rule, None, settings)
+                    self.rules.append(CompiledRule(pi, direction, rule.index, rule, numeric, bool(rule.ports.named)))
 
         selectors: list[LabelSelector] = []
         ns_selectors: list[LabelSelector] = []
@@ -87,26 +100,34 @@ class CompiledCluster:
                         selectors.append(k.pod_selector)
                     if k.namespace_selector is not None:
                         ns_selectors.append(k.namespace_selector)
-        self.pod_labels = LabelTable([p.labels for p in self.pods], selector_keys(selectors))
-        self.ns_labels = LabelTable([ns.labels for ns in cluster.namespaces], selector_keys(ns_selectors))
+        pod_keys, ns_keys = selector_keys(selectors), selector_keys(ns_selectors)
+        same_pods = previous is not None and all(a is b for a, b in zip(previous.pods, self.pods))
+        same_ns = previous is not None and previous.cluster.namespaces == cluster.namespaces
+        if same_pods and set(pod_keys) <= previous.pod_labels.keys:  # type: ignore[union-attr]
+            self.pod_labels = previous.pod_labels  # type: ignore[union-attr]
+        else:
+            self.pod_labels = LabelTable([p.labels for p in self.pods], pod_keys)
+        if same_ns and set(ns_keys) <= previous.ns_labels.keys:  # type: ignore[union-attr]
+            self.ns_labels = previous.ns_labels  # type: ignore[union-attr]
+        else:
+            self.ns_labels = LabelTable([ns.labels for ns in cluster.namespaces], ns_keys)
+        tables_kept = (previous is not None and self.pod_labels is previous.pod_labels
+                       and self.ns_labels is previous.ns_labels)
+        self._selector_peer_cache: dict[SelectorPeer, np.ndarray] = (
+            dict(previous._selector_peer_cache) if tables_kept else {})  # type: ignore[union-attr]
 
         # Subjects: which pods each policy selects.
-        self.subject: list[np.ndarray] = [self.subject_vector(p.subject) for p in self.ir.policies]
+        kept = {id(p): v for p, v in zip(previous.ir.policies, previous.subject)} if tables_kept else {}  # type: ignore[union-attr]
+        self.subject: list[np.ndarray] = [
+            kept[id(p)] if id(p) in kept else self.subject_vector(p.subject) for p in self.ir.policies]
 
         # Named ports: one signature id per pod.
         self.named_keys: list[NamedPort] = referenced_named_ports([r.rule for r in self.rules if r.named])
-        sig_ids: dict[Hashable, int] = {}
-        self.signatures: list[Hashable] = []
-        self.sig_rep: list[Pod | None] = []
-        ids = []
-        for pod in self.pods:
-            sig = named_port_signature(pod, self.named_keys, settings) if self.named_keys else None
-            if sig not in sig_ids:
-                sig_ids[sig] = len(sig_ids)
-                self.signatures.append(sig)
-                self.sig_rep.append(pod if sig is not None else None)
-            ids.append(sig_ids[sig])
-        self.sig_id = np.array(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
+        if previous is not None and previous.named_keys == self.named_keys and all(
+                a.ports == b.ports for a, b in zip(previous.pods, self.pods)):
+            self.signatures, self.sig_rep, self.sig_id = previous.signatures, previous.sig_rep, previous.sig_id
+        else:
+            self._signatures()
 
         # Profiles: the isolating policies of each pod per direction.
         selected: dict[Direction, list[list[int]]] = {d: [[] for _ in range(self.n)] for d in Direction}
@@ -119,17 +140,44 @@ class CompiledCluster:
             d: [tuple(lst) for lst in selected[d]] for d in Direction
         }
 
-        # Port atoms: every ConnSet any rule can produce for any destination.
-        conns = [ConnSet.all(), everything(settings)] + [r.numeric for r in self.rules]
-        self._named_cache: dict[tuple[int, int], ConnSet] = {}
-        for rid, r in enumerate(self.rules):
-            if r.named:
-                for sid in range(len(self.signatures)):
-                    conns.append(self.rule_ports(rid, sid))
-        self.atoms = AtomSpace(conns)
+        # Port atoms: every ConnSet any rule can produce for any destination. An edit keeps the
+        # previous atoms when they already cut every new set (finer atoms decode to the same sets).
+        if previous is not None and previous.atoms.covers(self._conns(self._new_rules(previous))):
+            self.atoms = previous.atoms
+        else:
+            self.atoms = AtomSpace(self._conns(range(len(self.rules))))
         self.all_mask = self.atoms.encode(ConnSet.all())
-        self._selector_peer_cache: dict[SelectorPeer, np.ndarray] = {}
-        self._address_tables: dict[int | None, AddressTable] = {}
+        self._address_tables: dict[int | None, AddressTable] = (
+            dict(previous._address_tables) if same_pods else {})  # type: ignore[union-attr]
+
+    def _conns(self, rule_ids: Iterable[int]) -> list[ConnSet]:
+        """Every ConnSet the given rules can produce for any destination, and the two wholes."""
+        conns = [ConnSet.all(), everything(self.settings)]
+        for rid in rule_ids:
+            r = self.rules[rid]
+            conns += [self.rule_ports(rid, sid) for sid in range(len(self.signatures))] if r.named else [r.numeric]
+        return conns
+
+    def _new_rules(self, previous: CompiledCluster) -> Iterable[int]:
+        """Rules ``previous`` did not have (all of them when named ports resolve differently)."""
+        if self.signatures is not previous.signatures:
+            return range(len(self.rules))
+        known = {id(p) for p in previous.ir.policies}
+        return [rid for rid, r in enumerate(self.rules) if id(self.ir.policies[r.policy]) not in known]
+
+    def _signatures(self) -> None:
+        sig_ids: dict[Hashable, int] = {}
+        self.signatures = []
+        self.sig_rep = []
+        ids = []
+        for pod in self.pods:
+            sig = named_port_signature(pod, self.named_keys, self.settings) if self.named_keys else None
+            if sig not in sig_ids:
+                sig_ids[sig] = len(sig_ids)
+                self.signatures.append(sig)
+                self.sig_rep.append(pod if sig is not None else None)
+            ids.append(sig_ids[sig])
+        self.sig_id = np.array(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
 
     def subject_vector(self, subject: Subject) -> np.ndarray:
         """Which pods a policy subject selects."""
@@ -148,7 +196,7 @@ class CompiledCluster:
         r = self.rules[rule_id]
         if not r.named:
             return r.numeric
-        key = (rule_id, sig_id)
+        key = (r.rule.ports, self.signatures[sig_id])
         hit = self._named_cache.get(key)
         if hit is None:
             hit = rule_conns(r.rule, self.sig_rep[sig_id], self.settings)
@@ -221,6 +269,13 @@ class CompiledCluster:
         return tuple(sorted(fams))
 
 
+def _reused_ir(cluster: Cluster, previous: CompiledCluster) -> PolicySet:
+    """The IR of ``cluster``, reusing the translation of every policy object ``previous`` holds."""
+    known = {id(obj): ir for obj, ir in zip(previous.cluster.policies, previous.ir.policies)}
+    return cluster.derived("policy-ir", lambda c: PolicySet(tuple(
+        known[id(obj)] if id(obj) in known else translate(obj) for obj in c.policies)))
+
+
 def _subject_selectors(subject: Subject) -> tuple[LabelSelector | None, LabelSelector | None]:
     """(pod selector, namespace selector) a subject uses, for the label tables."""
     match subject:
@@ -230,3 +285,8 @@ def _subject_selectors(subject: Subject) -> tuple[LabelSelector | None, LabelSel
             return subject.pod_selector, subject.namespace_selector
         case _:
             assert_never(subject)
+
+
+def same_keys(a: tuple[Pod, ...], b: tuple[Pod, ...]) -> bool:
+    """True when two pod tuples name the same pods in the same order."""
+    return len(a) == len(b) and all(x is y or (x.namespace == y.namespace and x.name == y.name) for x, y in zip(a, b))

@@ -28,7 +28,7 @@ from typing import Iterator
 import numpy as np
 
 from podfence.engine.classes import refine
-from podfence.engine.compiled import OPEN, CompiledCluster
+from podfence.engine.compiled import OPEN, CompiledCluster, same_keys
 from podfence.engine.decision import UNDECIDED_ROWS, TierRows, final_rows
 from podfence.engine.external import ExternalView
 from podfence.engine.matrix import ClassRows, Matrix
@@ -51,9 +51,18 @@ class Connection:
 
 
 class _Pass:
-    """Classes and class-pair results for one address family (``None``: no addresses)."""
+    """Classes and class-pair results for one address family (``None``: no addresses).
 
-    def __init__(self, cc: CompiledCluster, version: int | None) -> None:
+    With ``previous`` (the pass of the same family before an edit, built with
+    ``keep_rows``) and ``touched`` (pods whose labels the edit changed), the pass
+    reuses every profile row and class pair the edit cannot have changed: a row of a
+    profile made of unchanged policies is the same at every class holding an
+    untouched pod, and a class pair whose source row and destination row are both
+    reused keeps its result. Only the rest is computed.
+    """
+
+    def __init__(self, cc: CompiledCluster, version: int | None, previous: _Pass | None = None,
+                 touched: np.ndarray | None = None, keep_rows: bool = False) -> None:
         self.version = version
         n = cc.n
         if version is None:
@@ -86,20 +95,25 @@ class _Pass:
                 rule_peers.append(acc)
         W = cc.atoms.words
         sig = cc.sig_id[self.reps]
+        self._atoms, self._signatures, self._ir = cc.atoms, cc.signatures, cc.ir  # the ir keeps profile ids unique
+        if previous is not None and not (previous.E is not None and previous.classes and previous._atoms is cc.atoms
+                                         and previous._signatures is cc.signatures
+                                         and np.array_equal(previous.members, self.members)):
+            previous = None
 
         # A side's row per profile: every tier's decision towards each class, composed, then
         # what they all pass is allowed. NetworkPolicies are the only tier: a profile is the
         # pod's isolating policies, and an empty one leaves everything to the default allow.
-        everything = np.broadcast_to(cc.all_mask, (C, W))
         named_masks: dict[int, np.ndarray] = {}  # rule id -> mask per named-port signature
 
-        def egress_tier(prof: tuple[int, ...]) -> TierRows:
+        def egress_row(prof: tuple[int, ...], cols: np.ndarray) -> np.ndarray:
+            everything = np.broadcast_to(cc.all_mask, (len(cols), W))
             if prof == OPEN:
-                return UNDECIDED_ROWS
-            acc = np.zeros((C, W), dtype=np.uint64)
+                return final_rows([UNDECIDED_ROWS], everything)
+            acc = np.zeros((len(cols), W), dtype=np.uint64)
             for pi in prof:
                 for rid in cc.policy_rules[(pi, Direction.EGRESS)]:
-                    sel = rule_peers[rid]
+                    sel = rule_peers[rid][cols]
                     if not cc.rules[rid].named:
                         acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
                     else:
@@ -107,44 +121,91 @@ class _Pass:
                         if masks is None:
                             masks = named_masks[rid] = np.stack(
                                 [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
-                        acc[sel] |= masks[sig[sel]]
-            return TierRows(allowed=acc)
+                        acc[sel] |= masks[sig[cols][sel]]
+            return final_rows([TierRows(allowed=acc)], everything)
 
-        def ingress_tier(prof: tuple[int, ...], sig_id: int) -> TierRows:
+        def ingress_row(prof: tuple[int, ...], sig_id: int, cols: np.ndarray) -> np.ndarray:
+            everything = np.broadcast_to(cc.all_mask, (len(cols), W))
             if prof == OPEN:
-                return UNDECIDED_ROWS
-            acc = np.zeros((C, W), dtype=np.uint64)
+                return final_rows([UNDECIDED_ROWS], everything)
+            acc = np.zeros((len(cols), W), dtype=np.uint64)
             for pi in prof:
                 for rid in cc.policy_rules[(pi, Direction.INGRESS)]:
-                    acc[rule_peers[rid]] |= cc.atoms.encode(cc.rule_ports(rid, sig_id))
-            return TierRows(allowed=acc)
+                    acc[rule_peers[rid][cols]] |= cc.atoms.encode(cc.rule_ports(rid, sig_id))
+            return final_rows([TierRows(allowed=acc)], everything)
 
-        # Egress: rows of E, one per profile (row 0: no policy judges).
-        e_index: dict[tuple[int, ...], int] = {OPEN: 0}
-        e_rows = [final_rows([egress_tier(OPEN)], everything)]
+        # Profiles are keyed by the identity of their IR policies, which an edit keeps for
+        # every policy it leaves alone. Row 0 of each side: no policy judges.
+        ids = [id(p) for p in cc.ir.policies]
+        e_profiles: list[tuple[int, ...]] = [OPEN]
+        self.e_index: dict[tuple[int, ...], int] = {OPEN: 0}
         self.egress_of = np.zeros(C, dtype=np.int64)
         for c, rep in enumerate(self.reps.tolist()):
             prof = cc.profile[Direction.EGRESS][rep]
-            if prof not in e_index:
-                e_index[prof] = len(e_rows)
-                e_rows.append(final_rows([egress_tier(prof)], everything))
-            self.egress_of[c] = e_index[prof]
-
-        # Ingress: rows of I; named ports resolve on the destination class itself.
-        i_index: dict[tuple[tuple[int, ...], int], int] = {(OPEN, -1): 0}
-        i_rows = [final_rows([ingress_tier(OPEN, -1)], everything)]
+            key = tuple(ids[pi] for pi in prof)
+            if key not in self.e_index:
+                self.e_index[key] = len(e_profiles)
+                e_profiles.append(prof)
+            self.egress_of[c] = self.e_index[key]
+        # Ingress: named ports resolve on the destination class itself.
+        i_profiles: list[tuple[tuple[int, ...], int]] = [(OPEN, -1)]
+        self.i_index: dict[tuple[tuple[int, ...], int], int] = {(OPEN, -1): 0}
         self.ingress_of = np.zeros(C, dtype=np.int64)
         for c, rep in enumerate(self.reps.tolist()):
             prof = cc.profile[Direction.INGRESS][rep]
             named = any(cc.rules[rid].named for pi in prof for rid in cc.policy_rules[(pi, Direction.INGRESS)])
-            key = (prof, int(sig[c]) if named else -1)
-            if key not in i_index:
-                i_index[key] = len(i_rows)
-                i_rows.append(final_rows([ingress_tier(prof, int(sig[c]))], everything))
-            self.ingress_of[c] = i_index[key]
+            key = (tuple(ids[pi] for pi in prof), int(sig[c]) if named else -1)
+            if key not in self.i_index:
+                self.i_index[key] = len(i_profiles)
+                i_profiles.append((prof, int(sig[c])))
+            self.ingress_of[c] = self.i_index[key]
 
-        self.src_c, self.dst_c, self.masks = _combine(np.stack(e_rows), np.stack(i_rows),
-                                                      self.egress_of, self.ingress_of, C, W)
+        every = np.arange(C)
+        if previous is None:
+            E = np.stack([egress_row(prof, every) for prof in e_profiles])
+            I = np.stack([ingress_row(prof, s, every) for prof, s in i_profiles])
+            self.src_c, self.dst_c, self.masks = _combine(E, I, self.egress_of, self.ingress_of, every, every, W)
+        else:
+            # old_of: a class of the previous pass holding an untouched pod of each class (-1: none).
+            old = previous.pod_class.copy()
+            if touched is not None:
+                old[touched] = -1
+            old_of = np.full(C, -1, dtype=np.int64)
+            np.maximum.at(old_of, self.pod_class[self.members], old[self.members])
+            fresh = np.flatnonzero(old_of < 0)
+            safe = np.maximum(old_of, 0)
+
+            def reused(prev_rows: np.ndarray, k: int, compute) -> np.ndarray:  # type: ignore[no-untyped-def]
+                row = prev_rows[k][safe]
+                if len(fresh):
+                    row[fresh] = compute(fresh)
+                return row
+
+            e_from = [previous.e_index.get(k, -1) for k in self.e_index]
+            i_from = [previous.i_index.get(k, -1) for k in self.i_index]
+            E = np.stack([
+                reused(previous.E, k, lambda cols, prof=prof: egress_row(prof, cols)) if k >= 0
+                else egress_row(prof, every) for prof, k in zip(e_profiles, e_from)])
+            I = np.stack([
+                reused(previous.I, k, lambda cols, prof=prof, s=s: ingress_row(prof, s, cols)) if k >= 0
+                else ingress_row(prof, s, every) for (prof, s), k in zip(i_profiles, i_from)])
+            # A source class is dirty when it has no previous class or its egress row is not the
+            # one its previous class had (a profile change); a destination class likewise.
+            dirty_src = (old_of < 0) | (np.array(e_from, dtype=np.int64)[self.egress_of] != previous.egress_of[safe])
+            dirty_dst = (old_of < 0) | (np.array(i_from, dtype=np.int64)[self.ingress_of] != previous.ingress_of[safe])
+            parts = [
+                _combine(E, I, self.egress_of, self.ingress_of, np.flatnonzero(dirty_src), every, W),
+                _combine(E, I, self.egress_of, self.ingress_of, np.flatnonzero(~dirty_src),
+                         np.flatnonzero(dirty_dst), W),
+                _carried_pairs(previous, old_of, ~dirty_src, ~dirty_dst),
+            ]
+            src_c = np.concatenate([p[0] for p in parts])
+            dst_c = np.concatenate([p[1] for p in parts])
+            order = np.argsort(src_c * max(C, 1) + dst_c, kind="stable")
+            self.src_c, self.dst_c = src_c[order], dst_c[order]
+            self.masks = np.concatenate([p[2] for p in parts])[order]
+        self.E: np.ndarray | None = E if keep_rows else None
+        self.I: np.ndarray | None = I if keep_rows else None
         self.codes = self.src_c.astype(np.int64) * max(C, 1) + self.dst_c
 
     def mask(self, s: int, d: int) -> np.ndarray | None:
@@ -153,6 +214,42 @@ class _Pass:
         if i < len(self.codes) and self.codes[i] == code:
             return self.masks[i]
         return None
+
+
+def _carried_pairs(previous: _Pass, old_of: np.ndarray, src_ok: np.ndarray,
+                   dst_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The previous pass's class pairs, renamed to this pass's classes, for pairs of reusable classes.
+
+    New class ``c`` stands for previous class ``old_of[c]``; several new classes may
+    stand for the same previous one.
+    """
+    W = previous.masks.shape[1] if previous.masks.ndim == 2 else 0
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, W), dtype=np.uint64))
+    if not len(previous.src_c):
+        return empty
+    P = previous.classes
+
+    def by_old(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cls = np.flatnonzero(ok & (old_of >= 0))
+        cls = cls[np.argsort(old_of[cls], kind="stable")]
+        count = np.bincount(old_of[cls], minlength=P)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        return cls, start, count
+
+    s_cls, s_start, s_count = by_old(src_ok)
+    d_cls, d_start, d_count = by_old(dst_ok)
+    k1, k2 = s_count[previous.src_c], d_count[previous.dst_c]
+    total = k1 * k2
+    keep = np.flatnonzero(total)
+    if not len(keep):
+        return empty
+    reps = total[keep]
+    pair = np.repeat(keep, reps)
+    offset = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    i1, i2 = offset // k2[pair], offset % k2[pair]
+    src = s_cls[s_start[previous.src_c[pair]] + i1]
+    dst = d_cls[d_start[previous.dst_c[pair]] + i2]
+    return src, dst, previous.masks[pair]
 
 
 def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,23 +267,29 @@ def _distinct(columns: list[np.ndarray]) -> list[np.ndarray]:
     return list(seen.values())
 
 
-def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np.ndarray, C: int, W: int):  # type: ignore[no-untyped-def]
-    """All non-empty class pairs (src, dst) with their bit masks."""
-    srcs, dsts, masks = [], [], []
-    block = max(1, _BLOCK_BYTES // max(1, C * W * 8))
-    for start in range(0, C, block):
-        s = np.arange(start, min(C, start + block))
-        rows = E[egress_of[s]]  # (B, C, W): what each source's egress allows towards every class
-        cols = I[ingress_of[None, :], s[:, None]]  # (B, C, W): what every destination admits from each source
+def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np.ndarray,  # type: ignore[no-untyped-def]
+             srcs: np.ndarray, dsts: np.ndarray, W: int):
+    """The non-empty class pairs (src, dst) among ``srcs`` x ``dsts``, with their bit masks."""
+    out_s, out_d, masks = [], [], []
+    D = len(dsts)
+    whole = D == E.shape[1] if E.ndim == 3 else False  # every destination: plain slices
+    block = max(1, _BLOCK_BYTES // max(1, D * W * 8))
+    for start in range(0, len(srcs), block):
+        s = srcs[start:start + block]
+        if whole:
+            rows = E[egress_of[s]]  # (B, C, W): what each source's egress allows towards every class
+        else:
+            rows = E[egress_of[s][:, None], dsts[None, :]]
+        cols = I[ingress_of[dsts][None, :], s[:, None]]  # (B, D, W): what each destination admits from each source
         both = rows & cols
         hit = both.any(axis=2)
         b, d = np.nonzero(hit)
-        srcs.append(s[b])
-        dsts.append(d)
+        out_s.append(s[b])
+        out_d.append(dsts[d])
         masks.append(both[b, d])
-    if not srcs:
+    if not out_s:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, W), dtype=np.uint64)
-    return np.concatenate(srcs), np.concatenate(dsts), np.concatenate(masks)
+    return np.concatenate(out_s), np.concatenate(out_d), np.concatenate(masks)
 
 
 @dataclass
@@ -196,20 +299,48 @@ class Connectivity:
     cluster: Cluster
     settings: Settings
     families: tuple[int, ...] | None = None
+    editable: bool = field(default=False, repr=False)  # keep per-profile rows for :meth:`following`
     _cc: CompiledCluster = field(init=False, repr=False)
     _passes: list[_Pass] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._cc = CompiledCluster(self.cluster, self.settings)
-        cc = self._cc
+        self._build(CompiledCluster(self.cluster, self.settings), None, None)
+
+    @classmethod
+    def following(cls, previous: Connectivity, cluster: Cluster, touched: np.ndarray | None = None) -> Connectivity:
+        """The connectivity of ``cluster``, an edit of ``previous.cluster``, reusing what the edit
+        leaves alone.
+
+        ``cluster`` must hold the same pods in the same order (labels aside) and the same
+        Services; ``touched`` marks (per pod of ``previous``, in cluster order among the pods
+        that take part) the pods whose own or namespace labels changed. The result equals
+        ``Connectivity(cluster, previous.settings, previous.families)`` in everything it answers.
+        """
+        new = cls.__new__(cls)
+        new.cluster, new.settings, new.families, new.editable = cluster, previous.settings, previous.families, True
+        new._build(CompiledCluster(cluster, previous.settings, previous._cc), previous, touched)
+        return new
+
+    def _build(self, cc: CompiledCluster, previous: Connectivity | None, touched: np.ndarray | None) -> None:
+        """Set up from a compiled cluster; passes reuse ``previous``'s where they can (and then
+        keep their rows for the next edit)."""
+        self._cc = cc
+        if previous is not None and not same_keys(previous._cc.pods, cc.pods):
+            previous = None  # not an edit of labels or policies: nothing to reuse
         pod_fams = sorted({a.version for p in cc.pods for a in p.ips})
-        self._passes = [_Pass(cc, v) for v in (pod_fams or [None])]
-        self.pods: tuple[Pod, ...] = tuple(sorted(cc.pods, key=lambda p: p.key))
-        self._index = {p.key: i for i, p in enumerate(cc.pods)}
-        self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
-        self._rank = np.empty(cc.n, dtype=np.int64)
-        self._rank[self._order] = np.arange(cc.n)
-        self._overrides = _pair_overrides(cc)
+        before = {ps.version: ps for ps in previous._passes} if previous is not None else {}
+        self._passes = [_Pass(cc, v, before.get(v), touched, keep_rows=self.editable)
+                        for v in (pod_fams or [None])]
+        if previous is not None:  # the same pods in the same order
+            self._index, self._order, self._rank = previous._index, previous._order, previous._rank
+            self.pods: tuple[Pod, ...] = tuple(cc.pods[i] for i in self._order.tolist())
+        else:
+            self.pods = tuple(sorted(cc.pods, key=lambda p: p.key))
+            self._index = {p.key: i for i, p in enumerate(cc.pods)}
+            self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
+            self._rank = np.empty(cc.n, dtype=np.int64)
+            self._rank[self._order] = np.arange(cc.n)
+        self._overrides = previous._overrides if previous is not None else _pair_overrides(cc)
         self.external = ExternalView(cc, self.families or cc.families_in_use())
 
     @property

@@ -31,6 +31,7 @@ class LabelTable:
             )
             self._ids[key] = ids
             self._cols[key] = col
+        self.keys = frozenset(self._cols)  # the label keys this table can answer selectors on
         self._cache: dict[LabelSelector, np.ndarray] = {}
         self._all = np.ones(self.n, dtype=bool)
 
