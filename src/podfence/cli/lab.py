@@ -21,9 +21,9 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, AllowEmpty, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, choose, exit_on_errors, fail, input_budget,
-    load_cluster, protocol_from, refuse_output, settings_from, write, write_bounded,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, AllowEmpty, ConfigPath,
+    Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, choose, exit_on_errors, fail,
+    input_budget, load_cluster, load_config, protocol_from, refuse_output, settings_from, write, write_bounded,
 )
 from podfence.loader.limits import Budget
 from podfence.lab import control
@@ -226,6 +226,7 @@ def up(
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
     port: Annotated[list[int], typer.Option(
         "--port", min=1, max=65535, help="Also listen on this port (TCP and UDP) in every pod. Repeatable.")] = [],  # noqa: B006
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -236,9 +237,10 @@ def up(
     on every container port. Pods keep the addresses their manifests give; the others get one
     from --pod-cidr. hostNetwork pods live in the node namespace. A stale lab of the same name is
     cleaned first. Policies are not enforced until 'podfence lab apply'."""
-    settings = settings_from(setting)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
     with lab_errors(), lab_session(name, wait) as lab:
-        result = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+        result = load_cluster(filename, namespace, settings, budget, allow_empty)
         check_addresses(result.cluster, settings)
         _up(lab, result.cluster, settings, pod_cidr, tuple(port), tuple(filename))
     if result.cluster.policies:
@@ -251,6 +253,7 @@ def apply(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
     name: LabName = DEFAULT_LAB_NAME,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -260,11 +263,11 @@ def apply(
     """Enforce the NetworkPolicies of the manifests (default: the ones 'lab up' read). Only pods
     whose rules change are updated, each in one nftables transaction, side by side. Manifests
     without pods are combined with the pods of 'lab up'."""
-    settings = settings_from(setting)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
     with lab_errors(), lab_session(name, wait) as lab:
         current = control.require_state(name)
-        cluster = _apply_cluster(filename, namespace, settings, current,
-                                 input_budget(max_input_bytes, max_objects), allow_empty)
+        cluster = _apply_cluster(filename, namespace, settings, current, budget, allow_empty)
         _apply(lab, cluster, settings)
 
 
@@ -402,6 +405,7 @@ def matrix(
     timeout: Timeout = MIN_TIMEOUT,
     name: LabName = DEFAULT_LAB_NAME,
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -411,14 +415,15 @@ def matrix(
 ) -> None:
     """One shot: lab up, apply, probe every pod pair, lab down, holding the lab throughout (a
     second run with the same --name waits for the first). Prints exactly what 'podfence matrix'
-    prints for the same manifests, measured with packets. Refuses to replace a lab of the same
+    prints for the same manifests and settings, measured with packets. Refuses to replace a lab of the same
     name that 'lab up' made."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
-    settings = settings_from(setting)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
     with lab_errors(), lab_session(name, wait, one_shot=True) as lab:  # the lab is down again after the block
         control.probe_cells([(proto, port)])
-        loaded = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+        loaded = load_cluster(filename, namespace, settings, budget, allow_empty)
         check_addresses(loaded.cluster, settings)
         _up(lab, loaded.cluster, settings, pod_cidr, (port,), ())
         _apply(lab, loaded.cluster, settings)
