@@ -40,9 +40,7 @@ def measure(pods: int, seed: int) -> dict[str, object]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from generate import generate, write
 
-    from podfence.engine import Engine
     from podfence.lab import control
-    from podfence.lab.plan import LabPlan, with_lab_addresses
     from podfence.loader import load
     from podfence.model import Settings
     from podfence.sets import Protocol
@@ -56,18 +54,19 @@ def measure(pods: int, seed: int) -> dict[str, object]:
     ports = sorted(p for p, _ in counts.most_common(2))
     cells = [(Protocol.TCP, port) for port in ports]
 
-    t0 = time.perf_counter()
-    up = control.up(cluster, settings, name=LAB, extra_ports=tuple(ports))
-    t1 = time.perf_counter()
-    applied = control.apply(cluster, settings, name=LAB)
-    t2 = time.perf_counter()
-    run = control.probe(cells, name=LAB)
-    t3 = time.perf_counter()
-    server_rss = _rss_kib(up.state.server_pid)
-    control.down(LAB)
-    t4 = time.perf_counter()
+    with control.LabSession(LAB, one_shot=True) as lab:  # down again even if a step fails
+        t0 = time.perf_counter()
+        up = lab.up(cluster, settings, extra_ports=tuple(ports))
+        t1 = time.perf_counter()
+        applied = lab.apply(cluster, settings)
+        t2 = time.perf_counter()
+        run = lab.probe(cells)
+        t3 = time.perf_counter()
+        server_rss = _rss_kib(up.state.server_pid)
+        lab.down()
+        t4 = time.perf_counter()
 
-    engine = Engine(with_lab_addresses(cluster, LabPlan(up.state.pods)), settings).connectivity()
+    engine = lab.connectivity(cluster, settings)
     disagreements = sum(len(run.matrices[c].differences(engine.matrix(*c))) for c in cells)
     outcomes = collections.Counter(r.outcome.value for r in run.results)
     return {

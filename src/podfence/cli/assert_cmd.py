@@ -49,33 +49,27 @@ def check_in_lab(cluster: Cluster, settings: Settings, specs: list[Spec], checke
                  name: str) -> LabReport:
     """Bring a lab up for ``cluster``, probe every expectation's pod pairs, take it down, compare."""
     from podfence.lab import control
-    from podfence.lab.plan import LabPlan, with_lab_addresses
 
     plans = [p for spec in specs for p in probes.plan(spec, checker)]
     cells = sorted({c for p in plans for c in p.cells})
     reached: dict[tuple[str, str, Protocol, int], bool] = {}
     count = 0
     try:
-        control.preflight(name)
-        control.probe_cells(cells)
-        with control.locked(name):  # one command at a time per lab, from up to down
-            up = control.up(cluster, settings, name=name, extra_ports=tuple(sorted({port for _, port in cells})),
-                            one_shot=True)
-            try:
-                control.apply(cluster, settings, name=name)
-                for p in plans:
-                    if not p.pairs or not p.cells:
-                        continue
-                    run = control.probe(list(p.cells), name=name, sources=p.sources, targets=p.targets)
-                    for r in run.results:
-                        key = (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port)
-                        reached[key] = reached.get(key, False) or r.outcome.reached
-                    count += len(run.results)
-            finally:
-                control.down(name)
+        with control.LabSession(name, one_shot=True) as lab:  # one command at a time per lab, from up to down
+            control.probe_cells(cells)
+            lab.up(cluster, settings, extra_ports=tuple(sorted({port for _, port in cells})))
+            lab.apply(cluster, settings)
+            for p in plans:
+                if not p.pairs or not p.cells:
+                    continue
+                run = lab.probe(list(p.cells), sources=p.sources, targets=p.targets)
+                for r in run.results:
+                    key = (r.probe.src.key, r.probe.dst.key, r.probe.protocol, r.probe.port)
+                    reached[key] = reached.get(key, False) or r.outcome.reached
+                count += len(run.results)
     except control.LabError as e:
         fail(f"--lab: {e}")
-    rows = PodRows(Engine(with_lab_addresses(cluster, LabPlan(up.state.pods)), settings).connectivity())
+    rows = PodRows(lab.connectivity(cluster, settings))
     found = tuple(d for p in plans for d in probes.compare(p, reached, rows))
     notes = tuple((p.expectation.name, n) for p in plans for n in p.notes)
     return LabReport(count, found, notes)

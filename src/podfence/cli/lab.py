@@ -21,20 +21,20 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, AllowEmpty, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, choose, exit_on_errors, fail, input_budget,
-    load_cluster, protocol_from, refuse_output, settings_from, write, write_bounded,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, AllowEmpty, ConfigPath,
+    Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, choose, exit_on_errors, fail,
+    input_budget, load_cluster, load_config, protocol_from, refuse_output, settings_from, write, write_bounded,
 )
 from podfence.loader.limits import Budget
-from podfence.engine import Engine
 from podfence.lab import control
 from podfence.lab import state as lab_state
 from podfence.lab.lock import DEFAULT_WAIT
 from podfence.lab.naming import DEFAULT_LAB_NAME
-from podfence.lab.plan import DEFAULT_POD_CIDR, LabPlan, Unhostable, unhostable, with_lab_addresses
+from podfence.lab.plan import DEFAULT_POD_CIDR, Unhostable, unhostable
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
 from podfence.loader import LineDict, LineList, iter_documents, locate
 from podfence.model import Cluster, Diagnostic, Settings
+from podfence.render.lab import render_compare
 from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size, render_matrix
 from podfence.sets import Protocol, parse_ip
 
@@ -69,15 +69,15 @@ def lab_errors() -> Iterator[None]:
 
 
 @contextmanager
-def lab_session(name: str, wait: float) -> Iterator[None]:
-    """Check root, nftables and the name, then hold the lab's lock for the rest of the command."""
-    control.preflight(name)
+def lab_session(name: str, wait: float, one_shot: bool = False) -> Iterator[control.LabSession]:
+    """Check root, nftables and the name, then hold the lab's lock for the rest of the command
+    (a ``one_shot`` lab is removed again at the end: see :class:`~podfence.lab.control.LabSession`)."""
 
     def waiting(pid: int | None) -> None:
         note(f"waiting up to {wait:g} s for lab {name!r}: in use by {f'pid {pid}' if pid else 'another process'}")
 
-    with control.locked(name, wait, waiting):
-        yield
+    with control.LabSession(name, wait=wait, on_wait=waiting, one_shot=one_shot) as session:
+        yield session
 
 
 @contextmanager
@@ -179,12 +179,13 @@ def _address_at(obj: LineDict, field: tuple[str | int, ...]) -> object:
     return parse_ip(node) if isinstance(node, str) else None
 
 
-def _up(cluster: Cluster, settings: Settings, name: str, pod_cidr: str, ports: tuple[int, ...],
-        manifests: tuple[str, ...], one_shot: bool = False) -> control.UpResult:
+def _up(lab: control.LabSession, cluster: Cluster, settings: Settings, pod_cidr: str, ports: tuple[int, ...],
+        manifests: tuple[str, ...]) -> control.UpResult:
+    name = lab.name
     with progress_bar("lab up") as (total, advance):
         started = time.monotonic()
-        result = control.up(cluster, settings, name=name, pod_cidr=pod_cidr, extra_ports=ports,
-                            manifests=manifests, progress=advance, on_plan=total, one_shot=one_shot)
+        result = lab.up(cluster, settings, pod_cidr=pod_cidr, extra_ports=ports, manifests=manifests,
+                        progress=advance, on_plan=total)
     for line in result.notes:
         note(f"note: {line}")
     if result.cleaned:
@@ -193,21 +194,20 @@ def _up(cluster: Cluster, settings: Settings, name: str, pod_cidr: str, ports: t
     return result
 
 
-def _apply(cluster: Cluster, settings: Settings, name: str) -> control.ApplyResult:
+def _apply(lab: control.LabSession, cluster: Cluster, settings: Settings) -> control.ApplyResult:
     with progress_bar("lab apply") as (total, advance):
         started = time.monotonic()
-        result = control.apply(cluster, settings, name=name, progress=advance, on_plan=total)
+        result = lab.apply(cluster, settings, progress=advance, on_plan=total)
     note(f"applied {len(cluster.policies)} NetworkPolicies: {result.isolated} of {result.pods} pods isolated, "
          f"{len(result.changed)} updated in {time.monotonic() - started:.1f} s")
     return result
 
 
-def _probe(cells: list[tuple[Protocol, int]], name: str, timeout: float,
+def _probe(lab: control.LabSession, cells: list[tuple[Protocol, int]], timeout: float,
            sources: tuple[str, ...] = (), targets: tuple[str, ...] = ()) -> control.ProbeRun:
     with progress_bar("lab probe") as (total, advance):
         started = time.monotonic()
-        run = control.probe(cells, name=name, timeout=timeout, sources=sources, targets=targets,
-                            progress=advance, on_plan=total)
+        run = lab.probe(cells, timeout=timeout, sources=sources, targets=targets, progress=advance, on_plan=total)
     for line in run.notes:
         note(f"note: {line}")
     counts = {o: 0 for o in Outcome}
@@ -226,6 +226,7 @@ def up(
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
     port: Annotated[list[int], typer.Option(
         "--port", min=1, max=65535, help="Also listen on this port (TCP and UDP) in every pod. Repeatable.")] = [],  # noqa: B006
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -236,11 +237,12 @@ def up(
     on every container port. Pods keep the addresses their manifests give; the others get one
     from --pod-cidr. hostNetwork pods live in the node namespace. A stale lab of the same name is
     cleaned first. Policies are not enforced until 'podfence lab apply'."""
-    settings = settings_from(setting)
-    with lab_errors(), lab_session(name, wait):
-        result = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
+    with lab_errors(), lab_session(name, wait) as lab:
+        result = load_cluster(filename, namespace, settings, budget, allow_empty)
         check_addresses(result.cluster, settings)
-        _up(result.cluster, settings, name, pod_cidr, tuple(port), tuple(filename))
+        _up(lab, result.cluster, settings, pod_cidr, tuple(port), tuple(filename))
     if result.cluster.policies:
         note(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
              f"(enforces the {len(result.cluster.policies)} NetworkPolicies of these manifests)")
@@ -251,6 +253,7 @@ def apply(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
     name: LabName = DEFAULT_LAB_NAME,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -260,12 +263,12 @@ def apply(
     """Enforce the NetworkPolicies of the manifests (default: the ones 'lab up' read). Only pods
     whose rules change are updated, each in one nftables transaction, side by side. Manifests
     without pods are combined with the pods of 'lab up'."""
-    settings = settings_from(setting)
-    with lab_errors(), lab_session(name, wait):
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
+    with lab_errors(), lab_session(name, wait) as lab:
         current = control.require_state(name)
-        cluster = _apply_cluster(filename, namespace, settings, current,
-                                 input_budget(max_input_bytes, max_objects), allow_empty)
-        _apply(cluster, settings, name)
+        cluster = _apply_cluster(filename, namespace, settings, current, budget, allow_empty)
+        _apply(lab, cluster, settings)
 
 
 def _apply_cluster(files: list[str], namespace: str, settings: Settings, current: lab_state.LabState,
@@ -303,8 +306,8 @@ def probe(
     through; silence twice means dropped. SCTP is reported as unsupported."""
     choose(output, FORMATS, "-o")
     cells = _cells(port, protocol)
-    with lab_errors(), lab_session(name, wait):
-        run = _probe(cells, name, timeout, tuple(pod_key(s, namespace) for s in source),
+    with lab_errors(), lab_session(name, wait) as lab:
+        run = _probe(lab, cells, timeout, tuple(pod_key(s, namespace) for s in source),
                      tuple(pod_key(t, namespace) for t in target))
     text = _render_all([run.matrices[c] for c in cells], output)
     size = len(text.encode("utf-8"))
@@ -402,6 +405,7 @@ def matrix(
     timeout: Timeout = MIN_TIMEOUT,
     name: LabName = DEFAULT_LAB_NAME,
     pod_cidr: PodCidr = DEFAULT_POD_CIDR,
+    config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
@@ -411,41 +415,27 @@ def matrix(
 ) -> None:
     """One shot: lab up, apply, probe every pod pair, lab down, holding the lab throughout (a
     second run with the same --name waits for the first). Prints exactly what 'podfence matrix'
-    prints for the same manifests, measured with packets. Refuses to replace a lab of the same
+    prints for the same manifests and settings, measured with packets. Refuses to replace a lab of the same
     name that 'lab up' made."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
-    settings = settings_from(setting)
-    with lab_errors(), lab_session(name, wait):
+    budget = input_budget(max_input_bytes, max_objects)
+    settings = settings_from(setting, base=load_config(config, budget).settings)
+    with lab_errors(), lab_session(name, wait, one_shot=True) as lab:  # the lab is down again after the block
         control.probe_cells([(proto, port)])
-        loaded = load_cluster(filename, namespace, settings, input_budget(max_input_bytes, max_objects), allow_empty)
+        loaded = load_cluster(filename, namespace, settings, budget, allow_empty)
         check_addresses(loaded.cluster, settings)
-        result = _up(loaded.cluster, settings, name, pod_cidr, (port,), (), one_shot=True)
-        try:
-            _apply(loaded.cluster, settings, name)
-            run = _probe([(proto, port)], name, timeout)
-        finally:
-            control.down(name)
+        _up(lab, loaded.cluster, settings, pod_cidr, (port,), ())
+        _apply(lab, loaded.cluster, settings)
+        run = _probe(lab, [(proto, port)], timeout)
     measured = run.matrices[(proto, port)]
     if not compare:
         size, n = matrix_size(measured, output), len(measured.pods)
         refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
         write_bounded(matrix_chunks(measured, output), max_output_bytes, "matrix output")
         return
-    lab_cluster = with_lab_addresses(loaded.cluster, LabPlan(result.state.pods))
-    expected = Engine(lab_cluster, settings).connectivity().matrix(proto, port)
-    differences = measured.differences(expected)
-    if output == "json":
-        write(json.dumps({
-            "port": port, "protocol": str(proto), "agree": not differences,
-            "differences": [{"from": s, "to": d, "packets": a, "engine": b} for s, d, a, b in differences],
-        }, indent=2) + "\n")
-    elif differences:
-        for src, dst, packets, engine in differences:
-            write(f"{src} -> {dst} {proto}/{port}: packets {'allowed' if packets else 'denied'}, "
-                  f"engine {'allowed' if engine else 'denied'}\n")
-    else:
-        write(f"packets and engine agree on all {len(measured.pods) ** 2} cells of {proto}/{port}\n")
+    differences = measured.differences(lab.connectivity(loaded.cluster, settings).matrix(proto, port))
+    write(render_compare(measured, differences, output))
     if differences:
         raise typer.Exit(EXIT_FINDINGS)
 

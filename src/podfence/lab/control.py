@@ -2,21 +2,23 @@
 
 Every function here needs root and nftables and raises :class:`LabError` with a
 one-line message when something stands in the way; the CLI prints that line.
-Each holds the lab's lock (:mod:`podfence.lab.lock`) while it works; a caller that
-runs several of them as one command (``lab matrix``) holds :func:`locked` around
-them all.
+Each holds the lab's lock (:mod:`podfence.lab.lock`) while it works. A caller that
+runs several of them as one command (``lab matrix``, ``test --lab``, the lab
+benchmark) opens one :class:`LabSession`: preflight, the lock around them all,
+and for a one-shot lab its removal at the end.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Callable, Iterable, Iterator
 
-from podfence.engine import Matrix
+from podfence.engine import Connectivity, Engine, Matrix
 from podfence.lab import linux, lock, neighbours, nft, probe as probing, topology
 from podfence.lab import state as lab_state
 from podfence.lab.compiler import Compiler, PodRules, comment_text, transaction
@@ -371,3 +373,80 @@ def _check_overflows(before: dict[int, int], during: str, failed: list[probing.P
     raise LabError(f"the machine's IPv{version} neighbour table was full ({what}; "
                    f"{neighbours.sysctl(version, 'gc_thresh3')}{limit}), so probes would report denials that no "
                    "policy made: raise it, or run fewer lab pods at once")
+
+
+class LabSession:
+    """One lab from preflight to down, as one command works on it.
+
+    Entering checks root, nftables and the name, and takes the lab's lock (waiting
+    up to ``wait`` seconds; ``on_wait`` hears the holder's pid); leaving releases
+    it. Every step in between (:meth:`up`, :meth:`apply`, :meth:`probe`,
+    :meth:`down`) runs under that one lock, so no other command sees the lab half
+    made. A ``one_shot`` session makes a lab that it removes again when it ends,
+    however it ends, and never replaces a lab that ``lab up`` made (see :func:`up`).
+
+    Example::
+
+        with LabSession("pftest", one_shot=True) as lab:
+            lab.up(cluster, settings, extra_ports=(80,))
+            lab.apply(cluster, settings)
+            run = lab.probe([(Protocol.TCP, 80)])
+        expected = lab.connectivity(cluster, settings).matrix(Protocol.TCP, 80)
+    """
+
+    def __init__(self, name: str = DEFAULT_LAB_NAME, *, wait: float = lock.DEFAULT_WAIT,
+                 on_wait: Callable[[int | None], None] | None = None, one_shot: bool = False) -> None:
+        self.name = name
+        self.one_shot = one_shot
+        self.state: lab_state.LabState | None = None  # the lab this session made, once it is up
+        self._wait = wait
+        self._on_wait = on_wait
+        self._stack = ExitStack()
+        self._made = False  # up, and not yet down
+
+    def __enter__(self) -> LabSession:
+        preflight(self.name)
+        self._stack.enter_context(locked(self.name, self._wait, self._on_wait))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        with self._stack:
+            if self.one_shot and self._made:
+                self.down()
+
+    def up(self, cluster: Cluster, settings: Settings, *, pod_cidr: str = DEFAULT_POD_CIDR,
+           extra_ports: tuple[int, ...] = (), manifests: tuple[str, ...] = (), progress: Progress | None = None,
+           on_plan: Callable[[int], None] | None = None) -> UpResult:
+        """Create the lab for ``cluster`` (see :func:`up`)."""
+        result = up(cluster, settings, name=self.name, pod_cidr=pod_cidr, extra_ports=extra_ports,
+                    manifests=manifests, progress=progress, on_plan=on_plan, one_shot=self.one_shot)
+        self.state, self._made = result.state, True
+        return result
+
+    def apply(self, cluster: Cluster, settings: Settings, *, progress: Progress | None = None,
+              on_plan: Callable[[int], None] | None = None) -> ApplyResult:
+        """Enforce ``cluster``'s NetworkPolicies (see :func:`apply`)."""
+        return apply(cluster, settings, name=self.name, progress=progress, on_plan=on_plan)
+
+    def probe(self, cells: list[tuple[Protocol, int]], *, timeout: float = probing.MIN_TIMEOUT,
+              sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
+              on_plan: Callable[[int], None] | None = None) -> ProbeRun:
+        """Probe pod pairs on ``cells`` (see :func:`probe`)."""
+        return probe(cells, name=self.name, timeout=timeout, sources=sources, targets=targets,
+                     progress=progress, on_plan=on_plan)
+
+    def down(self) -> list[str]:
+        """Remove the lab; return the namespaces removed."""
+        removed = down(self.name)
+        self._made = False
+        return removed
+
+    def connectivity(self, cluster: Cluster, settings: Settings) -> Connectivity:
+        """The engine's answer for ``cluster`` on the lab's pod addresses, to hold the packets against.
+
+        The lab is the one this session brought up (it may be down again by now),
+        else the lab of this name that is up.
+        """
+        current = self.state or require_state(self.name)
+        return Engine(with_lab_addresses(cluster, LabPlan(current.pods, current.pod_cidr)), settings).connectivity()
