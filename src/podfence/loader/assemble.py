@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from podfence.loader import codes
-from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate, node_paths
+from podfence.loader.documents import Duplicate, LineDict, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
 from podfence.loader.limits import Budget, too_many_objects
 from podfence.loader.kinds import (
@@ -60,6 +60,9 @@ class LoadResult:
         objects: how many Kubernetes objects the input holds (modelled or not,
             sound or not); 0 means nothing that looks like a Kubernetes object.
         texts: the text read from each input, by display name, when asked for.
+        documents: each object's manifest as read (lines kept, see
+            :func:`~podfence.loader.locate`), by the object's origin, when asked
+            for; a later step places its findings at their fields' lines with it.
     """
 
     cluster: Cluster
@@ -67,6 +70,7 @@ class LoadResult:
     notes: tuple[str, ...] = ()
     objects: int = 0
     texts: Mapping[str, str] = field(default_factory=dict)
+    documents: Mapping[Origin, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -75,7 +79,8 @@ class LoadResult:
 
 
 def load(paths: Sequence[str], *, default_namespace: str = "default", settings: Settings = DEFAULT_SETTINGS,
-         stdin: TextIO | None = None, budget: Budget | None = None, keep_texts: bool = False) -> LoadResult:
+         stdin: TextIO | None = None, budget: Budget | None = None, keep_texts: bool = False,
+         keep_documents: bool = False) -> LoadResult:
     """Read files, directories and ``-`` (standard input) into a cluster.
 
     Args:
@@ -87,11 +92,12 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
         budget: the limits of the run, shared with its other reads (defaults when
             not given); reading stops at the first limit passed.
         keep_texts: keep every text read in ``LoadResult.texts``.
+        keep_documents: keep every object's manifest in ``LoadResult.documents``.
 
     >>> load(["/nonexistent.yaml"]).diagnostics[0].one_line()
     '/nonexistent.yaml: cannot read: no such file or directory'
     """
-    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
     for item in read_sources(paths, sys.stdin if stdin is None else stdin, assembly.budget):
         match item:
             case SourceText(name=name, text=text):
@@ -109,7 +115,8 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
 
 
 def load_texts(texts: Iterable[tuple[str | Origin, str]], *, default_namespace: str = "default",
-               settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None) -> LoadResult:
+               settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
+               keep_documents: bool = False) -> LoadResult:
     """Like :func:`load`, for texts already in memory: ``(display name or origin, text)`` pairs.
 
     A display name is a file's; an origin (a file at a git revision, say) gives
@@ -119,7 +126,7 @@ def load_texts(texts: Iterable[tuple[str | Origin, str]], *, default_namespace: 
     >>> [p.key for p in result.cluster.pods], str(result.cluster.pods[0].source)
     (['default/web'], 'web.yaml:1')
     """
-    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
     for name, text in texts:
         assembly.add_text(FileOrigin(name, 0) if isinstance(name, str) else name, text)
         if assembly.stopped:
@@ -129,7 +136,7 @@ def load_texts(texts: Iterable[tuple[str | Origin, str]], *, default_namespace: 
 
 def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace: str = "default",
                  settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
-                 name: str = "") -> LoadResult:
+                 name: str = "", keep_documents: bool = False) -> LoadResult:
     """Like :func:`load`, for documents already parsed (a live cluster's API, a git blob, a test).
 
     Each document is validated and assembled exactly as if it had been read from a
@@ -148,7 +155,7 @@ def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace:
     >>> str(result.cluster.pods[0].source), result.cluster.name
     ('prod/Pod/default/web@7', 'prod')
     """
-    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
     for doc in documents:
         assembly.add_document(origin, doc)
         if assembly.stopped:
@@ -171,13 +178,16 @@ def object_label(kind: str, namespace: str | None, name: str | None) -> str:
 class _Assembly:
     """Collects objects, diagnostics and notes while documents stream by."""
 
-    def __init__(self, default_namespace: str, settings: Settings, budget: Budget) -> None:
+    def __init__(self, default_namespace: str, settings: Settings, budget: Budget,
+                 keep_documents: bool = False) -> None:
         self.default_namespace = default_namespace
         self.settings = settings
         self.budget = budget
         self.stopped = False  # a limit of the budget was passed: read nothing more
         self.objects = 0
         self.texts: dict[str, str] = {}
+        self.keep_documents = keep_documents
+        self.documents: dict[Origin, Any] = {}
         self.diagnostics: list[Diagnostic] = []
         self.notes: list[str] = []
         self.ignored: Counter[str] = Counter()
@@ -188,14 +198,21 @@ class _Assembly:
 
     def add_text(self, origin: Origin, text: str) -> None:
         json_like = origin.file.endswith(".json") or _JSON_START.match(text) is not None
+        lines_lost = False
         for item in iter_documents(text, json_fallback=json_like, budget=self.budget):
             if isinstance(item, RawDocument):
+                lines_lost = lines_lost or _without_lines(item.data)
                 self._add(origin, item.data, item.line, item.duplicates, None, None)
                 if self.stopped:
                     return
             else:
                 self.diagnostics.append(
                     Diagnostic(item.code, Severity.ERROR, item.message, file=origin.file, line=item.line))
+        if lines_lost and self.keep_documents:
+            # A stream of JSON values is read without lines; the YAML reading of its
+            # start still has them, for the objects it reaches.
+            for line, doc in _yaml_start(text).items():
+                self.documents[origin.at(line)] = doc
 
     def add_document(self, origin: Origin, doc: Any) -> None:
         """One parsed document (an object or a List) from ``origin``.
@@ -287,6 +304,8 @@ class _Assembly:
             self._place(r.problems, origin, doc, label, by_line=True)
             return
         source = _object_origin(origin, line, kind, namespace, name, meta)
+        if self.keep_documents:
+            self.documents.setdefault(source, doc)  # List items on one line: the first is found there
         if kind == "NetworkPolicy":
             self._add_policy(doc, namespace, name, source, label)
             return
@@ -389,7 +408,7 @@ class _Assembly:
         notes = [*self.notes]
         for kind, count in sorted(self.ignored.items()):
             notes.append(f"ignored {count} {kind} object{'' if count == 1 else 's'}")
-        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes), self.objects, self.texts)
+        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes), self.objects, self.texts, self.documents)
 
     def _named_pods(self) -> tuple[Pod, ...]:
         """Pods with unique keys: representatives that share a name get ``-<kind>`` appended."""
@@ -412,6 +431,30 @@ class _Assembly:
                 file=pod.source.file if pod.source else None, line=pod.source.line if pod.source else None))
             pods.append(replace(pod, name=new_name))
         return tuple(pods)
+
+
+def _without_lines(data: Any) -> bool:
+    """A mapping read as JSON, not YAML: no lines for its keys."""
+    return isinstance(data, Mapping) and bool(data) and not getattr(data, "key_lines", None)
+
+
+def _yaml_start(text: str) -> dict[int, LineDict]:
+    """Line -> object manifest, with lines, for the documents YAML reads before it gives up (and List items)."""
+    out: dict[int, LineDict] = {}
+    for item in iter_documents(text):
+        if not isinstance(item, RawDocument):
+            break
+        pending = [(item.data, item.line)]  # Lists may nest as deep as the YAML does
+        while pending:
+            data, line = pending.pop()
+            if not isinstance(data, LineDict):
+                continue
+            items, kind = data.get("items"), data.get("kind")
+            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, LineList):
+                pending.extend(reversed([(one, items.item_lines[i]) for i, one in enumerate(items)]))
+            else:
+                out.setdefault(line, data)
+    return out
 
 
 def _line(origin: Origin, line: int) -> int | None:
