@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from podfence.loader import iter_documents, load_objects, load_texts
 from podfence.loader.documents import RawDocument
@@ -91,3 +92,23 @@ def test_a_cluster_name_is_kept_and_qualifies_keys() -> None:
     assert cluster.name == "prod" and cluster.with_policies([]).name == "prod"
     assert cluster.qualified("shop/web") == "prod:shop/web"
     assert Cluster.of([Namespace.of("shop")]).name == "" and cluster != Cluster.of([Namespace.of("shop")])
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["kind", "apiVersion", "metadata", "name", "namespace", "spec", "items", "podSelector", "ports"]), inner,
+        max_size=4),
+    max_leaves=12,
+)
+_object = st.fixed_dictionaries({"kind": st.sampled_from(["Pod", "NetworkPolicy", "Service", "List", "Namespace"]),
+                                 "apiVersion": st.sampled_from(["v1", "networking.k8s.io/v1"]),
+                                 "metadata": _json, "spec": _json})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_json | _object, max_size=4))
+def test_any_parsed_value_becomes_diagnostics_naming_the_cluster_never_an_exception(docs: list[object]) -> None:
+    result = load_objects(ClusterOrigin("prod"), docs)
+    for d in result.diagnostics:
+        assert d.one_line().startswith("prod") and "\n" not in d.one_line() and d.line is None
