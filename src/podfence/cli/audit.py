@@ -35,7 +35,7 @@ def audit(
     choose(output, FORMATS, "-o")
     chosen = rule_flags(select, ignore)
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                           input_budget(max_input_bytes, max_objects), allow_empty)
+                                               input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), documents)
     settings = settings_from(setting, strict_cidr, cfg.settings)
