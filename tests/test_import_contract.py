@@ -1,7 +1,8 @@
 """The layering of docs/architecture.md, pinned.
 
 Imports flow one way (sets <- model <- validate/engine <- render <- cli); the
-adapters (loader, lab) use the core but never each other; the core is pure (no
+adapters (loader, lab) use the core but never each other; sources (git
+revisions, flow files) feed the loader and the flows adapter, never the CLI; the core is pure (no
 files, clock, environment, processes or printing). Outside the engine, code
 imports only the engine's public names (``podfence.engine.__all__``, pinned
 here), never its modules.
@@ -30,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "lint": {"sets", "model", "validate", "engine", "config", "lint"},
     "flows": {"sets", "model", "flows"},
     "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},
+    "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
     "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint"},
+            "flows", "generate", "lint", "sources"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",

@@ -44,9 +44,9 @@ def _config(raw: object) -> Config:
 
 
 def run(name: str, text: str, config: Config = DEFAULT_CONFIG) -> list[Finding]:
-    result = load_texts([(name, text)])
+    result = load_texts([(name, text)], keep_documents=True)
     assert result.ok, [d.one_line() for d in result.diagnostics if d.is_error]
-    return narrow_lines(lint(result.cluster, config), {name: text})
+    return narrow_lines(lint(result.cluster, config), result.documents)
 
 
 def fixture_config(path: Path) -> Config:

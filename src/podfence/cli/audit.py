@@ -34,11 +34,11 @@ def audit(
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
     chosen = rule_flags(select, ignore)
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                           input_budget(max_input_bytes, max_objects), allow_empty)
+    cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                               input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
-    tell(suppression_references(result.cluster), texts)
+    tell(suppression_references(result.cluster), documents)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    findings = narrow_lines(lint(result.cluster, cfg, settings, plan=plan), texts)
+    findings = narrow_lines(lint(result.cluster, cfg, settings, plan=plan), documents)
     report = run_audit(result.cluster, cfg, settings, findings)
     write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))

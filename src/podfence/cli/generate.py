@@ -10,11 +10,10 @@ generation ends with the proof; exit 1 when it finds a difference.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,7 +24,7 @@ from podfence.cli.common import (
     write_files,
 )
 from podfence.config import Config
-from podfence.flows import FlowRecord, Skip, observe, parse_record
+from podfence.flows import FlowRecord, Skip, observe
 from podfence.generate import build, intent_from_dict, intent_to_dict, prove, resolve
 from podfence.generate.blocks import (
     allow_block, default_deny_block, default_deny_plan, egress_block, stand_in_cluster,
@@ -36,12 +35,12 @@ from podfence.generate.proof import Proof, prove_change
 from podfence.generate.resolve import Plan
 from podfence.loader import codes, read_own_file
 from podfence.loader.limits import Budget
-from podfence.loader.sources import STDIN_NAME, read_file, read_stdin
 from podfence.model import Cluster, Diagnostic, Direction, Settings, Source
 from podfence.model.ports import PortSpec, parse_ports
 from podfence.model.text import one_line, quoted
 from podfence.render.conns import shortened
 from podfence.render.generate import flows_text, intents_yaml, policies_yaml, proof_json, proof_text
+from podfence.sources import read_flows
 from podfence.validate import validate_network_policy
 
 app = typer.Typer(
@@ -123,36 +122,14 @@ def _settings(config: str | None, setting: list[str], strict_cidr: bool,
     return cfg, settings_from(setting, strict_cidr, cfg.settings)
 
 
-def _flow_lines(path: str, budget: Budget) -> Iterator[tuple[int, str]]:
-    """The lines of a flow file (or of stdin), read within ``budget``; problems end the command."""
-    source = read_stdin(sys.stdin, budget) if path == STDIN_NAME else read_file(path, budget)
-    if isinstance(source, Diagnostic):
-        if source.code == codes.LIMIT:
-            exit_on_errors([source])
-        fail(f"--from-flows {source.one_line()}")
-    return enumerate(source.text.split("\n"), 1)
-
-
-def read_flows(paths: list[str], budget: Budget | None = None) -> list[tuple[Source, FlowRecord | Skip]]:
-    """Every line of every flow file, parsed (JSON lines; a bad line is a problem, not the end)."""
-    budget = Budget() if budget is None else budget
-    out: list[tuple[Source, FlowRecord | Skip]] = []
-    for path in paths:
-        for n, line in _flow_lines(path, budget):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                obj = json.loads(text)
-            except RecursionError:
-                out.append((Source(path, n), Skip("not JSON (nested too deeply)", problem=True)))
-                continue
-            except ValueError as exc:  # bad JSON, or a number too long for int()
-                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number with too many digits"
-                out.append((Source(path, n), Skip(f"not JSON ({why})", problem=True)))
-                continue
-            out.append((Source(path, n), parse_record(obj)))
-    return out
+def read_flow_records(paths: list[str], budget: Budget | None = None) -> list[tuple[Source, FlowRecord | Skip]]:
+    """Every line of every flow file, parsed; a file that cannot be read ends the command (exit 2)."""
+    flows = read_flows(paths, budget, sys.stdin)
+    if flows.problem is not None:
+        if flows.problem.code == codes.LIMIT:
+            exit_on_errors([flows.problem])
+        fail(f"--from-flows {flows.problem.one_line()}")
+    return list(flows.records)
 
 
 def _prefix(value: str | None, flag: str, bits: int) -> int | None:
@@ -251,7 +228,7 @@ def generate(
         exit_on_errors(own.place(found, "intents"))
         source, place = intents, own.place
     else:
-        observed = observe(read_flows(from_flows, budget), cluster, settings, only_allowed=only_allowed)
+        observed = observe(read_flow_records(from_flows, budget), cluster, settings, only_allowed=only_allowed)
         implied = intent_from_flows(observed, settings, cfg.dns, prefix4=_prefix(cidr_prefix, "--cidr-prefix", 32),
                                     prefix6=_prefix(cidr_prefix_v6, "--cidr-prefix-v6", 128))
         for line in flows_text(observed, implied.foldings, implied.notes, from_flows).splitlines():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import typer
 
@@ -21,10 +21,9 @@ from podfence.lint.docs import pages
 from podfence.lint.selection import (
     RulePlan, Selector, config_references, parse_selectors, plan_rules, suppression_references,
 )
-from podfence.loader import LoadResult, iter_documents, load, locate
-from podfence.loader.documents import RawDocument
+from podfence.loader import LineDict, LoadResult, load, locate
 from podfence.loader.limits import Budget
-from podfence.model import Diagnostic, Severity
+from podfence.model import Diagnostic, FileOrigin, Origin, Severity
 from podfence.model.text import one_line
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
@@ -69,12 +68,12 @@ def lint(
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
     chosen = rule_flags(select, ignore)
-    cfg, result, texts = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                           input_budget(max_input_bytes, max_objects), allow_empty)
+    cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
+                                               input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
-    tell(suppression_references(result.cluster), texts)
+    tell(suppression_references(result.cluster), documents)
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
-                                     plan=plan), texts)
+                                     plan=plan), documents)
     if output == "json":
         write(lint_json(findings))
     elif output == "sarif":
@@ -88,69 +87,36 @@ def lint(
 
 def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
                       strict_cidr: bool, budget: Budget | None = None,
-                      allow_empty: bool = False) -> tuple[Config, LoadResult, dict[str, str]]:
-    """Config and cluster; validation errors end the command (exit 2) before any analysis.
+                      allow_empty: bool = False) -> tuple[Config, LoadResult, Mapping[Origin, Any]]:
+    """Config, cluster and each object's manifest; validation errors end the command (exit 2) before any analysis.
 
-    The texts read are kept, so that findings are placed on their lines without
-    reading anything twice (standard input or a FIFO cannot be).
+    The manifests keep the lines the loader read them at, so that findings are
+    placed on their fields' lines without reading anything twice (standard input
+    or a FIFO cannot be).
     """
     if not files:
         fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
     cfg = load_config(config, budget, check=config_references)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_texts=True)
+    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_documents=True)
     report(result)
     exit_on_errors(result.diagnostics)
     require_objects([result], files, allow_empty)
-    return cfg, result, dict(result.texts)
+    return cfg, result, result.documents
 
 
-def _documents(text: str) -> dict[int, Any]:
-    """Line -> object manifest, for every document and every item of a List, as the loader places them."""
-    out: dict[int, Any] = {}
-
-    def add(data: Any, line: int) -> None:
-        pending = [(data, line)]  # Lists may nest as deep as the YAML does: a stack, not recursion
-        while pending:
-            data, line = pending.pop()
-            if not isinstance(data, dict):
-                continue
-            items = data.get("items")
-            kind = data.get("kind")
-            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-                lines = getattr(items, "item_lines", None)
-                pending.extend(reversed([(item, lines[i] if lines else line) for i, item in enumerate(items)]))
-            else:
-                out.setdefault(line, data)
-
-    for item in iter_documents(text):
-        if isinstance(item, RawDocument):
-            add(item.data, item.line)
-    return out
-
-
-def _field_line(file: str | None, line: int | None, field: tuple[str | int, ...], texts: dict[str, str],
-                index: dict[str, dict[int, Any]]) -> int | None:
-    """The line of ``field`` in the object written at ``file:line`` (files are read again only when needed)."""
-    if not (file and line is not None and field):
+def _field_line(origin: Origin | None, line: int | None, field: tuple[str | int, ...],
+                documents: Mapping[Origin, Any]) -> int | None:
+    """The line of ``field`` in the object read at ``origin`` (``line`` when its manifest has no lines)."""
+    if origin is None or line is None or not field:
         return line
-    docs = index.get(file)
-    if docs is None:
-        text = texts.get(file)
-        if text is None:
-            try:
-                text = Path(file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-        docs = index[file] = _documents(text)
-    doc = docs.get(line)
-    return line if doc is None else locate(doc, field)
+    doc = documents.get(origin)
+    return locate(doc, field) if isinstance(doc, LineDict) else line
 
 
-def narrow_lines(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
-    """Findings placed at the line of their field, found in the texts the loader read (by file name)."""
-    index: dict[str, dict[int, Any]] = {}
-    out = [f.located(line=_field_line(f.file, f.line, f.field, texts, index)) for f in findings]
+def narrow_lines(findings: list[Finding], documents: Mapping[Origin, Any]) -> list[Finding]:
+    """Findings placed at the line of their field, in the manifests the loader kept (``LoadResult.documents``)."""
+    out = [f.located(line=_field_line(f.ref.origin, f.line, f.field, documents)) for f in findings]
     return sorted(out, key=Finding.sort_key)
 
 
@@ -169,14 +135,14 @@ def rule_plan(cfg: Config, flags: RuleFlags, preview: bool | None) -> RulePlan:
     return plan
 
 
-def tell(diagnostics: Sequence[Diagnostic], texts: dict[str, str]) -> None:
+def tell(diagnostics: Sequence[Diagnostic], documents: Mapping[Origin, Any]) -> None:
     """Notes and warnings on stderr, one line each, at the line of their field; errors end the command (exit 2)."""
-    index: dict[str, dict[int, Any]] = {}
     for d in diagnostics:
         if d.is_error:
             sys.stderr.write(f"podfence: error: {d.one_line()}\n")
         else:
-            placed = d.located(line=_field_line(d.file, d.line, d.field, texts, index))
+            origin = FileOrigin(d.file, d.line) if d.file and d.line is not None else None
+            placed = d.located(line=_field_line(origin, d.line, d.field, documents))
             sys.stderr.write(f"{d.severity.value}: {placed.one_line()}\n")
     if any(d.is_error for d in diagnostics):
         raise typer.Exit(EXIT_INVALID)

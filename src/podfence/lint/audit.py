@@ -76,14 +76,6 @@ class Audit:
         return grade_of(self.score)
 
 
-def _namespace_of(label: str) -> str | None:
-    """The namespace of a finding's object (``Kind ns/name`` or ``Namespace name``)."""
-    kind, _, rest = label.partition(" ")
-    if kind == "Namespace":
-        return rest
-    return rest.partition("/")[0] if "/" in rest else None
-
-
 def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings | None = None,
           findings: list[Finding] | None = None) -> Audit:
     """Audit every namespace that has pods; ``findings`` are lint's (computed when None)."""
@@ -91,9 +83,7 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
     found = lint(cluster, config, settings) if findings is None else findings
     by_ns: dict[str, list[Finding]] = defaultdict(list)
     for f in found:
-        ns = _namespace_of(f.object)
-        if ns is not None:
-            by_ns[ns].append(f)
+        by_ns[f.ref.scope].append(f)
 
     # hostNetwork pods are their node's address, not members of their namespace's pod network.
     pod_ns = {p.key: p.namespace for p in ctx.endpoints}

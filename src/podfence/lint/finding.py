@@ -4,17 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from podfence.model import FieldPath, Namespace, NetworkPolicy, Pod, Severity, format_path
+from podfence.model import FieldPath, Namespace, NetworkPolicy, Origin, Pod, Severity, format_path
 
 SEVERITY_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """One lint finding: which rule, how bad, where, what, and how to fix it.
+class ObjectRef:
+    """The object a finding is about: kind, namespace (None for a Namespace), name, and where it was read.
 
-    ``file`` and ``line`` start as the object's own place; the CLI narrows ``line``
-    to ``field`` when it can read the manifest again.
+    ``origin`` is the object's own, or for a namespace no manifest declares, that
+    of its first object (where a finding about it is placed).
+    """
+
+    kind: str
+    namespace: str | None
+    name: str
+    origin: Origin | None = None
+
+    @classmethod
+    def of(cls, obj: NetworkPolicy | Pod | Namespace, origin: Origin | None = None) -> ObjectRef:
+        """The reference to ``obj``, at ``origin`` (the object's own when None)."""
+        origin = obj.source if origin is None else origin
+        if isinstance(obj, Namespace):
+            return cls("Namespace", None, obj.name, origin)
+        return cls("NetworkPolicy" if isinstance(obj, NetworkPolicy) else obj.kind, obj.namespace, obj.name, origin)
+
+    @property
+    def scope(self) -> str:
+        """The namespace the object is in, or is (for a Namespace)."""
+        return self.name if self.namespace is None else self.namespace
+
+    def __str__(self) -> str:
+        """``NetworkPolicy ns/name``, ``Deployment ns/name``, ``Namespace name``."""
+        return f"{self.kind} {self.name}" if self.namespace is None else f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One lint finding: which rule, how bad, about what, where, and how to fix it.
+
+    ``ref`` names the object and where it was read; ``line`` starts as the
+    object's own line and the CLI narrows it to ``field``'s line.
     """
 
     rule: str
@@ -22,10 +53,19 @@ class Finding:
     severity: Severity
     message: str
     fix: str
-    object: str
+    ref: ObjectRef
     field: FieldPath = ()
-    file: str | None = None
     line: int | None = None
+
+    @property
+    def object(self) -> str:
+        """The object as text: ``Kind ns/name`` or ``Namespace name``."""
+        return str(self.ref)
+
+    @property
+    def file(self) -> str | None:
+        """Where the object was read, as diagnostics show it (a file; a cluster object's name)."""
+        return self.ref.origin.file if self.ref.origin is not None else None
 
     @property
     def field_path(self) -> str:
@@ -43,8 +83,4 @@ class Finding:
 
 def object_label(obj: NetworkPolicy | Pod | Namespace) -> str:
     """``NetworkPolicy ns/name``, ``Deployment ns/name``, ``Namespace name``."""
-    if isinstance(obj, Namespace):
-        return f"Namespace {obj.name}"
-    if isinstance(obj, NetworkPolicy):
-        return f"NetworkPolicy {obj.key}"
-    return f"{obj.kind} {obj.key}"
+    return str(ObjectRef.of(obj))

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Sequence
 
 from podfence.config import DEFAULT_CONFIG, Config
 from podfence.lint.context import LintContext
-from podfence.lint.finding import Finding, object_label
+from podfence.lint.finding import Finding, ObjectRef
 from podfence.lint.rule import Category, LintObject, LintRule
 from podfence.lint.suppress import suppressions
-from podfence.model import Cluster, Namespace, Settings, Source
+from podfence.model import Cluster, Namespace, Origin, Settings
 
 if TYPE_CHECKING:  # the registry imports every rule module, which import this package
     from podfence.lint.registry import Registry
@@ -45,18 +45,18 @@ def lint(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings |
             if r.category is not Category.META and r.id in _ignored(hit.object, ignored, plan.registry):
                 continue
             source = hit.object.source or _stand_in(ctx, hit.object)
-            out.append(Finding(r.id, r.name, severity, hit.message, r.fix, object_label(hit.object), hit.field,
-                               source.file if source else None, source.line if source else None))
+            out.append(Finding(r.id, r.name, severity, hit.message, r.fix, ObjectRef.of(hit.object, source),
+                               hit.field, source.line if source else None))
     return sorted(out, key=Finding.sort_key)
 
 
-def _stand_in(ctx: LintContext, obj: LintObject) -> Source | None:
+def _stand_in(ctx: LintContext, obj: LintObject) -> Origin | None:
     """For a namespace no manifest declares: where its first object is written."""
     if not isinstance(obj, Namespace):
         return None
     found = [o.source for o in (*ctx.cluster.policies, *ctx.cluster.pods)
              if o.namespace == obj.name and o.source is not None]
-    return min(found, key=lambda s: (s.file, s.line)) if found else None
+    return min(found, key=lambda s: (s.file, s.line or 0)) if found else None
 
 
 def _ignored(obj: LintObject, cache: dict[int, set[str]], registry: Registry) -> set[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from podfence.loader import codes
-from podfence.loader.documents import Duplicate, LineList, RawDocument, iter_documents, locate, node_paths
+from podfence.loader.documents import Duplicate, LineDict, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
 from podfence.loader.limits import Budget, too_many_objects
 from podfence.loader.kinds import (
@@ -38,7 +38,8 @@ from podfence.loader.kinds import (
 )
 from podfence.loader.sources import SourceText, read_sources
 from podfence.model import (
-    DEFAULT_SETTINGS, Cluster, Diagnostic, Namespace, NetworkPolicy, Pod, Service, Settings, Severity, Source,
+    DEFAULT_SETTINGS, ClusterOrigin, Cluster, Diagnostic, FileOrigin, Namespace, NetworkPolicy, Origin, Pod, Service,
+    Settings, Severity, where,
 )
 from podfence.validate import validate_network_policy, validate_object
 from podfence.validate.messages import diag, invalid, render_value, required, shown_name
@@ -59,6 +60,9 @@ class LoadResult:
         objects: how many Kubernetes objects the input holds (modelled or not,
             sound or not); 0 means nothing that looks like a Kubernetes object.
         texts: the text read from each input, by display name, when asked for.
+        documents: each object's manifest as read (lines kept, see
+            :func:`~podfence.loader.locate`), by the object's origin, when asked
+            for; a later step places its findings at their fields' lines with it.
     """
 
     cluster: Cluster
@@ -66,6 +70,7 @@ class LoadResult:
     notes: tuple[str, ...] = ()
     objects: int = 0
     texts: Mapping[str, str] = field(default_factory=dict)
+    documents: Mapping[Origin, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -74,7 +79,8 @@ class LoadResult:
 
 
 def load(paths: Sequence[str], *, default_namespace: str = "default", settings: Settings = DEFAULT_SETTINGS,
-         stdin: TextIO | None = None, budget: Budget | None = None, keep_texts: bool = False) -> LoadResult:
+         stdin: TextIO | None = None, budget: Budget | None = None, keep_texts: bool = False,
+         keep_documents: bool = False) -> LoadResult:
     """Read files, directories and ``-`` (standard input) into a cluster.
 
     Args:
@@ -86,17 +92,18 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
         budget: the limits of the run, shared with its other reads (defaults when
             not given); reading stops at the first limit passed.
         keep_texts: keep every text read in ``LoadResult.texts``.
+        keep_documents: keep every object's manifest in ``LoadResult.documents``.
 
     >>> load(["/nonexistent.yaml"]).diagnostics[0].one_line()
     '/nonexistent.yaml: cannot read: no such file or directory'
     """
-    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
     for item in read_sources(paths, sys.stdin if stdin is None else stdin, assembly.budget):
         match item:
             case SourceText(name=name, text=text):
                 if keep_texts:
                     assembly.texts[name] = text
-                assembly.add_text(name, text)
+                assembly.add_text(FileOrigin(name, 0), text)
             case Diagnostic():
                 assembly.diagnostics.append(item)
                 assembly.stopped = item.code == codes.LIMIT
@@ -107,20 +114,53 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
     return assembly.result()
 
 
-def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
-               settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None) -> LoadResult:
-    """Like :func:`load`, for texts already in memory: ``(display name, text)`` pairs.
+def load_texts(texts: Iterable[tuple[str | Origin, str]], *, default_namespace: str = "default",
+               settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
+               keep_documents: bool = False) -> LoadResult:
+    """Like :func:`load`, for texts already in memory: ``(display name or origin, text)`` pairs.
+
+    A display name is a file's; an origin (a file at a git revision, say) gives
+    its objects that origin, at the lines of the text.
 
     >>> result = load_texts([("web.yaml", "apiVersion: v1\\nkind: Pod\\nmetadata: {name: web}\\n")])
     >>> [p.key for p in result.cluster.pods], str(result.cluster.pods[0].source)
     (['default/web'], 'web.yaml:1')
     """
-    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget)
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
     for name, text in texts:
-        assembly.add_text(name, text)
+        assembly.add_text(FileOrigin(name, 0) if isinstance(name, str) else name, text)
         if assembly.stopped:
             break
     return assembly.result()
+
+
+def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace: str = "default",
+                 settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
+                 name: str = "", keep_documents: bool = False) -> LoadResult:
+    """Like :func:`load`, for documents already parsed (a live cluster's API, a git blob, a test).
+
+    Each document is validated and assembled exactly as if it had been read from a
+    file: the same rules, diagnostics and :class:`LoadResult`. ``origin`` says
+    where the documents come from. A document is a mapping (or a List), or a
+    :class:`~podfence.loader.documents.RawDocument` from
+    :func:`~podfence.loader.iter_documents`, which keeps lines and duplicate keys;
+    plain dicts have no lines, so they take the origin's own. Each object's origin
+    is ``origin`` at the object's line, and a :class:`~podfence.model.ClusterOrigin`
+    gets each object's kind, namespace, name and resourceVersion. ``name`` names
+    the cluster built.
+
+    >>> from podfence.model import ClusterOrigin
+    >>> pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "resourceVersion": "7"}}
+    >>> result = load_objects(ClusterOrigin("prod"), [pod], name="prod")
+    >>> str(result.cluster.pods[0].source), result.cluster.name
+    ('prod/Pod/default/web@7', 'prod')
+    """
+    assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
+    for doc in documents:
+        assembly.add_document(origin, doc)
+        if assembly.stopped:
+            break
+    return assembly.result(name)
 
 
 def object_label(kind: str, namespace: str | None, name: str | None) -> str:
@@ -138,13 +178,16 @@ def object_label(kind: str, namespace: str | None, name: str | None) -> str:
 class _Assembly:
     """Collects objects, diagnostics and notes while documents stream by."""
 
-    def __init__(self, default_namespace: str, settings: Settings, budget: Budget) -> None:
+    def __init__(self, default_namespace: str, settings: Settings, budget: Budget,
+                 keep_documents: bool = False) -> None:
         self.default_namespace = default_namespace
         self.settings = settings
         self.budget = budget
         self.stopped = False  # a limit of the budget was passed: read nothing more
         self.objects = 0
         self.texts: dict[str, str] = {}
+        self.keep_documents = keep_documents
+        self.documents: dict[Origin, Any] = {}
         self.diagnostics: list[Diagnostic] = []
         self.notes: list[str] = []
         self.ignored: Counter[str] = Counter()
@@ -153,20 +196,38 @@ class _Assembly:
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
 
-    def add_text(self, file: str, text: str) -> None:
-        json_like = file.endswith(".json") or _JSON_START.match(text) is not None
+    def add_text(self, origin: Origin, text: str) -> None:
+        json_like = origin.file.endswith(".json") or _JSON_START.match(text) is not None
+        lines_lost = False
         for item in iter_documents(text, json_fallback=json_like, budget=self.budget):
             if isinstance(item, RawDocument):
-                self._add(file, item.data, item.line, item.duplicates, None, None)
+                lines_lost = lines_lost or _without_lines(item.data)
+                self._add(origin, item.data, item.line, item.duplicates, None, None)
                 if self.stopped:
                     return
             else:
                 self.diagnostics.append(
-                    Diagnostic(item.code, Severity.ERROR, item.message, file=file, line=item.line))
+                    Diagnostic(item.code, Severity.ERROR, item.message, file=origin.file, line=item.line))
+        if lines_lost and self.keep_documents:
+            # A stream of JSON values is read without lines; the YAML reading of its
+            # start still has them, for the objects it reaches.
+            for line, doc in _yaml_start(text).items():
+                self.documents[origin.at(line)] = doc
+
+    def add_document(self, origin: Origin, doc: Any) -> None:
+        """One parsed document (an object or a List) from ``origin``.
+
+        A :class:`RawDocument` keeps its line and duplicate keys; other values their
+        ``line`` if they have one (a ``LineDict``), else the origin's.
+        """
+        if isinstance(doc, RawDocument):
+            self._add(origin, doc.data, doc.line, doc.duplicates, None, None)
+        else:
+            self._add(origin, doc, getattr(doc, "line", None) or origin.line or 0, (), None, None)
 
     # -- documents -------------------------------------------------------------------------
 
-    def _add(self, file: str, doc: Any, line: int, duplicates: Sequence[Duplicate],
+    def _add(self, origin: Origin, doc: Any, line: int, duplicates: Sequence[Duplicate],
              default_kind: str | None, default_api_version: str | None) -> None:
         # Lists may hold Lists, as deep as the YAML nests: a stack, not recursion.
         pending = [(doc, line, duplicates, default_kind, default_api_version)]
@@ -176,26 +237,26 @@ class _Assembly:
                 self.diagnostics.append(Diagnostic(
                     codes.NOT_A_MAPPING, Severity.ERROR,
                     f"a manifest must be a mapping with kind, apiVersion and metadata, not {describe(doc)}",
-                    file=file, line=line))
+                    file=origin.file, line=_line(origin, line)))
                 continue
             if default_kind is None and "kind" not in doc and "apiVersion" not in doc:
                 # podfence's own files (intents, assertion specs, .podfence.yaml) often sit
                 # beside the manifests; they are not objects, so they are passed over aloud.
-                self.notes.append(f"skipped {file}:{line}: not a Kubernetes object (no kind or apiVersion)")
+                self.notes.append(f"skipped {where(origin.at(line))}: not a Kubernetes object (no kind or apiVersion)")
                 continue
             kind = doc.get("kind") or default_kind
             if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in doc)):
-                pending.extend(reversed(self._list_items(file, doc, line, duplicates, kind, doc.get("apiVersion"))))
+                pending.extend(reversed(self._list_items(origin, doc, line, duplicates, kind, doc.get("apiVersion"))))
                 continue
             self.objects += 1
             self.budget.objects += 1
             if self.budget.objects > self.budget.max_objects:
-                self.diagnostics.append(too_many_objects(file, line, self.budget))
+                self.diagnostics.append(too_many_objects(origin.file, _line(origin, line), self.budget))
                 self.stopped = True
                 return
-            self._add_object(file, doc, line, duplicates, kind, doc.get("apiVersion") or default_api_version)
+            self._add_object(origin, doc, line, duplicates, kind, doc.get("apiVersion") or default_api_version)
 
-    def _list_items(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
+    def _list_items(self, origin: Origin, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
                     kind: str, api_version: Any) -> list[tuple[Any, int, Sequence[Duplicate], str | None, str | None]]:
         """The items of a List, each with its line, duplicates and defaults; [] when the List is unusable."""
         items = doc.get("items")
@@ -208,7 +269,7 @@ class _Assembly:
         elif not isinstance(items, list):
             r.wrong_type(("items",), items, Kind.LIST)
         if r.problems:
-            self._place(r.problems, file, doc, kind)
+            self._place(r.problems, origin, doc, kind)
             return []
         # Items of a typed list (PodList) may leave out their kind and apiVersion.
         item_kind = kind[: -len("List")] if kind != "List" else None
@@ -217,7 +278,7 @@ class _Assembly:
         return [(item, item_lines[i] if item_lines is not None else line, per_item.get(i, ()), item_kind,
                  item_api_version) for i, item in enumerate(items)]
 
-    def _add_object(self, file: str, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
+    def _add_object(self, origin: Origin, doc: Mapping[str, Any], line: int, duplicates: Sequence[Duplicate],
                     kind: Any, api_version: Any) -> None:
         r = FieldReader()
         for name, value in (("kind", kind), ("apiVersion", api_version)):
@@ -229,7 +290,7 @@ class _Assembly:
         label = object_label(kind if isinstance(kind, str) else "", namespace, _name_of(doc))
         _report_duplicates(r, duplicates, doc)
         if r.problems or not self._modelled(kind, api_version, r):
-            self._place(r.problems, file, doc, label)
+            self._place(r.problems, origin, doc, label)
             return
         meta = r.as_map(doc.get("metadata"), ("metadata",))
         name = r.as_str(meta.get("name"), ("metadata", "name"))
@@ -240,9 +301,11 @@ class _Assembly:
         # problems would be reported again by its validation. Other kinds read on,
         # so that every problem of the object is reported at once.
         if not name or (kind == "NetworkPolicy" and r.problems):
-            self._place(r.problems, file, doc, label, by_line=True)
+            self._place(r.problems, origin, doc, label, by_line=True)
             return
-        source = Source(file, line)
+        source = _object_origin(origin, line, kind, namespace, name, meta)
+        if self.keep_documents:
+            self.documents.setdefault(source, doc)  # List items on one line: the first is found there
         if kind == "NetworkPolicy":
             self._add_policy(doc, namespace, name, source, label)
             return
@@ -260,7 +323,7 @@ class _Assembly:
             # Reads and validation both report a wrong type where they meet it; one is enough.
             if (problem.code, problem.field, problem.message) not in known:
                 r.add(problem)
-        self._place(r.problems, file, doc, label, by_line=True)
+        self._place(r.problems, source, doc, label, by_line=True)
         if built is None or r.failed:
             return
         if isinstance(built, Namespace):
@@ -298,9 +361,9 @@ class _Assembly:
             self.ignored[f"{kind} ({api_version})"] += 1
         return False
 
-    def _add_policy(self, doc: Mapping[str, Any], namespace: str, name: str, source: Source, label: str) -> None:
+    def _add_policy(self, doc: Mapping[str, Any], namespace: str, name: str, source: Origin, label: str) -> None:
         problems = validate_network_policy(doc, namespace=namespace, settings=self.settings)
-        self._place(problems, source.file, doc, label)
+        self._place(problems, source, doc, label)
         if any(d.is_error for d in problems):
             return
         try:
@@ -321,15 +384,16 @@ class _Assembly:
         if previous is not None and obj.source is not None:
             self.diagnostics.append(Diagnostic(
                 codes.DUPLICATE_OBJECT, Severity.WARNING,
-                f"defined again; this definition replaces the one at {previous.source}",
+                f"defined again; this definition replaces the one at {where(previous.source)}",
                 object=label, file=obj.source.file, line=obj.source.line))
         store[key] = obj
 
-    def _place(self, problems: Iterable[Diagnostic], file: str, doc: Any, label: str, *,
+    def _place(self, problems: Iterable[Diagnostic], origin: Origin, doc: Any, label: str, *,
                by_line: bool = False) -> None:
         """Add ``problems`` at their lines in ``doc``; ``by_line`` sorts them (validation keeps its order)."""
         placed = [
-            d.located(file=file, line=d.line if d.line is not None else locate(doc, d.field), object=label)
+            d.located(file=origin.file, line=d.line if d.line is not None else locate(doc, d.field), object=label)
+            if origin.line is not None else replace(d, file=origin.file, line=None, object=label)
             for d in problems
         ]
         if by_line:
@@ -338,13 +402,13 @@ class _Assembly:
 
     # -- result ----------------------------------------------------------------------------
 
-    def result(self) -> LoadResult:
+    def result(self, name: str = "") -> LoadResult:
         cluster = Cluster.of(tuple(self.namespaces.values()), self._named_pods(),
-                             tuple(self.services.values()), tuple(self.policies.values()))
+                             tuple(self.services.values()), tuple(self.policies.values()), name=name)
         notes = [*self.notes]
         for kind, count in sorted(self.ignored.items()):
             notes.append(f"ignored {count} {kind} object{'' if count == 1 else 's'}")
-        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes), self.objects, self.texts)
+        return LoadResult(cluster, tuple(self.diagnostics), tuple(notes), self.objects, self.texts, self.documents)
 
     def _named_pods(self) -> tuple[Pod, ...]:
         """Pods with unique keys: representatives that share a name get ``-<kind>`` appended."""
@@ -367,6 +431,45 @@ class _Assembly:
                 file=pod.source.file if pod.source else None, line=pod.source.line if pod.source else None))
             pods.append(replace(pod, name=new_name))
         return tuple(pods)
+
+
+def _without_lines(data: Any) -> bool:
+    """A mapping read as JSON, not YAML: no lines for its keys."""
+    return isinstance(data, Mapping) and bool(data) and not getattr(data, "key_lines", None)
+
+
+def _yaml_start(text: str) -> dict[int, LineDict]:
+    """Line -> object manifest, with lines, for the documents YAML reads before it gives up (and List items)."""
+    out: dict[int, LineDict] = {}
+    for item in iter_documents(text):
+        if not isinstance(item, RawDocument):
+            break
+        pending = [(item.data, item.line)]  # Lists may nest as deep as the YAML does
+        while pending:
+            data, line = pending.pop()
+            if not isinstance(data, LineDict):
+                continue
+            items, kind = data.get("items"), data.get("kind")
+            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, LineList):
+                pending.extend(reversed([(one, items.item_lines[i]) for i, one in enumerate(items)]))
+            else:
+                out.setdefault(line, data)
+    return out
+
+
+def _line(origin: Origin, line: int) -> int | None:
+    """``line`` where the origin has lines (files), None where it has none (a cluster's objects)."""
+    return None if origin.line is None else line
+
+
+def _object_origin(origin: Origin, line: int, kind: str, namespace: str, name: str,
+                   meta: Mapping[str, Any]) -> Origin:
+    """Where one object was read: its line in a file, or its name in a cluster."""
+    if isinstance(origin, ClusterOrigin):
+        version = meta.get("resourceVersion")
+        return origin.named(kind, None if kind in CLUSTER_SCOPED else namespace, name,
+                            version if isinstance(version, str) else "")
+    return origin.at(line)
 
 
 def _namespace_given(doc: Mapping[str, Any]) -> bool:

@@ -64,7 +64,7 @@ def too_many_bytes(name: str, budget: Budget) -> Diagnostic:
                       "(raise it with --max-input-bytes)", file=name)
 
 
-def too_many_objects(name: str, line: int, budget: Budget) -> Diagnostic:
+def too_many_objects(name: str, line: int | None, budget: Budget) -> Diagnostic:
     """The object at ``name:line`` took the input past ``max_objects``."""
     return Diagnostic(codes.LIMIT, Severity.ERROR,
                       f"Kubernetes objects exceed --max-objects={budget.max_objects} (raise it with --max-objects)",

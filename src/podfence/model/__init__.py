@@ -4,17 +4,18 @@ from podfence.model.cluster import Cluster
 from podfence.model.diagnostic import Diagnostic, FieldPath, Severity, format_path
 from podfence.model.labels import EMPTY_LABELS, SELECT_ALL, Labels, LabelSelector, Operator, Requirement
 from podfence.model.objects import (
-    NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Pod, Service, ServicePort, Source,
+    NAMESPACE_NAME_LABEL, ContainerPort, Namespace, Pod, Service, ServicePort,
 )
+from podfence.model.origin import ClusterOrigin, FileOrigin, GitOrigin, Origin, Source, where
 from podfence.model.policy import (
     Direction, IPBlock, NetworkPolicy, Peer, PolicyPort, PolicyType, Rule, selector_from_dict,
 )
 from podfence.model.settings import DEFAULT_SETTINGS, Settings
 
 __all__ = [
-    "Cluster", "ContainerPort", "DEFAULT_SETTINGS", "Diagnostic", "Direction", "EMPTY_LABELS",
-    "FieldPath", "IPBlock", "LabelSelector", "Labels", "NAMESPACE_NAME_LABEL", "Namespace",
-    "NetworkPolicy", "Operator", "Peer", "Pod", "PolicyPort", "PolicyType", "Requirement", "Rule",
+    "Cluster", "ClusterOrigin", "ContainerPort", "DEFAULT_SETTINGS", "Diagnostic", "Direction", "EMPTY_LABELS",
+    "FieldPath", "FileOrigin", "GitOrigin", "IPBlock", "LabelSelector", "Labels", "NAMESPACE_NAME_LABEL", "Namespace",
+    "NetworkPolicy", "Operator", "Origin", "Peer", "Pod", "PolicyPort", "PolicyType", "Requirement", "Rule",
     "SELECT_ALL", "Service", "ServicePort", "Settings", "Severity", "Source", "format_path",
-    "selector_from_dict",
+    "selector_from_dict", "where",
 ]

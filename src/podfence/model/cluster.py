@@ -17,12 +17,16 @@ class Cluster:
 
     Every namespace that a pod, service or policy lives in is present in
     ``namespaces`` (the loader creates undeclared ones with only their name label).
+    ``name`` tells clusters apart (a kubeconfig context, say) when several are
+    compared or merged; objects are named ``ns/name`` within their cluster. It is
+    ``""`` for manifests, which then behave as one cluster.
     """
 
     namespaces: tuple[Namespace, ...] = ()
     pods: tuple[Pod, ...] = ()
     services: tuple[Service, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
+    name: str = ""
     _ns_index: dict[str, Namespace] = field(default_factory=dict, init=False, repr=False, compare=False)
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
     _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -36,7 +40,8 @@ class Cluster:
         self._policy_index.update((p.key, p) for p in self.policies)
 
     @classmethod
-    def of(cls, namespaces=(), pods=(), services=(), policies=()) -> Cluster:  # type: ignore[no-untyped-def]
+    def of(cls, namespaces=(), pods=(), services=(), policies=(),  # type: ignore[no-untyped-def]
+           *, name: str = "") -> Cluster:
         """Build a cluster, sorting everything and adding missing namespaces."""
         ns = {n.name: n for n in namespaces}
         for obj in (*pods, *services, *policies):
@@ -47,13 +52,22 @@ class Cluster:
             pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name))),
             services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))),
             policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
+            name=name,
         )
 
     def with_policies(self, policies: Iterable[NetworkPolicy]) -> Cluster:
         """The cluster with ``policies`` added; a policy replaces the one of the same ``namespace/name``."""
         new = {p.key: p for p in policies}
         kept = [p for p in self.policies if p.key not in new]
-        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()])
+        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name)
+
+    def qualified(self, key: str) -> str:
+        """``key`` (``ns/name``) made unique across clusters: ``cluster:ns/name``, or ``key`` for unnamed clusters.
+
+        >>> Cluster(name="prod").qualified("shop/web"), Cluster().qualified("shop/web")
+        ('prod:shop/web', 'shop/web')
+        """
+        return f"{self.name}:{key}" if self.name else key
 
     def derived(self, name: str, compute: Callable[[Cluster], T]) -> T:
         """A value computed from this cluster once and kept with it (the cluster never changes).

@@ -9,22 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from podfence.model.labels import EMPTY_LABELS, Labels
+from podfence.model.origin import Origin
 from podfence.model.settings import Settings
 from podfence.sets import IPAddress, Protocol
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where an object was read: file (``-`` for stdin) and 1-based line."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +28,12 @@ class Namespace:
     name: str
     labels: Labels = EMPTY_LABELS
     declared: bool = True
-    source: Source | None = None
+    source: Origin | None = None
     annotations: Labels = field(default=EMPTY_LABELS, compare=False)
 
     @classmethod
     def of(cls, name: str, labels: Labels | dict[str, str] | None = None, *, declared: bool = True,
-           source: Source | None = None, annotations: Labels | dict[str, str] | None = None) -> Namespace:
+           source: Origin | None = None, annotations: Labels | dict[str, str] | None = None) -> Namespace:
         """A namespace whose labels carry the automatic name label."""
         return cls(name, Labels(labels or {}).with_label(NAMESPACE_NAME_LABEL, name), declared, source,
                    Labels(annotations or {}))
@@ -82,7 +72,7 @@ class Pod:
     node_name: str | None = None
     host_ips: tuple[IPAddress, ...] = ()
     kind: str = "Pod"
-    source: Source | None = None
+    source: Origin | None = None
     annotations: Labels = field(default=EMPTY_LABELS, compare=False)
     namespace_given: bool = field(default=True, compare=False)
 
@@ -137,7 +127,7 @@ class Service:
     ports: tuple[ServicePort, ...] = ()
     cluster_ips: tuple[IPAddress, ...] = ()
     type: str = "ClusterIP"
-    source: Source | None = None
+    source: Origin | None = None
 
     @property
     def key(self) -> str:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Mapping
 
 from podfence.model.labels import EMPTY_LABELS, SELECT_ALL, Labels, LabelSelector, Operator, Requirement
-from podfence.model.objects import Source
+from podfence.model.origin import Origin
 from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
 
 
@@ -143,7 +143,7 @@ class NetworkPolicy:
     policy_types: tuple[PolicyType, ...] = (PolicyType.INGRESS,)
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
-    source: Source | None = None
+    source: Origin | None = None
     annotations: Labels = field(default=EMPTY_LABELS, compare=False)
     namespace_given: bool = field(default=True, compare=False)
     policy_types_given: bool = field(default=True, compare=False)
@@ -161,7 +161,7 @@ class NetworkPolicy:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], *, namespace: str = "default",
-                  source: Source | None = None) -> NetworkPolicy:
+                  source: Origin | None = None) -> NetworkPolicy:
         """Build a normalised policy from a validated manifest (D1, D2, D4 applied)."""
         meta = doc.get("metadata") or {}
         spec = doc.get("spec") or {}

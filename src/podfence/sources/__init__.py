@@ -1,0 +1,14 @@
+"""Where input comes from, beside files named with ``-f``: git revisions and flow files.
+
+Each source is a plain function that returns values and diagnostics (never exits,
+never prints); the CLI decides what to say. A source hands its texts (with their
+:class:`~podfence.model.Origin`) or parsed documents to the loader
+(:func:`~podfence.loader.load_texts`, :func:`~podfence.loader.load_objects`), so
+every input is checked the same way. A new input (a live cluster, an archive)
+is a new module here.
+"""
+
+from podfence.sources.flow_files import FlowFiles, read_flows
+from podfence.sources.git import GIT_TIMEOUT, GitTexts, texts_at
+
+__all__ = ["FlowFiles", "GIT_TIMEOUT", "GitTexts", "read_flows", "texts_at"]
