@@ -26,6 +26,7 @@ from functools import singledispatch
 from typing import Iterator, assert_never
 
 from podfence.model import Cluster, Direction, LabelSelector, NetworkPolicy, Peer, PolicyPort, Rule
+from podfence.model.policy import selectors_text
 from podfence.sets import ConnSet, IPSet, Protocol
 
 
@@ -116,12 +117,7 @@ class SelectorPeer:
     pod_selector: LabelSelector | None
 
     def __str__(self) -> str:
-        parts = []
-        if self.namespace_selector is not None:
-            parts.append(f"namespaces [{self.namespace_selector}]")
-        if self.pod_selector is not None:
-            parts.append(f"pods [{self.pod_selector}]")
-        return " and ".join(parts)
+        return selectors_text(self.namespace_selector, self.pod_selector)
 
 
 @dataclass(frozen=True, slots=True)

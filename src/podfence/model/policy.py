@@ -78,12 +78,17 @@ class Peer:
     def __str__(self) -> str:
         if self.ip_block is not None:
             return f"ipBlock {self.ip_block}"
-        parts = []
-        if self.namespace_selector is not None:
-            parts.append(f"namespaces [{self.namespace_selector}]")
-        if self.pod_selector is not None:
-            parts.append(f"pods [{self.pod_selector}]")
-        return " and ".join(parts)
+        return selectors_text(self.namespace_selector, self.pod_selector)
+
+
+def selectors_text(namespace_selector: LabelSelector | None, pod_selector: LabelSelector | None) -> str:
+    """A selector peer in words: ``namespaces [...] and pods [...]``, either part left out when absent."""
+    parts = []
+    if namespace_selector is not None:
+        parts.append(f"namespaces [{namespace_selector}]")
+    if pod_selector is not None:
+        parts.append(f"pods [{pod_selector}]")
+    return " and ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
