@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from podfence.model.diagnostic import Diagnostic, FieldPath
 from podfence.model.settings import DEFAULT_SETTINGS, Settings
 from podfence.validate.cluster_peers import validate_domain_names, validate_networks
-from podfence.validate.cluster_ports import exactly_one, has_named_port, validate_ports, validate_protocols
+from podfence.validate.cluster_ports import EXPERIMENTAL_HINT, exactly_one, has_named_port, validate_ports, validate_protocols
 from podfence.validate.crd import cel, enum, integer, mapping, objects, present
 from podfence.validate.messages import go_quote, invalid, required, too_long, warn
 from podfence.validate.object_meta import validate_object_meta
@@ -285,9 +285,7 @@ class _Walk:
         else:
             standard = self.standard
             known = tuple(f for f in flavour.egress_peers if not (standard and f in flavour.experimental))
-            hints = {f: "a field of the experimental channel only; these policies are checked against the "
-                        "standard channel (cluster_policy_standard_channel)"
-                     for f in flavour.experimental if f not in known}
+            hints = {f: EXPERIMENTAL_HINT for f in flavour.experimental if f not in known}
             if "domainNames" not in flavour.egress_peers:
                 hints["domainNames"] = f"{flavour.kind} egress peers have no domainNames"
         yield from unknown_fields(peer, known, path, hints)

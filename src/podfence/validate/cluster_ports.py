@@ -34,6 +34,8 @@ PROTOCOL_FIELDS = ("tcp", "udp", "sctp", "destinationNamedPort")
 V1ALPHA1_PORT_FIELDS = ("portNumber", "namedPort", "portRange")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 RANGE_MESSAGE = "Start port must be less than End port"
+EXPERIMENTAL_HINT = ("a field of the experimental channel only; these policies are checked against the standard "
+                     "channel (cluster_policy_standard_channel)")
 
 # Fields of the other CRD version, with what to write instead.
 PROTOCOL_HINTS = {
@@ -152,7 +154,8 @@ def _named_port(raw: object, path: FieldPath) -> Iterator[Diagnostic]:
 
 def _port(entry: Mapping[object, object], path: FieldPath, fields: tuple[str, ...]) -> Iterator[Diagnostic]:
     """One v1alpha1 ``ports`` entry."""
-    yield from unknown_fields(entry, fields, path, PORT_HINTS)
+    hints = PORT_HINTS if "namedPort" in fields else {**PORT_HINTS, "namedPort": EXPERIMENTAL_HINT}
+    yield from unknown_fields(entry, fields, path, hints)
     yield from exactly_one(SHAPE_CODE, entry, fields, path)
     number = entry.get("portNumber")
     if number is not None:
