@@ -6,9 +6,9 @@ rules that decide what ends up in the cluster:
 * ``kind: List`` and ``<Kind>List`` documents are flattened; items of a typed list
   (``PodList``) may leave out their ``kind`` and ``apiVersion``.
 * Objects without a namespace (or with ``""``) go to the default namespace.
-* Every object is validated like the API server does (NetworkPolicies fully,
-  other kinds in the fields podfence reads); an object with an error is left
-  out, a policy's warnings are kept.
+* Every object is validated like the API server does (NetworkPolicies and the
+  cluster-wide policy kinds fully, other kinds in the fields podfence reads); an
+  object with an error is left out, a policy's warnings are kept.
 * Two objects of the same kind, namespace and name: the later one wins (``L9``).
 * A workload's representative pod whose ``namespace/name`` another pod also has
   is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
