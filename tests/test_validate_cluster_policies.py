@@ -493,6 +493,13 @@ def test_the_standard_channel_keeps_networks_and_named_ports_of_v1alpha2() -> No
     assert [(d.code, format_path(d.field)) for d in found] == [("V63", OUT)]
 
 
+def test_an_unknown_named_port_is_reported_once_in_the_standard_channel() -> None:
+    doc = anp_out({"networks": ["10.0.0.0/8"]}, ports=[{"namedPort": "web"}])
+    assert [d.code for d in run(doc)] == ["V63"]
+    assert [(d.code, format_path(d.field)) for d in run(doc, settings=STANDARD)] == [
+        ("S2", "spec.egress[0].ports[0].namedPort")]
+
+
 def test_errors_accumulate_in_field_order() -> None:
     doc = cnp({"tier": "admin", "priority": 1001, "subject": {},
                "egress": [{"action": "Allow", "to": [{"networks": ["10.0.0.1"]}], "protocols": [{"tcp": {}}]}]})

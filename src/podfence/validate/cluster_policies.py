@@ -270,7 +270,9 @@ class _Walk:
         if peers_field != "to" or not isinstance(peers, (list, tuple)):
             return
         kinds = {f for p in peers if isinstance(p, Mapping) for f in present(p, ADDRESS_PEERS)}
-        if kinds and has_named_port(rule, self.flavour.ports_field, self.flavour.named_port_field):
+        # Where the channel does not know v1alpha1's namedPort, it is already an unknown field.
+        named_known = not (self.standard and self.flavour.named_port_field in self.flavour.experimental)
+        if kinds and named_known and has_named_port(rule, self.flavour.ports_field, self.flavour.named_port_field):
             yield cel("V63", path, "object", self.flavour.named_port_message)
         if "domainNames" in kinds and isinstance(action, str) and action in self.flavour.actions \
                 and action != self.flavour.accept:
