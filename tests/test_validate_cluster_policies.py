@@ -463,6 +463,14 @@ def test_a_generated_baseline_name_is_never_default() -> None:
     assert [d.code for d in run(doc)] == ["V44"]
 
 
+def test_a_domain_name_longer_than_253_characters_is_refused() -> None:
+    name = ".".join(["a" * 60] * 5)  # 304 characters, labels of 60
+    (d,) = run(cnp_out({"domainNames": [name]}))
+    assert (d.code, format_path(d.field)) == ("V62", f"{PEER}.domainNames[0]")
+    assert d.message.endswith(": must be no more than 253 characters")
+    assert run(cnp_out({"domainNames": [".".join(["a" * 60] * 4)]})) == []
+
+
 def test_a_long_network_is_too_long_and_not_a_cidr() -> None:
     text = "2001:0db8:0000:0000:0000:0000:0000:0001/128x"
     found = run(cnp_out({"networks": [text]}))
