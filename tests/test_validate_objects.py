@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podfence.model import Severity, format_path
-from podfence.validate import VALIDATED_KINDS, validate_object
+from podfence.validate import CLUSTER_POLICY_KINDS, VALIDATED_KINDS, validate_object
 
 from api_messages import DNS1035_LABEL, DNS1123_LABEL, KEY_NAME_PART, LABEL_VALUE, MISMATCH, SUBDOMAIN
 
@@ -273,7 +273,11 @@ def test_every_rule_has_a_failing_and_a_passing_case() -> None:
 
 def test_every_kind_podfence_reads_is_validated() -> None:
     kinds = {case[1] for case in FAILING}
-    assert kinds == VALIDATED_KINDS
+    # The cluster-wide policy kinds have their own tests (test_validate_cluster_policies.py).
+    assert kinds | CLUSTER_POLICY_KINDS == VALIDATED_KINDS
+
+
+NAMESPACED_KINDS = VALIDATED_KINDS - {"Namespace"} - CLUSTER_POLICY_KINDS
 
 
 @pytest.mark.parametrize(("namespace", "message"), [
@@ -281,13 +285,13 @@ def test_every_kind_podfence_reads_is_validated() -> None:
     ("Team_A", f'Invalid value: "Team_A": {DNS1123_LABEL}'),
     ("team.a", 'Invalid value: "team.a": must not contain dots'),
 ])
-@pytest.mark.parametrize("kind", sorted(VALIDATED_KINDS - {"Namespace"}))
+@pytest.mark.parametrize("kind", sorted(NAMESPACED_KINDS))
 def test_v29_the_effective_namespace_is_a_dns1123_label(kind: str, namespace: str, message: str) -> None:
     (d,) = run(kind, {"metadata": meta()}, "", namespace=namespace)
     assert (d.code, format_path(d.field), d.message) == ("V29", "metadata.namespace", message)
 
 
-@pytest.mark.parametrize("kind", sorted(VALIDATED_KINDS - {"Namespace"}))
+@pytest.mark.parametrize("kind", sorted(NAMESPACED_KINDS))
 def test_v29_passes_a_label(kind: str) -> None:
     assert [d for d in run(kind, {"metadata": meta()}, "", namespace="a" * 63) if d.code == "V29"] == []
 

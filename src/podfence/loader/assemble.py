@@ -6,9 +6,9 @@ rules that decide what ends up in the cluster:
 * ``kind: List`` and ``<Kind>List`` documents are flattened; items of a typed list
   (``PodList``) may leave out their ``kind`` and ``apiVersion``.
 * Objects without a namespace (or with ``""``) go to the default namespace.
-* Every object is validated like the API server does (NetworkPolicies fully,
-  other kinds in the fields podfence reads); an object with an error is left
-  out, a policy's warnings are kept.
+* Every object is validated like the API server does (NetworkPolicies and the
+  cluster-wide policy kinds fully, other kinds in the fields podfence reads); an
+  object with an error is left out, a policy's warnings are kept.
 * Two objects of the same kind, namespace and name: the later one wins (``L9``).
 * A workload's representative pod whose ``namespace/name`` another pod also has
   is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
@@ -41,7 +41,7 @@ from podfence.model import (
     DEFAULT_SETTINGS, ClusterOrigin, Cluster, Diagnostic, FileOrigin, Namespace, NetworkPolicy, Origin, Pod, Service,
     Settings, Severity, where,
 )
-from podfence.validate import validate_network_policy, validate_object
+from podfence.validate import CLUSTER_POLICY_KINDS, validate_network_policy, validate_object
 from podfence.validate.messages import diag, invalid, render_value, required, shown_name
 from podfence.validate.schema import Kind, describe
 
@@ -309,6 +309,9 @@ class _Assembly:
         if kind == "NetworkPolicy":
             self._add_policy(doc, namespace, name, source, label)
             return
+        if kind in CLUSTER_POLICY_KINDS:
+            self._check_cluster_policy(doc, kind, api_version, source, label, r)
+            return
         built: Namespace | Pod | Service | None
         if kind == "Namespace":
             built = read_namespace(doc, name, source, r)
@@ -377,6 +380,17 @@ class _Assembly:
                 f"please report this as a bug", object=label, file=source.file, line=source.line))
             return
         self._keep(self.policies, (namespace, name), policy, label)
+
+    def _check_cluster_policy(self, doc: Mapping[str, Any], kind: str, api_version: str, source: Origin,
+                              label: str, r: FieldReader) -> None:
+        """Validate a cluster-wide policy; a sound one is not modelled yet, so it is counted in the notes."""
+        known = {(d.code, d.field, d.message) for d in r.problems}
+        for problem in validate_object(doc, kind=kind, namespace="", api_version=api_version, settings=self.settings):
+            if (problem.code, problem.field, problem.message) not in known:
+                r.add(problem)
+        self._place(r.problems, source, doc, label, by_line=True)
+        if not r.failed:
+            self.ignored[kind] += 1
 
     def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy,
               label: str) -> None:

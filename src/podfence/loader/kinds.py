@@ -19,6 +19,7 @@ from typing import Any
 from podfence.loader import codes
 from podfence.loader.fields import FieldReader
 from podfence.model import ContainerPort, Labels, Namespace, Pod, Service, ServicePort, Source
+from podfence.validate.cluster_policies import CLUSTER_POLICY_KINDS
 from podfence.validate.messages import required
 from podfence.validate.workloads import TEMPLATE_PATHS
 
@@ -37,13 +38,19 @@ GROUPS: dict[str, frozenset[str]] = {
     "Job": frozenset({"batch"}),
     "CronJob": frozenset({"batch"}),
     "NetworkPolicy": frozenset({"networking.k8s.io"}),
+    "ClusterNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "AdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "BaselineAdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
 }
 PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
     "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
 }
-CLUSTER_SCOPED = frozenset({"Namespace"})
+CLUSTER_SCOPED = frozenset({"Namespace", *CLUSTER_POLICY_KINDS})
 
 
 def api_group(api_version: str) -> str:

@@ -30,6 +30,11 @@ class Settings:
         strict_cidr_validation: reject CIDRs that the legacy parser accepts (leading
             zeros, IPv4-mapped IPv6, host bits); otherwise warn and normalise.
         terminal_pods_ignored: Succeeded and Failed pods take no part in traffic.
+        cluster_policy_standard_channel: validate ClusterNetworkPolicy,
+            AdminNetworkPolicy and BaselineAdminNetworkPolicy against the standard
+            channel's CRDs, where the experimental fields (``nodes`` and
+            ``domainNames`` peers, v1alpha1 ``namedPort``) are unknown; otherwise
+            against the experimental channel, which has them.
     """
 
     ipblock_matches_pods: bool = True
@@ -41,6 +46,7 @@ class Settings:
     named_port_include_init_containers: bool = True
     strict_cidr_validation: bool = False
     terminal_pods_ignored: bool = True
+    cluster_policy_standard_channel: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

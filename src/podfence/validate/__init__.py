@@ -9,11 +9,15 @@ True
 Codes: ``V1``..``V27`` are the API server's NetworkPolicy rules (see
 :mod:`podfence.validate.network_policy` and the modules it uses); ``V28``..``V42``
 are its rules for the fields podfence reads of Pods, Services, Namespaces and
-workload controllers (:mod:`podfence.validate.objects`); ``S1``..``S3`` are shape
-errors (:mod:`podfence.validate.schema`).
+workload controllers (:mod:`podfence.validate.objects`); ``V43``..``V65`` are the
+CRD rules of ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy
+(:mod:`podfence.validate.cluster_policies`); ``S1``..``S3`` are shape errors
+(:mod:`podfence.validate.schema`).
 """
 
 from podfence.validate.cidrs import is_strict_subset
+from podfence.validate.cluster_peers import is_cidr
+from podfence.validate.cluster_policies import CLUSTER_POLICY_KINDS, validate_cluster_policy
 from podfence.validate.names import (
     dns1035_label_errors, dns1123_label_errors, dns1123_subdomain_errors, generate_name_errors, is_dns1123_label,
     is_dns1123_subdomain, is_label_value, is_port_name, is_qualified_name, label_value_errors, port_name_errors,
@@ -27,7 +31,7 @@ from podfence.validate.services import validate_service
 from podfence.validate.workloads import TEMPLATE_PATHS, validate_workload
 
 __all__ = [
-    "TEMPLATE_PATHS", "VALIDATED_KINDS", "dns1035_label_errors", "dns1123_label_errors", "dns1123_subdomain_errors",
+    "CLUSTER_POLICY_KINDS", "TEMPLATE_PATHS", "VALIDATED_KINDS", "is_cidr", "validate_cluster_policy", "dns1035_label_errors", "dns1123_label_errors", "dns1123_subdomain_errors",
     "generate_name_errors", "is_dns1123_label", "is_dns1123_subdomain", "is_label_value", "is_port_name",
     "is_qualified_name", "is_strict_subset", "label_value_errors", "port_name_errors", "port_number_errors",
     "qualified_name_errors", "validate_namespace", "validate_network_policy", "validate_object", "validate_pod",

@@ -153,6 +153,11 @@ def too_long(code: str, path: FieldPath, limit: int) -> Diagnostic:
     return diag(code, path, f"Too long: may not be more than {limit} {unit}")
 
 
+def too_many(code: str, path: FieldPath, actual: int, limit: int) -> Diagnostic:
+    """``Too many: <actual>: must have at most <limit> items`` (the API server's words for lists and objects)."""
+    return diag(code, path, f"Too many: {actual}: must have at most {limit} items")
+
+
 def warn(code: str, path: FieldPath, message: str) -> Diagnostic:
     """A warning: the API server accepts the value but says something about it."""
     return diag(code, path, message, Severity.WARNING)

@@ -150,10 +150,15 @@ _MISPLACED = {
 }
 
 
-def unknown_fields(obj: Mapping[object, object], known: tuple[str, ...], path: FieldPath) -> Iterator[Diagnostic]:
-    """``S2`` for every key of ``obj`` that is not in ``known``, in document order."""
+def unknown_fields(obj: Mapping[object, object], known: tuple[str, ...], path: FieldPath,
+                   hints: Mapping[str, str] | None = None) -> Iterator[Diagnostic]:
+    """``S2`` for every key of ``obj`` that is not in ``known``, in document order.
+
+    ``hints`` says what to write instead of a field that belongs elsewhere (by
+    default, NetworkPolicy peers written under the wrong direction).
+    """
     lowered = {k.lower(): k for k in known}
-    misplaced = _MISPLACED.get(known, {})
+    misplaced = _MISPLACED.get(known, {}) if hints is None else hints
     for key in obj:
         if isinstance(key, str) and key in known:
             continue
