@@ -21,7 +21,7 @@ from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Settings
 from podfence.sets import PROTOCOLS
 from random_clusters import NS_LABELS, POD_LABELS, _labels, _policy, mentioned_ports, random_cluster
 
-KNOBS = tuple(f.name for f in fields(Settings) if f.name != "strict_cidr_validation")
+KNOBS = tuple(k for k in Settings.switches() if k != "strict_cidr_validation")
 EDITS = ("add", "replace", "remove", "relabel-pod", "relabel-namespace")
 
 

@@ -33,7 +33,7 @@ from random_clusters import RandomCluster, mentioned_ports, probe_addresses, ran
 
 SEEDS = int(os.environ.get("PODFENCE_ORACLE_SEEDS", "300"))
 KNOB_SEEDS = int(os.environ.get("PODFENCE_ORACLE_KNOB_SEEDS", "30"))
-EVALUATION_KNOBS = tuple(f.name for f in fields(Settings) if f.name != "strict_cidr_validation")
+EVALUATION_KNOBS = tuple(k for k in Settings.switches() if k != "strict_cidr_validation")
 EXPLAINS_PER_ADDRESS = 6  # explain() calls per (pod, address, direction); ConnSets cover every port
 MAX_REPORTED = 12
 

@@ -37,13 +37,24 @@ GROUPS: dict[str, frozenset[str]] = {
     "Job": frozenset({"batch"}),
     "CronJob": frozenset({"batch"}),
     "NetworkPolicy": frozenset({"networking.k8s.io"}),
+    "ClusterNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "AdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "BaselineAdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "Node": frozenset({""}),
 }
 PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
     "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "Node": "v1",
 }
-CLUSTER_SCOPED = frozenset({"Namespace"})
+# Kinds served under exactly one apiVersion: any other version of the group is an error.
+ONE_VERSION = frozenset({"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"})
+CLUSTER_SCOPED = frozenset({"Namespace", "Node", "ClusterNetworkPolicy", "AdminNetworkPolicy",
+                            "BaselineAdminNetworkPolicy"})
 
 
 def api_group(api_version: str) -> str:
