@@ -11,7 +11,7 @@ Admin and Baseline priorities never compare with each other.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Protocol, TypeVar
 
 from podfence.model.cluster_policy import ClusterPolicy
 from podfence.model.diagnostic import Diagnostic, Severity
@@ -20,10 +20,22 @@ from podfence.model.settings import Settings
 SAME_PRIORITY = "T1"
 
 
-def tier_order(policies: Iterable[ClusterPolicy], settings: Settings) -> list[ClusterPolicy]:
-    """``policies`` (one tier) in the order they are evaluated."""
+class _Ranked(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def priority(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
+def tier_order(policies: Iterable[R], settings: Settings) -> list[R]:
+    """``policies`` (one tier; model objects or their IR) in the order they are evaluated."""
     out = sorted(policies, key=lambda p: (p.name, p.kind), reverse=not settings.same_priority_by_name)
-    return sorted(out, key=lambda p: p.priority)  # stable: the name order stays within a priority
+    return sorted(out, key=lambda p: p.priority or 0)  # stable: the name order stays within a priority
 
 
 def same_priority_warnings(policies: Iterable[ClusterPolicy]) -> list[Diagnostic]:
