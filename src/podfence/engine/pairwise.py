@@ -388,14 +388,15 @@ def _policy(found: IRPolicy | None) -> IRPolicy:
 
 
 def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoint, dst: Endpoint,
-            protocol: Protocol, port: int) -> Verdict:
+            protocol: Protocol, port: int, hairpin: bool = False) -> Verdict:
     """The verdict on one connection and why.
 
     When the endpoints can talk over several address families and the families
     disagree, the verdict is the one that lets the connection through (if any), and
-    a note says so.
+    a note says so. ``hairpin``: the connection went through a Service, so a pod
+    reaching itself is judged like any pair (only its own address is exempt).
     """
-    if _is_self(src, dst, settings):
+    if not hairpin and _is_self(src, dst, settings):
         ok_e = DirectionVerdict(Direction.EGRESS, True, Reason.SELF)
         ok_i = DirectionVerdict(Direction.INGRESS, True, Reason.SELF)
         return Verdict(src, dst, protocol, port, ok_e, ok_i, ("a pod may always reach itself on its own address",))
