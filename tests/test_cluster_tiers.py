@@ -312,6 +312,8 @@ def test_c16_domain_names_match_the_dns_map() -> None:
     settings = Settings(dns_map=(("api.example.com", (api,)), ("example.com", (bare,))))
     case = TierCase(X, accept, settings=settings)
     assert case.allowed("a/x", "198.51.100.7")
+    assert any(n.startswith("depends on DNS: ClusterNetworkPolicy p spec.egress[0]")
+               for n in case.explain("a/x", "198.51.100.7").notes)
     assert not case.allowed("a/x", "198.51.100.8")  # example.com itself is not under *.example.com
     assert not TierCase(X, accept).allowed("a/x", "198.51.100.7")
 

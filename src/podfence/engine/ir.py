@@ -496,6 +496,8 @@ class PolicySet:
     policies: tuple[IRPolicy, ...] = ()
     _by_key: dict[str, IRPolicy] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_tier: dict[Tier, tuple[IRPolicy, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _ordered: dict[tuple[Tier, bool], tuple[IRPolicy, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_key.update((p.key, p) for p in self.policies)
@@ -522,7 +524,11 @@ class PolicySet:
         (see :func:`podfence.model.tiers.tier_order`); NetworkPolicies in the cluster's order."""
         if tier is Tier.NETWORK_POLICY:
             return self._by_tier[tier]
-        return tuple(tier_order(self._by_tier[tier], settings))
+        key = (tier, settings.same_priority_by_name)
+        hit = self._ordered.get(key)
+        if hit is None:
+            hit = self._ordered[key] = tuple(tier_order(self._by_tier[tier], settings))
+        return hit
 
     def __iter__(self) -> Iterator[IRPolicy]:
         return iter(self.policies)

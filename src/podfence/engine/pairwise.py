@@ -423,6 +423,24 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
         if any(isinstance(peer, AddressPeer) for side, direction in deciding for name in side.policies
                for rule in _policy(ir.policy(name)).rules(direction) for peer in rule.peers):
             notes.append("no pod IPs are known, so ipBlock peers were not matched against these pods")
+    notes += _dns_notes(cluster, chosen)
     return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes), routable)
+
+
+def _dns_notes(cluster: Cluster, verdict: Verdict) -> list[str]:
+    """A note for each deciding rule with domainNames: its verdict depends on DNS (the dns_map setting)."""
+    out = []
+    for side in (verdict.egress, verdict.ingress):
+        for step in side.tiers:
+            if step.rule is None:
+                continue
+            policy = next((p for p in ir_of(cluster) if p.kind == step.kind and p.key == step.policy), None)
+            if policy is None:
+                continue
+            rule = policy.rules(step.rule.direction)[step.rule.index]
+            if any(isinstance(peer, AddressPeer) and peer.domains for peer in rule.peers):
+                out.append(f"depends on DNS: {step.kind} {step.policy} {step.rule.field} names domainNames, "
+                           "matched through the dns_map setting")
+    return out
 
 
