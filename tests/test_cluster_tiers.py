@@ -261,6 +261,17 @@ def test_c12_deny_to_every_node_covers_the_pods_own_node() -> None:
                     cnp("other", "Admin", 1, egress=[rule("Deny", from_ns("zzz"), "to")])).allowed("a/x", "infra/own")
 
 
+def test_c12b_own_node_pairs_under_tiers_are_policy_verdicts_not_exemptions() -> None:
+    own = pod("infra/own", {"app": "agent"}, "192.168.1.1", node="n1", host_network=True)
+    case = TierCase(X_ON_N1, own, node("n1", "192.168.1.1"),
+                    cnp("p", "Admin", 1, egress=[rule("Deny", [{"nodes": {}}], "to")]))
+    conn = case.connectivity
+    assert not conn.between("a/x", "infra/own")
+    assert not conn.decided_outside("a/x", "infra/own")  # the Admin tier decided, not a setting
+    assert conn.decided_outside("infra/own", "a/x")  # ingress from the own node: before any tier
+    assert [(e.src, e.dst) for e in conn.pair_exceptions()] == [("infra/own", "a/x")]
+
+
 def test_c13_baseline_ingress_from_every_namespace_leaves_outside_and_nodes_alone() -> None:
     case = TierCase(X_ON_N1, Y, pod("infra/agent", {}, "192.168.1.2", node="n2", host_network=True),
                     node("n2", "192.168.1.2"),

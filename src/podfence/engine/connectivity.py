@@ -372,7 +372,10 @@ class Connectivity:
             self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
             self._rank = np.empty(cc.n, dtype=np.int64)
             self._rank[self._order] = np.arange(cc.n)
-        self._overrides = previous._overrides if previous is not None else _pair_overrides(cc)
+        if previous is not None:
+            self._overrides, self._outside = previous._overrides, previous._outside
+        else:
+            self._overrides, self._outside = _pair_overrides(cc)
         self.external = ExternalView(cc, self.families or cc.families_in_use())
 
     @property
@@ -409,7 +412,7 @@ class Connectivity:
     def decided_outside(self, src: str, dst: str) -> bool:
         """True for pod pairs the settings decide, not the policies: a bare pod's self traffic
         (``allow_self_traffic``) and a pod and its own node (a hostNetwork pod there)."""
-        return (self._pod(src), self._pod(dst)) in self._overrides
+        return (self._pod(src), self._pod(dst)) in self._outside
 
     def _pod(self, key: str) -> int:
         try:
@@ -648,10 +651,10 @@ class Connectivity:
         return out
 
     def pair_exceptions(self) -> list[Connection]:
-        """Pod pairs decided outside the policies: a pod's own node (self traffic aside)."""
+        """Pod pairs a pod's own node takes part in (self traffic aside), with something allowed."""
         pods = self._cc.pods
         return sorted(
-            (Connection(pods[a].key, pods[b].key, c) for (a, b), c in self._overrides.items() if a != b),
+            (Connection(pods[a].key, pods[b].key, c) for (a, b), c in self._overrides.items() if a != b and c),
             key=lambda e: (e.src, e.dst),
         )
 
@@ -703,11 +706,12 @@ def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]
     return (1, cidr.version, cidr.network, cidr.prefix)
 
 
-def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
+def _pair_overrides(cc: CompiledCluster) -> tuple[dict[tuple[int, int], ConnSet], set[tuple[int, int]]]:
     """Pair-level facts that classes do not capture: self traffic and a pod's own node.
 
     With cluster-wide tiers a pod's egress to its own node is exempt in the
-    NetworkPolicy tier only, so such pairs are evaluated one by one, exactly.
+    NetworkPolicy tier only, so such pairs are evaluated one by one, exactly; the
+    second value holds the pairs the settings alone decide.
     """
     s = cc.settings
     out: dict[tuple[int, int], ConnSet] = {}
@@ -738,4 +742,5 @@ def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
                 if s.allow_pod_to_local_node_egress:
                     out[(j, h)] = ConnSet.all() if not cc.tiered else pair_conns(
                         cc.cluster, s, nodes(), Endpoint.of_pod(pod), Endpoint.of_pod(cc.pods[h]))
-    return out
+    outside = {ab for ab in out if not cc.tiered or ab[0] == ab[1] or cc.pods[ab[0]].host_network}
+    return out, outside
