@@ -161,3 +161,17 @@ def test_no_mutation_of_a_cluster_policy_crashes_the_loader() -> None:
                                          cluster_policies=result.cluster.cluster_policies, nodes=result.cluster.nodes)
                     assert [c.src for c in Engine(cluster).connectivity().connections()]
     assert tried > 300
+
+
+def test_dns_map_is_read_from_the_config_file() -> None:
+    from podfence.config import config_from_dict
+
+    config, problems = config_from_dict({"settings": {"dns_map": {"API.Example.com.": ["198.51.100.7", "2001:db8::7"],
+                                                                   "db.internal": "10.0.0.9"},
+                                                      "same_priority_by_name": False}})
+    assert problems == []
+    assert [(name, [str(a) for a in addrs]) for name, addrs in config.settings.dns_map] == [
+        ("api.example.com", ["198.51.100.7", "2001:db8::7"]), ("db.internal", ["10.0.0.9"])]
+    assert config.settings.same_priority_by_name is False
+    _, problems = config_from_dict({"settings": {"dns_map": {"x.example.com": ["not-an-ip"]}}})
+    assert [d.field_path for d in problems] == ["settings.dns_map.x.example.com[0]"]
