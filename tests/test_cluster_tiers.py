@@ -485,3 +485,17 @@ def test_cluster_policies_leave_endpoints_unknown_to_them_alone() -> None:
     verdict = case.explain("b/y", "a/x")
     assert verdict.allowed
     assert steps(verdict, Direction.INGRESS) == [("Admin", "not-selected", "")]
+
+
+def test_service_hairpin_is_judged_for_networkpolicies_too() -> None:
+    """Only a pod's own address is exempt; through its Service the NetworkPolicies judge it (spec §2.3)."""
+    svc = """
+apiVersion: v1
+kind: Service
+metadata: {name: x, namespace: a}
+spec: {selector: {app: x}, ports: [{port: 80}], clusterIP: 10.96.0.10}
+"""
+    case = TierCase(X, svc, DENY_ALL_A)
+    assert case.allowed("a/x", "a/x")
+    (verdict,) = case.engine.explain_service(case.ep("a/x"), case.engine.endpoint("service/a/x"), TCP, 80)
+    assert not verdict.allowed and verdict.ingress.reason is Reason.NO_RULE
