@@ -175,3 +175,20 @@ def test_dns_map_is_read_from_the_config_file() -> None:
     assert config.settings.same_priority_by_name is False
     _, problems = config_from_dict({"settings": {"dns_map": {"x.example.com": ["not-an-ip"]}}})
     assert [d.field_path for d in problems] == ["settings.dns_map.x.example.com[0]"]
+
+
+def test_deeply_nested_values_where_words_belong_are_one_line_errors() -> None:
+    deep = "[{a: " * 300 + "x" + "}]" * 300
+    for path in (("spec", "tier"), ("spec", "ingress", 0, "action"),
+                 ("spec", "subject", "pods", "podSelector", "matchExpressions", 0, "operator")):
+        doc = copy.deepcopy(CNP)
+        if path[-1] == "operator":
+            doc["spec"]["subject"]["pods"]["podSelector"]["matchExpressions"] = [{"key": "k", "operator": "DEEP"}]
+        else:
+            _set(doc, path, "DEEP")
+        text = yaml.safe_dump(doc, default_flow_style=True, width=10_000).replace("DEEP", deep)
+        result = load_texts([("deep.yaml", text)])
+        errors = [d for d in result.diagnostics if d.is_error]
+        assert errors and all("\n" not in d.one_line() and len(d.one_line()) < 400 for d in errors), path
+        assert any(d.field_path == ".".join(str(p) for p in path).replace(".0.", "[0].").replace(".0", "[0]")
+                   or d.field_path.startswith("spec") for d in errors)

@@ -42,10 +42,10 @@ def check_cluster_policy(doc: Mapping[str, Any], kind: str, r: FieldReader) -> N
     if doc.get("spec") is None:
         r.add(required(codes.MISSING_FIELD, ("spec",)))
     if kind == "ClusterNetworkPolicy":
-        tier = spec.get("tier")
-        if tier is None:
+        tier = r.as_str(spec.get("tier"), ("spec", "tier"))
+        if spec.get("tier") is None:
             r.add(required(codes.MISSING_FIELD, ("spec", "tier")))
-        elif tier not in _TIERS:
+        elif tier is not None and tier not in _TIERS:
             r.add(unsupported(codes.INVALID_VALUE, ("spec", "tier"), tier, _TIERS))
     if kind != "BaselineAdminNetworkPolicy":
         _priority(spec.get("priority"), ("spec", "priority"), r)
@@ -111,7 +111,7 @@ def _selector(value: Any, path: FieldPath, r: FieldReader) -> None:
             if isinstance(expr, Mapping) and expr.get(key) is None:
                 r.add(required(codes.MISSING_FIELD, where + (key,)))
         r.as_str(expr.get("key"), where + ("key",))
-        operator = expr.get("operator")
+        operator = r.as_str(expr.get("operator"), where + ("operator",))
         if operator is not None and operator not in _OPERATORS:
             r.add(unsupported(codes.INVALID_VALUE, where + ("operator",), operator, _OPERATORS))
         for j, v in enumerate(r.as_list(expr.get("values"), where + ("values",))):
@@ -122,10 +122,10 @@ def _rule(value: Any, path: FieldPath, peers_key: str, known: tuple[str, ...], a
           r: FieldReader) -> None:
     raw = r.as_map(value, path)
     r.as_str(raw.get("name"), path + ("name",))
-    action = raw.get("action")
-    if action is None:
+    action = r.as_str(raw.get("action"), path + ("action",))
+    if raw.get("action") is None:
         r.add(required(codes.MISSING_FIELD, path + ("action",)))
-    elif action not in actions:
+    elif action is not None and action not in actions:
         r.add(unsupported(codes.INVALID_VALUE, path + ("action",), action, actions))
     peers = r.as_list(raw.get(peers_key), path + (peers_key,))
     if isinstance(value, Mapping) and raw.get(peers_key) is None:
