@@ -27,7 +27,7 @@ from functools import singledispatch
 from typing import Iterator, assert_never
 
 from podfence.model import (
-    ADMIN, SELECT_ALL, Cluster, ClusterPeer, ClusterPolicy, ClusterPort, ClusterRule, ClusterSubject, Direction,
+    ADMIN, Cluster, ClusterPeer, ClusterPolicy, ClusterPort, ClusterRule, ClusterSubject, Direction,
     DomainNamesPeer, LabelSelector, Labels, NamedDestinationPort, NamespacesPeer, NetworkPolicy, NetworksPeer,
     NodesPeer, Peer, PodsPeer, PolicyPort, PortNumbers, Rule, Settings, UnknownPeer, UnknownPort,
 )
