@@ -91,7 +91,7 @@ def seed_documents() -> list[list[Manifest]]:
     """Groups of manifests to mutate: each example file, each test fixture file, small synthetic clusters."""
     groups: list[list[Manifest]] = []
     paths = sorted((ROOT / "examples" / "baa").glob("*.yaml"))
-    for folder in ("cli", "diff", "generate", "assertions", "scenarios"):
+    for folder in ("cli", "diff", "generate", "assertions", "scenarios", "tiers"):
         paths += sorted((ROOT / "tests" / "fixtures" / folder).rglob("*.yaml"))
     for path in paths:
         try:
@@ -101,7 +101,7 @@ def seed_documents() -> list[list[Manifest]]:
         if docs:
             groups.append(docs)
     for seed in range(3):
-        groups.append(generate_cluster(pods=30, policies=12, seed=seed))
+        groups.append(generate_cluster(pods=30, policies=12, seed=seed, cluster_policies=4 * seed))
     return groups
 
 

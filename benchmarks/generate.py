@@ -2,7 +2,10 @@
 
 ``python benchmarks/generate.py --pods N --policies M --seed S --out DIR`` writes
 a cluster as YAML: ``namespaces.yaml``, ``workloads-NN.yaml`` (workloads and their
-Services) and ``policies-NN.yaml``. The same arguments always give the same bytes:
+Services) and ``policies-NN.yaml``. ``--cluster-policies K`` adds
+``cluster-policies.yaml``: K ClusterNetworkPolicies, alternately in the Admin and
+Baseline tiers (their own random generator, so the rest of the cluster is the
+same bytes with or without them). The same arguments always give the same bytes:
 every choice comes from one ``random.Random(seed)``, in a fixed order.
 
 ``N`` counts workload objects (each stands for its pods in podfence), kube-dns
@@ -31,7 +34,8 @@ Manifest = dict[str, Any]
 PODS_PER_NAMESPACE = 50
 WORKLOADS_PER_FILE = 1000
 POLICIES_PER_FILE = 500
-OUTPUT_PATTERNS = ("namespaces.yaml", "workloads-*.yaml", "policies-*.yaml")
+OUTPUT_PATTERNS = ("namespaces.yaml", "workloads-*.yaml", "policies-*.yaml", "cluster-policies.yaml")
+CLUSTER_POLICY_KIND = "ClusterNetworkPolicy"
 
 TEAMS = ("checkout", "catalog", "search", "identity", "payments", "ledger", "shipping",
          "growth", "ml", "platform", "support", "media")
@@ -89,13 +93,15 @@ class Ns:
 # --- cluster shape -----------------------------------------------------------------
 
 
-def generate(pods: int, policies: int, seed: int) -> list[Manifest]:
+def generate(pods: int, policies: int, seed: int, cluster_policies: int = 0) -> list[Manifest]:
     """The manifests of one synthetic cluster, in output order.
 
     Args:
         pods: workload objects to create, kube-dns included (at least 2).
         policies: NetworkPolicies to create (at least 0).
         seed: the seed of the one random generator used.
+        cluster_policies: ClusterNetworkPolicies to add (at least 0), from a second
+            generator seeded with ``seed``, after everything else.
 
     Raises:
         ValueError: ``pods`` or ``policies`` out of range.
@@ -104,6 +110,8 @@ def generate(pods: int, policies: int, seed: int) -> list[Manifest]:
         raise ValueError("--pods must be at least 2 (kube-dns and one application workload)")
     if policies < 0:
         raise ValueError("--policies must not be negative")
+    if cluster_policies < 0:
+        raise ValueError("--cluster-policies must not be negative")
     rng = Random(seed)
     namespaces = _namespaces(rng, pods - 1)
     manifests: list[Manifest] = [_namespace_manifest(ns) for ns in namespaces]
@@ -113,7 +121,55 @@ def generate(pods: int, policies: int, seed: int) -> list[Manifest]:
         for app in ns.apps:
             manifests.extend(_workload_manifests(rng, app))
     manifests.extend(_policies(rng, namespaces, policies))
+    manifests.extend(_cluster_policies(Random(seed), namespaces, cluster_policies))
     return manifests
+
+
+# --- cluster-wide policies ---------------------------------------------------------
+
+
+def _cluster_policies(rng: Random, namespaces: list[Ns], count: int) -> list[Manifest]:
+    """``count`` ClusterNetworkPolicies of the kinds platform teams write: alternately
+    Admin (guard rails: deny dev to prod, hand monitoring over, keep sensitive teams
+    apart, deny metadata and private ranges) and Baseline (default denies per team
+    that NetworkPolicies may open), with priorities that repeat now and then."""
+    out = []
+    for i in range(count):
+        tier = "Admin" if i % 2 == 0 else "Baseline"
+        team = rng.choice(TEAMS)
+        shape = rng.randrange(5)
+        subject: Manifest = {"namespaces": {"matchLabels": {"team": team}}}
+        spec: Manifest = {"tier": tier, "priority": rng.randrange(0, 200), "subject": subject}
+        if shape == 0:
+            spec["ingress"] = [{"name": "no-dev", "action": "Deny",
+                                "from": [{"namespaces": {"matchLabels": {"env": "dev"}}}]}]
+        elif shape == 1:
+            spec["ingress"] = [{"name": "monitoring", "action": "Pass" if tier == "Admin" else "Accept",
+                                "from": [{"pods": {"podSelector": {"matchLabels": {"tier": "worker"}}}}],
+                                "protocols": [{"destinationNamedPort": "metrics"}]}]
+        elif shape == 2:
+            spec["subject"] = {"pods": {"namespaceSelector": {"matchLabels": {"team": team}},
+                                        "podSelector": {"matchExpressions": [
+                                            {"key": "tier", "operator": "In", "values": ["api", "web"]}]}}}
+            spec["egress"] = [
+                {"name": "dns", "action": "Accept", "to": [{"namespaces": {"matchLabels": {
+                    "kubernetes.io/metadata.name": "kube-system"}}}],
+                 "protocols": [{"udp": {"destinationPort": {"number": 53}}}, {"tcp": {"destinationPort": {"number": 53}}}]},
+                {"name": "no-metadata", "action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]},
+                {"name": "no-private", "action": rng.choice(("Deny", "Pass")), "to": [{"networks": list(PRIVATE_V4)}],
+                 "protocols": [{"tcp": {"destinationPort": {"range": {"start": 1, "end": 1023}}}}]}]
+        elif shape == 3:
+            other = rng.choice(TEAMS)
+            spec["ingress"] = [{"name": f"from-{other}", "action": rng.choice(("Accept", "Deny")),
+                                "from": [{"namespaces": {"matchLabels": {"team": other}}}]},
+                               {"name": "rest", "action": "Deny" if tier == "Baseline" else "Pass",
+                                "from": [{"namespaces": {}}]}]
+        else:
+            spec["egress"] = [{"name": "nodes", "action": "Deny", "to": [{"nodes": {}}],
+                               "protocols": [{"tcp": {"destinationPort": {"number": 10250}}}]}]
+        out.append({"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": CLUSTER_POLICY_KIND,
+                    "metadata": {"name": f"{tier.lower()}-{team}-{i}"}, "spec": spec})
+    return out
 
 
 def _namespaces(rng: Random, workloads: int) -> list[Ns]:
@@ -576,8 +632,9 @@ def files(manifests: Sequence[Manifest]) -> list[tuple[str, list[Manifest]]]:
     policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
     chunks: list[list[Manifest]] = []
     workloads = 0
+    cluster = [m for m in manifests if m["kind"] == CLUSTER_POLICY_KIND]
     for m in manifests:
-        if m["kind"] in ("Namespace", "NetworkPolicy"):
+        if m["kind"] in ("Namespace", "NetworkPolicy", CLUSTER_POLICY_KIND):
             continue
         if m["kind"] != "Service":
             if workloads % WORKLOADS_PER_FILE == 0:
@@ -589,6 +646,8 @@ def files(manifests: Sequence[Manifest]) -> list[tuple[str, list[Manifest]]]:
     out = [("namespaces.yaml", namespaces)]
     out += [(f"workloads-{i:0{width}d}.yaml", c) for i, c in enumerate(chunks, 1)]
     out += [(f"policies-{i:0{width}d}.yaml", c) for i, c in enumerate(policy_chunks, 1)]
+    if cluster:
+        out.append(("cluster-policies.yaml", cluster))
     return out
 
 
@@ -623,10 +682,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pods", type=int, required=True, help="workload objects, kube-dns included")
     parser.add_argument("--policies", type=int, required=True, help="NetworkPolicies")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--cluster-policies", type=int, default=0,
+                        help="ClusterNetworkPolicies in the Admin and Baseline tiers (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     args = parser.parse_args(argv)
     try:
-        manifests = generate(args.pods, args.policies, args.seed)
+        manifests = generate(args.pods, args.policies, args.seed, args.cluster_policies)
     except ValueError as exc:
         parser.error(str(exc))
     try:

@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 PODFENCE = Path(sys.executable).parent / "podfence"
-SIZES = {"small": (500, 100), "mid": (2000, 300), "big": (20000, 3000)}
+SIZES = {"small": (500, 100), "mid": (2000, 300), "big": (20000, 3000), "mid-tiers": (2000, 300)}
+CLUSTER_POLICIES = {"mid-tiers": 50}  # ClusterNetworkPolicies added by generate.py --cluster-policies
 
 LIBRARY_RUN = """
 import json, resource, sys, time
@@ -59,9 +60,22 @@ def cluster(name: str) -> Path:
     path = OUT / f"{name}-{pods}-{policies}"
     if not path.exists():
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--pods", str(pods),
-                        "--policies", str(policies), "--seed", "1", "--out", str(path)], check=True,
+                        "--policies", str(policies), "--seed", "1", "--out", str(path),
+                        "--cluster-policies", str(CLUSTER_POLICIES.get(name, 0))], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path
+
+
+def tier_figures(repeat: int) -> None:
+    """The 2,000-pod cluster without and with 50 ClusterNetworkPolicies, end to end."""
+    print("| cluster | command | median s | best s | output |")
+    print("|---|---|---|---|---|")
+    for name in ("mid", "mid-tiers"):
+        pods, policies = SIZES[name]
+        extra = f" + {CLUSTER_POLICIES[name]} cluster policies" if name in CLUSTER_POLICIES else ""
+        med, best, size = timed_cli(["connectivity", "-f", str(cluster(name)), "-o", "json"], repeat)
+        print(f"| {pods} pods / {policies} policies{extra} | podfence connectivity -o json | {med:.2f} | {best:.2f} "
+              f"| {size / 1e6:.1f} MB |")
 
 
 def timed_cli(args: list[str], repeat: int) -> tuple[float, float, int]:
@@ -372,12 +386,17 @@ def main() -> None:
     parser.add_argument("--skip-big", action="store_true", help="leave out the 20,000-pod cluster")
     parser.add_argument("--hostile-only", action="store_true",
                         help="only the large outputs and the ipBlocks with 10,000 excepts")
+    parser.add_argument("--tiers-only", action="store_true",
+                        help="only the 2,000-pod cluster without and with 50 cluster-wide policies")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}\n")
     if args.hostile_only:
         output_figures(args.repeat)
         excepts_figures(args.repeat)
+        return
+    if args.tiers_only:
+        tier_figures(args.repeat)
         return
     print("| cluster | command | median s | best s | output |")
     print("|---|---|---|---|---|")

@@ -27,7 +27,8 @@ The rules, in the order they are applied:
   own node (``allow_node_to_local_pod_ingress``). An end *is* a node when it is a
   hostNetwork pod that is not a pod endpoint (its ``node_name``) or an address
   of that node. Node addresses are the ``host_ips`` of pods with a
-  ``node_name`` and the ``ips`` of hostNetwork pods with a ``node_name``. A pod
+  ``node_name``, the ``ips`` of hostNetwork pods with a ``node_name`` and the
+  addresses of declared Nodes. A pod
   endpoint is never a node, whatever its IP.
 * Otherwise a direction is allowed when no policy isolates the pod in it, or
   some rule of an isolating policy matches both the remote end (a rule without
@@ -39,6 +40,31 @@ The rules, in the order they are applied:
   destination that is not a pod endpoint.
 
 ``protocol=None`` stands for a protocol without ports (ICMP and the like).
+
+Cluster-wide tiers (ClusterNetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy), when the cluster has any:
+
+* A direction is decided by the Admin tier, then the NetworkPolicy tier, then the
+  Baseline tier, then allowed. In the Admin and Baseline tiers the policies whose
+  subject selects the pod (a pod endpoint in a namespace matching the subject's
+  namespace selector, with labels matching its pod selector if any) and that have
+  rules in the direction run by priority (equal priorities by name, then kind;
+  reversed names when ``same_priority_by_name`` is off), rules in order: the
+  first rule matching the connection decides: Accept/Allow allows, Deny denies,
+  Pass leaves the rest of the tier and goes to the next one. No match: next tier.
+* The NetworkPolicy tier decides only for an isolated pod (as above); egress to
+  the pod's own node is allowed there (not in other tiers). Ingress from the
+  pod's own node is allowed before any tier.
+* A rule matches when a peer matches the remote end and its ports match (none:
+  every protocol, non-L4 included). ``namespaces``/``pods`` match pod endpoints;
+  ``networks`` the remote address whatever it is; ``nodes`` the addresses of the
+  selected nodes (declared Nodes with their labels, and nodes pods name without
+  a Node, with no labels; addresses: the Node's, the host IPs of pods on it, the
+  IPs of hostNetwork pods on it); ``domainNames`` the addresses ``dns_map`` lists
+  for a matching name. A peer podfence does not know matches everything in a
+  Deny/Pass rule and nothing in an Accept rule; a port entry it does not know the
+  same when ``protocol_entry_fail_closed``, else nothing. Named ports resolve on
+  the destination pod with the container port's own protocol.
 """
 
 from __future__ import annotations
@@ -47,7 +73,10 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
 
-from podfence.model import Cluster, NetworkPolicy, Peer, Pod, PolicyPort, Rule, Settings
+from podfence.model import (
+    ClusterPolicy, ClusterRule, Cluster, DomainNamesPeer, NamedDestinationPort, NamespacesPeer, NetworkPolicy,
+    NetworksPeer, NodesPeer, Peer, Pod, PodsPeer, PolicyPort, PortNumbers, Rule, Settings, UnknownPeer, UnknownPort,
+)
 from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, Protocol, parse_cidr
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -119,6 +148,8 @@ def _judgements(src: End, dst: End) -> list[tuple[_Side, _Side]]:
 
 def _judge(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
            protocol: Protocol | None, port: int) -> bool:
+    if cluster.cluster_policies:
+        return _judge_tiers(cluster, settings, src, dst, protocol, port)
     egress_ok = True
     if is_pod_endpoint(src.pod, settings):
         assert src.pod is not None
@@ -138,7 +169,7 @@ def _judge(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
 
 def node_addresses(cluster: Cluster, node: str) -> set[IPAddress]:
     """Every address known to belong to ``node``."""
-    out: set[IPAddress] = set()
+    out: set[IPAddress] = {a for n in cluster.nodes if n.name == node for a in n.addresses}
     for pod in cluster.pods:
         if pod.node_name == node:
             out.update(pod.host_ips)
@@ -278,3 +309,144 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         mapped = network.network_address.ipv4_mapped
         return ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
     return network
+
+
+# -- cluster-wide tiers ---------------------------------------------------------------------
+
+
+def _judge_tiers(cluster: Cluster, settings: Settings, src: _Side, dst: _Side,
+                 protocol: Protocol | None, port: int) -> bool:
+    egress_ok = True
+    if is_pod_endpoint(src.pod, settings):
+        assert src.pod is not None
+        own = settings.allow_pod_to_local_node_egress and _is_on_node(cluster, settings, dst, src.pod.node_name)
+        egress_ok = _tiered(cluster, settings, src.pod, "Egress", dst, protocol, port, dst.pod, own)
+    if not egress_ok:
+        return False
+    if is_pod_endpoint(dst.pod, settings):
+        assert dst.pod is not None
+        if settings.allow_node_to_local_pod_ingress and _is_on_node(cluster, settings, src, dst.pod.node_name):
+            return True
+        return _tiered(cluster, settings, dst.pod, "Ingress", src, protocol, port, dst.pod, False)
+    return True
+
+
+def _tiered(cluster: Cluster, settings: Settings, local: Pod, direction: str, remote: _Side,
+            protocol: Protocol | None, port: int, destination: Pod | None, own_node: bool) -> bool:
+    verdict = _cluster_tier(cluster, settings, "Admin", local, direction, remote, protocol, port, destination)
+    if verdict is not None:
+        return verdict
+    isolating = [
+        p for p in cluster.policies
+        if p.namespace == local.namespace and direction in [str(t) for t in p.policy_types]
+        and selector_matches(p.pod_selector, local.labels)
+    ]
+    if isolating:
+        if own_node:
+            return True
+        return _direction_allows(cluster, settings, local, direction, remote, protocol, port, destination)
+    verdict = _cluster_tier(cluster, settings, "Baseline", local, direction, remote, protocol, port, destination)
+    return True if verdict is None else verdict
+
+
+def _ordered(policies: list[ClusterPolicy], settings: Settings) -> list[ClusterPolicy]:
+    by_name = sorted(policies, key=lambda p: (p.name, p.kind), reverse=not settings.same_priority_by_name)
+    return sorted(by_name, key=lambda p: p.priority)
+
+
+def _cluster_tier(cluster: Cluster, settings: Settings, tier: str, local: Pod, direction: str, remote: _Side,
+                  protocol: Protocol | None, port: int, destination: Pod | None) -> bool | None:
+    """True/False when a rule of the tier decides, None when the tier leaves it to the next."""
+    if not is_pod_endpoint(local, settings):
+        return None
+    candidates = []
+    for p in cluster.cluster_policies:
+        rules = p.ingress if direction == "Ingress" else p.egress
+        if p.tier != tier or not rules:
+            continue
+        subject = p.subject
+        ns_labels = namespace_labels(cluster, local.namespace)
+        if isinstance(subject, NamespacesPeer):
+            if not selector_matches(subject.selector, ns_labels):
+                continue
+        elif not (selector_matches(subject.namespace_selector, ns_labels)
+                  and selector_matches(subject.pod_selector, local.labels)):
+            continue
+        candidates.append(p)
+    for p in _ordered(candidates, settings):
+        for rule in p.ingress if direction == "Ingress" else p.egress:
+            if _cluster_rule_matches(cluster, settings, rule, remote, protocol, port, destination):
+                if rule.action == "Pass":
+                    return None
+                return rule.action in ("Accept", "Allow")
+    return None
+
+
+def _cluster_rule_matches(cluster: Cluster, settings: Settings, rule: ClusterRule, remote: _Side,
+                          protocol: Protocol | None, port: int, destination: Pod | None) -> bool:
+    accept = rule.action in ("Accept", "Allow")
+    peer_ok = any(_cluster_peer_matches(cluster, settings, peer, remote, accept) for peer in rule.peers)
+    if not peer_ok:
+        return False
+    if not rule.ports:
+        return True
+    return any(_cluster_port_matches(settings, e, accept, protocol, port, destination) for e in rule.ports)
+
+
+def _cluster_peer_matches(cluster: Cluster, settings: Settings, peer: object, remote: _Side, accept: bool) -> bool:
+    if isinstance(peer, UnknownPeer):
+        return not accept
+    if isinstance(peer, (NamespacesPeer, PodsPeer)):
+        if not is_pod_endpoint(remote.pod, settings):
+            return False
+        assert remote.pod is not None
+        ns_labels = namespace_labels(cluster, remote.pod.namespace)
+        if isinstance(peer, NamespacesPeer):
+            return selector_matches(peer.selector, ns_labels)
+        return selector_matches(peer.namespace_selector, ns_labels) and \
+            selector_matches(peer.pod_selector, remote.pod.labels)
+    if remote.address is None:
+        return False
+    if isinstance(peer, NetworksPeer):
+        return any(address_in_cidr(remote.address, c) for c in peer.cidrs)
+    if isinstance(peer, NodesPeer):
+        return any(remote.address in addrs for name, (labels, addrs) in _nodes(cluster).items()
+                   if selector_matches(peer.selector, labels))
+    if isinstance(peer, DomainNamesPeer):
+        return any(remote.address in addrs for name, addrs in settings.dns_map
+                   if any(_domain_matches(d, name) for d in peer.names))
+    raise AssertionError(peer)
+
+
+def _nodes(cluster: Cluster) -> dict[str, tuple[dict[str, str], set[IPAddress]]]:
+    out: dict[str, tuple[dict[str, str], set[IPAddress]]] = {
+        n.name: (dict(n.labels), set(n.addresses)) for n in cluster.nodes}
+    for pod in cluster.pods:
+        if pod.node_name:
+            out.setdefault(pod.node_name, ({}, set()))[1].update(node_addresses(cluster, pod.node_name))
+    return out
+
+
+def _domain_matches(pattern: str, name: str) -> bool:
+    pattern, name = pattern.lower().rstrip("."), name.lower().rstrip(".")
+    if pattern.startswith("*."):
+        labels = name.split(".")
+        suffix = pattern[2:].split(".")
+        return len(labels) > len(suffix) and labels[-len(suffix):] == suffix
+    return pattern == name
+
+
+def _cluster_port_matches(settings: Settings, entry: object, accept: bool, protocol: Protocol | None, port: int,
+                          destination: Pod | None) -> bool:
+    if isinstance(entry, UnknownPort):
+        return settings.protocol_entry_fail_closed and not accept
+    if protocol is None:
+        return False
+    if isinstance(entry, PortNumbers):
+        return entry.protocol == protocol and entry.first <= port <= entry.last
+    assert isinstance(entry, NamedDestinationPort)
+    if not is_pod_endpoint(destination, settings):
+        return False
+    assert destination is not None
+    return any(cp.name == entry.name and cp.port == port and cp.protocol == protocol
+               and (not cp.init or settings.named_port_include_init_containers) for cp in destination.ports)

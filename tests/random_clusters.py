@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from podfence.model import Cluster, ContainerPort, Labels, Namespace, NetworkPolicy, Pod
+from podfence.model import Cluster, ClusterPolicy, ContainerPort, Labels, Namespace, NetworkPolicy, Node, Pod
 from podfence.sets import IPAddress, Protocol, parse_cidr, parse_ip
 
 NAMESPACES = ("a", "b", "c")
@@ -75,15 +75,126 @@ def describe_pod(pod: Pod) -> str:
     return " ".join(bits)
 
 
-def random_cluster(seed: int) -> RandomCluster:
-    """The cluster for ``seed``: 1-3 namespaces, 2-7 pods, 1-5 policies."""
+def random_cluster(seed: int, tiers: bool = False) -> RandomCluster:
+    """The cluster for ``seed``: 1-3 namespaces, 2-7 pods, 1-5 policies.
+
+    ``tiers``: the same cluster plus 1-4 cluster-wide policies (ClusterNetworkPolicy
+    in both tiers, AdminNetworkPolicy, at most one BaselineAdminNetworkPolicy), some
+    NetworkPolicies fewer, and Node objects for n1 and n2 with random labels.
+    """
     rng = random.Random(seed)
     ns_names = sorted(rng.sample(NAMESPACES, rng.randint(1, len(NAMESPACES))))
     namespaces = [Namespace.of(n, _labels(rng, NS_LABELS)) for n in ns_names]
     pods = _pods(rng, ns_names)
     manifests = tuple(_policy(rng, i, ns_names) for i in range(rng.randint(1, 5)))
+    if not tiers:
+        policies = [NetworkPolicy.from_dict(m) for m in manifests]
+        return RandomCluster(seed, Cluster.of(namespaces, pods, (), policies), manifests)
+    manifests = manifests[:rng.randint(0, len(manifests))]
     policies = [NetworkPolicy.from_dict(m) for m in manifests]
-    return RandomCluster(seed, Cluster.of(namespaces, pods, (), policies), manifests)
+    cluster_manifests = _cluster_policies(rng)
+    nodes = [Node(name, Labels(_labels(rng, NODE_LABELS)), addresses) for name, addresses in NODES.items()
+             if rng.random() < 0.7]
+    cluster = Cluster.of(namespaces, pods, (), policies, nodes=nodes,
+                         cluster_policies=[ClusterPolicy.from_dict(m) for m in cluster_manifests])
+    return RandomCluster(seed, cluster, manifests + cluster_manifests)
+
+
+NODE_LABELS = {"kubernetes.io/os": ("linux", "windows"), "zone": ("z1", "z2")}
+DOMAINS = ("api.example.com", "*.example.com", "example.com", "db.internal.")
+DNS_MAP = (("api.example.com", (IPAddress(4, 0x0A000005), IPAddress(4, 0xC0000201))),
+           ("example.com", (IPAddress(4, 0x0A000007),)),
+           ("db.internal", (IPAddress(6, 0xFD00 << 112 | 0x3),)))
+
+
+def _cluster_policies(rng: random.Random) -> tuple[dict[str, Any], ...]:
+    out = []
+    banp = False
+    for i in range(rng.randint(1, 4)):
+        kind = rng.choice(("ClusterNetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy",
+                           "BaselineAdminNetworkPolicy"))
+        if kind == "BaselineAdminNetworkPolicy" and banp:
+            kind = "AdminNetworkPolicy"
+        banp = banp or kind == "BaselineAdminNetworkPolicy"
+        v1 = kind != "ClusterNetworkPolicy"
+        spec: dict[str, Any] = {"subject": _cluster_subject(rng, v1)}
+        if kind == "ClusterNetworkPolicy":
+            spec["tier"] = rng.choice(("Admin", "Baseline"))
+        if kind != "BaselineAdminNetworkPolicy":
+            spec["priority"] = rng.choice((1, 2, 2, 3))
+        actions = {"ClusterNetworkPolicy": ("Accept", "Deny", "Pass"), "AdminNetworkPolicy": ("Allow", "Deny", "Pass"),
+                   "BaselineAdminNetworkPolicy": ("Allow", "Deny")}[kind]
+        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+            if rng.random() < 0.3:
+                continue
+            spec[direction] = [_cluster_rule(rng, peers_key, actions, v1) for _ in range(rng.randint(1, 3))]
+        name = "default" if kind == "BaselineAdminNetworkPolicy" else rng.choice(("cp-a", "cp-b", f"cp{i}"))
+        out.append({"apiVersion": "policy.networking.k8s.io/" + ("v1alpha1" if v1 else "v1alpha2"), "kind": kind,
+                    "metadata": {"name": name}, "spec": spec})
+    # one object per kind and name
+    return tuple({(m["kind"], m["metadata"]["name"]): m for m in out}.values())
+
+
+def _cluster_subject(rng: random.Random, v1: bool) -> dict[str, Any]:
+    if rng.random() < 0.5:
+        return {"namespaces": _selector(rng, NS_LABELS)}
+    pods: dict[str, Any] = {"podSelector": _selector(rng, POD_LABELS)}
+    if v1 or rng.random() < 0.6:
+        pods["namespaceSelector"] = _selector(rng, NS_LABELS)
+    return {"pods": pods}
+
+
+def _cluster_rule(rng: random.Random, peers_key: str, actions: tuple[str, ...], v1: bool) -> dict[str, Any]:
+    rule: dict[str, Any] = {"action": rng.choice(actions),
+                            peers_key: [_cluster_peer(rng, peers_key == "to", v1) for _ in range(rng.randint(1, 2))]}
+    if rng.random() < 0.3:
+        rule["name"] = rng.choice(("r1", "r2"))
+    if rng.random() < 0.6:
+        key = "ports" if v1 else "protocols"
+        rule[key] = [_cluster_port(rng, v1) for _ in range(rng.randint(1, 2))]
+    return rule
+
+
+def _cluster_peer(rng: random.Random, egress: bool, v1: bool) -> dict[str, Any]:
+    shape = rng.random()
+    if shape < 0.03:
+        return {"futureField": {}}  # a field podfence does not know: fail closed
+    if shape < 0.3 or not egress and shape < 0.6:
+        return {"namespaces": _selector(rng, NS_LABELS)}
+    if shape < 0.6 or not egress:
+        pods: dict[str, Any] = {"podSelector": _selector(rng, POD_LABELS)}
+        if v1 or rng.random() < 0.6:
+            pods["namespaceSelector"] = _selector(rng, NS_LABELS)
+        return {"pods": pods}
+    if shape < 0.8:
+        cidrs = {_small_cidr(rng, 4, 0x0A000000, 27) if rng.random() < 0.6 else _small_cidr(rng, 6, 0xFD00 << 112, 123)
+                 for _ in range(rng.randint(1, 2))}
+        if rng.random() < 0.15:
+            cidrs.add(rng.choice(WIDE_CIDRS))
+        return {"networks": sorted(cidrs)}
+    if shape < 0.92:
+        return {"nodes": _selector(rng, NODE_LABELS)}
+    return {"domainNames": sorted(set(rng.sample(DOMAINS, rng.randint(1, 2))))}
+
+
+def _cluster_port(rng: random.Random, v1: bool) -> dict[str, Any]:
+    shape = rng.random()
+    if shape < 0.04:
+        return {"futurePort": {}}
+    protocol = rng.choice(("TCP", "UDP", "SCTP"))
+    low = rng.choice(PORTS)
+    high = rng.choice([p for p in PORTS if p > low] + [low + 1])
+    if v1:
+        if shape < 0.5:
+            return {"portNumber": {"protocol": protocol, "port": low}}
+        if shape < 0.75:
+            return {"portRange": {"protocol": protocol, "start": low, "end": high}}
+        return {"namedPort": rng.choice(PORT_NAMES)}
+    if shape < 0.5:
+        return {protocol.lower(): {"destinationPort": {"number": low}}}
+    if shape < 0.75:
+        return {protocol.lower(): {"destinationPort": {"range": {"start": low, "end": high}}}}
+    return {"destinationNamedPort": rng.choice(PORT_NAMES)}
 
 
 def _labels(rng: random.Random, alphabet: dict[str, tuple[str, ...]]) -> Labels:
@@ -262,6 +373,12 @@ def mentioned_ports(cluster: Cluster) -> list[int]:
                 for value in (entry.port, entry.end_port):
                     if isinstance(value, int):
                         ports.update((value - 1, value, value + 1))
+    for cp_pol in cluster.cluster_policies:
+        for crule in (*cp_pol.ingress, *cp_pol.egress):
+            for centry in crule.ports:
+                for value in (getattr(centry, "first", None), getattr(centry, "last", None)):
+                    if isinstance(value, int):
+                        ports.update((value - 1, value, value + 1))
     for pod in cluster.pods:
         for cp in pod.ports:
             ports.update((cp.port - 1, cp.port, cp.port + 1))
@@ -287,6 +404,18 @@ def probe_addresses(cluster: Cluster) -> list[IPAddress]:
                     for value in (parsed.first - 1, parsed.first, parsed.last, parsed.last + 1):
                         if 0 <= value <= top:
                             found.add(IPAddress(parsed.version, value))
+    for cp_pol in cluster.cluster_policies:
+        for crule in cp_pol.egress:
+            for cpeer in crule.peers:
+                for text in getattr(cpeer, "cidrs", ()):
+                    parsed = parse_cidr(text)
+                    assert parsed is not None
+                    top = (1 << (32 if parsed.version == 4 else 128)) - 1
+                    for value in (parsed.first - 1, parsed.first, parsed.last, parsed.last + 1):
+                        if 0 <= value <= top:
+                            found.add(IPAddress(parsed.version, value))
+    for _, addresses in DNS_MAP:
+        found.update(addresses)
     for addresses in NODES.values():
         found.update(addresses)
     for text in ("192.0.2.1", "10.0.0.40", "11.0.0.1", "2001:db8::1", "fd00::40", "fd00:1::1"):

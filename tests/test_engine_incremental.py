@@ -11,7 +11,6 @@ the change summary against the pairs that really changed.
 from __future__ import annotations
 
 import random
-from dataclasses import fields
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
@@ -21,8 +20,7 @@ from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Settings
 from podfence.sets import PROTOCOLS
 from random_clusters import NS_LABELS, POD_LABELS, _labels, _policy, mentioned_ports, random_cluster
 
-KNOBS = tuple(f.name for f in fields(Settings)
-              if f.name not in ("strict_cidr_validation", "cluster_policy_standard_channel"))
+KNOBS = tuple(k for k in Settings.switches() if k not in ("strict_cidr_validation", "cluster_policy_standard_channel"))
 EDITS = ("add", "replace", "remove", "relabel-pod", "relabel-namespace")
 
 
@@ -84,6 +82,31 @@ def test_every_edit_equals_a_fresh_evaluation(seed: int, knob: str | None, edits
             continue
         assert change.connectivity is session.connectivity
         fresh = Engine(session.cluster, settings).connectivity()
+        _assert_same(change.connectivity, fresh, session.cluster)
+        after = _pair_table(fresh)
+        really = tuple(sorted(k for k in after if after[k] != before[k]))
+        assert change.changed_pairs() == really
+        assert all(a in change.sources or b in change.destinations for a, b in really)
+        before = after
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 2**32 - 1)), min_size=1, max_size=5),
+)
+def test_every_edit_under_cluster_wide_tiers_equals_a_fresh_evaluation(seed: int,
+                                                                       edits: list[tuple[str, int]]) -> None:
+    """NetworkPolicy edits and relabels with Admin and Baseline policies in the cluster."""
+    rc = random_cluster(seed, tiers=True)
+    session = Session(rc.cluster)
+    before = _pair_table(session.connectivity)
+    for serial, (kind, edit_seed) in enumerate(edits):
+        change = _edit(session, random.Random(edit_seed), kind, serial)
+        if change is None:
+            continue
+        assert session.cluster.cluster_policies == rc.cluster.cluster_policies
+        fresh = Engine(session.cluster).connectivity()
         _assert_same(change.connectivity, fresh, session.cluster)
         after = _pair_table(fresh)
         really = tuple(sorted(k for k in after if after[k] != before[k]))

@@ -29,12 +29,12 @@ from podfence.engine import Connectivity, Endpoint, Engine
 from podfence.model import Pod, Settings
 from podfence.sets import PROTOCOLS, ConnSet, IPAddress, Protocol, parse_cidr
 from podfence.validate import validate_network_policy
-from random_clusters import RandomCluster, mentioned_ports, probe_addresses, random_cluster
+from random_clusters import DNS_MAP, RandomCluster, mentioned_ports, probe_addresses, random_cluster
 
 SEEDS = int(os.environ.get("PODFENCE_ORACLE_SEEDS", "300"))
+TIER_SEEDS = int(os.environ.get("PODFENCE_ORACLE_TIER_SEEDS", "300"))
 KNOB_SEEDS = int(os.environ.get("PODFENCE_ORACLE_KNOB_SEEDS", "30"))
-EVALUATION_KNOBS = tuple(f.name for f in fields(Settings)
-                         if f.name not in ("strict_cidr_validation", "cluster_policy_standard_channel"))
+EVALUATION_KNOBS = tuple(k for k in Settings.switches() if k not in ("strict_cidr_validation", "cluster_policy_standard_channel"))
 EXPLAINS_PER_ADDRESS = 6  # explain() calls per (pod, address, direction); ConnSets cover every port
 MAX_REPORTED = 12
 
@@ -105,7 +105,8 @@ def compare(rc: RandomCluster, settings: Settings) -> None:
                 if conn[0] is not None:
                     verdict = engine.explain(Endpoint.of_pod(src), Endpoint.of_pod(dst), conn[0], conn[1])
                     out.check(f"{what} [explain]", verdict.allowed, expected)
-    _compare_addresses(engine, rc, settings, pods, conns, cidr_entries, out)
+    families = set(connectivity.range_families) if rc.cluster.cluster_policies else None
+    _compare_addresses(engine, rc, settings, pods, conns, cidr_entries, out, families)
     if out.found:
         pytest.fail(out.report())
 
@@ -118,10 +119,13 @@ def _compare_pod_list(connectivity: Connectivity, pods: list[Pod], out: Mismatch
 
 
 def _compare_addresses(engine: Engine, rc: RandomCluster, settings: Settings, pods: list[Pod], conns: list[Conn],
-                       cidr_entries: list[tuple[str, str, ConnSet]], out: Mismatches) -> None:
+                       cidr_entries: list[tuple[str, str, ConnSet]], out: Mismatches,
+                       families: set[int] | None = None) -> None:
     rng = random.Random(rc.seed)
     l4 = [c for c in conns if c[0] is not None]
-    listed_families = {4, 6} if _mentions_ipv6(rc) else {4}
+    # Which families connections() lists is a reporting choice; with cluster-wide peers
+    # (networks, nodes, domainNames) the engine's own choice is taken.
+    listed_families = families if families is not None else ({4, 6} if _mentions_ipv6(rc) else {4})
     for pod in pods:
         for address in probe_addresses(rc.cluster):
             for forward in (True, False):
@@ -225,6 +229,24 @@ def test_default_settings(seed: int) -> None:
 def test_each_knob_flipped(knob: str, seed: int) -> None:
     settings = Settings()
     compare(random_cluster(seed), settings.with_values(**{knob: not getattr(settings, knob)}))
+
+
+@pytest.mark.parametrize("seed", range(TIER_SEEDS))
+def test_tiers_default_settings(seed: int) -> None:
+    """Random Admin and Baseline policies (both kinds, every action, every peer) on top of NetworkPolicies."""
+    compare(random_cluster(seed, tiers=True), Settings())
+
+
+@pytest.mark.parametrize("seed", range(30_000, 30_000 + TIER_SEEDS // 3))
+def test_tiers_with_a_dns_map(seed: int) -> None:
+    compare(random_cluster(seed, tiers=True), Settings(dns_map=DNS_MAP))
+
+
+@pytest.mark.parametrize("knob", EVALUATION_KNOBS)
+@pytest.mark.parametrize("seed", range(40_000, 40_000 + KNOB_SEEDS // 3))
+def test_tiers_each_knob_flipped(knob: str, seed: int) -> None:
+    settings = Settings()
+    compare(random_cluster(seed, tiers=True), settings.with_values(**{knob: not getattr(settings, knob)}))
 
 
 def test_generated_manifests_pass_validation() -> None:

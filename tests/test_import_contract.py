@@ -43,17 +43,18 @@ CLOCK_CALLS = {"now", "today", "utcnow"}  # datetime is fine as a type (YAML dat
 # What features, adapters and the CLI may import from the engine. Changing it is an API change.
 ENGINE_PUBLIC = {
     # front door and verdicts
-    "DirectionVerdict", "Endpoint", "EndpointError", "Engine", "NearMiss", "Reason", "RuleRef", "Verdict",
+    "DirectionVerdict", "Endpoint", "EndpointError", "Engine", "NearMiss", "Outcome", "Reason", "RuleRef",
+    "TierStep", "Verdict",
     # the policy IR
     "Action", "AddressPeer", "ClusterPods", "IRPeer", "IRPolicy", "IRRule", "NamedPort", "PodsInNamespace",
     "PolicyRef", "PolicySet", "PortEntry", "PortRange", "Ports", "SelectorPeer", "Subject", "Tier",
-    "from_network_policy", "ir_of", "translate",
+    "from_cluster_policy", "from_network_policy", "ir_of", "translate",
     # side decisions
     "SideDecision", "compose",
     # matching one object at a time, and the addresses a connection uses
     "NodeIndex", "Path", "Remote", "conns_of", "everything", "isolating_policies", "namespace_labels", "paths",
     "peer_matches", "port_entry_conns", "ports_conns", "rule_conns", "rule_peers_match", "selects",
-    "subject_matches",
+    "subject_matches", "tier_policies",
     # connectivity views
     "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
     # incremental evaluation

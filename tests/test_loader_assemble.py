@@ -187,7 +187,6 @@ def test_an_invalid_later_definition_does_not_replace_a_valid_one() -> None:
 def test_kinds_podfence_does_not_model_are_counted_in_notes() -> None:
     result = load([_path("unknown-kinds.yaml")])
     assert result.notes == (
-        "ignored 1 AdminNetworkPolicy object",
         "ignored 3 ConfigMap objects",
         "ignored 1 Ingress object",
         "ignored 1 Kustomization object",
@@ -197,6 +196,9 @@ def test_kinds_podfence_does_not_model_are_counted_in_notes() -> None:
     assert _found(result) == [("L11", _path("unknown-kinds.yaml"), 38, "NetworkPolicy misc/calico-policy", "apiVersion")]
     assert result.ok
     assert result.cluster.services == () and result.cluster.policies == () and result.cluster.namespaces == ()
+    # AdminNetworkPolicy is a cluster-wide tier podfence reads (a rule-less one changes nothing).
+    assert [(p.kind, p.name, p.tier, p.priority) for p in result.cluster.cluster_policies] == [
+        ("AdminNetworkPolicy", "cluster-wide", "Admin", 10)]
 
 
 # -- NetworkPolicy validation ------------------------------------------------------------------

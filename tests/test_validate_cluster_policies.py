@@ -676,7 +676,7 @@ def test_the_standard_channel_is_a_setting_of_check(tmp_path: Path) -> None:
            in r.stdout + r.stderr
 
 
-def test_the_loader_validates_then_counts_sound_policies_in_the_notes() -> None:
+def test_the_loader_validates_then_reads_sound_policies() -> None:
     from podfence.loader import load_texts
 
     bad = BAD_CNP.replace("name: deny-external", "name: bad")
@@ -686,4 +686,5 @@ def test_the_loader_validates_then_counts_sound_policies_in_the_notes() -> None:
     assert [(d.code, d.line, d.object, d.field_path) for d in result.diagnostics] == [
         ("V61", 13, "ClusterNetworkPolicy bad", "spec.egress[0].to[0].networks[0]"),
         ("L7", 29, "ClusterNetworkPolicy deny-external", "apiVersion")]
-    assert result.notes == ("ignored 1 ClusterNetworkPolicy object",)
+    assert result.notes == ()
+    assert [p.name for p in result.cluster.cluster_policies] == ["deny-external"]

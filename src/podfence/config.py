@@ -91,6 +91,30 @@ def _rule(r: OwnFields, raw: Any, path: FieldPath) -> RuleSetting:
                        Severity(severity) if severity else None)
 
 
+def _dns_map(r: OwnFields, raw: Any) -> tuple[tuple[str, tuple[IPAddress, ...]], ...]:
+    """``settings.dns_map``: domain name -> the addresses it resolves to (one or a list)."""
+    path: FieldPath = ("settings", "dns_map")
+
+    def name(key: str, where: FieldPath) -> str | None:
+        text = key.strip().lower().removesuffix(".")
+        if not text or " " in text:
+            r.error(where, "must be a domain name")
+            return None
+        return text
+
+    def address(value: Any, where: FieldPath) -> IPAddress | None:
+        parsed = parse_ip(value) if isinstance(value, str) else None
+        if parsed is None:
+            r.error(where, "must be an IP address")
+        return parsed
+
+    def addresses(value: Any, where: FieldPath) -> tuple[IPAddress, ...]:
+        return r.list_of(value, where, address)
+
+    entries = r.map_of(raw, path, name, addresses, "a mapping of domain names to IP addresses")
+    return tuple(sorted(entries))
+
+
 def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
     """Build a Config from parsed YAML with the one own-file reader (:mod:`podfence.model.own_fields`):
     unknown fields and wrong types are errors with their field paths."""
@@ -100,7 +124,9 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
     knobs = r.mapping(top.get("settings"), ("settings",), sorted(Settings.names()))
     settings = Settings().with_values(**{
         key: r.boolean(value, ("settings", key), getattr(Settings(), key))
-        for key, value in knobs.items() if key in Settings.names()})
+        for key, value in knobs.items() if key in Settings.switches()})
+    if "dns_map" in knobs:
+        settings = settings.with_values(dns_map=_dns_map(r, knobs["dns_map"]))
 
     dns_raw = r.mapping(top.get("dns"), ("dns",), ("namespace", "node_local_address", "pod_labels"))
     default_dns = DnsTarget()

@@ -157,8 +157,8 @@ def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settin
     for item in values:
         knob, sep, raw = item.partition("=")
         knob = knob.strip().replace("-", "_")
-        if not sep or knob not in Settings.names():
-            fail(f"--set {quoted(item)}: expected KNOB=true|false with KNOB one of {', '.join(Settings.names())}")
+        if not sep or knob not in Settings.switches():
+            fail(f"--set {quoted(item)}: expected KNOB=true|false with KNOB one of {', '.join(Settings.switches())}")
         word = raw.strip().lower()
         if word not in _TRUE | _FALSE:
             fail(f"--set {quoted(item)}: value must be true or false")

@@ -26,30 +26,32 @@ from podfence.engine.decision import SideDecision, compose
 from podfence.engine.incremental import Change, EditError, Session
 from podfence.engine.ir import (
     Action, AddressPeer, ClusterPods, IRPeer, IRPolicy, IRRule, NamedPort, PodsInNamespace, PolicyRef, PolicySet,
-    PortEntry, PortRange, Ports, RuleRef, SelectorPeer, Subject, Tier, from_network_policy, ir_of, translate,
+    PortEntry, PortRange, Ports, RuleRef, SelectorPeer, Subject, Tier, from_cluster_policy, from_network_policy, ir_of,
+    translate,
 )
 from podfence.engine.match import (
     Remote, conns_of, everything, isolating_policies, namespace_labels, peer_matches, port_entry_conns,
-    ports_conns, rule_conns, rule_peers_match, selects, subject_matches,
+    ports_conns, rule_conns, rule_peers_match, selects, subject_matches, tier_policies,
 )
 from podfence.engine.matrix import Matrix
 from podfence.engine.pairwise import NodeIndex, Path, paths
 from podfence.engine.rows import PodRows
-from podfence.engine.verdict import DirectionVerdict, NearMiss, Reason, Verdict
+from podfence.engine.verdict import DirectionVerdict, NearMiss, Outcome, Reason, TierStep, Verdict
 
 __all__ = [
     # front door and verdicts
-    "DirectionVerdict", "Endpoint", "EndpointError", "Engine", "NearMiss", "Reason", "RuleRef", "Verdict",
+    "DirectionVerdict", "Endpoint", "EndpointError", "Engine", "NearMiss", "Outcome", "Reason", "RuleRef",
+    "TierStep", "Verdict",
     # the policy IR
     "Action", "AddressPeer", "ClusterPods", "IRPeer", "IRPolicy", "IRRule", "NamedPort", "PodsInNamespace",
     "PolicyRef", "PolicySet", "PortEntry", "PortRange", "Ports", "SelectorPeer", "Subject", "Tier",
-    "from_network_policy", "ir_of", "translate",
+    "from_cluster_policy", "from_network_policy", "ir_of", "translate",
     # side decisions
     "SideDecision", "compose",
     # matching one object at a time, and the addresses a connection uses
     "NodeIndex", "Path", "Remote", "conns_of", "everything", "isolating_policies", "namespace_labels",
     "paths", "peer_matches", "port_entry_conns", "ports_conns", "rule_conns", "rule_peers_match", "selects",
-    "subject_matches",
+    "subject_matches", "tier_policies",
     # connectivity views
     "Connection", "Connectivity", "GroupConnection", "Matrix", "PodRows", "endpoint_sort_key",
     # incremental evaluation

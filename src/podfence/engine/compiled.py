@@ -1,7 +1,7 @@
 """The cluster compiled for whole-cluster evaluation.
 
-The policy IR (:mod:`podfence.engine.ir`) of the NetworkPolicy tier becomes a flat
-table of rules; pods become vectors (which policies select them, which peers
+The policy IR (:mod:`podfence.engine.ir`) of every tier becomes a flat table of
+rules; pods become vectors (which policies select them, which peers
 match them, how their named ports resolve). Everything here is independent of
 address family; :mod:`podfence.engine.connectivity` adds the per-family part
 (ipBlock peers matching pod IPs) and the classes.
@@ -73,9 +73,12 @@ class CompiledCluster:
             previous._named_cache if previous is not None else {})
         self.rules: list[CompiledRule] = []
         self.policy_rules: dict[tuple[int, Direction], list[int]] = {}
+        # Policies in evaluation order: Admin by priority, NetworkPolicies, Baseline by priority.
+        position = {id(p): i for i, p in enumerate(self.ir.policies)}
+        self.order: list[int] = [position[id(p)] for tier in Tier for p in self.ir.evaluation_order(tier, settings)]
+        self.tier: list[Tier] = [p.tier for p in self.ir.policies]
+        self.tiered = any(t is not Tier.NETWORK_POLICY for t in self.tier)
         for pi, policy in enumerate(self.ir.policies):
-            if policy.tier is not Tier.NETWORK_POLICY:
-                continue
             for direction in Direction:
                 if not policy.guarded(direction):
                     continue
@@ -129,9 +132,11 @@ class CompiledCluster:
         else:
             self._signatures()
 
-        # Profiles: the isolating policies of each pod per direction.
+        # Profiles: the policies that judge each pod per direction, in evaluation order (without
+        # cluster-wide policies: the isolating NetworkPolicies).
         selected: dict[Direction, list[list[int]]] = {d: [[] for _ in range(self.n)] for d in Direction}
-        for pi, vec in enumerate(self.subject):
+        for pi in self.order:
+            vec = self.subject[pi]
             for direction in Direction:
                 if (pi, direction) in self.policy_rules:
                     for j in np.flatnonzero(vec).tolist():
@@ -227,12 +232,13 @@ class CompiledCluster:
             self._address_tables[version] = table
         return table
 
-    def ip_peer(self, addresses: IPSet, version: int | None) -> np.ndarray:
-        """Which pods an ipBlock peer matches when the connection uses family ``version``."""
+    def ip_peer(self, addresses: IPSet, version: int | None, always_pods: bool = False) -> np.ndarray:
+        """Which pods an address peer matches when the connection uses family ``version``
+        (an ipBlock matches pod endpoints per ``ipblock_matches_pods``; ``always_pods``: always)."""
         if version is None:
             return np.zeros(self.n, dtype=bool)
         vec = self.address_table(version).member(addresses.family(version))
-        if not self.settings.ipblock_matches_pods:
+        if not self.settings.ipblock_matches_pods and not always_pods:
             vec = vec & ~self.endpoint
         return vec
 
@@ -240,7 +246,7 @@ class CompiledCluster:
         """Which pods a peer matches when the connection uses family ``version``."""
         match key:
             case AddressPeer():
-                return self.ip_peer(key.addresses, version)
+                return self.ip_peer(key.resolved(self.settings), version, key.always_matches_pods)
             case SelectorPeer():
                 return self.selector_peer(key)
             case _:
@@ -264,16 +270,22 @@ class CompiledCluster:
         for policy in self.ir.policies:
             for rule in (*policy.ingress, *policy.egress):
                 for peer in rule.peers:
-                    if isinstance(peer, AddressPeer) and peer.addresses.v6:
+                    if isinstance(peer, AddressPeer) and peer.resolved(self.settings).v6:
                         fams.add(6)
         return tuple(sorted(fams))
 
 
 def _reused_ir(cluster: Cluster, previous: CompiledCluster) -> PolicySet:
-    """The IR of ``cluster``, reusing the translation of every policy object ``previous`` holds."""
-    known = {id(obj): ir for obj, ir in zip(previous.cluster.policies, previous.ir.policies)}
+    """The IR of ``cluster``, reusing the translation of every policy object ``previous`` holds
+    (cluster-wide policies too, when the nodes and pods they may name are the same)."""
+    before = (*previous.cluster.policies, *previous.cluster.cluster_policies)
+    known = {id(obj): ir for obj, ir in zip(before, previous.ir.policies)}
+    if cluster.cluster_policies and not (previous.cluster.nodes == cluster.nodes
+                                         and previous.cluster.pods == cluster.pods):
+        for obj in previous.cluster.cluster_policies:  # a nodes peer may name other addresses now
+            known.pop(id(obj), None)
     return cluster.derived("policy-ir", lambda c: PolicySet(tuple(
-        known[id(obj)] if id(obj) in known else translate(obj) for obj in c.policies)))
+        known[id(obj)] if id(obj) in known else translate(obj, c) for obj in (*c.policies, *c.cluster_policies))))
 
 
 def _subject_selectors(subject: Subject) -> tuple[LabelSelector | None, LabelSelector | None]:

@@ -32,7 +32,8 @@ from podfence.engine.compiled import OPEN, CompiledCluster, same_keys
 from podfence.engine.decision import UNDECIDED_ROWS, TierRows, final_rows
 from podfence.engine.external import ExternalView
 from podfence.engine.matrix import ClassRows, Matrix
-from podfence.engine.pairwise import paths
+from podfence.engine.ir import Action, Tier
+from podfence.engine.pairwise import NodeIndex, pair_conns, paths
 from podfence.engine.verdict import Endpoint
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ConnSet, IPAddress, IPSet, Protocol, parse_cidr
@@ -102,37 +103,68 @@ class _Pass:
             previous = None
 
         # A side's row per profile: every tier's decision towards each class, composed, then
-        # what they all pass is allowed. NetworkPolicies are the only tier: a profile is the
-        # pod's isolating policies, and an empty one leaves everything to the default allow.
+        # what they all pass is allowed. A profile is the policies that judge the pod, in
+        # evaluation order; an empty one leaves everything to the default allow. The
+        # NetworkPolicy tier allows the union of its rules and denies the rest; an Admin or
+        # Baseline tier lets each rule take, in order, what it matches that no earlier rule took.
         named_masks: dict[int, np.ndarray] = {}  # rule id -> mask per named-port signature
 
-        def egress_row(prof: tuple[int, ...], cols: np.ndarray) -> np.ndarray:
+        def egress_mask(rid: int, cols: np.ndarray) -> np.ndarray:
+            """What rule ``rid`` admits towards each destination class in ``cols``."""
+            if not cc.rules[rid].named:
+                return cc.atoms.encode(cc.rules[rid].numeric)
+            masks = named_masks.get(rid)
+            if masks is None:
+                masks = named_masks[rid] = np.stack(
+                    [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
+            return masks[sig[cols]]
+
+        def union_rows(rids: list[int], cols: np.ndarray, mask_of) -> TierRows:  # type: ignore[no-untyped-def]
+            acc = np.zeros((len(cols), W), dtype=np.uint64)
+            for rid in rids:
+                sel = rule_peers[rid][cols]
+                acc[sel] |= mask_of(rid, cols[sel])
+            return TierRows(allowed=acc)
+
+        def first_match_rows(rids: list[int], cols: np.ndarray, mask_of) -> TierRows:  # type: ignore[no-untyped-def]
+            rest = np.array(np.broadcast_to(cc.all_mask, (len(cols), W)))
+            allowed = np.zeros((len(cols), W), dtype=np.uint64)
+            passed = np.zeros((len(cols), W), dtype=np.uint64)
+            for rid in rids:
+                sel = rule_peers[rid][cols]
+                if not sel.any():
+                    continue
+                mask = mask_of(rid, cols[sel])
+                action = cc.rules[rid].rule.action
+                if action is Action.ALLOW:
+                    allowed[sel] |= rest[sel] & mask
+                elif action is Action.PASS:
+                    passed[sel] |= rest[sel] & mask
+                rest[sel] &= ~mask
+            return TierRows(allowed=allowed, passed=passed | rest)
+
+        def side_rows(prof: tuple[int, ...], direction: Direction, cols: np.ndarray, mask_of) -> np.ndarray:  # type: ignore[no-untyped-def]
             everything = np.broadcast_to(cc.all_mask, (len(cols), W))
             if prof == OPEN:
                 return final_rows([UNDECIDED_ROWS], everything)
-            acc = np.zeros((len(cols), W), dtype=np.uint64)
-            for pi in prof:
-                for rid in cc.policy_rules[(pi, Direction.EGRESS)]:
-                    sel = rule_peers[rid][cols]
-                    if not cc.rules[rid].named:
-                        acc[sel] |= cc.atoms.encode(cc.rules[rid].numeric)
-                    else:
-                        masks = named_masks.get(rid)
-                        if masks is None:
-                            masks = named_masks[rid] = np.stack(
-                                [cc.atoms.encode(cc.rule_ports(rid, s)) for s in range(len(cc.signatures))])
-                        acc[sel] |= masks[sig[cols][sel]]
-            return final_rows([TierRows(allowed=acc)], everything)
+            tiers = []
+            for tier in Tier:
+                rids = [rid for pi in prof if cc.tier[pi] is tier for rid in cc.policy_rules[(pi, direction)]]
+                if not any(cc.tier[pi] is tier for pi in prof):
+                    tiers.append(UNDECIDED_ROWS)
+                elif tier is Tier.NETWORK_POLICY:
+                    tiers.append(union_rows(rids, cols, mask_of))
+                else:
+                    tiers.append(first_match_rows(rids, cols, mask_of))
+            return final_rows(tiers, everything)
+
+        def egress_row(prof: tuple[int, ...], cols: np.ndarray) -> np.ndarray:
+            return side_rows(prof, Direction.EGRESS, cols, egress_mask)
 
         def ingress_row(prof: tuple[int, ...], sig_id: int, cols: np.ndarray) -> np.ndarray:
-            everything = np.broadcast_to(cc.all_mask, (len(cols), W))
-            if prof == OPEN:
-                return final_rows([UNDECIDED_ROWS], everything)
-            acc = np.zeros((len(cols), W), dtype=np.uint64)
-            for pi in prof:
-                for rid in cc.policy_rules[(pi, Direction.INGRESS)]:
-                    acc[rule_peers[rid][cols]] |= cc.atoms.encode(cc.rule_ports(rid, sig_id))
-            return final_rows([TierRows(allowed=acc)], everything)
+            def ingress_mask(rid: int, _cols: np.ndarray) -> np.ndarray:
+                return cc.atoms.encode(cc.rule_ports(rid, sig_id))
+            return side_rows(prof, Direction.INGRESS, cols, ingress_mask)
 
         # Profiles are keyed by the identity of their IR policies, which an edit keeps for
         # every policy it leaves alone. Row 0 of each side: no policy judges.
@@ -340,7 +372,10 @@ class Connectivity:
             self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
             self._rank = np.empty(cc.n, dtype=np.int64)
             self._rank[self._order] = np.arange(cc.n)
-        self._overrides = previous._overrides if previous is not None else _pair_overrides(cc)
+        if previous is not None:
+            self._overrides, self._outside = previous._overrides, previous._outside
+        else:
+            self._overrides, self._outside = _pair_overrides(cc)
         self.external = ExternalView(cc, self.families or cc.families_in_use())
 
     @property
@@ -377,7 +412,7 @@ class Connectivity:
     def decided_outside(self, src: str, dst: str) -> bool:
         """True for pod pairs the settings decide, not the policies: a bare pod's self traffic
         (``allow_self_traffic``) and a pod and its own node (a hostNetwork pod there)."""
-        return (self._pod(src), self._pod(dst)) in self._overrides
+        return (self._pod(src), self._pod(dst)) in self._outside
 
     def _pod(self, key: str) -> int:
         try:
@@ -616,10 +651,10 @@ class Connectivity:
         return out
 
     def pair_exceptions(self) -> list[Connection]:
-        """Pod pairs decided outside the policies: a pod's own node (self traffic aside)."""
+        """Pod pairs a pod's own node takes part in (self traffic aside), with something allowed."""
         pods = self._cc.pods
         return sorted(
-            (Connection(pods[a].key, pods[b].key, c) for (a, b), c in self._overrides.items() if a != b),
+            (Connection(pods[a].key, pods[b].key, c) for (a, b), c in self._overrides.items() if a != b and c),
             key=lambda e: (e.src, e.dst),
         )
 
@@ -671,10 +706,22 @@ def endpoint_sort_key(name: str) -> tuple:  # type: ignore[type-arg]
     return (1, cidr.version, cidr.network, cidr.prefix)
 
 
-def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
-    """Pair-level facts that classes do not capture: self traffic and a pod's own node."""
+def _pair_overrides(cc: CompiledCluster) -> tuple[dict[tuple[int, int], ConnSet], set[tuple[int, int]]]:
+    """Pair-level facts that classes do not capture: self traffic and a pod's own node.
+
+    With cluster-wide tiers a pod's egress to its own node is exempt in the
+    NetworkPolicy tier only, so such pairs are evaluated one by one, exactly; the
+    second value holds the pairs the settings alone decide.
+    """
     s = cc.settings
     out: dict[tuple[int, int], ConnSet] = {}
+    index: list[NodeIndex] = []
+
+    def nodes() -> NodeIndex:
+        if not index:
+            index.append(NodeIndex(cc.cluster))
+        return index[0]
+
     if s.allow_self_traffic:
         for i, pod in enumerate(cc.pods):
             if pod.kind == "Pod":
@@ -693,5 +740,7 @@ def _pair_overrides(cc: CompiledCluster) -> dict[tuple[int, int], ConnSet]:
                 if s.allow_node_to_local_pod_ingress:
                     out[(h, j)] = ConnSet.all()
                 if s.allow_pod_to_local_node_egress:
-                    out[(j, h)] = ConnSet.all()
-    return out
+                    out[(j, h)] = ConnSet.all() if not cc.tiered else pair_conns(
+                        cc.cluster, s, nodes(), Endpoint.of_pod(pod), Endpoint.of_pod(cc.pods[h]))
+    outside = {ab for ab in out if not cc.tiered or ab[0] == ab[1] or cc.pods[ab[0]].host_network}
+    return out, outside

@@ -93,7 +93,9 @@ class Engine:
             if not svc.selects(pod) or not pod.takes_part(self.settings):
                 continue
             for target in sorted(svc.target_numbers(sp, pod, self.settings)):
-                verdict = self.explain(src, Endpoint.of_pod(pod), protocol, target)
+                # A pod reaching itself through its Service (hairpin) is judged like any pair.
+                verdict = pairwise.explain(self.cluster, self.settings, self.nodes, src, Endpoint.of_pod(pod),
+                                           protocol, target, hairpin=True)
                 if target != port:
                     note = (f"addressed to service {svc.key} port {port}; after DNAT the policies "
                             f"see target port {target} of {pod.key}")

@@ -1,8 +1,9 @@
 """Connectivity between pods and address ranges outside the pod network.
 
-Only ipBlock peers (and rules without peers) can match an address, so what a pod
-may send to an address, or receive from it, depends on its isolating policies
-alone. Every ipBlock boundary in the cluster cuts each address family into
+Only address peers (ipBlock, and the ``networks``, ``nodes`` and ``domainNames``
+of cluster-wide policies) and rules without peers can match an address, so what a
+pod may send to an address, or receive from it, depends on the policies that
+judge it alone, tier by tier. Every ipBlock boundary in the cluster cuts each address family into
 elementary regions; per isolating profile the engine computes the allowed
 connections of each region once, merges neighbours with equal answers, and writes
 the result as CIDRs.
@@ -16,9 +17,12 @@ from typing import Iterator, assert_never
 import numpy as np
 
 from podfence.engine.compiled import OPEN, CompiledCluster
-from podfence.engine.ir import AddressPeer, SelectorPeer
-from podfence.engine.pairwise import NodeIndex
+from podfence.engine.decision import UNDECIDED_ROWS, TierRows, final_rows
+from podfence.engine.ir import Action, AddressPeer, SelectorPeer, Tier
+from podfence.engine.pairwise import NodeIndex, side_conns
+from podfence.engine.verdict import Endpoint
 from podfence.model import Direction
+from podfence.sets import IPAddress
 from podfence.sets import ConnSet, IntervalSet, IPSet
 from podfence.sets.ips import V4_MAX, V6_MAX
 
@@ -36,7 +40,8 @@ class ExternalView:
         self.cc = cc
         self.families = families
         self.nodes = NodeIndex(cc.cluster)
-        self._ip_keys = list({k.addresses: None for r in cc.rules for k in r.peers if isinstance(k, AddressPeer)})
+        self._ip_keys = list({k.resolved(cc.settings): None for r in cc.rules for k in r.peers
+                              if isinstance(k, AddressPeer)})
         self._cuts: dict[int, list[int]] = {}
         self._cut_index: dict[int, dict[int, int]] = {}
         for v in (4, 6):
@@ -74,35 +79,77 @@ class ExternalView:
         if hit is not None:
             return hit
         cuts, atoms = self._cuts[version], self.cc.atoms
+        everything = np.broadcast_to(self.cc.all_mask, (len(cuts), atoms.words))
         if profile == OPEN:
-            acc = np.broadcast_to(self.cc.all_mask, (len(cuts), atoms.words))
+            acc = everything
         else:
-            acc = np.zeros((len(cuts), atoms.words), dtype=np.uint64)
-            for pi in profile:
-                for rid in self.cc.policy_rules[(pi, direction)]:
-                    rule = self.cc.rules[rid]
-                    # Egress: the address is the destination, so named ports never match.
-                    conns = rule.numeric if direction is Direction.EGRESS else self.cc.rule_ports(rid, sig)
-                    if not conns:
-                        continue
-                    mask = atoms.encode(conns)
-                    if not rule.peers:
-                        acc |= mask
-                        continue
-                    for k in rule.peers:
-                        match k:
-                            case AddressPeer():
-                                acc[self._member(k.addresses, version)] |= mask
-                            case SelectorPeer():
-                                pass  # selectors match pods only, never an address outside them
-                            case _:
-                                assert_never(k)
+            tiers = []
+            for tier in Tier:
+                members = [pi for pi in profile if self.cc.tier[pi] is tier]
+                if not members:
+                    tiers.append(UNDECIDED_ROWS)
+                    continue
+                rids = [rid for pi in members for rid in self.cc.policy_rules[(pi, direction)]]
+                tiers.append(self._tier_rows(tier, rids, direction, sig, version))
+            acc = final_rows(tiers, everything)
         changes = np.flatnonzero((acc[1:] != acc[:-1]).any(axis=1)) + 1
         starts = [0, *changes.tolist()]
         ends = [cuts[i] - 1 for i in starts[1:]] + [_universe(version)]
         hit = [(cuts[i], hi, atoms.decode(acc[i])) for i, hi in zip(starts, ends)]
         self._regions[key] = hit
         return hit
+
+    def _tier_rows(self, tier: Tier, rids: list[int], direction: Direction, sig: int, version: int) -> TierRows:
+        """One tier's decision over the elementary regions: a union of allowing rules for
+        NetworkPolicies, rules in order (first match decides) for Admin and Baseline."""
+        cuts, atoms = self._cuts[version], self.cc.atoms
+        n = len(cuts)
+        first_match = tier is not Tier.NETWORK_POLICY
+        rest = np.array(np.broadcast_to(self.cc.all_mask, (n, atoms.words))) if first_match else None
+        allowed = np.zeros((n, atoms.words), dtype=np.uint64)
+        passed = np.zeros((n, atoms.words), dtype=np.uint64) if first_match else None
+        for rid in rids:
+            rule = self.cc.rules[rid]
+            # Egress: the address is the destination, so named ports never match.
+            conns = rule.numeric if direction is Direction.EGRESS else self.cc.rule_ports(rid, sig)
+            if not conns:
+                continue
+            mask = atoms.encode(conns)
+            where = np.zeros(n, dtype=bool)
+            if not rule.peers:
+                where[:] = True
+            for k in rule.peers:
+                match k:
+                    case AddressPeer():
+                        where |= self._member(k.resolved(self.cc.settings), version)
+                    case SelectorPeer():
+                        pass  # selectors match pods only, never an address outside them
+                    case _:
+                        assert_never(k)
+            if rest is None:
+                allowed[where] |= mask
+                continue
+            take = rest[where] & mask
+            if rule.rule.action is Action.ALLOW:
+                allowed[where] |= take
+            elif rule.rule.action is Action.PASS:
+                passed[where] |= take  # type: ignore[index]
+            rest[where] &= ~mask
+        if rest is None:
+            return TierRows(allowed=allowed)
+        return TierRows(allowed=allowed, passed=passed | rest)  # type: ignore[operator]
+
+    def point_conns(self, i: int, direction: Direction, version: int, value: int) -> ConnSet:
+        """What pod ``i`` may exchange with one address of its own node (see :meth:`own_node_points`).
+
+        Ingress from the own node is allowed before any tier; egress to it is exempt in the
+        NetworkPolicy tier only, so with cluster-wide tiers it is evaluated exactly.
+        """
+        if direction is Direction.INGRESS or not self.cc.tiered:
+            return ConnSet.all()
+        address = IPAddress(version, value)
+        return side_conns(self.cc.cluster, self.cc.settings, self.nodes, Endpoint.of_pod(self.cc.pods[i]), None,
+                          Endpoint.of_address(address), address, direction, None)
 
     def pod_families(self, i: int) -> tuple[int, ...]:
         pod = self.cc.pods[i]
@@ -143,7 +190,7 @@ class ExternalView:
             hit = []
             for version in self.pod_families(i):
                 regions = self._profile_regions(direction, profile, sig, version)
-                own = [v for fam, v in points if fam == version]
+                own = {v: self.point_conns(i, direction, version, v) for fam, v in points if fam == version}
                 if own:
                     regions = _with_points(regions, own)
                 for lo, hi, conns in _merge(regions):
@@ -209,16 +256,16 @@ def _order_key(version: int, network: int, prefix: int) -> tuple[int, int, int]:
     return version, network, prefix
 
 
-def _with_points(regions: list[Region], points: list[int]) -> list[Region]:
-    """Split regions so each point stands alone, allowed everything."""
+def _with_points(regions: list[Region], points: dict[int, ConnSet]) -> list[Region]:
+    """Split regions so each point stands alone, with its own allowed set."""
     out: list[Region] = []
-    pts = sorted(set(points))
+    pts = sorted(points)
     for lo, hi, conns in regions:
         cur = lo
         for p in pts[bisect_left(pts, lo):bisect_right(pts, hi)]:
             if p > cur:
                 out.append((cur, p - 1, conns))
-            out.append((p, p, ConnSet.all()))
+            out.append((p, p, points[p]))
             cur = p + 1
         if cur <= hi:
             out.append((cur, hi, conns))

@@ -37,7 +37,7 @@ import numpy as np
 
 from podfence.engine.connectivity import Connectivity
 from podfence.model import (
-    DEFAULT_SETTINGS, NAMESPACE_NAME_LABEL, Cluster, Direction, Labels, Namespace, NetworkPolicy, Settings,
+    DEFAULT_SETTINGS, NAMESPACE_NAME_LABEL, Cluster, Direction, Labels, Namespace, NetworkPolicy, Pod, Settings,
 )
 
 
@@ -145,7 +145,7 @@ class Session:
                 if pod is None:
                     raise EditError(f"no pod or workload named {key}")
                 pods = tuple(replace(p, labels=Labels(labels)) if p is pod else p for p in cluster.pods)
-                edited = Cluster(cluster.namespaces, pods, cluster.services, cluster.policies)
+                edited = _same_rest(cluster, cluster.namespaces, pods, cluster.policies)
                 moved = lambda p: p.key == key  # noqa: E731
             case "namespace":
                 ns = cluster.namespace(key)
@@ -153,7 +153,7 @@ class Session:
                     raise EditError(f"no namespace named {key}")
                 new_ns = replace(ns, labels=Labels(labels).with_label(NAMESPACE_NAME_LABEL, key))
                 namespaces = tuple(new_ns if n is ns else n for n in cluster.namespaces)
-                edited = Cluster(namespaces, cluster.pods, cluster.services, cluster.policies)
+                edited = _same_rest(cluster, namespaces, cluster.pods, cluster.policies)
                 moved = lambda p: p.namespace == key  # noqa: E731
             case _:
                 raise EditError(f"cannot relabel a {kind}: only a Pod or a Namespace")
@@ -174,7 +174,7 @@ class Session:
             if cluster.namespace(new.namespace) is None:
                 namespaces = tuple(sorted((*namespaces, Namespace.of(new.namespace, declared=False)),
                                           key=lambda n: n.name))
-        edited = Cluster(namespaces, cluster.pods, cluster.services, tuple(policies))
+        edited = _same_rest(cluster, namespaces, cluster.pods, tuple(policies))
         before = self._connectivity
         after = Connectivity.following(before, edited)
         sources, destinations = set(), set()
@@ -226,3 +226,9 @@ def _decoded(conn: Connectivity, masks: np.ndarray) -> list[object]:
     uniq, inverse = np.unique(masks, axis=0, return_inverse=True)
     sets = [decode(m) for m in uniq]
     return [sets[i] for i in inverse.ravel().tolist()]
+
+
+def _same_rest(cluster: Cluster, namespaces: tuple[Namespace, ...], pods: tuple[Pod, ...],
+               policies: tuple[NetworkPolicy, ...]) -> Cluster:
+    """``cluster`` with new namespaces, pods or NetworkPolicies; everything else kept."""
+    return Cluster(namespaces, pods, cluster.services, policies, cluster.name, cluster.cluster_policies, cluster.nodes)

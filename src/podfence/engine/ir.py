@@ -8,8 +8,9 @@ peers (each a :data:`IRPeer` variant; none means every endpoint) and its
 (:class:`PolicyRef`, :class:`RuleRef`), so explanations and findings can name it.
 
 One translator per policy kind turns a normalised model object into an
-:class:`IRPolicy` (:func:`from_network_policy`); :func:`translate` dispatches on the
-object's type. A new kind of policy is one more translator registered on
+:class:`IRPolicy` (:func:`from_network_policy`, :func:`from_cluster_policy` for
+ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy);
+:func:`translate` dispatches on the object's type. A new kind of policy is one more translator registered on
 :func:`translate`, plus a new subject or peer variant when it needs one; the
 ``match`` statements over those variants (see :mod:`podfence.engine.match`) are
 where the evaluators learn what the variant means.
@@ -25,9 +26,14 @@ from enum import IntEnum, StrEnum
 from functools import singledispatch
 from typing import Iterator, assert_never
 
-from podfence.model import Cluster, Direction, LabelSelector, NetworkPolicy, Peer, PolicyPort, Rule
+from podfence.model import (
+    ADMIN, Cluster, ClusterPeer, ClusterPolicy, ClusterPort, ClusterRule, ClusterSubject, Direction,
+    DomainNamesPeer, LabelSelector, Labels, NamedDestinationPort, NamespacesPeer, NetworkPolicy, NetworksPeer,
+    NodesPeer, Peer, PodsPeer, PolicyPort, PortNumbers, Rule, Settings, UnknownPeer, UnknownPort,
+)
 from podfence.model.policy import selectors_text
-from podfence.sets import ConnSet, IPSet, Protocol
+from podfence.model.tiers import tier_order
+from podfence.sets import PROTOCOLS, ConnSet, IPAddress, IPSet, Protocol
 
 
 class Action(StrEnum):
@@ -36,6 +42,11 @@ class Action(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"
     PASS = "Pass"  # leave the decision to the next tier
+
+    @classmethod
+    def of(cls, written: str) -> Action:
+        """A manifest's action word: Accept (v1alpha2) and Allow (v1alpha1) both allow."""
+        return cls.ALLOW if written in ("Accept", "Allow") else cls(written)
 
 
 class Tier(IntEnum):
@@ -68,13 +79,15 @@ class RuleRef:
     direction: Direction
     index: int
     kind: str = "NetworkPolicy"
+    name: str = ""  # the rule's own name (cluster-wide policies' rules may have one)
 
     @property
     def field(self) -> str:
         return f"spec.{self.direction.value}[{self.index}]"
 
     def __str__(self) -> str:
-        return f"{self.policy} {self.field}"
+        named = f" ({self.name})" if self.name else ""
+        return f"{self.policy} {self.field}{named}"
 
 
 # -- subjects ---------------------------------------------------------------------------
@@ -92,7 +105,7 @@ class PodsInNamespace:
 class ClusterPods:
     """Pods of every namespace ``namespace_selector`` matches, narrowed by ``pod_selector`` when set.
 
-    For cluster-scoped policies; no translator produces it yet.
+    The subject of cluster-scoped policies (``namespaces`` or ``pods``).
     """
 
     namespace_selector: LabelSelector
@@ -122,18 +135,46 @@ class SelectorPeer:
 
 @dataclass(frozen=True, slots=True)
 class AddressPeer:
-    """An ipBlock: the addresses of ``cidr`` minus its ``except`` entries.
+    """Endpoints by address: an ipBlock (``cidr`` minus its ``except`` entries), or a
+    cluster-wide policy's ``networks``, ``nodes`` (their addresses) or ``domainNames``.
 
-    ``written`` is the block as the manifest has it (``10.0.0.0/8 except 10.1.0.0/16``),
+    ``written`` is the peer as the manifest has it (``10.0.0.0/8 except 10.1.0.0/16``),
     for explanations; it takes no part in comparisons, so two blocks with the same
-    addresses are one peer.
+    addresses are one peer. ``kind`` says which field it came from: an ``ipBlock``
+    matches pod IPs only as the ``ipblock_matches_pods`` setting says, the others
+    always do. ``domains`` (``domainNames``) add the addresses the ``dns_map``
+    setting lists for them (see :meth:`resolved`).
     """
 
     addresses: IPSet
     written: str = field(default="", compare=False)
+    kind: str = "ipBlock"
+    domains: tuple[str, ...] = ()
+
+    @property
+    def always_matches_pods(self) -> bool:
+        return self.kind != "ipBlock"
+
+    def resolved(self, settings: Settings) -> IPSet:
+        """The addresses, with those of ``domains`` per the settings' ``dns_map``."""
+        if not self.domains:
+            return self.addresses
+        found = [a for name, addrs in settings.dns_map if any(domain_matches(d, name) for d in self.domains)
+                 for a in addrs]
+        return self.addresses | IPSet.of_addresses(found) if found else self.addresses
 
     def __str__(self) -> str:
-        return f"ipBlock {self.written}"
+        return f"{self.kind} {self.written}"
+
+
+def domain_matches(pattern: str, name: str) -> bool:
+    """A ``domainNames`` entry against a name: exact (case-insensitive, one trailing dot
+    ignored), or ``*.suffix`` for one or more whole labels before ``.suffix``."""
+    pattern, name = pattern.lower().removesuffix("."), name.lower().removesuffix(".")
+    if pattern.startswith("*."):
+        suffix = pattern[1:]
+        return name.endswith(suffix) and len(name) > len(suffix)
+    return pattern == name
 
 
 IRPeer = SelectorPeer | AddressPeer
@@ -188,9 +229,11 @@ class Ports:
     entries: tuple[PortEntry, ...] = ()
     numeric: ConnSet = field(default=ConnSet.none(), compare=False)
     named: tuple[NamedPort, ...] = field(default=(), compare=False)
+    unknown: str = ""  # entries no field of which podfence knows: "all" (Deny/Pass) or "none" (Accept)
+    every_protocol: bool = False  # no entries means every protocol whatever the settings (cluster-wide rules)
 
     @classmethod
-    def of(cls, entries: tuple[PortEntry, ...]) -> Ports:
+    def of(cls, entries: tuple[PortEntry, ...], unknown: str = "", every_protocol: bool = False) -> Ports:
         numeric = ConnSet.none()
         named: list[NamedPort] = []
         for entry in entries:
@@ -201,12 +244,12 @@ class Ports:
                     named.append(entry)
                 case _:
                     assert_never(entry)
-        return cls(tuple(entries), numeric, tuple(named))
+        return cls(tuple(entries), numeric, tuple(named), unknown, every_protocol)
 
     @property
     def everything(self) -> bool:
         """True when the rule names no ports: it admits every protocol and port."""
-        return not self.entries
+        return not self.entries and not self.unknown
 
 
 
@@ -272,8 +315,12 @@ class IRPolicy:
 
 
 @singledispatch
-def translate(obj: object) -> IRPolicy:
-    """The IR of one policy object, whatever its kind (one translator per kind)."""
+def translate(obj: object, cluster: Cluster | None = None) -> IRPolicy:
+    """The IR of one policy object, whatever its kind (one translator per kind).
+
+    ``cluster`` is the cluster the object belongs to, for the kinds whose peers name
+    other objects (a ``nodes`` peer becomes the addresses of the Nodes it selects).
+    """
     raise TypeError(f"no policy translator for {type(obj).__name__}")
 
 
@@ -312,7 +359,7 @@ def _rule(policy: NetworkPolicy, direction: Direction, index: int, rule: Rule) -
 
 
 @translate.register
-def from_network_policy(policy: NetworkPolicy) -> IRPolicy:
+def from_network_policy(policy: NetworkPolicy, cluster: Cluster | None = None) -> IRPolicy:
     """A normalised NetworkPolicy (defaults applied by the model) in the IR.
 
     Every rule allows; the subject is the podSelector in the policy's namespace; the
@@ -330,6 +377,115 @@ def from_network_policy(policy: NetworkPolicy) -> IRPolicy:
     )
 
 
+def node_addresses(cluster: Cluster | None, selector: LabelSelector) -> IPSet:
+    """The addresses of the nodes ``selector`` matches.
+
+    A node is a declared Node (its labels, its ``status.addresses``) or a node that
+    pods name in ``spec.nodeName`` without a Node manifest (no labels). Its
+    addresses are the Node's, the ``hostIPs`` of pods on it and the IPs of
+    hostNetwork pods on it.
+    """
+    if cluster is None:
+        return IPSet()
+    labels: dict[str, Labels] = {n.name: n.labels for n in cluster.nodes}
+    addresses: dict[str, set[IPAddress]] = {n.name: set(n.addresses) for n in cluster.nodes}
+    for pod in cluster.pods:
+        if pod.node_name:
+            labels.setdefault(pod.node_name, Labels())
+            found = addresses.setdefault(pod.node_name, set())
+            found.update(pod.host_ips)
+            if pod.host_network:
+                found.update(pod.ips)
+    picked = [a for name, found in addresses.items() if selector.matches(labels[name]) for a in found]
+    return IPSet.of_addresses(picked)
+
+
+_NOTHING = AddressPeer(IPSet(), "(a peer podfence does not know: matches nothing)", "unknown")
+
+
+def _cluster_peer(peer: ClusterPeer, cluster: Cluster | None) -> IRPeer | None:
+    """One peer of a cluster-wide rule; None for a peer with no field podfence knows."""
+    match peer:
+        case NamespacesPeer():
+            return SelectorPeer(None, peer.selector, None)
+        case PodsPeer():
+            return SelectorPeer(None, peer.namespace_selector, peer.pod_selector)
+        case NetworksPeer():
+            return AddressPeer(peer.addresses, ", ".join(peer.cidrs), "networks")
+        case NodesPeer():
+            return AddressPeer(node_addresses(cluster, peer.selector), str(peer.selector), "nodes")
+        case DomainNamesPeer():
+            return AddressPeer(IPSet(), ", ".join(peer.names), "domainNames", peer.names)
+        case UnknownPeer():
+            return None
+        case _:
+            assert_never(peer)
+
+
+def _cluster_ports(entries: tuple[ClusterPort, ...], action: Action) -> Ports:
+    """A cluster-wide rule's ports: numbers keep their protocol; a named port matches the
+    container port of that name whatever its protocol; unknown entries fail closed."""
+    out: list[PortEntry] = []
+    unknown = ""
+    for entry in entries:
+        match entry:
+            case PortNumbers():
+                out.append(PortRange(entry.protocol, entry.first, entry.last))
+            case NamedDestinationPort():
+                out.extend(NamedPort(entry.name, p) for p in PROTOCOLS)
+            case UnknownPort():
+                unknown = "none" if action is Action.ALLOW else "all"
+            case _:
+                assert_never(entry)
+    return Ports.of(tuple(out), unknown, every_protocol=True)
+
+
+def _cluster_rule(policy: ClusterPolicy, direction: Direction, index: int, rule: ClusterRule,
+                  cluster: Cluster | None) -> IRRule:
+    """Fail closed: a peer podfence does not know makes an allowing rule match nothing
+    through it, and a denying or passing rule match every endpoint."""
+    action = Action.of(rule.action)
+    peers = [_cluster_peer(p, cluster) for p in rule.peers]
+    known = tuple(p for p in peers if p is not None)
+    if len(known) < len(peers):
+        known = (known or (_NOTHING,)) if action is Action.ALLOW else ()
+    return IRRule(direction, index, action, known, _cluster_ports(rule.ports, action),
+                  RuleRef(policy.key, direction, index, policy.kind, rule.name))
+
+
+def _cluster_subject(subject: ClusterSubject) -> Subject:
+    match subject:
+        case NamespacesPeer():
+            return ClusterPods(subject.selector)
+        case PodsPeer():
+            return ClusterPods(subject.namespace_selector, subject.pod_selector)
+        case _:
+            assert_never(subject)
+
+
+@translate.register
+def from_cluster_policy(policy: ClusterPolicy, cluster: Cluster | None = None) -> IRPolicy:
+    """A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy in the IR.
+
+    Its tier and priority come from the model; it guards each direction it has a rule
+    in (no implicit isolation); rules keep their order and actions (Accept and Allow
+    allow). ``namespaces``/``pods`` peers become selector peers over every namespace,
+    ``networks``, ``nodes`` and ``domainNames`` address peers that match pod IPs too.
+    """
+    tier = Tier.ADMIN if policy.tier == ADMIN else Tier.BASELINE
+    ingress = tuple(_cluster_rule(policy, Direction.INGRESS, i, r, cluster) for i, r in enumerate(policy.ingress))
+    egress = tuple(_cluster_rule(policy, Direction.EGRESS, i, r, cluster) for i, r in enumerate(policy.egress))
+    return IRPolicy(
+        ref=PolicyRef(policy.kind, None, policy.name),
+        tier=tier,
+        priority=policy.priority,
+        subject=_cluster_subject(policy.subject),
+        guards=frozenset(d for d, rules in ((Direction.INGRESS, ingress), (Direction.EGRESS, egress)) if rules),
+        ingress=ingress,
+        egress=egress,
+    )
+
+
 # -- the policies of a cluster -----------------------------------------------------------
 
 
@@ -340,6 +496,8 @@ class PolicySet:
     policies: tuple[IRPolicy, ...] = ()
     _by_key: dict[str, IRPolicy] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_tier: dict[Tier, tuple[IRPolicy, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _ordered: dict[tuple[Tier, bool], tuple[IRPolicy, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_key.update((p.key, p) for p in self.policies)
@@ -347,8 +505,8 @@ class PolicySet:
             self._by_tier[tier] = tuple(p for p in self.policies if p.tier is tier)
 
     @classmethod
-    def of(cls, objects: tuple[object, ...]) -> PolicySet:
-        return cls(tuple(translate(o) for o in objects))
+    def of(cls, objects: tuple[object, ...], cluster: Cluster | None = None) -> PolicySet:
+        return cls(tuple(translate(o, cluster) for o in objects))
 
     def policy(self, key: str) -> IRPolicy | None:
         return self._by_key.get(key)
@@ -361,6 +519,17 @@ class PolicySet:
         """The policies of one tier, in the cluster's order."""
         return self._by_tier[tier]
 
+    def evaluation_order(self, tier: Tier, settings: Settings) -> tuple[IRPolicy, ...]:
+        """The policies of one tier in the order they run: by priority, equal ones by name
+        (see :func:`podfence.model.tiers.tier_order`); NetworkPolicies in the cluster's order."""
+        if tier is Tier.NETWORK_POLICY:
+            return self._by_tier[tier]
+        key = (tier, settings.same_priority_by_name)
+        hit = self._ordered.get(key)
+        if hit is None:
+            hit = self._ordered[key] = tuple(tier_order(self._by_tier[tier], settings))
+        return hit
+
     def __iter__(self) -> Iterator[IRPolicy]:
         return iter(self.policies)
 
@@ -369,5 +538,7 @@ class PolicySet:
 
 
 def ir_of(cluster: Cluster) -> PolicySet:
-    """The IR of every policy of ``cluster``, translated once per cluster value."""
-    return cluster.derived("policy-ir", lambda c: PolicySet.of(c.policies))
+    """The IR of every policy of ``cluster``, translated once per cluster value: its
+    NetworkPolicies (index ``i`` is ``cluster.policies[i]``), then its cluster-wide
+    policies in ``cluster.cluster_policies`` order."""
+    return cluster.derived("policy-ir", lambda c: PolicySet.of((*c.policies, *c.cluster_policies), c))

@@ -63,15 +63,24 @@ def isolating_policies(cluster: Cluster, pod: Pod, direction: Direction, setting
                  if p.guarded(direction) and selects(p, pod, cluster, settings))
 
 
+def tier_policies(cluster: Cluster, pod: Pod, direction: Direction, settings: Settings,
+                  tier: Tier) -> tuple[IRPolicy, ...]:
+    """The policies of a cluster-wide ``tier`` that select ``pod`` and have rules in ``direction``,
+    in the order they run."""
+    return tuple(p for p in ir_of(cluster).evaluation_order(tier, settings)
+                 if p.guarded(direction) and selects(p, pod, cluster, settings))
+
+
 def peer_matches(peer: IRPeer, remote: Remote, cluster: Cluster, settings: Settings) -> bool:
     """Does one ``from``/``to`` entry match ``remote``?"""
     match peer:
         case AddressPeer():
             if remote.address is None:
                 return False
-            if remote.pod is not None and remote.pod.is_pod_endpoint(settings) and not settings.ipblock_matches_pods:
+            if (remote.pod is not None and remote.pod.is_pod_endpoint(settings) and not settings.ipblock_matches_pods
+                    and not peer.always_matches_pods):
                 return False
-            return remote.address in peer.addresses
+            return remote.address in peer.resolved(settings)
         case SelectorPeer():
             pod = remote.pod
             if pod is None or not pod.is_pod_endpoint(settings):
@@ -113,7 +122,9 @@ def port_entry_conns(entry: PortEntry, destination: Pod | None, settings: Settin
 def ports_conns(ports: Ports, destination: Pod | None, settings: Settings) -> ConnSet:
     """What ``ports`` admit towards ``destination`` (no entries: everything)."""
     if ports.everything:
-        return everything(settings)
+        return ConnSet.all() if ports.every_protocol else everything(settings)
+    if ports.unknown == "all" and settings.protocol_entry_fail_closed:
+        return ConnSet.all()  # an entry podfence cannot read, in a Deny or Pass rule: fail closed
     out = ports.numeric
     for entry in ports.named:
         out = out | port_entry_conns(entry, destination, settings)

@@ -3,7 +3,12 @@
 This is the direct reading of spec §2.1 for a single connection: the egress side
 (the source pod's isolating policies) and the ingress side (the destination pod's)
 each allow or deny, and the connection needs both. Each side is decided tier by
-tier (:mod:`podfence.engine.decision`); NetworkPolicies are the only tier today. The
+tier (:mod:`podfence.engine.decision`): the Admin tier (cluster-wide policies by
+priority, rules in order, the first matching rule decides; Pass hands over), the
+NetworkPolicy tier (final for an isolated pod), the Baseline tier (like Admin),
+then the default allow. Before any tier: a pod's own address (self traffic) and,
+for ingress, its own node. A pod's egress to its own node is allowed by the
+NetworkPolicy tier only (it never overrides a cluster-wide verdict). The
 whole-cluster computation in :mod:`podfence.engine.connectivity` gives the same
 answers by classes.
 """
@@ -15,9 +20,13 @@ from itertools import product
 from typing import Iterator, assert_never
 
 from podfence.engine.decision import SideDecision, compose
-from podfence.engine.ir import AddressPeer, IRPolicy, IRRule, NamedPort, PortRange, RuleRef, SelectorPeer, Tier, ir_of
-from podfence.engine.match import Remote, isolating_policies, port_entry_conns, rule_conns, rule_peers_match
-from podfence.engine.verdict import DirectionVerdict, Endpoint, NearMiss, Reason, Verdict
+from podfence.engine.ir import (
+    Action, AddressPeer, IRPolicy, IRRule, NamedPort, PortRange, RuleRef, SelectorPeer, Tier, ir_of,
+)
+from podfence.engine.match import (
+    Remote, isolating_policies, port_entry_conns, rule_conns, rule_peers_match, tier_policies,
+)
+from podfence.engine.verdict import DirectionVerdict, Endpoint, NearMiss, Outcome, Reason, TierStep, Verdict
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.sets import ConnSet, IPAddress, Protocol
 
@@ -56,13 +65,18 @@ def paths(src: Endpoint, dst: Endpoint) -> tuple[Path, ...]:
 class NodeIndex:
     """Which node each known node address belongs to.
 
-    Node addresses come from pods' ``status.hostIP(s)`` and from hostNetwork pods'
-    own addresses, each with the pod's ``spec.nodeName``.
+    Node addresses come from declared Nodes' ``status.addresses``, from pods'
+    ``status.hostIP(s)`` and from hostNetwork pods' own addresses, each with the
+    pod's ``spec.nodeName``.
     """
 
     def __init__(self, cluster: Cluster) -> None:
         self.by_address: dict[IPAddress, str] = {}
         self.addresses: dict[str, set[IPAddress]] = {}
+        for node in cluster.nodes:
+            for a in node.addresses:
+                self.by_address.setdefault(a, node.name)
+                self.addresses.setdefault(node.name, set()).add(a)
         for pod in cluster.pods:
             if not pod.node_name:
                 continue
@@ -124,15 +138,38 @@ def network_policy_tier(cluster: Cluster, settings: Settings, local: Pod, remote
     return SideDecision.decided(out)
 
 
+def cluster_tier(cluster: Cluster, settings: Settings, tier: Tier, local: Pod, remote: Remote,
+                 direction: Direction, destination: Pod | None) -> SideDecision:
+    """An Admin or Baseline tier for one side: its policies that select the pod, by priority,
+    rules in order; the first rule that matches a connection decides it (Allow, Deny or Pass);
+    what no rule matches passes on."""
+    policies = tier_policies(cluster, local, direction, settings, tier)
+    if not policies:
+        return SideDecision.undecided()
+    return SideDecision.first_match(
+        ((rule.action, rule_conns(rule, destination, settings))
+         for policy in policies for rule in policy.rules(direction)
+         if rule_peers_match(rule, remote, cluster, settings)),
+        Action.PASS)
+
+
 def _tiers(cluster: Cluster, settings: Settings, local: Pod, remote: Remote, direction: Direction,
-           destination: Pod | None) -> Iterator[SideDecision]:
-    """Each tier's decision for one side, in evaluation order (computed as the caller asks)."""
+           destination: Pod | None, own_node: bool) -> Iterator[SideDecision]:
+    """Each tier's decision for one side, in evaluation order (computed as the caller asks).
+
+    ``own_node``: the remote end is the pod's own node, which an isolated pod may always
+    reach (egress; the NetworkPolicy tier's exemption).
+    """
     for tier in ir_of(cluster).tiers():
         match tier:
             case Tier.NETWORK_POLICY:
-                yield network_policy_tier(cluster, settings, local, remote, direction, destination)
+                if own_node:
+                    isolated = bool(isolating_policies(cluster, local, direction, settings))
+                    yield SideDecision.decided(ConnSet.all()) if isolated else SideDecision.undecided()
+                else:
+                    yield network_policy_tier(cluster, settings, local, remote, direction, destination)
             case Tier.ADMIN | Tier.BASELINE:
-                raise NotImplementedError(f"no evaluator for the {tier.name} tier yet")
+                yield cluster_tier(cluster, settings, tier, local, remote, direction, destination)
             case _:
                 assert_never(tier)
 
@@ -144,10 +181,11 @@ def side_decision(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_
     local = _local_pod(local_ep, settings)
     if local is None:
         return SideDecision.undecided()
-    if _own_node(local, remote_ep, remote_address, direction, nodes, settings):
+    own = _own_node(local, remote_ep, remote_address, direction, nodes, settings)
+    if own and direction is Direction.INGRESS:
         return SideDecision.decided(ConnSet.all())
     remote = Remote(remote_ep.pod, remote_address)
-    return compose(_tiers(cluster, settings, local, remote, direction, destination))
+    return compose(_tiers(cluster, settings, local, remote, direction, destination, own))
 
 
 def side_conns(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_ep: Endpoint,
@@ -218,7 +256,7 @@ def _peer_detail(rule: IRRule, remote: Remote, cluster: Cluster, settings: Setti
 
 
 def _port_detail(rule: IRRule, destination: Pod | None, protocol: Protocol, port: int, settings: Settings) -> str:
-    offered = []
+    offered = ["an entry podfence cannot read"] if rule.ports.unknown else []
     for entry in rule.ports.entries:
         match entry:
             case NamedPort():
@@ -232,20 +270,10 @@ def _port_detail(rule: IRRule, destination: Pod | None, protocol: Protocol, port
     return f"allows {', '.join(offered)}, not {protocol} {port}"
 
 
-def side_verdict(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_ep: Endpoint,
-                 local_address: IPAddress | None, remote_ep: Endpoint, remote_address: IPAddress | None,
-                 direction: Direction, destination: Pod | None, protocol: Protocol, port: int) -> DirectionVerdict:
-    """One side of one connection, with the policies and rules that decide it."""
-    local = _local_pod(local_ep, settings)
-    if local is None:
-        return DirectionVerdict(direction, True, Reason.NOT_A_POD)
-    policies = isolating_policies(cluster, local, direction, settings)
-    names = tuple(p.key for p in policies)
-    if _own_node(local, remote_ep, remote_address, direction, nodes, settings):
-        return DirectionVerdict(direction, True, Reason.OWN_NODE, bool(policies), names)
-    if not policies:
-        return DirectionVerdict(direction, True, Reason.NOT_ISOLATED)
-    remote = Remote(remote_ep.pod, remote_address)
+def _network_policy_rules(cluster: Cluster, settings: Settings, policies: tuple[IRPolicy, ...], remote: Remote,
+                          direction: Direction, destination: Pod | None, protocol: Protocol,
+                          port: int) -> tuple[tuple[RuleRef, ...], tuple[NearMiss, ...]]:
+    """The isolating policies' rules that admit the connection, and those that almost do."""
     allowed_by: list[RuleRef] = []
     near: list[NearMiss] = []
     for rule in _rules(policies, direction):
@@ -258,8 +286,100 @@ def side_verdict(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_e
             near.append(NearMiss(ref, True, False, _port_detail(rule, destination, protocol, port, settings)))
         elif port_ok:
             near.append(NearMiss(ref, False, True, _peer_detail(rule, remote, cluster, settings)))
+    return tuple(allowed_by), tuple(near)
+
+
+def side_verdict(cluster: Cluster, settings: Settings, nodes: NodeIndex, local_ep: Endpoint,
+                 local_address: IPAddress | None, remote_ep: Endpoint, remote_address: IPAddress | None,
+                 direction: Direction, destination: Pod | None, protocol: Protocol, port: int) -> DirectionVerdict:
+    """One side of one connection, with the policies and rules that decide it."""
+    local = _local_pod(local_ep, settings)
+    if local is None:
+        return DirectionVerdict(direction, True, Reason.NOT_A_POD)
+    policies = isolating_policies(cluster, local, direction, settings)
+    names = tuple(p.key for p in policies)
+    own = _own_node(local, remote_ep, remote_address, direction, nodes, settings)
+    if any(t is not Tier.NETWORK_POLICY for t in ir_of(cluster).tiers()):
+        return _tiered_verdict(cluster, settings, local, Remote(remote_ep.pod, remote_address), direction,
+                               destination, protocol, port, policies, own)
+    if own:
+        return DirectionVerdict(direction, True, Reason.OWN_NODE, bool(policies), names)
+    if not policies:
+        return DirectionVerdict(direction, True, Reason.NOT_ISOLATED)
+    remote = Remote(remote_ep.pod, remote_address)
+    allowed_by, near = _network_policy_rules(cluster, settings, policies, remote, direction, destination, protocol,
+                                             port)
     reason = Reason.RULE if allowed_by else Reason.NO_RULE
-    return DirectionVerdict(direction, bool(allowed_by), reason, True, names, tuple(allowed_by), tuple(near))
+    return DirectionVerdict(direction, bool(allowed_by), reason, True, names, allowed_by, near)
+
+
+TIER_NAMES = {Tier.ADMIN: "Admin", Tier.NETWORK_POLICY: "NetworkPolicy", Tier.BASELINE: "Baseline"}
+_OUTCOMES = {Action.ALLOW: Outcome.ALLOW, Action.DENY: Outcome.DENY, Action.PASS: Outcome.PASS}
+
+
+def action_word(rule: IRRule) -> str:
+    """The rule's action as its manifest spells it (ClusterNetworkPolicy says Accept, v1alpha1 Allow)."""
+    if rule.action is Action.ALLOW and rule.ref.kind == "ClusterNetworkPolicy":
+        return "Accept"
+    return rule.action.value
+
+
+def _cluster_step(cluster: Cluster, settings: Settings, tier: Tier, local: Pod, remote: Remote,
+                  direction: Direction, destination: Pod | None, protocol: Protocol, port: int) -> TierStep:
+    """What an Admin or Baseline tier does with one connection, and which rule decides."""
+    name = TIER_NAMES[tier]
+    policies = tier_policies(cluster, local, direction, settings, tier)
+    if not policies:
+        return TierStep(name, Outcome.NOT_SELECTED)
+    keys = tuple(p.key for p in policies)
+    near: list[NearMiss] = []
+    for policy in policies:
+        for rule in policy.rules(direction):
+            peer_ok = rule_peers_match(rule, remote, cluster, settings)
+            port_ok = rule_conns(rule, destination, settings).allows(protocol, port)
+            if peer_ok and port_ok:
+                return TierStep(name, _OUTCOMES[rule.action], keys, policy.key, policy.kind, policy.priority,
+                                rule.ref, action_word(rule), near_misses=tuple(near))
+            if peer_ok:
+                near.append(NearMiss(rule.ref, True, False, _port_detail(rule, destination, protocol, port, settings)))
+            elif port_ok:
+                near.append(NearMiss(rule.ref, False, True, _peer_detail(rule, remote, cluster, settings)))
+    return TierStep(name, Outcome.NO_MATCH, keys, near_misses=tuple(near))
+
+
+def _tiered_verdict(cluster: Cluster, settings: Settings, local: Pod, remote: Remote, direction: Direction,
+                    destination: Pod | None, protocol: Protocol, port: int, policies: tuple[IRPolicy, ...],
+                    own_node: bool) -> DirectionVerdict:
+    """One side with cluster-wide tiers: each tier's step in order, up to the one that decides."""
+    names = tuple(p.key for p in policies)
+    isolated = bool(policies)
+    if own_node and direction is Direction.INGRESS:
+        return DirectionVerdict(direction, True, Reason.OWN_NODE, isolated, names)
+    steps: list[TierStep] = []
+    for tier in ir_of(cluster).tiers():
+        if tier is Tier.NETWORK_POLICY:
+            if not policies:
+                steps.append(TierStep("NetworkPolicy", Outcome.NOT_SELECTED))
+                continue
+            if own_node:
+                steps.append(TierStep("NetworkPolicy", Outcome.ALLOW, names,
+                                      note="an isolated pod may always reach its own node"))
+                return DirectionVerdict(direction, True, Reason.OWN_NODE, True, names, tiers=tuple(steps))
+            allowed_by, near = _network_policy_rules(cluster, settings, policies, remote, direction, destination,
+                                                     protocol, port)
+            steps.append(TierStep("NetworkPolicy", Outcome.ALLOW if allowed_by else Outcome.DENY, names,
+                                  allowed_by=allowed_by, near_misses=near))
+            return DirectionVerdict(direction, bool(allowed_by), Reason.RULE if allowed_by else Reason.NO_RULE,
+                                    True, names, allowed_by, near, tuple(steps))
+        step = _cluster_step(cluster, settings, tier, local, remote, direction, destination, protocol, port)
+        steps.append(step)
+        if step.outcome in (Outcome.ALLOW, Outcome.DENY):
+            allowed = step.outcome is Outcome.ALLOW
+            assert step.rule is not None
+            misses = () if allowed else tuple(m for st in steps for m in st.near_misses)
+            return DirectionVerdict(direction, allowed, Reason.TIER, isolated, names,
+                                    (step.rule,) if allowed else (), misses, tuple(steps))
+    return DirectionVerdict(direction, True, Reason.NOT_ISOLATED, isolated, names, tiers=tuple(steps))
 
 
 def _policy(found: IRPolicy | None) -> IRPolicy:
@@ -268,14 +388,15 @@ def _policy(found: IRPolicy | None) -> IRPolicy:
 
 
 def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoint, dst: Endpoint,
-            protocol: Protocol, port: int) -> Verdict:
+            protocol: Protocol, port: int, hairpin: bool = False) -> Verdict:
     """The verdict on one connection and why.
 
     When the endpoints can talk over several address families and the families
     disagree, the verdict is the one that lets the connection through (if any), and
-    a note says so.
+    a note says so. ``hairpin``: the connection went through a Service, so a pod
+    reaching itself is judged like any pair (only its own address is exempt).
     """
-    if _is_self(src, dst, settings):
+    if not hairpin and _is_self(src, dst, settings):
         ok_e = DirectionVerdict(Direction.EGRESS, True, Reason.SELF)
         ok_i = DirectionVerdict(Direction.INGRESS, True, Reason.SELF)
         return Verdict(src, dst, protocol, port, ok_e, ok_i, ("a pod may always reach itself on its own address",))
@@ -302,6 +423,24 @@ def explain(cluster: Cluster, settings: Settings, nodes: NodeIndex, src: Endpoin
         if any(isinstance(peer, AddressPeer) for side, direction in deciding for name in side.policies
                for rule in _policy(ir.policy(name)).rules(direction) for peer in rule.peers):
             notes.append("no pod IPs are known, so ipBlock peers were not matched against these pods")
+    notes += _dns_notes(cluster, chosen)
     return Verdict(src, dst, protocol, port, chosen.egress, chosen.ingress, tuple(notes), routable)
+
+
+def _dns_notes(cluster: Cluster, verdict: Verdict) -> list[str]:
+    """A note for each deciding rule with domainNames: its verdict depends on DNS (the dns_map setting)."""
+    out = []
+    for side in (verdict.egress, verdict.ingress):
+        for step in side.tiers:
+            if step.rule is None:
+                continue
+            policy = next((p for p in ir_of(cluster) if p.kind == step.kind and p.key == step.policy), None)
+            if policy is None:
+                continue
+            rule = policy.rules(step.rule.direction)[step.rule.index]
+            if any(isinstance(peer, AddressPeer) and peer.domains for peer in rule.peers):
+                out.append(f"depends on DNS: {step.kind} {step.policy} {step.rule.field} names domainNames, "
+                           "matched through the dns_map setting")
+    return out
 
 

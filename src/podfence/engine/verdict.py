@@ -50,6 +50,7 @@ class Reason(StrEnum):
     NO_RULE = "no-rule"  # isolated, and no rule admits the connection
     SELF = "self"  # a pod reaching itself on its own IP
     OWN_NODE = "own-node"  # traffic between a pod and its own node
+    TIER = "tier"  # a rule of a cluster-wide policy (Admin or Baseline tier) decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,40 @@ class NearMiss:
     detail: str
 
 
+class Outcome(StrEnum):
+    """What one tier did with a connection."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    PASS = "pass"  # a Pass rule matched: the next tier decides
+    NO_MATCH = "no-match"  # policies apply but no rule matches: the next tier decides
+    NOT_SELECTED = "not-selected"  # no policy of the tier applies to the pod in this direction
+
+
+@dataclass(frozen=True, slots=True)
+class TierStep:
+    """What one tier decided for one direction, in evaluation order.
+
+    ``policies``: the tier's policies that apply to the local pod, in the order they
+    ran (NetworkPolicies: the isolating ones). ``rule`` is the rule that decided
+    (Admin and Baseline), with its ``policy``'s ``priority`` and the ``action`` as
+    the IR reads it; a NetworkPolicy tier that allows lists its rules in
+    ``allowed_by``. ``near_misses``: the tier's rules that almost matched.
+    """
+
+    tier: str  # "Admin", "NetworkPolicy" or "Baseline"
+    outcome: Outcome
+    policies: tuple[str, ...] = ()
+    policy: str = ""
+    kind: str = ""
+    priority: int | None = None
+    rule: RuleRef | None = None
+    action: str = ""
+    allowed_by: tuple[RuleRef, ...] = ()
+    near_misses: tuple[NearMiss, ...] = ()
+    note: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class DirectionVerdict:
     direction: Direction
@@ -76,6 +111,7 @@ class DirectionVerdict:
     policies: tuple[str, ...] = ()  # the policies that isolate the local pod in this direction
     allowed_by: tuple[RuleRef, ...] = ()
     near_misses: tuple[NearMiss, ...] = ()
+    tiers: tuple[TierStep, ...] = ()  # set when the cluster has cluster-wide policies
 
 
 @dataclass(frozen=True, slots=True)

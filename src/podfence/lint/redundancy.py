@@ -177,7 +177,13 @@ class _Masks:
 
 
 def find_redundant(cluster: Cluster, settings: Settings) -> list[Redundant]:
-    """Redundant policies (first) and rules of the remaining policies, in policy order."""
+    """Redundant policies (first) and rules of the remaining policies, in policy order.
+
+    NetworkPolicies are compared with each other, inside their tier: cluster-wide
+    policies are left out here.
+    """
+    if cluster.cluster_policies:
+        cluster = Cluster(cluster.namespaces, cluster.pods, cluster.services, cluster.policies, cluster.name)
     cc = CompiledCluster(cluster, settings)
     if not cc.rules and not cluster.policies:
         return []

@@ -32,16 +32,19 @@ from podfence.loader import codes
 from podfence.loader.documents import Duplicate, LineDict, LineList, RawDocument, iter_documents, locate, node_paths
 from podfence.loader.fields import FieldReader
 from podfence.loader.limits import Budget, too_many_objects
+from podfence.loader.cluster_kinds import check_cluster_policy, read_node
 from podfence.loader.kinds import (
-    CLUSTER_SCOPED, GROUPS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
+    CLUSTER_SCOPED, GROUPS, ONE_VERSION, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
     read_pod, read_service, read_workload,
 )
 from podfence.loader.sources import SourceText, read_sources
 from podfence.model import (
-    DEFAULT_SETTINGS, ClusterOrigin, Cluster, Diagnostic, FileOrigin, Namespace, NetworkPolicy, Origin, Pod, Service,
-    Settings, Severity, where,
+    CLUSTER_POLICY_KINDS, DEFAULT_SETTINGS, ClusterOrigin, Cluster, ClusterPolicy, Diagnostic, FileOrigin, Namespace,
+    NetworkPolicy, Node, Origin, Pod, Service, Settings, Severity, where,
 )
-from podfence.validate import CLUSTER_POLICY_KINDS, validate_network_policy, validate_object
+from podfence.model.tiers import same_priority_warnings
+from podfence.validate import validate_network_policy, validate_object
+from podfence.validate.objects import VALIDATED_KINDS
 from podfence.validate.messages import diag, invalid, render_value, required, shown_name
 from podfence.validate.schema import Kind, describe
 
@@ -195,6 +198,8 @@ class _Assembly:
         self.pods: dict[tuple[str, str, str], Pod] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.cluster_policies: dict[tuple[str, str], ClusterPolicy] = {}
+        self.nodes: dict[str, Node] = {}
 
     def add_text(self, origin: Origin, text: str) -> None:
         json_like = origin.file.endswith(".json") or _JSON_START.match(text) is not None
@@ -310,26 +315,32 @@ class _Assembly:
             self._add_policy(doc, namespace, name, source, label)
             return
         if kind in CLUSTER_POLICY_KINDS:
-            self._check_cluster_policy(doc, kind, api_version, source, label, r)
+            self._add_cluster_policy(doc, kind, name, source, label, r)
             return
-        built: Namespace | Pod | Service | None
+        built: Namespace | Pod | Service | Node | None
         if kind == "Namespace":
             built = read_namespace(doc, name, source, r)
         elif kind == "Pod":
             built = read_pod(doc, namespace, name, source, r)
         elif kind == "Service":
             built = read_service(doc, namespace, name, source, r)
+        elif kind == "Node":
+            built = read_node(doc, name, source, r)
         else:
             built = read_workload(doc, kind, namespace, name, source, r)
         known = {(d.code, d.field, d.message) for d in r.problems}
-        for problem in validate_object(doc, kind=kind, namespace=namespace, api_version=api_version):
+        validated = validate_object(doc, kind=kind, namespace=namespace, api_version=api_version) \
+            if kind in VALIDATED_KINDS else []
+        for problem in validated:
             # Reads and validation both report a wrong type where they meet it; one is enough.
             if (problem.code, problem.field, problem.message) not in known:
                 r.add(problem)
         self._place(r.problems, source, doc, label, by_line=True)
         if built is None or r.failed:
             return
-        if isinstance(built, Namespace):
+        if isinstance(built, Node):
+            self._keep(self.nodes, name, built, label)
+        elif isinstance(built, Namespace):
             self._keep(self.namespaces, name, built, label)
         elif isinstance(built, Service):
             self._keep(self.services, (namespace, name), built, label)
@@ -351,7 +362,8 @@ class _Assembly:
             self.ignored[kind] += 1
             return False
         group = api_group(api_version)
-        if group in groups and (kind != "NetworkPolicy" or api_version == PREFERRED_VERSION[kind]):
+        if group in groups and (kind not in ONE_VERSION or kind in CLUSTER_POLICY_KINDS  # the validator says which
+                                or api_version == PREFERRED_VERSION[kind]):
             return True
         if looks_built_in(group):
             r.add(invalid(codes.WRONG_API_VERSION, ("apiVersion",), api_version,
@@ -381,18 +393,36 @@ class _Assembly:
             return
         self._keep(self.policies, (namespace, name), policy, label)
 
-    def _check_cluster_policy(self, doc: Mapping[str, Any], kind: str, api_version: str, source: Origin,
-                              label: str, r: FieldReader) -> None:
-        """Validate a cluster-wide policy; a sound one is not modelled yet, so it is counted in the notes."""
-        known = {(d.code, d.field, d.message) for d in r.problems}
-        for problem in validate_object(doc, kind=kind, namespace="", api_version=api_version, settings=self.settings):
-            if (problem.code, problem.field, problem.message) not in known:
-                r.add(problem)
-        self._place(r.problems, source, doc, label, by_line=True)
+    def _add_cluster_policy(self, doc: Mapping[str, Any], kind: str, name: str, source: Origin, label: str,
+                            r: FieldReader) -> None:
+        """A cluster-wide policy: validated when the validator knows its kind, always read type-safely."""
+        if kind in VALIDATED_KINDS:
+            known = {(d.code, d.field, d.message) for d in r.problems}
+            for problem in validate_object(doc, kind=kind, namespace="", api_version=doc.get("apiVersion") or "",
+                                           settings=self.settings):
+                if (problem.code, problem.field, problem.message) not in known:
+                    r.add(problem)
         if not r.failed:
-            self.ignored[kind] += 1
+            guard = FieldReader()
+            check_cluster_policy(doc, kind, guard)
+            known = {d.field for d in r.problems}
+            for problem in guard.problems:
+                if problem.field not in known:
+                    r.add(problem)
+        self._place(r.problems, source, doc, label, by_line=True)
+        if r.failed:
+            return
+        try:
+            policy = ClusterPolicy.from_dict(doc, source=source)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            self.diagnostics.append(Diagnostic(
+                codes.UNREADABLE_POLICY, Severity.ERROR,
+                f"podfence could not read this policy although it passed validation ({exc!r}); "
+                f"please report this as a bug", object=label, file=source.file, line=source.line))
+            return
+        self._keep(self.cluster_policies, (kind, name), policy, label)
 
-    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy,
+    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy | ClusterPolicy | Node,
               label: str) -> None:
         previous = store.get(key)
         if previous is not None and obj.source is not None:
@@ -418,7 +448,10 @@ class _Assembly:
 
     def result(self, name: str = "") -> LoadResult:
         cluster = Cluster.of(tuple(self.namespaces.values()), self._named_pods(),
-                             tuple(self.services.values()), tuple(self.policies.values()), name=name)
+                             tuple(self.services.values()), tuple(self.policies.values()), name=name,
+                             cluster_policies=tuple(self.cluster_policies.values()), nodes=tuple(self.nodes.values()))
+        for warning in same_priority_warnings(cluster.cluster_policies):
+            self.diagnostics.append(warning)
         notes = [*self.notes]
         for kind, count in sorted(self.ignored.items()):
             notes.append(f"ignored {count} {kind} object{'' if count == 1 else 's'}")

@@ -19,7 +19,6 @@ from typing import Any
 from podfence.loader import codes
 from podfence.loader.fields import FieldReader
 from podfence.model import ContainerPort, Labels, Namespace, Pod, Service, ServicePort, Source
-from podfence.validate.cluster_policies import CLUSTER_POLICY_KINDS
 from podfence.validate.messages import required
 from podfence.validate.workloads import TEMPLATE_PATHS
 
@@ -41,6 +40,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "ClusterNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "AdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "BaselineAdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
+    "Node": frozenset({""}),
 }
 PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
@@ -49,8 +49,12 @@ PREFERRED_VERSION = {
     "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
     "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
     "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
+    "Node": "v1",
 }
-CLUSTER_SCOPED = frozenset({"Namespace", *CLUSTER_POLICY_KINDS})
+# Kinds served under exactly one apiVersion: any other version of the group is an error.
+ONE_VERSION = frozenset({"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"})
+CLUSTER_SCOPED = frozenset({"Namespace", "Node", "ClusterNetworkPolicy", "AdminNetworkPolicy",
+                            "BaselineAdminNetworkPolicy"})
 
 
 def api_group(api_version: str) -> str:

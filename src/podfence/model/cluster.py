@@ -1,11 +1,12 @@
-"""A cluster snapshot: namespaces, pods, services and NetworkPolicies."""
+"""A cluster snapshot: namespaces, pods, services, NetworkPolicies, cluster-wide policies and nodes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
-from podfence.model.objects import Namespace, Pod, Service
+from podfence.model.cluster_policy import ClusterPolicy
+from podfence.model.objects import Namespace, Node, Pod, Service
 from podfence.model.policy import NetworkPolicy
 
 T = TypeVar("T")
@@ -20,6 +21,10 @@ class Cluster:
     ``name`` tells clusters apart (a kubeconfig context, say) when several are
     compared or merged; objects are named ``ns/name`` within their cluster. It is
     ``""`` for manifests, which then behave as one cluster.
+
+    ``cluster_policies`` are the cluster-scoped tiers (ClusterNetworkPolicy,
+    AdminNetworkPolicy, BaselineAdminNetworkPolicy), sorted by kind and name;
+    ``nodes`` the declared Node objects, by name.
     """
 
     namespaces: tuple[Namespace, ...] = ()
@@ -27,6 +32,8 @@ class Cluster:
     services: tuple[Service, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
     name: str = ""
+    cluster_policies: tuple[ClusterPolicy, ...] = ()
+    nodes: tuple[Node, ...] = ()
     _ns_index: dict[str, Namespace] = field(default_factory=dict, init=False, repr=False, compare=False)
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
     _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -41,7 +48,7 @@ class Cluster:
 
     @classmethod
     def of(cls, namespaces=(), pods=(), services=(), policies=(),  # type: ignore[no-untyped-def]
-           *, name: str = "") -> Cluster:
+           *, name: str = "", cluster_policies=(), nodes=()) -> Cluster:
         """Build a cluster, sorting everything and adding missing namespaces."""
         ns = {n.name: n for n in namespaces}
         for obj in (*pods, *services, *policies):
@@ -53,13 +60,16 @@ class Cluster:
             services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))),
             policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
             name=name,
+            cluster_policies=tuple(sorted(cluster_policies, key=lambda p: (p.kind, p.name))),
+            nodes=tuple(sorted(nodes, key=lambda n: n.name)),
         )
 
     def with_policies(self, policies: Iterable[NetworkPolicy]) -> Cluster:
         """The cluster with ``policies`` added; a policy replaces the one of the same ``namespace/name``."""
         new = {p.key: p for p in policies}
         kept = [p for p in self.policies if p.key not in new]
-        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name)
+        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name,
+                          cluster_policies=self.cluster_policies, nodes=self.nodes)
 
     def qualified(self, key: str) -> str:
         """``key`` (``ns/name``) made unique across clusters: ``cluster:ns/name``, or ``key`` for unnamed clusters.

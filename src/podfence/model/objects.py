@@ -40,6 +40,20 @@ class Namespace:
 
 
 @dataclass(frozen=True, slots=True)
+class Node:
+    """A Node: its labels and the IP addresses of ``status.addresses`` (InternalIP, ExternalIP).
+
+    Only cluster-wide policies' ``nodes`` peers read it; nodes that pods name but no
+    manifest declares are known by their name and the pods' host addresses alone.
+    """
+
+    name: str
+    labels: Labels = EMPTY_LABELS
+    addresses: tuple[IPAddress, ...] = ()
+    source: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerPort:
     """A declared container port; ``init`` marks ports of init containers."""
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from podfence.sets import IPAddress
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -35,6 +37,18 @@ class Settings:
             channel's CRDs, where the experimental fields (``nodes`` and
             ``domainNames`` peers, v1alpha1 ``namedPort``) are unknown; otherwise
             against the experimental channel, which has them.
+        same_priority_by_name: two cluster-wide policies of one tier with the same
+            priority run in ascending ``metadata.name`` order (then kind); false
+            runs them in descending order, to see whether the order matters. The
+            API leaves the order open; podfence warns about such pairs.
+        protocol_entry_fail_closed: a cluster-wide policy's port entry with no
+            field podfence knows fails closed like a peer does (it matches nothing
+            in an Accept rule, every protocol and port in a Deny or Pass rule);
+            false: such an entry matches nothing.
+        dns_map: the addresses each domain name resolves to, for ``domainNames``
+            peers (a static evaluator cannot resolve names); ``(name, addresses)``
+            pairs, names lower-case without a trailing dot. Empty: domainNames
+            peers match nothing.
     """
 
     ipblock_matches_pods: bool = True
@@ -47,10 +61,18 @@ class Settings:
     strict_cidr_validation: bool = False
     terminal_pods_ignored: bool = True
     cluster_policy_standard_channel: bool = False
+    same_priority_by_name: bool = True
+    protocol_entry_fail_closed: bool = True
+    dns_map: tuple[tuple[str, tuple[IPAddress, ...]], ...] = ()
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def switches(cls) -> tuple[str, ...]:
+        """The knobs that are true or false (``--set KNOB=true|false``)."""
+        return tuple(f.name for f in fields(cls) if f.type == "bool")
 
     def with_values(self, **values: Any) -> Settings:
         unknown = set(values) - set(self.names())

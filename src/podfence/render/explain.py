@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from podfence.engine import DirectionVerdict, Endpoint, Reason, Verdict
+from podfence.engine import DirectionVerdict, Endpoint, NearMiss, Outcome, Reason, TierStep, Verdict
 from podfence.model import Direction
 from podfence.render.escape import printable, text_lines
 
@@ -17,14 +17,63 @@ def _side_subject(d: DirectionVerdict, v: Verdict) -> str:
     return f"{d.direction.value} of {ep.name}"
 
 
+_VERBS = {Outcome.ALLOW: "allows", Outcome.DENY: "denies", Outcome.PASS: "passes"}
+
+
+def _rule_words(step: TierStep) -> str:
+    """``allow-monitoring spec.ingress[0] "pass-b" (priority 10)``."""
+    assert step.rule is not None
+    name = f' "{step.rule.name}"' if step.rule.name else ""
+    return f"{step.kind} {step.policy} {step.rule.field}{name} (priority {step.priority})"
+
+
+def _step_text(step: TierStep) -> str:
+    """One link of the tier chain: what the tier did."""
+    match step.outcome:
+        case Outcome.NOT_SELECTED:
+            return f"{step.tier}: no policy selects it"
+        case Outcome.NO_MATCH:
+            return f"{step.tier}: no rule of {', '.join(step.policies)} matches"
+        case Outcome.PASS:
+            return f"{step.tier}: {step.policy} passes ({step.rule.field if step.rule else ''})"
+    if step.tier == "NetworkPolicy":
+        who = f"{', '.join(step.policies)} {'isolates' if len(step.policies) == 1 else 'isolate'} it"
+        if step.note:
+            return f"NetworkPolicy: {who}, but {step.note}"
+        if step.outcome is Outcome.ALLOW:
+            return f"NetworkPolicy: {who}, {', '.join(str(r) for r in step.allowed_by)} admits"
+        return f"NetworkPolicy: {who}, no rule admits"
+    word = "accepts" if step.action == "Accept" else _VERBS[step.outcome]
+    return f"{step.tier}: {step.policy} {word} ({step.rule.field if step.rule else ''})"
+
+
+def _chain(d: DirectionVerdict) -> str:
+    links = [_step_text(s) for s in d.tiers]
+    decided = d.tiers and d.tiers[-1].outcome in (Outcome.ALLOW, Outcome.DENY)
+    if not decided:
+        links.append("default: allowed")
+    return " -> ".join(links) + (" -> ALLOWED" if d.allowed else " -> DENIED")
+
+
+def _miss_text(miss: NearMiss) -> str:
+    what = "the peer matches but" if miss.peer_ok else "the port matches but"
+    return f"{miss.rule}: {what} {miss.detail}"
+
+
 def _side_text(d: DirectionVerdict, v: Verdict) -> list[str]:
     remote = v.dst if d.direction is Direction.EGRESS else v.src
     isolated_by = f"isolated by {', '.join(d.policies)}" if d.policies else ""
     match d.reason:
         case Reason.NOT_A_POD:
             head = "allowed: no policy applies here (not a pod that policies select)"
+        case Reason.NOT_ISOLATED if d.tiers:
+            head = "allowed: no tier decides, so the default allows"
         case Reason.NOT_ISOLATED:
             head = f"allowed: no policy isolates it for {d.direction.value}"
+        case Reason.TIER:
+            step = d.tiers[-1]
+            word = "allowed" if d.allowed else "DENIED"
+            head = f"{word} by the {step.tier} tier: {_rule_words(step)} says {step.action}"
         case Reason.SELF:
             head = "allowed: a pod may always reach itself"
         case Reason.OWN_NODE:
@@ -35,10 +84,15 @@ def _side_text(d: DirectionVerdict, v: Verdict) -> list[str]:
             head = (f"DENIED: {isolated_by}, and no rule admits {remote.name} "
                     f"on {v.protocol} {v.port}")
     lines = [f"  {_side_subject(d, v)}: {head}"]
+    if d.tiers:
+        lines.append(f"    tiers: {_chain(d)}")
+        if not d.allowed:
+            for step in d.tiers:
+                lines += [f"    closest ({step.tier}): {_miss_text(m)}" for m in step.near_misses]
+        return lines
     if not d.allowed:
         for miss in d.near_misses:
-            what = "the peer matches but" if miss.peer_ok else "the port matches but"
-            lines.append(f"    closest: {miss.rule}: {what} {miss.detail}")
+            lines.append(f"    closest: {_miss_text(miss)}")
     return lines
 
 
@@ -67,19 +121,38 @@ def _endpoint_json(ep: Endpoint) -> Any:
     return {"ip": str(ep.address)}
 
 
+def _miss_json(m: NearMiss) -> dict[str, Any]:
+    return {"policy": m.rule.policy, "rule": m.rule.index, "field": m.rule.field,
+            "peer_matches": m.peer_ok, "port_matches": m.port_ok, "detail": m.detail}
+
+
+def _step_json(step: TierStep) -> dict[str, Any]:
+    """What one tier decided: ``outcome`` is allow, deny, pass, no-match or not-selected."""
+    out: dict[str, Any] = {"tier": step.tier, "outcome": step.outcome.value, "policies": list(step.policies)}
+    if step.rule is not None:
+        out.update({"policy": step.policy, "kind": step.kind, "priority": step.priority,
+                    "rule": step.rule.index, "rule_name": step.rule.name, "field": step.rule.field,
+                    "action": step.action})
+    if step.allowed_by:
+        out["allowed_by"] = [{"policy": r.policy, "rule": r.index, "field": r.field} for r in step.allowed_by]
+    if step.note:
+        out["note"] = step.note
+    out["near_misses"] = [_miss_json(m) for m in step.near_misses]
+    return out
+
+
 def _side_json(d: DirectionVerdict) -> dict[str, Any]:
-    return {
+    out = {
         "allowed": d.allowed,
         "reason": d.reason.value,
         "isolated": d.isolated,
         "policies": list(d.policies),
         "allowed_by": [{"policy": r.policy, "rule": r.index, "field": r.field} for r in d.allowed_by],
-        "near_misses": [
-            {"policy": m.rule.policy, "rule": m.rule.index, "field": m.rule.field,
-             "peer_matches": m.peer_ok, "port_matches": m.port_ok, "detail": m.detail}
-            for m in d.near_misses
-        ],
+        "near_misses": [_miss_json(m) for m in d.near_misses],
     }
+    if d.tiers:
+        out["tiers"] = [_step_json(s) for s in d.tiers]
+    return out
 
 
 def verdict_data(v: Verdict) -> dict[str, Any]:

@@ -221,6 +221,15 @@ class IPSet:
         span = IntervalSet.span(address.value, address.value)
         return cls(v4=span) if address.version == 4 else cls(v6=span)
 
+    @classmethod
+    def of_addresses(cls, addresses: Iterable[IPAddress]) -> IPSet:
+        """Single addresses, as one set."""
+        v4: list[tuple[int, int]] = []
+        v6: list[tuple[int, int]] = []
+        for a in addresses:
+            (v4 if a.version == 4 else v6).append((a.value, a.value))
+        return cls(IntervalSet.of(v4), IntervalSet.of(v6))
+
     def family(self, version: int) -> IntervalSet:
         return self.v4 if version == 4 else self.v6
 
