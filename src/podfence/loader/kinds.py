@@ -37,12 +37,16 @@ GROUPS: dict[str, frozenset[str]] = {
     "Job": frozenset({"batch"}),
     "CronJob": frozenset({"batch"}),
     "NetworkPolicy": frozenset({"networking.k8s.io"}),
+    "StagedKubernetesNetworkPolicy": frozenset({"projectcalico.org"}),
 }
 PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
     "Deployment": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
     "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
+    "StagedKubernetesNetworkPolicy": "projectcalico.org/v3",
 }
+# Kinds read only at their preferred version (other versions of their group are not modelled).
+POLICY_KINDS = frozenset({"NetworkPolicy", "StagedKubernetesNetworkPolicy"})
 CLUSTER_SCOPED = frozenset({"Namespace"})
 
 

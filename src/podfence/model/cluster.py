@@ -1,12 +1,15 @@
-"""A cluster snapshot: namespaces, pods, services and NetworkPolicies."""
+"""A cluster snapshot: namespaces, pods, services, NetworkPolicies and staged policies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from podfence.model.objects import Namespace, Pod, Service
 from podfence.model.policy import NetworkPolicy
+
+if TYPE_CHECKING:
+    from podfence.model.staged import StagedNetworkPolicy
 
 T = TypeVar("T")
 
@@ -20,6 +23,10 @@ class Cluster:
     ``name`` tells clusters apart (a kubeconfig context, say) when several are
     compared or merged; objects are named ``ns/name`` within their cluster. It is
     ``""`` for manifests, which then behave as one cluster.
+
+    ``staged`` holds the staged policies (Calico's StagedKubernetesNetworkPolicy):
+    not enforced, so no evaluator reads them; :func:`podfence.model.staged.promoted`
+    is the cluster with them enforced.
     """
 
     namespaces: tuple[Namespace, ...] = ()
@@ -27,6 +34,7 @@ class Cluster:
     services: tuple[Service, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
     name: str = ""
+    staged: tuple[StagedNetworkPolicy, ...] = ()
     _ns_index: dict[str, Namespace] = field(default_factory=dict, init=False, repr=False, compare=False)
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
     _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -41,8 +49,8 @@ class Cluster:
 
     @classmethod
     def of(cls, namespaces=(), pods=(), services=(), policies=(),  # type: ignore[no-untyped-def]
-           *, name: str = "") -> Cluster:
-        """Build a cluster, sorting everything and adding missing namespaces."""
+           *, name: str = "", staged=()) -> Cluster:
+        """Build a cluster, sorting everything and adding missing namespaces (not those of staged policies only)."""
         ns = {n.name: n for n in namespaces}
         for obj in (*pods, *services, *policies):
             if obj.namespace not in ns:
@@ -53,13 +61,15 @@ class Cluster:
             services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))),
             policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
             name=name,
+            staged=tuple(sorted(staged, key=lambda p: (p.namespace, p.name))),
         )
 
     def with_policies(self, policies: Iterable[NetworkPolicy]) -> Cluster:
         """The cluster with ``policies`` added; a policy replaces the one of the same ``namespace/name``."""
         new = {p.key: p for p in policies}
         kept = [p for p in self.policies if p.key not in new]
-        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name)
+        return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name,
+                          staged=self.staged)
 
     def qualified(self, key: str) -> str:
         """``key`` (``ns/name``) made unique across clusters: ``cluster:ns/name``, or ``key`` for unnamed clusters.
