@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podfence.engine import Endpoint
-from podfence.flows import FlowRecord, Skip, observe
+from podfence.flows import FlowRecord, Skip, observe_counted
 from podfence.model import Cluster, Pod, Settings, Source
 from podfence.rollout.views import StagedViews
 
@@ -69,12 +69,12 @@ def _endpoint(end: Pod | Any) -> Endpoint:
     return Endpoint.of_pod(end) if isinstance(end, Pod) else Endpoint.of_address(end)
 
 
-def check_flows(records: Iterable[tuple[Source, FlowRecord | Skip]], cluster: Cluster,
+def check_flows(records: Iterable[tuple[Source, FlowRecord | Skip, int]], cluster: Cluster,
                 settings: Settings | None = None) -> RolloutCheck:
-    """Replay ``records`` against the now and promoted views of ``cluster``."""
+    """Replay ``records`` (each with how many times it was read) against the now and promoted views."""
     settings = settings or Settings()
     views = StagedViews(cluster, settings)
-    observed = observe(list(records), cluster, settings)
+    observed = observe_counted(records, cluster, settings)
     block: list[FlowChange] = []
     allow: list[FlowChange] = []
     for (src, dst, protocol, port), seen in observed.connections.items():
