@@ -96,10 +96,11 @@ def monitor(
     where = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/metrics"
     sys.stderr.write(f"podfence: serving metrics on {where}\n")
     sys.stderr.flush()
-    running = Monitor(source, metrics, context)
+    running = Monitor(source, metrics, context, keep_recent=False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: (stop.set(), _exit_quietly()))
     view = None if quiet else _start_view(running, stop, where)
+    running.keep_recent = view is not None
     try:
         _follow(running, source, path, stop)
     except KeyboardInterrupt:
@@ -139,8 +140,8 @@ def _follow_lab(running: Monitor, name: str) -> None:
     with lab_errors():
         with lab_session(name, DEFAULT_WAIT):
             reader = open_reader(control.require_state(name))
-        ready = lambda n: sys.stderr.write(f"podfence: following denied connections in {n} pod namespaces "  # noqa: E731
-                                           f"of lab {name!r}\n")
+        ready = lambda n: sys.stderr.write(  # noqa: E731
+            f"podfence: following denied connections in {n} pod namespaces of lab {name!r}\n")
         for record in stream(reader, ready=ready):
             running.record(record)
 

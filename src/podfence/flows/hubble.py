@@ -87,6 +87,23 @@ def _end_key(raw: Any) -> tuple[Any, ...] | None:
     return (raw.get("namespace"), raw.get("pod_name"), tuple(labels) if type(labels) is list else labels, workload)
 
 
+def read_end(raw: Any, address_text: Any = None) -> FlowEnd:
+    """One end (``source`` or ``destination``) of a flow as :func:`parse` reads it."""
+    return _end(raw, address_text)
+
+
+def end_key(raw: Any) -> tuple[Any, ...] | None:
+    """Everything :func:`read_end` reads of an end but its address, as a hashable value (None: cannot tell)."""
+    key = _end_key(raw)
+    if key is None:
+        return None
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def record_key(obj: Any) -> tuple[Any, ...] | None:
     """Everything :func:`parse` reads of ``obj``, as a hashable value; None when that cannot be told cheaply.
 

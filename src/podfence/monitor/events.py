@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podfence.flows import EndKind, FlowEnd, FlowRecord, Skip
+from podfence.flows import EndKind, FlowEnd, Skip
 from podfence.flows import calico as calico_flows
 from podfence.flows import hubble as hubble_flows
 from podfence.model import Direction
@@ -119,19 +119,30 @@ def _policy_keys(raw: Any) -> list[str]:
     return out
 
 
-def _event(record: FlowRecord, verdict: str, direction: Direction | None, policies: list[str]) -> Event:
+def _event(source: FlowEnd, destination: FlowEnd, protocol: str, port: int | None, verdict: str,
+           direction: Direction | None, policies: list[str], workloads: dict[FlowEnd, tuple[str, str]]) -> Event:
     if direction is None:
-        direction = Direction.INGRESS if record.destination.kind is EndKind.POD else Direction.EGRESS
-    deciding = record.destination if direction is Direction.INGRESS else record.source
-    src_workload, dst_workload = workload_of(record.source), workload_of(record.destination)
-    workload = dst_workload if direction is Direction.INGRESS else src_workload
+        direction = Direction.INGRESS if destination.kind is EndKind.POD else Direction.EGRESS
+    deciding = destination if direction is Direction.INGRESS else source
+    (src_workload, src_name), (dst_workload, dst_name) = _named(source, workloads), _named(destination, workloads)
     return Event(
         verdict=verdict, direction=direction,
         namespace=(deciding.namespace or "") if deciding.kind is EndKind.POD else "",
-        workload=workload, policy=",".join(sorted(set(policies))),
-        src=_describe(record.source, src_workload), dst=_describe(record.destination, dst_workload),
-        protocol=record.protocol, port=record.port, end=deciding if deciding.kind is EndKind.POD else None,
+        workload=dst_workload if direction is Direction.INGRESS else src_workload,
+        policy=",".join(sorted(set(policies))), src=src_name, dst=dst_name, protocol=protocol, port=port,
+        end=deciding if deciding.kind is EndKind.POD else None,
     )
+
+
+def _named(end: FlowEnd, known: dict[FlowEnd, tuple[str, str]]) -> tuple[str, str]:
+    """(workload, name for people) of an end, remembered: flows repeat their ends."""
+    found = known.get(end)
+    if found is None:
+        if len(known) >= 100_000:
+            known.clear()
+        workload = workload_of(end)
+        found = known[end] = (workload, _describe(end, workload))
+    return found
 
 
 class EventReader:
@@ -140,20 +151,41 @@ class EventReader:
     def __init__(self, source: str) -> None:
         self.source = source  # hubble, calico or lab
         self._ends: dict[Any, FlowEnd] = {}
+        self._workloads: dict[FlowEnd, tuple[str, str]] = {}
 
     def __call__(self, obj: Any) -> Event:
         if self.source == "calico":
             return self._calico(obj)
         return self._hubble(obj)
 
+    def _end(self, raw: Any, address: Any) -> FlowEnd:
+        """A Hubble end; a pod's address is left out (no label carries one), so each pod is read once."""
+        key = hubble_flows.end_key(raw)
+        if key is None:
+            return hubble_flows.read_end(raw, address)
+        found = self._ends.get(key)
+        if found is None:
+            end = hubble_flows.read_end(raw, None)
+            if end.kind is not EndKind.POD:
+                return hubble_flows.read_end(raw, address)  # the world's address names it in the view
+            if len(self._ends) >= 100_000:
+                self._ends.clear()
+            found = self._ends[key] = end
+        return found
+
     def _hubble(self, obj: Any) -> Event:
         flow = obj.get("flow") if isinstance(obj, Mapping) else None
         if not isinstance(flow, Mapping):
             flow = obj if isinstance(obj, Mapping) and ("IP" in obj or "l4" in obj) else None
-        record = hubble_flows.parse(obj, self._ends)
-        if flow is None or isinstance(record, Skip):
-            return INVALID if flow is None else Event(_verdict(flow))
+        if flow is None:
+            return INVALID
         verdict = _verdict(flow)
+        l4 = flow.get("l4")
+        protocol, body = next(iter(l4.items())) if isinstance(l4, Mapping) and l4 else ("", None)
+        port = body.get("destination_port") if isinstance(body, Mapping) else None
+        ip = flow.get("IP") if isinstance(flow.get("IP"), Mapping) else {}
+        source = self._end(flow.get("source"), ip.get("source"))
+        destination = self._end(flow.get("destination"), ip.get("destination"))
         raw_direction = str(flow.get("traffic_direction") or "").lower()
         ingress, egress = _policy_keys(flow.get("ingress_denied_by")), _policy_keys(flow.get("egress_denied_by"))
         direction: Direction | None = None
@@ -162,7 +194,9 @@ class EventReader:
         elif ingress or egress:
             direction = Direction.INGRESS if ingress else Direction.EGRESS
         policies = ingress if direction is Direction.INGRESS else egress if direction is Direction.EGRESS else []
-        return _event(record, verdict, direction, policies)
+        return _event(source, destination, str(protocol).upper(),
+                      port if isinstance(port, int) and not isinstance(port, bool) else None,
+                      verdict, direction, policies, self._workloads)
 
     def _calico(self, obj: Any) -> Event:
         record = calico_flows.parse(obj)
@@ -173,11 +207,14 @@ class EventReader:
         direction = Direction.EGRESS if reporter == "src" else Direction.INGRESS
         staged = _calico_policies(obj, "pending_policies", staged=True)
         if action == "deny":
-            return _event(record, DROPPED, direction, _calico_policies(obj, "enforced_policies")
-                          or _calico_policies(obj, "all_policies"))
-        if staged:
-            return _event(record, AUDIT, direction, staged)
-        return _event(record, "forwarded" if action == "allow" else action or "unknown", direction, [])
+            verdict, policies = DROPPED, _calico_policies(obj, "enforced_policies") or _calico_policies(
+                obj, "all_policies")
+        elif staged:
+            verdict, policies = AUDIT, staged
+        else:
+            verdict, policies = ("forwarded" if action == "allow" else action or "unknown"), []
+        return _event(record.source, record.destination, record.protocol, record.port, verdict, direction, policies,
+                      self._workloads)
 
 
 def _verdict(flow: Mapping[str, Any]) -> str:

@@ -47,9 +47,5 @@ def follow_file(path: str, stop: threading.Event, poll: float = 0.1) -> Iterator
 
 
 def read_stream(stream: BinaryIO) -> Iterator[bytes]:
-    """Every line of ``stream`` (standard input) until it ends."""
-    while True:
-        line = stream.readline()
-        if not line:
-            return
-        yield line
+    """Every line of ``stream`` (standard input) until it ends, each as soon as it is complete."""
+    yield from stream

@@ -17,11 +17,13 @@ from podfence.monitor.window import RecentDenials
 class Monitor:
     """Counts every record it is given; safe to read from another thread (the view) while it runs."""
 
-    def __init__(self, source: str, metrics: Metrics, context: ManifestContext | None = None) -> None:
+    def __init__(self, source: str, metrics: Metrics, context: ManifestContext | None = None,
+                 keep_recent: bool = True) -> None:
         self.reader = EventReader(source)
         self.metrics = metrics
         self.context = context
         self.recent = RecentDenials()
+        self.keep_recent = keep_recent  # only the terminal view reads the recent denials
         self.lock = threading.Lock()
 
     def event(self, obj: Any) -> Event:
@@ -55,5 +57,6 @@ class Monitor:
 
     def _count(self, event: Event, now: float) -> None:
         self.metrics.count(event)
-        with self.lock:
-            self.recent.add(event, now)
+        if self.keep_recent:
+            with self.lock:
+                self.recent.add(event, now)
