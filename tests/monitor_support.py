@@ -103,12 +103,12 @@ class Running:
 
 
 @contextmanager
-def monitor(*args: str, stdin: int | None = None) -> Iterator[Running]:
+def monitor(*args: str, stdin: int | None = None, env: dict[str, str] | None = None) -> Iterator[Running]:
     """``podfence monitor ARGS --listen 127.0.0.1:0 -q`` in the background, stopped at the end."""
     process = subprocess.Popen([str(PODFENCE), "monitor", *args, "--listen", "127.0.0.1:0", "-q"], cwd=ROOT,
                                stdin=stdin if stdin is not None else subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PODFENCE_DEBUG": ""})
+                               env={**os.environ, "PODFENCE_DEBUG": "", **(env or {})})
     try:
         assert process.stderr is not None
         first = process.stderr.readline()
