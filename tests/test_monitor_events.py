@@ -128,3 +128,26 @@ def test_metrics_count_every_record_and_keep_addresses_and_pod_names_out() -> No
     for verdict, n in (("dropped", 2), ("audit", 1), ("forwarded", 1), ("invalid", 1)):
         assert f'podfence_flows_processed_total{{source="hubble",verdict="{verdict}"}} {n}.0' in text
     assert "10.0.0" not in text and "x2k4q" not in text and "db-0" not in text
+
+
+def test_the_terminal_view_shows_the_last_minute_most_denied_first() -> None:
+    from rich.console import Console
+
+    from podfence.monitor.window import RecentDenials
+    from podfence.render.monitor import monitor_view
+
+    read = EventReader("hubble")
+    recent = RecentDenials(seconds=60)
+    drop = read(hubble("DROPPED", "INGRESS", denied_by=[{"name": "default-deny", "namespace": "billing"}]))
+    audit = read(hubble("AUDIT", "EGRESS", denied_by=[{"name": "staged\x1b[31m", "namespace": "shop"}]))
+    recent.add(drop, now=1000.0)  # more than a minute before the rest: gone from the view
+    for t in (1100.0, 1100.5, 1101.0):
+        recent.add(drop, now=t)
+    recent.add(audit, now=1101.0)
+    top = recent.top(now=1101.5)
+    assert [(pair[0], n) for pair, n in top] == [(DROPPED, 3), (AUDIT, 1)]
+    console = Console(record=True, width=200, color_system=None)
+    console.print(monitor_view(top, recent.totals, "http://127.0.0.1:9807/metrics"))
+    text = console.export_text()
+    assert "shop/web" in text and "billing/db" in text and "billing/default-deny" in text and "TCP 5432" in text
+    assert "\x1b" not in text and "5 records, 4 denied, 1 would be denied" in text
