@@ -91,3 +91,17 @@ def test_an_invalid_staged_policy_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert result.stderr.strip().splitlines() == [
         f"{bad}:6: StagedKubernetesNetworkPolicy shop/x: spec.podSelector: Forbidden: must be empty when "
         "stagedAction is Delete: the staged policy only names the NetworkPolicy it removes"]
+
+
+def test_explain_a_service_shows_both_views_per_backend() -> None:
+    result = podfence("explain", "-f", SHOP, "--from", "shop/cli", "--to", "svc/billing/web", "--port", "80")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "billing/web 8080: allowed now; DENIED once billing/default-deny is enforced"
+    assert "Once the staged policies are enforced:" in lines
+    data = json.loads(podfence("explain", "-f", SHOP, "--from", "shop/cli", "--to", "svc/billing/web", "--port", "80",
+                               "-o", "json").stdout)
+    assert (data["allowed"], data["staged"]["allowed"], data["staged"]["policies"]) == (
+        True, False, ["billing/default-deny"])
+    unchanged = podfence("explain", "-f", SHOP, "--from", "billing/web", "--to", "svc/billing/web", "--port", "80")
+    assert unchanged.stdout.startswith("Connections to service billing/web on TCP 80")

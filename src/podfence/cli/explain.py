@@ -12,7 +12,7 @@ from podfence.cli.common import (
     settings_from, write,
 )
 from podfence.engine import Endpoint, EndpointError, Engine
-from podfence.render.explain import FORMATS, render_comparison, render_service_verdicts
+from podfence.render.explain import FORMATS, render_comparison, render_service_comparisons
 from podfence.rollout import StagedViews
 
 
@@ -47,8 +47,9 @@ def explain(
     target = _endpoint(engine, dst, namespace, "--to")
     try:
         if target.service is not None:
-            verdicts = engine.explain_service(source, target, proto, port)
-            write(render_service_verdicts(target.service.key, str(proto), port, verdicts, output))
+            comparisons = views.compare_service(source, target, proto, port)
+            write(render_service_comparisons(target.service.key, str(proto), port, comparisons, output,
+                                             views.deletions))
             return
         comparison = views.compare(source, target, proto, port)
     except EndpointError as e:  # a service as the source, or a port the service does not offer

@@ -142,3 +142,24 @@ def render_comparison(c: Comparison, output: str, deletions: frozenset[str] = fr
         return json.dumps(data, indent=2) + "\n"
     return (f"{staged_lead(c, deletions)}\n\nNow:\n{verdict_text(c.now)}\n"
             f"Once the staged policies are enforced:\n{verdict_text(c.promoted)}")
+
+
+def render_service_comparisons(service: str, protocol: str, port: int, comparisons: tuple[Comparison, ...],
+                               output: str, deletions: frozenset[str] = frozenset()) -> str:
+    """A connection to a Service in both views; exactly :func:`render_service_verdicts` when no backend changes."""
+    now = tuple(c.now for c in comparisons)
+    if not any(c.changed for c in comparisons):
+        return render_service_verdicts(service, protocol, port, now, output)
+    after = tuple(c.promoted for c in comparisons)
+    policies = tuple(sorted({k for c in comparisons for k in c.policies}))
+    if output == "json":
+        data = json.loads(render_service_verdicts(service, protocol, port, now, output))
+        once = json.loads(render_service_verdicts(service, protocol, port, after, output))
+        data["staged"] = {"allowed": once["allowed"], "policies": list(policies),
+                          "deleted": sorted(k for k in policies if k in deletions), "backends": once["backends"]}
+        return json.dumps(data, indent=2) + "\n"
+    changed = [c for c in comparisons if c.changed]
+    leads = [f"{printable(c.now.dst.name)} {c.now.port}: {staged_lead(c, deletions)}" for c in changed]
+    return ("\n".join(leads) + "\n\nNow:\n" + render_service_verdicts(service, protocol, port, now, output)
+            + "\nOnce the staged policies are enforced:\n"
+            + render_service_verdicts(service, protocol, port, after, output))

@@ -52,7 +52,19 @@ class StagedViews:
         now = self.now.explain(src, dst, protocol, port)
         if not self.staged:
             return Comparison(now, now)
-        after = self.promoted.explain(src, dst, protocol, port)
+        return self.comparison(now, self.promoted.explain(src, dst, protocol, port))
+
+    def compare_service(self, src: Endpoint, service: Endpoint, protocol: Protocol,
+                        port: int) -> tuple[Comparison, ...]:
+        """A connection to a Service in both views: one comparison per backend and target port."""
+        now = self.now.explain_service(src, service, protocol, port)
+        if not self.staged:
+            return tuple(Comparison(v, v) for v in now)
+        after = self.promoted.explain_service(src, service, protocol, port)
+        return tuple(self.comparison(a, b) for a, b in zip(now, after))
+
+    def comparison(self, now: Verdict, after: Verdict) -> Comparison:
+        """Two verdicts on the same connection, with the staged policies that tell them apart."""
         if now.allowed == after.allowed:
             return Comparison(now, after)
         keys: set[str] = set()
