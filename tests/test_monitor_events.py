@@ -87,7 +87,7 @@ def test_calico_denies_and_staged_pending_policies() -> None:
     read = EventReader("calico")
     base = {"source_namespace": "shop", "source_name_aggr": "web-7d9c5b8f6-*", "source_type": "wep",
             "dest_namespace": "billing", "dest_name_aggr": "db-*", "dest_type": "wep", "dest_port": 5432,
-            "proto": "tcp", "num_flows": 1}
+            "proto": "tcp", "num_flows": 3}
     deny = read({**base, "action": "deny", "reporter": "dst",
                  "policies": {"all_policies": ["0|default|billing/knp.default.default-deny|deny|-1"]}})
     assert (deny.verdict, deny.direction, deny.namespace, deny.policy) == (
@@ -96,6 +96,12 @@ def test_calico_denies_and_staged_pending_policies() -> None:
         "pending_policies": ["0|default|shop/staged:default.lockdown|deny|-1"]}})
     assert (staged.verdict, staged.direction, staged.namespace, staged.workload, staged.policy) == (
         AUDIT, Direction.EGRESS, "shop", "web", "shop/lockdown")
+    metrics = Metrics("calico")
+    metrics.count(deny)
+    text = generate_latest(metrics.registry).decode()
+    assert 'podfence_flows_processed_total{source="calico",verdict="dropped"} 1.0' in text  # one record
+    assert ('podfence_denied_connections_total{direction="ingress",namespace="billing",'
+            'policy="billing/default-deny",workload="db"} 3.0') in text  # of three connections
 
 
 def test_manifests_name_what_the_record_leaves_out() -> None:

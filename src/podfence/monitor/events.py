@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podfence.flows import EndKind, FlowEnd, Skip
@@ -67,6 +67,7 @@ class Event:
     protocol: str = ""
     port: int | None = None
     end: FlowEnd | None = None  # the deciding side's end, for finding its workload and policies in manifests
+    connections: int = 1  # a Calico record stands for num_flows connections
 
 
 INVALID = Event("invalid")
@@ -213,8 +214,9 @@ class EventReader:
             verdict, policies = AUDIT, staged
         else:
             verdict, policies = ("forwarded" if action == "allow" else action or "unknown"), []
-        return _event(record.source, record.destination, record.protocol, record.port, verdict, direction, policies,
-                      self._workloads)
+        event = _event(record.source, record.destination, record.protocol, record.port, verdict, direction,
+                       policies, self._workloads)
+        return replace(event, connections=record.count) if record.count != 1 else event
 
 
 def _verdict(flow: Mapping[str, Any]) -> str:

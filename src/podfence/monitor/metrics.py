@@ -6,6 +6,9 @@
 * ``podfence_staged_would_deny_total{direction, namespace, workload, policy}``:
   connections a staged policy would deny (Hubble's ``AUDIT`` verdict);
 * ``podfence_flows_processed_total{source, verdict}``: every record read;
+
+A Calico flow log record stands for ``num_flows`` connections, and counts as many
+in the first two.
 * from the manifests: ``podfence_pods_isolated_ratio{namespace, direction}`` and
   ``podfence_lint_findings{rule, severity}``.
 """
@@ -52,7 +55,7 @@ class Metrics:
             counter = self.denied if event.verdict == DROPPED else self.would_deny
             child = self._children[key] = counter.labels(event.direction.value, event.namespace, event.workload,
                                                          event.policy)
-        child.inc()  # type: ignore[attr-defined]
+        child.inc(event.connections)  # type: ignore[attr-defined]
 
     def set_manifest_gauges(self, ratios: dict[tuple[str, str], float], findings: dict[tuple[str, str], int]) -> None:
         for (namespace, direction), ratio in ratios.items():

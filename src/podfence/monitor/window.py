@@ -33,16 +33,16 @@ class RecentDenials:
         if event.verdict not in (DROPPED, AUDIT):
             return
         if event.verdict == DROPPED:
-            self.totals.denied += 1
+            self.totals.denied += event.connections
         else:
-            self.totals.would_deny += 1
+            self.totals.would_deny += event.connections
         second = int(now)
         if not self.buckets or self.buckets[-1][0] != second:
             self.buckets.append((second, Counter()))
             self._expire(second)
         connection = f"{event.protocol} {event.port}" if event.port is not None else event.protocol
         self.buckets[-1][1][(event.verdict, event.src, event.dst, connection, event.direction.value,
-                             event.policy)] += 1
+                             event.policy)] += event.connections
 
     def _expire(self, now: int) -> None:
         while self.buckets and self.buckets[0][0] <= now - self.seconds:
