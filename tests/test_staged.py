@@ -6,12 +6,14 @@ import random
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oracle import oracle_allows, takes_part
 from podfence.engine import Engine
-from podfence.loader import load_texts
+from podfence.loader import load_objects, load_texts
 from podfence.model import (
-    Cluster, LabelSelector, Labels, NetworkPolicy, Pod, PolicyType, StagedAction, StagedNetworkPolicy, promoted,
+    Cluster, ClusterOrigin, LabelSelector, Labels, NetworkPolicy, Pod, PolicyType, StagedAction, StagedNetworkPolicy, promoted,
 )
 from podfence.rollout import StagedViews
 from podfence.sets import Protocol
@@ -192,3 +194,31 @@ def test_both_views_agree_with_the_oracle(seed: int) -> None:
                 assert (c.now.allowed, c.promoted.allowed) == (now, then), (src.key, dst.key, port, rc.describe())
                 assert bool(c.policies) == (now != then)
     assert Engine(promoted(cluster)).connectivity().connections() == Engine(by_hand).connectivity().connections()
+
+
+# -- any input: diagnostics, never an exception ------------------------------------------------
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 70000), st.sampled_from(
+    ["Set", "Delete", "set", "", "TCP", "Ingress", "Egress", "10.0.0.0/8", "a", "app", "In", "x" * 70]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["podSelector", "ingress", "egress", "policyTypes", "from", "to", "ports",
+                                     "port", "protocol", "ipBlock", "cidr", "matchLabels", "stagedAction"]),
+                    inner, max_size=4)), max_leaves=12)
+_SPECS = st.dictionaries(st.sampled_from(["stagedAction", "podSelector", "ingress", "egress", "policyTypes",
+                                          "unknown"]), _VALUES, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=_SPECS)
+def test_any_staged_spec_gives_diagnostics_or_a_staged_policy(spec: dict[str, object]) -> None:
+    doc = {"apiVersion": "projectcalico.org/v3", "kind": "StagedKubernetesNetworkPolicy",
+           "metadata": {"name": "p", "namespace": "shop"}, "spec": spec}
+    result = load_objects(ClusterOrigin("test"), [doc])
+    if result.ok:
+        (staged_policy,) = result.cluster.staged
+        assert (staged_policy.policy is None) == (spec.get("stagedAction") == "Delete")
+        promoted(result.cluster)  # and it can be enforced
+    else:
+        assert result.cluster.staged == ()
+        assert all(d.object == "StagedKubernetesNetworkPolicy shop/p" for d in result.diagnostics if d.is_error)
