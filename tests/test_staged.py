@@ -13,7 +13,8 @@ from oracle import oracle_allows, takes_part
 from podfence.engine import Engine
 from podfence.loader import load_objects, load_texts
 from podfence.model import (
-    Cluster, ClusterOrigin, LabelSelector, Labels, NetworkPolicy, Pod, PolicyType, StagedAction, StagedNetworkPolicy, promoted,
+    Cluster, ClusterOrigin, LabelSelector, Labels, NetworkPolicy, Pod, PolicyType, StagedAction, StagedNetworkPolicy,
+    promoted,
 )
 from podfence.rollout import StagedViews
 from podfence.sets import Protocol
