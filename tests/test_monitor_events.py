@@ -157,3 +157,7 @@ def test_the_terminal_view_shows_the_last_minute_most_denied_first() -> None:
     text = console.export_text()
     assert "shop/web" in text and "billing/db" in text and "billing/default-deny" in text and "TCP 5432" in text
     assert "\x1b" not in text and "5 records, 4 denied, 1 would be denied" in text
+
+
+def test_a_hand_written_replica_name_still_names_its_deployment() -> None:
+    assert workload_of(pod("frontend-abc123-xyz12")) == "frontend"

@@ -15,8 +15,8 @@ The owning workload of a pod end, in this order (see :func:`workload_of`):
    ``controller-revision-hash`` and a name ``X-<ordinal>`` / ``X-<suffix>``: ``X``
    (a StatefulSet, a DaemonSet); ``job-name`` or ``batch.kubernetes.io/job-name``:
    the Job;
-3. a pod name shaped like a ReplicaSet's pod (``X-<hash>-<suffix>`` in the
-   alphabet Kubernetes draws names from): ``X``; an aggregated name (Calico's
+3. a pod name shaped like a ReplicaSet's pod (``X-<hash>-<suffix>``, a hash of 6
+   to 10 and a suffix of 5 lower-case letters or digits): ``X``; an aggregated name (Calico's
    ``X-<hash>-*`` or ``X-*``): ``X``;
 4. with manifests, the workload they define for the pod (:mod:`podfence.flows.mapping`);
 5. otherwise ``""``: a pod no controller owns, or one the record does not tell.
@@ -38,7 +38,9 @@ from podfence.model import Direction
 
 # Kubernetes draws generated name suffixes (pod-template-hash, pod suffixes) from this alphabet.
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
-_REPLICA = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{6,10}}-[{_SAFE}]{{5}}$")
+# A pod name alone is read loosely (any lower-case letters and digits): written by hand or
+# by another tool, it still names its ReplicaSet's template and a suffix.
+_REPLICA = re.compile(r"^(?P<name>.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
 _SUFFIX = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{5}}$")
 _HASH = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{6,10}}$")
 _ORDINAL = re.compile(r"^(?P<name>.+)-[0-9]+$")
