@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -89,7 +89,7 @@ def count_flows(paths: Sequence[str], budget: Budget | None = None, stdin: TextI
         source = read_stdin(stdin, budget) if path == STDIN_NAME else read_file(path, budget)
         if isinstance(source, Diagnostic):
             return CountedFlows(_frozen(entries), lines, source)
-        for n, line in enumerate(source.text.split("\n"), 1):
+        for n, line in enumerate(_lines(source.text), 1):
             text = line.strip()
             if not text:
                 continue
@@ -102,6 +102,18 @@ def count_flows(paths: Sequence[str], budget: Budget | None = None, stdin: TextI
             by_line[key] = len(entries)
             entries.append([FileOrigin(path, n), _parse_line(text, ends), 1])
     return CountedFlows(_frozen(entries), lines)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, one line at a time (a million lines need not be held at once)."""
+    start, size = 0, len(text)
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:size]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def _parse_line(text: str, ends: dict[Any, FlowEnd]) -> FlowRecord | Skip:
