@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"sets", "model"},
     "validate": {"sets", "model", "validate"},
     "engine": {"sets", "model", "engine"},
-    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint"},
+    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint", "rollout", "monitor"},
     "loader": {"sets", "model", "validate", "loader"},
     "lab": {"sets", "model", "engine", "render", "lab"},
     "config": {"sets", "model", "validate"},
@@ -32,8 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     "flows": {"sets", "model", "flows"},
     "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
+    "rollout": {"sets", "model", "engine", "flows", "rollout"},
+    "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
     "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources"},
+            "flows", "generate", "lint", "sources", "rollout", "monitor"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",

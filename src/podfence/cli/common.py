@@ -62,6 +62,11 @@ ConfigPath = Annotated[
     typer.Option("--config", metavar="FILE",
                  help=f"podfence configuration (default: the nearest {CONFIG_FILE} upward from here)."),
 ]
+Staged = Annotated[
+    bool, typer.Option("--staged", help="Evaluate the promoted view: every staged policy "
+                                        "(StagedKubernetesNetworkPolicy) enforced, replacing or removing the "
+                                        "NetworkPolicy of the same namespace and name.")
+]
 StrictCidr = Annotated[
     bool, typer.Option("--strict-cidr", help="Reject CIDRs the API server accepts only leniently.")
 ]

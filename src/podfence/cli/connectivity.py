@@ -8,10 +8,11 @@ import typer
 
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
+    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, Staged, StrictCidr, busy, choose, input_budget,
     load_cluster, load_config, refuse_output, settings_from, write_bounded,
 )
 from podfence.engine import Engine
+from podfence.model import promoted
 from podfence.render.connectivity import FORMATS, connectivity_chunks, connectivity_min_size
 
 
@@ -19,6 +20,7 @@ def connectivity(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv, md or dot")] = "text",
+    staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -33,7 +35,7 @@ def connectivity(
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
     with busy("computing connectivity"):
-        conn = Engine(result.cluster, settings).connectivity()
+        conn = Engine(promoted(result.cluster) if staged else result.cluster, settings).connectivity()
         pairs, least = connectivity_min_size(conn, output)
     refuse_output(f"connectivity of {len(conn.pods)} pods", least, max_output_bytes,
                   f"at least {least} bytes as {output} for {pairs} pod pairs with something allowed")

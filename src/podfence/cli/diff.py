@@ -19,14 +19,15 @@ import typer
 
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, EXIT_FINDINGS, EXIT_OK, AllowEmpty,
-    ConfigPath, Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, choose,
+    ConfigPath, Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, Staged, StrictCidr,
+    choose,
     exit_on_errors, fail, input_budget, load_cluster, load_config, refuse_output, require_objects, settings_from,
     write,
 )
 from podfence.diff import diff as diff_clusters
 from podfence.loader import LoadResult, load_texts
 from podfence.loader.limits import Budget
-from podfence.model import Settings
+from podfence.model import Settings, promoted
 from podfence.model.text import one_line
 from podfence.render.diff import FORMATS, render_diff
 from podfence.sources import texts_at
@@ -53,6 +54,7 @@ def diff(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text, json or md")] = "text",
+    staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -84,7 +86,8 @@ def diff(
         before = load_cluster([old], namespace, settings, budget, allow_empty=True)
         after = load_cluster([new], namespace, settings, budget, allow_empty=True)
         require_objects([before, after], [old, new], allow_empty)
-    report = diff_clusters(before.cluster, after.cluster, settings, cfg, explain=output != "json")
+    view = promoted if staged else (lambda cluster: cluster)
+    report = diff_clusters(view(before.cluster), view(after.cluster), settings, cfg, explain=output != "json")
     text = render_diff(report, output)
     size = len(text.encode("utf-8"))
     refuse_output(f"diff of {len(report.diff.changes)} changed pairs", size, max_output_bytes,

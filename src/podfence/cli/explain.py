@@ -12,7 +12,8 @@ from podfence.cli.common import (
     settings_from, write,
 )
 from podfence.engine import Endpoint, EndpointError, Engine
-from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
+from podfence.render.explain import FORMATS, render_comparison, render_service_comparisons
+from podfence.rollout import StagedViews
 
 
 def explain(
@@ -30,24 +31,30 @@ def explain(
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
-    """Explain the verdict on one connection: the policies and rules behind it."""
+    """Explain the verdict on one connection: the policies and rules behind it.
+
+    With staged policies in the manifests, a verdict that enforcing them would
+    change is shown both ways: now, and once they are enforced.
+    """
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
     budget = input_budget(max_input_bytes, max_objects)
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
-    engine = Engine(result.cluster, settings)
+    views = StagedViews(result.cluster, settings)
+    engine = views.now
     source = _endpoint(engine, src, namespace, "--from")
     target = _endpoint(engine, dst, namespace, "--to")
     try:
         if target.service is not None:
-            verdicts = engine.explain_service(source, target, proto, port)
-            write(render_service_verdicts(target.service.key, str(proto), port, verdicts, output))
+            comparisons = views.compare_service(source, target, proto, port)
+            write(render_service_comparisons(target.service.key, str(proto), port, comparisons, output,
+                                             views.deletions))
             return
-        verdict = engine.explain(source, target, proto, port)
+        comparison = views.compare(source, target, proto, port)
     except EndpointError as e:  # a service as the source, or a port the service does not offer
         fail(f"{'--from' if source.service is not None else '--to'}: {e}")
-    write(render_verdict(verdict, output))
+    write(render_comparison(comparison, output, views.deletions))
 
 
 def _endpoint(engine: Engine, text: str, namespace: str, flag: str) -> Endpoint:

@@ -11,7 +11,7 @@ import typer
 from podfence import __version__
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, Staged, StrictCidr, choose, exit_on_errors, fail, input_budget,
     load_config, report, require_objects, settings_from, write, write_files,
 )
 from podfence.cli.files import Refused, check_folder, read_existing
@@ -23,7 +23,7 @@ from podfence.lint.selection import (
 )
 from podfence.loader import LineDict, LoadResult, load, locate
 from podfence.loader.limits import Budget
-from podfence.model import Diagnostic, FileOrigin, Origin, Severity
+from podfence.model import Diagnostic, FileOrigin, Origin, Severity, promoted
 from podfence.model.text import one_line
 from podfence.render.lint import FORMATS, lint_json, lint_text
 from podfence.render.sarif import lint_sarif
@@ -48,6 +48,7 @@ def lint(
     output: Annotated[str, typer.Option("-o", "--output", help="text, json or sarif")] = "text",
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: error, warning or note.")]
     = "warning",
+    staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -71,8 +72,9 @@ def lint(
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
                                                input_budget(max_input_bytes, max_objects), allow_empty)
     plan = rule_plan(cfg, chosen, preview)
-    tell(suppression_references(result.cluster), documents)
-    findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
+    cluster = promoted(result.cluster) if staged else result.cluster
+    tell(suppression_references(cluster), documents)
+    findings = narrow_lines(run_lint(cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
                                      plan=plan), documents)
     if output == "json":
         write(lint_json(findings))

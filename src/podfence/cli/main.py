@@ -14,6 +14,8 @@ from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
+from podfence.cli import monitor as monitor_cmd
+from podfence.cli import rollout as rollout_cmd
 from podfence.model.text import one_line
 
 app = typer.Typer(
@@ -33,6 +35,8 @@ app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)
 app.command(name="audit")(audit_cmd.audit)
+app.add_typer(rollout_cmd.app, name="rollout")
+app.command(name="monitor")(monitor_cmd.monitor)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab

@@ -8,10 +8,11 @@ import typer
 
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
-    load_cluster, load_config, protocol_from, refuse_output, settings_from, write_bounded,
+    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, Staged, StrictCidr, busy, choose,
+    input_budget, load_cluster, load_config, protocol_from, refuse_output, settings_from, write_bounded,
 )
 from podfence.engine import Engine
+from podfence.model import promoted
 from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size
 
 
@@ -21,6 +22,7 @@ def matrix(
     protocol: Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")] = "TCP",
     namespace: Namespace = "default",
     output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
+    staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -36,7 +38,7 @@ def matrix(
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
     with busy("computing connectivity"):
-        m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
+        m = Engine(promoted(result.cluster) if staged else result.cluster, settings).connectivity().matrix(proto, port)
         size = matrix_size(m, output)
     n = len(m.pods)
     refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")

@@ -58,7 +58,22 @@ def selects(policy: IRPolicy, pod: Pod, cluster: Cluster, settings: Settings) ->
 
 
 def isolating_policies(cluster: Cluster, pod: Pod, direction: Direction, settings: Settings) -> tuple[IRPolicy, ...]:
-    """The NetworkPolicies that select ``pod`` and guard ``direction`` (empty: not isolated)."""
+    """The NetworkPolicies that select ``pod`` and guard ``direction`` (empty: not isolated).
+
+    Kept with the cluster for its own pods, so that many verdicts on the same pods
+    (flows replayed, explanations) scan the policies once per pod and direction.
+    """
+    if cluster.pod(pod.key) is not pod:
+        return _isolating(cluster, pod, direction, settings)
+    known: dict[tuple[str, Direction, Settings], tuple[IRPolicy, ...]] = cluster.derived("isolating", lambda _: {})
+    key = (pod.key, direction, settings)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = _isolating(cluster, pod, direction, settings)
+    return found
+
+
+def _isolating(cluster: Cluster, pod: Pod, direction: Direction, settings: Settings) -> tuple[IRPolicy, ...]:
     return tuple(p for p in ir_of(cluster).in_tier(Tier.NETWORK_POLICY)
                  if p.guarded(direction) and selects(p, pod, cluster, settings))
 

@@ -10,7 +10,8 @@ shape. The fields read: ``verdict``, ``IP.source``/``IP.destination``, ``l4``
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from podfence.flows.records import EndKind, FlowEnd, FlowRecord, Outcome, Skip
 from podfence.model import Labels
@@ -73,8 +74,95 @@ def _l4(raw: Any) -> tuple[str, int | None, dict[str, bool]]:
     return str(name), port if isinstance(port, int) and not isinstance(port, bool) else None, dict(flags)
 
 
-def parse(obj: Any) -> FlowRecord | Skip:
-    """One line of Hubble output as a flow record."""
+def _end_key(raw: Any) -> tuple[Any, ...] | None:
+    if type(raw) is not dict:
+        return () if raw is None else None
+    labels = raw.get("labels")
+    workloads = raw.get("workloads")
+    workload = None
+    if type(workloads) is list and workloads and type(workloads[0]) is dict:
+        workload = workloads[0].get("name")
+    elif workloads:
+        return None
+    return (raw.get("namespace"), raw.get("pod_name"), tuple(labels) if type(labels) is list else labels, workload)
+
+
+def read_end(raw: Any, address_text: Any = None) -> FlowEnd:
+    """One end (``source`` or ``destination``) of a flow as :func:`parse` reads it."""
+    return _end(raw, address_text)
+
+
+def end_key(raw: Any) -> tuple[Any, ...] | None:
+    """Everything :func:`read_end` reads of an end but its address, as a hashable value (None: cannot tell)."""
+    key = _end_key(raw)
+    if key is None:
+        return None
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def record_key(obj: Any) -> tuple[Any, ...] | None:
+    """Everything :func:`parse` reads of ``obj``, as a hashable value; None when that cannot be told cheaply.
+
+    Records with equal keys parse to equal records, so a reader of many lines
+    parses each distinct key once (the time, node and identity fields differ
+    between lines but are not read). Only plain JSON values (dicts and lists)
+    are keyed.
+    """
+    if type(obj) is not dict:
+        return None
+    flow = obj.get("flow")
+    if type(flow) is not dict:
+        return None
+    ip = flow.get("IP")
+    l4 = flow.get("l4")
+    if type(ip) is not dict or type(l4) is not dict or len(l4) != 1:
+        return None
+    ((protocol, body),) = l4.items()
+    if type(body) is not dict:
+        return None
+    flags = body.get("flags")
+    if flags is not None and type(flags) is not dict:
+        return None
+    source, destination = _end_key(flow.get("source")), _end_key(flow.get("destination"))
+    if source is None or destination is None:
+        return None
+    # Types are part of the key where parse tells them apart (1, 1.0 and True are equal in Python).
+    port, reply, verdict = body.get("destination_port"), flow.get("is_reply"), flow.get("verdict")
+    src_ip, dst_ip = ip.get("source"), ip.get("destination")
+    key = (type(verdict), verdict, type(src_ip), src_ip, type(dst_ip), dst_ip, protocol, type(port), port,
+           tuple(flags.items()) if flags else None, type(reply), reply, source, destination)
+    try:
+        hash(key)
+    except TypeError:  # a list or mapping where a value belongs: parse it on its own
+        return None
+    return key
+
+
+def _end_memo(raw: Any, address_text: Any, ends: dict[Any, FlowEnd] | None) -> FlowEnd:
+    """:func:`_end`, remembered in ``ends`` by everything it reads (flows repeat their ends)."""
+    if ends is None:
+        return _end(raw, address_text)
+    shape = _end_key(raw)
+    if shape is None:
+        return _end(raw, address_text)
+    key = (shape, type(address_text), address_text)
+    try:
+        found = ends.get(key)
+    except TypeError:  # an unhashable value inside
+        return _end(raw, address_text)
+    if found is None:
+        if len(ends) >= 100_000:
+            ends.clear()
+        found = ends[key] = _end(raw, address_text)
+    return found
+
+
+def parse(obj: Any, ends: dict[Any, FlowEnd] | None = None) -> FlowRecord | Skip:
+    """One line of Hubble output as a flow record; ``ends`` remembers the ends already read, when given."""
     if not isinstance(obj, Mapping):
         return Skip("not a JSON object", problem=True)
     flow = obj.get("flow") if isinstance(obj.get("flow"), Mapping) else None
@@ -96,8 +184,8 @@ def parse(obj: Any) -> FlowRecord | Skip:
             reply = bool(flags.get("ACK"))
     verdict = str(flow.get("verdict") or "")
     return FlowRecord(
-        _end(flow.get("source"), ip.get("source")),
-        _end(flow.get("destination"), ip.get("destination")),
+        _end_memo(flow.get("source"), ip.get("source"), ends),
+        _end_memo(flow.get("destination"), ip.get("destination"), ends),
         protocol.upper() if protocol.upper() in ("TCP", "UDP", "SCTP") else protocol,
         port,
         Outcome.DENIED if verdict in DENIED_VERDICTS else Outcome.ALLOWED,

@@ -17,6 +17,7 @@ Ends that map to nothing are reported with the reason, never dropped silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from podfence.flows.records import EndKind, FlowEnd, FlowRecord, Outcome, Skip
@@ -51,8 +52,8 @@ class Tally:
     count: int = 0
     first: Source | None = None
 
-    def add(self, where: Source) -> None:
-        self.count += 1
+    def add(self, where: Source, times: int = 1) -> None:
+        self.count += times
         if self.first is None:
             self.first = where
 
@@ -78,6 +79,7 @@ class WorkloadIndex:
         self.cluster = cluster
         self.by_namespace: dict[str, list[Pod]] = {}
         self.by_address: dict[IPAddress, Pod] = {}
+        self._ends: dict[FlowEnd, End | str] = {}  # flows repeat their ends: map each distinct end once
         for pod in cluster.pods:
             if not pod.takes_part(settings):
                 continue
@@ -133,6 +135,14 @@ class WorkloadIndex:
         return best
 
     def end(self, end: FlowEnd) -> End | str:
+        found = self._ends.get(end)
+        if found is None:
+            if len(self._ends) >= 200_000:
+                self._ends.clear()
+            found = self._ends[end] = self._map(end)
+        return found
+
+    def _map(self, end: FlowEnd) -> End | str:
         if end.kind is EndKind.POD:
             return self.pod(end)
         if end.address is None:
@@ -147,38 +157,46 @@ def _key(end: End) -> str:
 def observe(records: list[tuple[Source, FlowRecord | Skip]], cluster: Cluster, settings: Settings,
             *, only_allowed: bool = False) -> Observed:
     """Map records onto workloads and fold them into distinct connections."""
+    return observe_counted(((where, record, 1) for where, record in records), cluster, settings,
+                           only_allowed=only_allowed)
+
+
+def observe_counted(records: Iterable[tuple[Source, FlowRecord | Skip, int]], cluster: Cluster, settings: Settings,
+                    *, only_allowed: bool = False) -> Observed:
+    """:func:`observe` for records read ``times`` times each (where: the first), as
+    :func:`podfence.sources.count_flows` gives them."""
     index = WorkloadIndex(cluster, settings)
     out = Observed()
-    for where, record in records:
-        out.records += 1
+    for where, record, times in records:
+        out.records += times
         if isinstance(record, Skip):
-            (out.problems if record.problem else out.ignored).setdefault(record.reason, Tally()).add(where)
+            (out.problems if record.problem else out.ignored).setdefault(record.reason, Tally()).add(where, times)
             continue
-        out.formats[record.format] = out.formats.get(record.format, 0) + 1
+        out.formats[record.format] = out.formats.get(record.format, 0) + times
         reason = _ignore(record, only_allowed)
         if reason:
-            out.ignored.setdefault(reason, Tally()).add(where)
+            out.ignored.setdefault(reason, Tally()).add(where, times)
             continue
         src, dst = index.end(record.source), index.end(record.destination)
         if isinstance(src, str) or isinstance(dst, str):
-            out.unmapped += 1
+            out.unmapped += times
             for side, result in (("source", src), ("destination", dst)):
                 if isinstance(result, str):
-                    out.unmappable.setdefault(f"{side} {result}", Tally()).add(where)
+                    out.unmappable.setdefault(f"{side} {result}", Tally()).add(where, times)
             continue
         if not isinstance(src, Pod) and not isinstance(dst, Pod):
-            out.ignored.setdefault("no workload of the manifests at either end", Tally()).add(where)
+            out.ignored.setdefault("no workload of the manifests at either end", Tally()).add(where, times)
             continue
-        out.used += 1
+        out.used += times
         assert record.port is not None
         protocol = L4[record.protocol]
         key = (_key(src), _key(dst), protocol, record.port)
         seen = out.connections.get(key)
         if seen is None:
             seen = out.connections[key] = Observation(src, dst, protocol, record.port, first=where)
-        seen.count += record.count
+        seen.count += record.count * times
         if record.outcome is Outcome.DENIED:
-            seen.denied += record.count
+            seen.denied += record.count * times
     return out
 
 

@@ -34,16 +34,16 @@ from podfence.loader.fields import FieldReader
 from podfence.loader.limits import Budget, too_many_objects
 from podfence.loader.cluster_kinds import check_cluster_policy, read_node
 from podfence.loader.kinds import (
-    CLUSTER_SCOPED, GROUPS, ONE_VERSION, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
+    CLUSTER_SCOPED, GROUPS, ONE_VERSION, POLICY_KINDS, PREFERRED_VERSION, api_group, looks_built_in, read_namespace,
     read_pod, read_service, read_workload,
 )
 from podfence.loader.sources import SourceText, read_sources
 from podfence.model import (
     CLUSTER_POLICY_KINDS, DEFAULT_SETTINGS, ClusterOrigin, Cluster, ClusterPolicy, Diagnostic, FileOrigin, Namespace,
-    NetworkPolicy, Node, Origin, Pod, Service, Settings, Severity, where,
+    NetworkPolicy, Node, Origin, Pod, Service, Settings, Severity, StagedNetworkPolicy, where,
 )
 from podfence.model.tiers import same_priority_warnings
-from podfence.validate import validate_network_policy, validate_object
+from podfence.validate import validate_network_policy, validate_object, validate_staged_policy
 from podfence.validate.objects import VALIDATED_KINDS
 from podfence.validate.messages import diag, invalid, render_value, required, shown_name
 from podfence.validate.schema import Kind, describe
@@ -200,6 +200,7 @@ class _Assembly:
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
         self.cluster_policies: dict[tuple[str, str], ClusterPolicy] = {}
         self.nodes: dict[str, Node] = {}
+        self.staged: dict[tuple[str, str], StagedNetworkPolicy] = {}
 
     def add_text(self, origin: Origin, text: str) -> None:
         json_like = origin.file.endswith(".json") or _JSON_START.match(text) is not None
@@ -305,14 +306,14 @@ class _Assembly:
         # Without a name there is nothing to build; a NetworkPolicy's other metadata
         # problems would be reported again by its validation. Other kinds read on,
         # so that every problem of the object is reported at once.
-        if not name or (kind == "NetworkPolicy" and r.problems):
+        if not name or (kind in POLICY_KINDS and r.problems):
             self._place(r.problems, origin, doc, label, by_line=True)
             return
         source = _object_origin(origin, line, kind, namespace, name, meta)
         if self.keep_documents:
             self.documents.setdefault(source, doc)  # List items on one line: the first is found there
-        if kind == "NetworkPolicy":
-            self._add_policy(doc, namespace, name, source, label)
+        if kind in POLICY_KINDS:
+            self._add_policy(doc, namespace, name, source, label, staged=kind != "NetworkPolicy")
             return
         if kind in CLUSTER_POLICY_KINDS:
             self._add_cluster_policy(doc, kind, name, source, label, r)
@@ -376,13 +377,17 @@ class _Assembly:
             self.ignored[f"{kind} ({api_version})"] += 1
         return False
 
-    def _add_policy(self, doc: Mapping[str, Any], namespace: str, name: str, source: Origin, label: str) -> None:
-        problems = validate_network_policy(doc, namespace=namespace, settings=self.settings)
+    def _add_policy(self, doc: Mapping[str, Any], namespace: str, name: str, source: Origin, label: str,
+                    staged: bool = False) -> None:
+        validate = validate_staged_policy if staged else validate_network_policy
+        problems = validate(doc, namespace=namespace, settings=self.settings)
         self._place(problems, source, doc, label)
         if any(d.is_error for d in problems):
             return
         try:
-            policy = NetworkPolicy.from_dict(doc, namespace=namespace, source=source)
+            policy: NetworkPolicy | StagedNetworkPolicy = (
+                StagedNetworkPolicy.from_dict(doc, namespace=namespace, source=source) if staged
+                else NetworkPolicy.from_dict(doc, namespace=namespace, source=source))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             # Validation promises input that from_dict can read; if that promise is
             # broken, say so instead of crashing on the user's input.
@@ -391,7 +396,7 @@ class _Assembly:
                 f"podfence could not read this policy although it passed validation ({exc!r}); "
                 f"please report this as a bug", object=label, file=source.file, line=source.line))
             return
-        self._keep(self.policies, (namespace, name), policy, label)
+        self._keep(self.staged if staged else self.policies, (namespace, name), policy, label)
 
     def _add_cluster_policy(self, doc: Mapping[str, Any], kind: str, name: str, source: Origin, label: str,
                             r: FieldReader) -> None:
@@ -422,8 +427,8 @@ class _Assembly:
             return
         self._keep(self.cluster_policies, (kind, name), policy, label)
 
-    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy | ClusterPolicy | Node,
-              label: str) -> None:
+    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy | StagedNetworkPolicy | ClusterPolicy
+              | Node, label: str) -> None:
         previous = store.get(key)
         if previous is not None and obj.source is not None:
             self.diagnostics.append(Diagnostic(
@@ -449,7 +454,8 @@ class _Assembly:
     def result(self, name: str = "") -> LoadResult:
         cluster = Cluster.of(tuple(self.namespaces.values()), self._named_pods(),
                              tuple(self.services.values()), tuple(self.policies.values()), name=name,
-                             cluster_policies=tuple(self.cluster_policies.values()), nodes=tuple(self.nodes.values()))
+                             cluster_policies=tuple(self.cluster_policies.values()), nodes=tuple(self.nodes.values()),
+                             staged=tuple(self.staged.values()))
         for warning in same_priority_warnings(cluster.cluster_policies):
             self.diagnostics.append(warning)
         notes = [*self.notes]

@@ -41,6 +41,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "AdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "BaselineAdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "Node": frozenset({""}),
+    "StagedKubernetesNetworkPolicy": frozenset({"projectcalico.org"}),
 }
 PREFERRED_VERSION = {
     "Namespace": "v1", "Pod": "v1", "Service": "v1", "ReplicationController": "v1",
@@ -50,9 +51,14 @@ PREFERRED_VERSION = {
     "AdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
     "BaselineAdminNetworkPolicy": "policy.networking.k8s.io/v1alpha1",
     "Node": "v1",
+    "StagedKubernetesNetworkPolicy": "projectcalico.org/v3",
 }
-# Kinds served under exactly one apiVersion: any other version of the group is an error.
-ONE_VERSION = frozenset({"NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"})
+# Kinds served under exactly one apiVersion: any other version of the group is an error
+# (or, in a custom resource group, not modelled).
+ONE_VERSION = frozenset({"NetworkPolicy", "StagedKubernetesNetworkPolicy", "ClusterNetworkPolicy",
+                         "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"})
+# The namespaced policy kinds: enforced NetworkPolicies and staged ones.
+POLICY_KINDS = frozenset({"NetworkPolicy", "StagedKubernetesNetworkPolicy"})
 CLUSTER_SCOPED = frozenset({"Namespace", "Node", "ClusterNetworkPolicy", "AdminNetworkPolicy",
                             "BaselineAdminNetworkPolicy"})
 

@@ -16,6 +16,7 @@ from podfence.model.policy import (
     Direction, IPBlock, NetworkPolicy, Peer, PolicyPort, PolicyType, Rule, selector_from_dict,
 )
 from podfence.model.settings import DEFAULT_SETTINGS, Settings
+from podfence.model.staged import STAGED_KIND, StagedAction, StagedNetworkPolicy, promoted
 
 __all__ = [
     "ADMIN", "BASELINE", "CLUSTER_POLICY_KINDS", "ClusterPeer", "ClusterPolicy", "ClusterPort", "ClusterRule",
@@ -24,6 +25,6 @@ __all__ = [
     "Cluster", "ClusterOrigin", "ContainerPort", "DEFAULT_SETTINGS", "Diagnostic", "Direction", "EMPTY_LABELS",
     "FieldPath", "FileOrigin", "GitOrigin", "IPBlock", "LabelSelector", "Labels", "NAMESPACE_NAME_LABEL", "Namespace",
     "NetworkPolicy", "Operator", "Origin", "Peer", "Pod", "PolicyPort", "PolicyType", "Requirement", "Rule",
-    "SELECT_ALL", "Service", "ServicePort", "Settings", "Severity", "Source", "format_path",
-    "selector_from_dict", "where",
+    "SELECT_ALL", "STAGED_KIND", "Service", "ServicePort", "Settings", "Severity", "Source", "StagedAction",
+    "StagedNetworkPolicy", "format_path", "promoted", "selector_from_dict", "where",
 ]

@@ -1,13 +1,16 @@
-"""A cluster snapshot: namespaces, pods, services, NetworkPolicies, cluster-wide policies and nodes."""
+"""A cluster snapshot: namespaces, pods, services, NetworkPolicies, staged policies, cluster-wide policies and nodes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from podfence.model.cluster_policy import ClusterPolicy
 from podfence.model.objects import Namespace, Node, Pod, Service
 from podfence.model.policy import NetworkPolicy
+
+if TYPE_CHECKING:
+    from podfence.model.staged import StagedNetworkPolicy
 
 T = TypeVar("T")
 
@@ -25,6 +28,9 @@ class Cluster:
     ``cluster_policies`` are the cluster-scoped tiers (ClusterNetworkPolicy,
     AdminNetworkPolicy, BaselineAdminNetworkPolicy), sorted by kind and name;
     ``nodes`` the declared Node objects, by name.
+    ``staged`` holds the staged policies (Calico's StagedKubernetesNetworkPolicy):
+    not enforced, so no evaluator reads them; :func:`podfence.model.staged.promoted`
+    is the cluster with them enforced.
     """
 
     namespaces: tuple[Namespace, ...] = ()
@@ -34,6 +40,7 @@ class Cluster:
     name: str = ""
     cluster_policies: tuple[ClusterPolicy, ...] = ()
     nodes: tuple[Node, ...] = ()
+    staged: tuple[StagedNetworkPolicy, ...] = ()
     _ns_index: dict[str, Namespace] = field(default_factory=dict, init=False, repr=False, compare=False)
     _pod_index: dict[str, Pod] = field(default_factory=dict, init=False, repr=False, compare=False)
     _service_index: dict[str, Service] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -48,8 +55,8 @@ class Cluster:
 
     @classmethod
     def of(cls, namespaces=(), pods=(), services=(), policies=(),  # type: ignore[no-untyped-def]
-           *, name: str = "", cluster_policies=(), nodes=()) -> Cluster:
-        """Build a cluster, sorting everything and adding missing namespaces."""
+           *, name: str = "", cluster_policies=(), nodes=(), staged=()) -> Cluster:
+        """Build a cluster, sorting everything and adding missing namespaces (not those of staged policies only)."""
         ns = {n.name: n for n in namespaces}
         for obj in (*pods, *services, *policies):
             if obj.namespace not in ns:
@@ -62,6 +69,7 @@ class Cluster:
             name=name,
             cluster_policies=tuple(sorted(cluster_policies, key=lambda p: (p.kind, p.name))),
             nodes=tuple(sorted(nodes, key=lambda n: n.name)),
+            staged=tuple(sorted(staged, key=lambda p: (p.namespace, p.name))),
         )
 
     def with_policies(self, policies: Iterable[NetworkPolicy]) -> Cluster:
@@ -69,7 +77,7 @@ class Cluster:
         new = {p.key: p for p in policies}
         kept = [p for p in self.policies if p.key not in new]
         return Cluster.of(self.namespaces, self.pods, self.services, [*kept, *new.values()], name=self.name,
-                          cluster_policies=self.cluster_policies, nodes=self.nodes)
+                          cluster_policies=self.cluster_policies, nodes=self.nodes, staged=self.staged)
 
     def qualified(self, key: str) -> str:
         """``key`` (``ns/name``) made unique across clusters: ``cluster:ns/name``, or ``key`` for unnamed clusters.

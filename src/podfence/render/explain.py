@@ -8,6 +8,7 @@ from typing import Any
 from podfence.engine import DirectionVerdict, Endpoint, NearMiss, Outcome, Reason, TierStep, Verdict
 from podfence.model import Direction
 from podfence.render.escape import printable, text_lines
+from podfence.rollout import Comparison
 
 FORMATS = ("text", "json")
 
@@ -190,3 +191,48 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
     head = (f"Connections to service {service} on {protocol} {port} land on {len(verdicts)} backend "
             f"port(s) after DNAT; {share} allowed.\n\n")
     return head + "\n".join(verdict_text(v) for v in verdicts)
+
+
+def staged_lead(c: Comparison, deletions: frozenset[str] = frozenset()) -> str:
+    """``allowed now; DENIED once billing/default-deny is enforced``: the two verdicts in one line."""
+    named = [f"the deletion of {key}" if key in deletions else key for key in c.policies] or ["the staged policies"]
+    what = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    verb = "is" if len(named) == 1 and c.policies else "are"
+    now = "allowed" if c.now.allowed else "DENIED"
+    then = "ALLOWED" if c.promoted.allowed else "DENIED"
+    return printable(f"{now} now; {then} once {what} {verb} enforced")
+
+
+def render_comparison(c: Comparison, output: str, deletions: frozenset[str] = frozenset()) -> str:
+    """One connection judged now and with the staged policies enforced; the plain verdict when they agree."""
+    if not c.changed:
+        return render_verdict(c.now, output)
+    if output == "json":
+        data = verdict_data(c.now)
+        data["staged"] = {"allowed": c.promoted.allowed, "policies": list(c.policies),
+                          "deleted": sorted(k for k in c.policies if k in deletions),
+                          "verdict": verdict_data(c.promoted)}
+        return json.dumps(data, indent=2) + "\n"
+    return (f"{staged_lead(c, deletions)}\n\nNow:\n{verdict_text(c.now)}\n"
+            f"Once the staged policies are enforced:\n{verdict_text(c.promoted)}")
+
+
+def render_service_comparisons(service: str, protocol: str, port: int, comparisons: tuple[Comparison, ...],
+                               output: str, deletions: frozenset[str] = frozenset()) -> str:
+    """A connection to a Service in both views; exactly :func:`render_service_verdicts` when no backend changes."""
+    now = tuple(c.now for c in comparisons)
+    if not any(c.changed for c in comparisons):
+        return render_service_verdicts(service, protocol, port, now, output)
+    after = tuple(c.promoted for c in comparisons)
+    policies = tuple(sorted({k for c in comparisons for k in c.policies}))
+    if output == "json":
+        data = json.loads(render_service_verdicts(service, protocol, port, now, output))
+        once = json.loads(render_service_verdicts(service, protocol, port, after, output))
+        data["staged"] = {"allowed": once["allowed"], "policies": list(policies),
+                          "deleted": sorted(k for k in policies if k in deletions), "backends": once["backends"]}
+        return json.dumps(data, indent=2) + "\n"
+    changed = [c for c in comparisons if c.changed]
+    leads = [f"{printable(c.now.dst.name)} {c.now.port}: {staged_lead(c, deletions)}" for c in changed]
+    return ("\n".join(leads) + "\n\nNow:\n" + render_service_verdicts(service, protocol, port, now, output)
+            + "\nOnce the staged policies are enforced:\n"
+            + render_service_verdicts(service, protocol, port, after, output))

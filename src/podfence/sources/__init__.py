@@ -8,7 +8,7 @@ every input is checked the same way. A new input (a live cluster, an archive)
 is a new module here.
 """
 
-from podfence.sources.flow_files import FlowFiles, read_flows
+from podfence.sources.flow_files import CountedFlows, FlowFiles, count_flows, read_flows
 from podfence.sources.git import GIT_TIMEOUT, GitTexts, texts_at
 
-__all__ = ["FlowFiles", "GIT_TIMEOUT", "GitTexts", "read_flows", "texts_at"]
+__all__ = ["CountedFlows", "FlowFiles", "count_flows", "GIT_TIMEOUT", "GitTexts", "read_flows", "texts_at"]
