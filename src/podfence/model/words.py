@@ -14,9 +14,13 @@ and ``render/``, which re-exports them.)
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from podfence.sets import ConnSet, IntervalSet
+
+if TYPE_CHECKING:
+    from podfence.model.objects import Pod
 
 ALL_WORD = "All"
 
@@ -49,4 +53,33 @@ def shortened(items: Sequence[str], limit: int, what: str = "") -> str:
     return f"{', '.join(items[:limit])} and {rest}"
 
 
-__all__ = ["ALL_WORD", "conns_text", "ports_text", "shortened"]
+def plural(count: int, word: str, many: str = "") -> str:
+    """``1 pod``, ``2 pods`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def pod_names(pods: Iterable[Pod]) -> list[str]:
+    """Pod keys, sorted, with the replicas of one workload grouped under it.
+
+    Two or more pods of the same workload read as ``shop/web (Deployment, 2 pods)``;
+    a lone pod, or one without a workload, reads as its key.
+
+    >>> from podfence.model.objects import Pod
+    >>> pods = [Pod("shop", "web-1", workload=("Deployment", "web")), Pod("shop", "web-2", workload=("Deployment", "web")),
+    ...         Pod("shop", "db")]
+    >>> pod_names(pods)
+    ['shop/db', 'shop/web (Deployment, 2 pods)']
+    """
+    groups: defaultdict[tuple[str, str, str], list[str]] = defaultdict(list)
+    names: list[str] = []
+    for pod in pods:
+        if pod.workload is None:
+            names.append(pod.key)
+        else:
+            groups[(pod.namespace, *pod.workload)].append(pod.key)
+    for (namespace, kind, name), keys in groups.items():
+        names.extend(keys if len(keys) == 1 else [f"{namespace}/{name} ({kind}, {plural(len(keys), 'pod')})"])
+    return sorted(names)
+
+
+__all__ = ["ALL_WORD", "conns_text", "plural", "pod_names", "ports_text", "shortened"]
