@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from podfence.sets import ConnSet, IntervalSet
+from podfence.sets import ConnSet, IntervalSet, IPSet, parse_cidr
 
 if TYPE_CHECKING:
     from podfence.model.objects import Pod
@@ -53,6 +53,40 @@ def shortened(items: Sequence[str], limit: int, what: str = "") -> str:
     return f"{', '.join(items[:limit])} and {rest}"
 
 
+def addresses_words(block: IPSet) -> str:
+    """An address set, per family, as its CIDRs or ``0.0.0.0/0 except ...``, whichever lists fewer.
+
+    >>> addresses_words(IPSet.all_of(4) - IPSet.of_cidrs([parse_cidr("10.0.0.0/8"), parse_cidr("192.168.0.0/16")]))
+    '0.0.0.0/0 except 10.0.0.0/8, 192.168.0.0/16'
+    """
+    parts = []
+    for version in (4, 6):
+        fam = block.family(version)
+        if not fam:
+            continue
+        universe = IPSet.all_of(version)
+        mine = IPSet(v4=fam) if version == 4 else IPSet(v6=fam)
+        holes = (universe - mine).cidrs()
+        listed = mine.cidrs()
+        if len(listed) > 2 and len(holes) < len(listed):
+            parts.append(f"{universe.cidrs()[0]} except {', '.join(holes)}")
+        else:
+            parts.append(", ".join(listed))
+    return ", ".join(parts)
+
+
+def address_order(text: str) -> tuple[int, int, int, str]:
+    """A sort key that puts pod names first, then addresses in numeric order (IPv4 before IPv6).
+
+    >>> sorted(["9.0.0.0/8", "10.0.0.0/8", "shop/web"], key=address_order)
+    ['shop/web', '9.0.0.0/8', '10.0.0.0/8']
+    """
+    parsed = parse_cidr(text.split(" ", 1)[0].rstrip(","))
+    if parsed is None:
+        return (0, 0, 0, text)
+    return (1, parsed.version, parsed.network, text)
+
+
 def plural(count: int, word: str, many: str = "") -> str:
     """``1 pod``, ``2 pods`` (``many`` for irregular plurals)."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
@@ -82,4 +116,4 @@ def pod_names(pods: Iterable[Pod]) -> list[str]:
     return sorted(names)
 
 
-__all__ = ["ALL_WORD", "conns_text", "plural", "pod_names", "ports_text", "shortened"]
+__all__ = ["ALL_WORD", "address_order", "addresses_words", "conns_text", "plural", "pod_names", "ports_text", "shortened"]
