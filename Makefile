@@ -25,7 +25,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 venv: $(STAMP_RUN)
 
 run: $(STAMP_RUN)
-	@bash scripts/run-example.sh $(BIN)/podfence $(EXAMPLE)
+	@bash scripts/run-example.sh $(BIN)/podfence $(EXAMPLE); status=$$?; \
+	printf '\npodfence is installed in $(VENV), not on your PATH. Run it as\n'; \
+	printf '  $(BIN)/podfence --help           (or: . $(BIN)/activate, then podfence --help)\n'; \
+	printf '  sudo $(BIN)/podfence lab ...     (the lab needs root; sudo resets PATH, so give the path)\n'; \
+	exit $$status
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -109,3 +109,19 @@ def test_usage_errors_exit_2() -> None:
                  ["test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"), "-o", "md"]):
         r = run(*args)
         assert r.returncode == 2 and r.stderr.strip() and "Traceback" not in r.stderr, args
+
+
+def test_an_unknown_endpoint_is_invalid_input_with_a_suggestion(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("tests:\n  - from: api/api-servr\n    to: data/postgres\n    port: 5432\n    expect: deny\n"
+                    "  - from: svc/notify/mailer\n    to: data/postgres\n    expect: deny\n")
+    r = run("test", "-f", "examples/baa", str(spec))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        f"{spec}:6: podfence test: tests[1].from: 'svc/notify/mailer': a test names pods, and ports as the pods "
+        "see them; name the workload behind the Service (ns/name) and its target port"]
+    spec.write_text("tests:\n  - from: api/api-servr\n    to: 10.0.0.0/8\n    port: 53/udp\n    expect: deny\n")
+    r = run("test", "-f", "examples/baa", str(spec))
+    assert r.returncode == 2 and r.stderr == (
+        f"{spec}:2: podfence test: tests[0].from: no pod or workload named api/api-servr; "
+        "did you mean api/api-server?\n"), r.stderr

@@ -41,7 +41,8 @@ def test_example_figures() -> None:
     assert report["gateway"].internet_reaches == ("gateway/edge-proxy",)
     assert report["billing"].reaches_outside == ("203.0.113.0/24",) and not report["billing"].reaches_internet
     assert report["notify"].reaches_internet  # the mailer's SMTP egress, on two ports
-    assert report["billing"].score == 100 - 2 * 5 and report["billing"].grade == "A"
+    # Two NP208 and the one-sided egress of billing/invoicer to notify/mailer (NP309).
+    assert report["billing"].score == 100 - 3 * 5 and report["billing"].grade == "B"
     assert report["data"].score == 100 - 5 - 1
     assert report["billing"].sensitive == ("billing/billing-api", "billing/billing-report", "billing/invoicer")
     assert "billing/billing-api is reached from api, monitoring" in report["billing"].sensitive_exposure

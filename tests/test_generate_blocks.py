@@ -69,11 +69,15 @@ def test_allow_isolates_the_destination_and_reports_what_it_takes_away() -> None
                              "podSelector": {"matchLabels": {"app": "frontend"}}}]
     after = SHOP.with_policies(p.policy for p in block.policies)
     proof = prove_change(SHOP, after, SETTINGS, block.grants, block.subjects)
-    assert proof.exact and proof.subjects == ("pay/api-v1", "pay/api-v2")
+    # Taking connections away from others was not asked for: the proof fails and lists them.
+    assert not proof.exact and proof.subjects == ("pay/api-v1", "pay/api-v2") and proof.isolated == ()
     removed = {(d.src, d.dst): d.conns for d in proof.removed}
     assert removed[("shop/cart", "pay/api-v1")] == ConnSet.all()
     assert removed[("shop/frontend", "pay/api-v2")] == ConnSet.all() - ConnSet.ports(Protocol.TCP, 8081)
     assert ("0.0.0.0/0", "pay/api-v1") in removed
+    # Asked to isolate, the same losses are reported apart and the proof holds.
+    asked = prove_change(SHOP, after, SETTINGS, block.grants, block.subjects, isolate=frozenset(Direction))
+    assert asked.exact and asked.removed == () and asked.isolated == proof.removed
 
 
 def test_allow_adds_the_source_egress_policy_when_its_egress_is_isolated() -> None:

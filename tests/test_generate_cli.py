@@ -194,13 +194,57 @@ def test_default_deny_block(update_goldens: bool, tmp_path: Path) -> None:
 
 def test_allow_and_egress_blocks(update_goldens: bool) -> None:
     r = run("generate", "allow", "-f", CLUSTER, "--from", "shop/frontend", "--to", "svc/pay/payapi", "--port", "80")
-    assert r.returncode == 0, r.stderr
+    # The ingress policies isolate pay/api-v1 and pay/api-v2: every other pod loses them, unasked.
+    assert r.returncode == 1, r.stderr
     check_golden("allow.yaml", r.stdout, update_goldens)
     check_golden("allow-proof.txt", r.stderr, update_goldens)
+    r = run("generate", "allow", "-f", CLUSTER, "--from", "shop/frontend", "--to", "svc/pay/payapi", "--port", "80",
+            "--isolate")
+    assert r.returncode == 0 and r.stderr.startswith("proof: exactly the intended connectivity; 20 connections"), \
+        r.stderr
     r = run("generate", "egress", "-f", CLUSTER, "--from", "pay/gateway", "--to-cidr", "203.0.113.0/24",
             "--except", "203.0.113.128/25", "--port", "443", "-o", "json")
+    # The egress policy isolates pay/gateway's egress: what it loses was not asked for...
+    assert r.returncode == 1 and json.loads(r.stderr)["exact"] is False, r.stderr
+    r = run("generate", "egress", "-f", CLUSTER, "--from", "pay/gateway", "--to-cidr", "203.0.113.0/24",
+            "--except", "203.0.113.128/25", "--port", "443", "-o", "json", "--isolate")
+    # ... until it is.
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stderr)["exact"] is True
+    assert json.loads(r.stderr)["exact"] is True and json.loads(r.stderr)["isolated"]
     assert yaml.safe_load(r.stdout)["metadata"]["name"] == "gateway-to-203.0.113.0-24"
     r = run("generate", "allow", "-f", CLUSTER, "--from", "shop/nobody", "--to", "pay/gateway", "--port", "8443")
     assert r.returncode == 2 and "--from: no workload named shop/nobody" in r.stderr
+
+
+def test_default_deny_in_a_namespace_with_allows_is_proven_by_before_and_after() -> None:
+    # examples/baa's api namespace already has allow rules: a default-deny there
+    # changes nothing but what it asks for, so its proof holds.
+    r = run("generate", "default-deny", "-f", "examples/baa", "-n", "billing")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("proof: exactly the intended connectivity"), r.stderr
+    assert "extra" not in r.stderr
+
+
+def test_allow_to_the_cluster_dns_fails_for_cutting_everyone_elses_dns() -> None:
+    r = run("generate", "allow", "-f", "examples/baa", "--from", "api/api-server", "--to", "kube-system/kube-dns",
+            "--port", "53")
+    assert r.returncode == 1, r.stderr
+    head = r.stderr.splitlines()[0]
+    assert head.startswith("proof: NOT the intended connectivity") and "of others removed" in head, head
+    assert "  billing/invoicer -> kube-system/kube-dns: TCP 53, UDP 53" in r.stderr
+
+
+def test_address_lists_in_proofs_sort_by_address_and_fold() -> None:
+    r = run("generate", "allow", "-f", CLUSTER, "--from", "shop/frontend", "--to", "svc/pay/payapi", "--port", "80",
+            "-o", "json")
+    removed = [d["src"] for d in json.loads(r.stderr)["removed"]]
+    assert "0.0.0.0/0" in removed
+    r = run("generate", "egress", "-f", CLUSTER, "--from", "shop/frontend", "--to-cidr", "0.0.0.0/0",
+            "--except", "10.0.0.0/8", "--except", "172.16.0.0/12", "--except", "192.168.0.0/16", "--port", "443")
+    lines = r.stderr.splitlines()
+    folded = [line for line in lines if "0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16" in line]
+    assert folded, r.stderr
+    addresses = [line.split(" -> ")[1].split(":")[0] for line in lines if line.startswith("  shop/frontend -> ")
+                 and line.split(" -> ")[1][0].isdigit()]
+    assert addresses == sorted(addresses, key=lambda a: tuple(int(x) for x in a.split()[0].split("/")[0].split("."))), \
+        addresses

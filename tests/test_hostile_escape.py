@@ -133,8 +133,10 @@ def test_error_echoing_a_flag_value_is_one_line(tmp_path: Path) -> None:
     path.write_text(POD)
     r = podfence("explain", "-f", str(path), "--from", f"shop/we{FORGED}", "--to", "shop/web", "--port", "80")
     assert r.returncode == 2
+    # Not a name at all: the endpoint grammar says so, the value quoted on one line.
     assert r.stderr.splitlines() == [
-        f"podfence: error: --from: no pod, workload or service named shop/we{QUOTED} (and not an IP address)"]
+        f"podfence: error: --from: 'shop/we{QUOTED}': not a namespace/name (lowercase letters, digits, '-' and, "
+        "in names, '.')"]
 
 
 def test_flow_records_with_control_characters_are_quoted_in_the_flow_summary(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def test_every_lab_command_has_the_same_default_name() -> None:
         done = podfence("lab", command, "--help")
         assert done.returncode == 0
         text = " ".join(done.stdout.split())
-        assert "--name <str> The lab's name: the prefix of everything it creates. [default: " \
+        assert "--name NAME The lab's name: the prefix of everything it creates. [default: " \
                f"{DEFAULT_LAB_NAME}]" in text, command
 
 

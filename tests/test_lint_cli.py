@@ -20,7 +20,7 @@ def test_text_names_file_line_rule_and_fix() -> None:
     lines = r.stdout.splitlines()
     assert "examples/baa/policies/monitoring.yaml:56: warning NP201 policy-selects-no-pod: " \
            "NetworkPolicy monitoring/grafana-egress: spec.podSelector: " in r.stdout
-    assert lines[-1] == "0 error(s), 4 warning(s), 1 note(s)"
+    assert lines[-1] == "0 error(s), 6 warning(s), 1 note(s)"
     assert any(line.startswith("    fix: ") for line in lines)
 
 
@@ -110,3 +110,13 @@ def test_rules_doc_needs_force_to_overwrite(tmp_path: Path) -> None:
     assert (tmp_path / "NP101.md").read_text() == "edited by hand\n"
     assert run("lint", "--rules-doc", str(tmp_path), "--force").returncode == 0
     assert (tmp_path / "NP101.md").read_text() == (ROOT / "docs" / "rules" / "NP101.md").read_text()
+
+
+def test_lint_finds_one_sided_connections_and_undeclared_ingress_ports() -> None:
+    r = run("lint", "-f", "src/podfence/lint/examples/NP309/bad.yaml", "-f",
+                 "src/podfence/lint/examples/NP211/bad.yaml")
+    assert r.returncode == 1, r.stderr
+    assert "NP309 one-sided-connection: NetworkPolicy shop/checkout-egress: spec.egress[0].to[0]: egress of " \
+           "shop/checkout admits shop/gateway, but the ingress of shop/gateway refuses it" in r.stdout
+    assert "NP211 ingress-port-not-declared: NetworkPolicy shop/api-ingress: spec.ingress[0].ports[0]: port TCP 80" \
+           in r.stdout

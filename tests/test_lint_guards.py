@@ -216,6 +216,9 @@ def test_the_example_shows_its_four_mistakes() -> None:
         ("NP301", "NetworkPolicy data/redis-ingress", "spec.ingress[0].from"),
         ("NP307", "NetworkPolicy data/redis-ingress", "spec.ingress[0].from[1].podSelector"),
         ("NP208", "NetworkPolicy billing/billing-api-ingress", "spec.ingress[1]"),
+        # The first two mistakes leave a connection allowed on one side only.
+        ("NP309", "NetworkPolicy billing/invoicer-egress", "spec.egress[0].to[0]"),
+        ("NP309", "NetworkPolicy monitoring/prometheus-ingress", "spec.ingress[0].from[0]"),
     }
 
 

@@ -21,9 +21,9 @@ def rules(*args: str, **kw: object) -> list[str]:
 
 
 def test_select_takes_ids_names_prefixes_and_all_repeatable_and_comma_separated() -> None:
-    assert rules() == ["NP201", "NP208", "NP301", "NP302", "NP307"]
+    assert rules() == ["NP201", "NP208", "NP301", "NP302", "NP307", "NP309", "NP309"]
     assert rules("--select", "NP2") == ["NP201", "NP208"]
-    assert rules("--select", "NP30") == ["NP301", "NP302", "NP307"]
+    assert rules("--select", "NP30") == ["NP301", "NP302", "NP307", "NP309", "NP309"]
     assert rules("--select", "NP201,NP302", "--select", "NP307") == ["NP201", "NP302", "NP307"]
     assert rules("--select", "policy-selects-no-pod") == ["NP201"]
     assert rules("--select", "np208") == ["NP208"]
@@ -70,12 +70,12 @@ def test_flags_come_before_reading_manifests() -> None:
 def test_flags_over_config(tmp_path: Path) -> None:
     config = tmp_path / "podfence.yaml"
     config.write_text("lint:\n  rules:\n    NP208: {enabled: false}\n    NP201: {severity: error}\n")
-    assert rules("--config", str(config)) == ["NP201", "NP301", "NP302", "NP307"]
+    assert rules("--config", str(config)) == ["NP201", "NP301", "NP302", "NP307", "NP309", "NP309"]
     # --select decides which rules run, whatever `enabled` says; severities still come from the config.
     r = podfence("lint", "-f", EXAMPLE, "-o", "json", "--config", str(config), "--select", "NP20")
     found = {f["rule"]: f["severity"] for f in json.loads(r.stdout)["findings"]}
     assert found == {"NP201": "error", "NP208": "warning"}
-    assert rules("--config", str(config), "--ignore", "NP201") == ["NP301", "NP302", "NP307"]
+    assert rules("--config", str(config), "--ignore", "NP201") == ["NP301", "NP302", "NP307", "NP309", "NP309"]
 
 
 def test_preview_mode_from_flag_or_config(tmp_path: Path) -> None:
@@ -107,8 +107,9 @@ def test_audit_takes_the_same_flags() -> None:
         return sorted(f["rule"] for ns in json.loads(r.stdout)["namespaces"] for f in ns["findings"])
 
     everything = audited()
-    assert set(everything) == {"NP201", "NP208", "NP301", "NP302", "NP307"}
-    assert audited("--select", "NP3", "--ignore", "NP302") == [r for r in everything if r in ("NP301", "NP307")]
+    assert set(everything) == {"NP201", "NP208", "NP301", "NP302", "NP307", "NP309"}
+    assert audited("--select", "NP3", "--ignore", "NP302") == [r for r in everything
+                                                               if r in ("NP301", "NP307", "NP309")]
     assert audited("--ignore", "ALL") == []
     r = podfence("audit", "-f", EXAMPLE, "--select", "NP2O1")
     assert (r.returncode, r.stdout) == (2, "")

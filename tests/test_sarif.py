@@ -48,7 +48,7 @@ def test_what_code_scanning_needs() -> None:
     assert all(r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["markdown"]
                for r in rules)
     results = run["results"]
-    assert {r["ruleId"] for r in results} == {"NP201", "NP208", "NP301", "NP302", "NP307"}
+    assert {r["ruleId"] for r in results} == {"NP201", "NP208", "NP301", "NP302", "NP307", "NP309"}
     for r in results:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         assert r["level"] in {"warning", "note"}

@@ -38,15 +38,18 @@ the CLI places them at their file and line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
 from podfence.model.own_fields import NAMESPACE_RULE, OwnFields
+from podfence.model.endpoints import AddressName, ServiceName, did_you_mean, parse_endpoint
+from podfence.model.endpoints import PodName as EndpointPodName
 from podfence.model.ports import PROTOCOL_WORDS, parse_ports, parse_protocol, port_number
-from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr, parse_ip
-from podfence.validate import is_dns1123_label, is_dns1123_subdomain, validate_selector
+from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
+from podfence.validate import is_dns1123_label, validate_selector
 
 CODE = "T1"
 OBJECT = "podfence test"
@@ -65,9 +68,10 @@ class Expect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PodName:
-    """``ns/name``: one pod or workload."""
+    """``ns/name``: one pod or workload; ``field`` is where the spec names it."""
 
     key: str
+    field: FieldPath = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,19 +198,33 @@ def _endpoint(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Endpoint | No
 
 def _named(text: str, path: FieldPath, out: list[Diagnostic], *, addresses: bool) -> Endpoint | None:
     text = text.strip()
-    if addresses:
-        ip = parse_ip(text)
-        if ip is not None:
-            return Address(text, IPSet.of_address(ip), single=True)
-        cidr = parse_cidr(text)
-        if cidr is not None:
-            return Address(str(cidr), IPSet.of_cidr(cidr))
-    ns, sep, name = text.partition("/")
-    if not sep or not is_dns1123_label(ns) or not is_dns1123_subdomain(name):
-        what = "ns/name, an IP address or a CIDR" if addresses else "ns/name"
-        out.append(_err(path, f"{text!r} is not {what}"))
-        return None
-    return PodName(text)
+    parsed = parse_endpoint(text)
+    match parsed:
+        case AddressName(text=shown, addresses=block, single=single) if addresses:
+            return Address(text if single else shown, block, single=single)
+        case EndpointPodName(key=key):
+            return PodName(key, path)
+        case ServiceName():
+            out.append(_err(path, f"{text!r}: a test names pods, and ports as the pods see them; name the "
+                                  f"workload behind the Service (ns/name) and its target port"))
+            return None
+    what = "ns/name, an IP address or a CIDR" if addresses else "ns/name"
+    out.append(_err(path, f"{text!r} is not {what}"))
+    return None
+
+
+def unknown_names(spec: Spec, known: Collection[str]) -> list[Diagnostic]:
+    """An error for every ``ns/name`` of ``spec`` that names no pod or workload of ``known``,
+    with close names suggested (the caller places them at their lines)."""
+    out = []
+    for e in spec.tests:
+        named = [x for x in (*e.src, *e.dst) if isinstance(x, PodName)]
+        named += [ex for x in (*e.src, *e.dst) if isinstance(x, Selector) for ex in x.except_
+                  if isinstance(ex, PodName)]
+        for name in named:
+            if name.key not in known:
+                out.append(_err(name.field, f"no pod or workload named {name.key}{did_you_mean(name.key, known)}"))
+    return out
 
 
 def _ip_block(raw: Mapping[str, Any], path: FieldPath, out: list[Diagnostic]) -> Address | None:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from podfence.assertions import Checker, Result, Spec, parse_spec, probes
+from podfence.assertions.spec import unknown_names
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
@@ -30,18 +31,26 @@ from podfence.sets import Protocol
 TEST_LAB = "pftest"  # not the default lab's name, so a lab the user keeps running is left alone
 
 
-def read_specs(paths: list[str], budget: Budget | None = None) -> list[tuple[str, Spec]]:
-    """Every assertion file parsed; any problem in any of them ends the command (exit 2)."""
+def read_specs(paths: list[str], budget: Budget | None = None,
+               cluster: Cluster | None = None) -> list[tuple[str, Spec]]:
+    """Every assertion file parsed; any problem in any of them ends the command (exit 2).
+
+    With ``cluster``, a name that no pod or workload of it has is such a problem too
+    (with close names suggested), not a failed expectation.
+    """
     specs, problems = [], []
+    known = {p.key for p in cluster.pods} if cluster is not None else None
     for path in paths:
         own = read_own_file(path, budget=budget)
         problems += own.problems
         if own.problems:
             continue
         spec, found = parse_spec(own.data)
+        if known is not None and not found:
+            found = unknown_names(spec, known)
         problems += own.place(found, "podfence test")
         specs.append((path, spec))
-    exit_on_errors(problems)
+    exit_on_errors(sorted(problems, key=lambda d: (d.file or "", d.line or 0)))
     return specs
 
 
@@ -116,8 +125,8 @@ def test_command(
             fail("--junit '': name a file")
         check_writable(Path(junit), force, "--junit")
     started = time.perf_counter()
-    parsed = read_specs(list(specs), budget)
     result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    parsed = read_specs(list(specs), budget, result.cluster)
     engine = Engine(result.cluster, settings)
     checker = Checker(engine.connectivity())
     suites: list[tuple[str, list[Result]]] = [(path, checker.check(spec)) for path, spec in parsed]

@@ -26,7 +26,7 @@ from podfence.loader import codes as load_codes
 from podfence.loader.limits import DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, Budget
 from podfence.model import Diagnostic, Settings
 from podfence.model.own_fields import NAMESPACE_RULE
-from podfence.model.ports import PROTOCOL_WORDS, parse_protocol
+from podfence.model.ports import PROTOCOL_WORDS, PortSpec, parse_port, parse_protocol
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
 from podfence.validate import is_dns1123_label
@@ -92,6 +92,11 @@ MaxOutputBytes = Annotated[
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+
+
+def note(message: str) -> None:
+    """One line on stderr (control characters quoted, length capped)."""
+    sys.stderr.write(f"{one_line(message)}\n")
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
@@ -177,6 +182,32 @@ def choose(value: str, choices: Sequence[str], flag: str) -> str:
     if value not in choices:
         fail(f"{flag} {quoted(value)}: choose one of {', '.join(choices)}")
     return value
+
+
+PortOption = Annotated[str, typer.Option(
+    "--port", metavar="PORT", help="Destination port: a number, a port name or N/PROTO such as 53/UDP.")]
+ProtocolOption = Annotated[list[str], typer.Option(
+    "--protocol", metavar="PROTO", help="TCP, UDP or SCTP (default TCP; or write the port as N/PROTO).")]
+
+
+def one_port(port: str, protocols: Sequence[str]) -> PortSpec:
+    """``--port`` and ``--protocol`` of a command that judges one port, in podfence's one port syntax.
+
+    ``--protocol`` given twice, or a protocol that ``--port N/PROTO`` contradicts,
+    is a usage error rather than a silent choice.
+    """
+    chosen = list(dict.fromkeys(protocol_from(p) for p in protocols))
+    if len(chosen) > 1:
+        fail(f"--protocol given as {', '.join(map(str, chosen))}: this command judges one protocol; "
+             "run it once per protocol")
+    parsed = parse_port(port, chosen[0] if chosen else Protocol.TCP)
+    if isinstance(parsed, str):
+        fail(f"--port: {parsed}")
+    if parsed.every or parsed.end_port is not None:
+        fail(f"--port {quoted(port)}: this command judges one port; give a number, a port name or N/PROTO")
+    if chosen and "/" in port and parsed.protocol is not chosen[0]:
+        fail(f"--port {quoted(port)} and --protocol {chosen[0]} disagree")
+    return parsed
 
 
 def protocol_from(value: str) -> Protocol:

@@ -21,7 +21,7 @@ from podfence.model.text import one_line
 app = typer.Typer(
     name="podfence",
     help="Exact Kubernetes NetworkPolicy semantics: validate, explain, and prove who can talk to whom.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - only on platforms without the lab's mo
 
 
 @app.callback(invoke_without_command=True)
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+def _root(version: bool = typer.Option(False, "-V", "--version", help="Print the version and exit.")) -> None:
     if version:
         sys.stdout.write(f"podfence {__version__}\n")
         raise typer.Exit(0)
@@ -62,9 +62,59 @@ def _is_usage_error(e: BaseException) -> bool:
     return hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int)
 
 
+# Plain metavars where an option names none: what the value is, never a type name such as <list[int]>.
+_METAVARS = {"output": "FORMAT", "namespace": "NS", "port": "PORT", "protocol": "PROTO", "wait": "SECONDS",
+             "timeout": "SECONDS", "from": "SRC", "to": "DST", "name": "NAME", "junit": "FILE",
+             "context": "CONTEXT", "base": "REV", "select": "RULES", "ignore": "RULES", "extend-select": "RULES",
+             "rules-doc": "DIR", "fail-on": "SEVERITY", "pod-cidr": "CIDR"}
+
+
+# One example per command, at the end of its help; every one runs as written from the repository.
+EXAMPLES = {
+    "check": "podfence check -f examples/baa",
+    "matrix": "podfence matrix -f examples/baa --port 8080",
+    "connectivity": "podfence connectivity -f examples/baa -o json",
+    "explain": "podfence explain -f examples/baa --from api/api-server --to data/postgres --port 5432",
+    "diff": "podfence diff --base main -f examples/baa",
+    "test": "podfence test -f examples/baa expectations.yaml --junit report.xml",
+    "lint": "podfence lint -f examples/baa -o sarif",
+    "audit": "podfence audit -f examples/baa -o md",
+    "generate": "podfence generate -f examples/baa --intents examples/baa-intents.yaml --check",
+    "generate default-deny": "podfence generate default-deny -n shop --allow-dns",
+    "generate allow": "podfence generate allow -f examples/baa --from billing/invoicer --to svc/notify/mailer --port 80",
+    "generate egress": "podfence generate egress -f examples/baa --from billing/invoicer --to-cidr 203.0.113.0/24 --port 443",
+    "lab matrix": "sudo .venv/bin/podfence lab matrix -f examples/baa --port 8080 --compare",
+    "lab up": "sudo .venv/bin/podfence lab up -f examples/baa",
+    "lab apply": "sudo .venv/bin/podfence lab apply",
+    "lab probe": "sudo .venv/bin/podfence lab probe --from api/api-server --to data/postgres",
+    "lab show": "sudo .venv/bin/podfence lab show data/postgres",
+    "lab denials": "sudo .venv/bin/podfence lab denials",
+    "lab down": "sudo .venv/bin/podfence lab down",
+    "lab status": "sudo .venv/bin/podfence lab status",
+}
+
+
+def _plain_metavars(command: object, path: str = "") -> None:
+    """Give every value option without a metavar a plain one (``--port PORT``, ``--wait SECONDS``)."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "argument" and hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx: None  # the argument's name says it: OLD, SPEC.yaml, POD
+            continue
+        if getattr(param, "is_flag", True) or getattr(param, "metavar", None) or not getattr(param, "opts", None):
+            continue
+        long = max(param.opts, key=len).lstrip("-")
+        param.metavar = _METAVARS.get(long, long.upper().replace("-", "_"))
+    for name, sub in getattr(command, "commands", {}).items():
+        full = f"{path} {name}".strip()
+        if full in EXAMPLES and not getattr(sub, "epilog", None):
+            sub.epilog = f"Example: {EXAMPLES[full]}"
+        _plain_metavars(sub, full)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors are one line on stderr with exit code 2."""
     command = typer.main.get_command(app)
+    _plain_metavars(command)
     try:
         rv = command.main(args=argv, prog_name="podfence", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
@@ -79,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback for users
+        if type(e).__name__ == "NoArgsIsHelpError":  # `podfence`, `podfence lab`: the help, as --help prints it
+            sys.stdout.write(str(e.format_message()).rstrip("\n") + "\n")  # type: ignore[attr-defined]
+            return 0
         if _is_usage_error(e):
             ctx = getattr(e, "ctx", None)
             name = getattr(ctx, "command_path", None) or "podfence"

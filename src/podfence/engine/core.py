@@ -9,6 +9,7 @@ from podfence.engine.connectivity import Connectivity
 from podfence.engine.decision import SideDecision
 from podfence.engine.verdict import Endpoint, Verdict
 from podfence.model import DEFAULT_SETTINGS, Cluster, Service, Settings
+from podfence.model.endpoints import AddressName, ServiceName, did_you_mean, parse_endpoint
 from podfence.sets import ConnSet, Protocol, parse_ip
 
 
@@ -33,14 +34,23 @@ class Engine:
 
     def endpoint(self, text: str, namespace: str = "default") -> Endpoint:
         """Resolve ``ns/name`` (a pod, else a Service), ``svc/ns/name`` (a Service), a
-        bare name in ``namespace``, or an IP.
+        bare name in ``namespace``, or an IP (:mod:`podfence.model.endpoints`); an
+        unknown name is an :class:`EndpointError` that suggests close names.
 
         An IP that belongs to a pod (or a Service's cluster IP) resolves to that pod
         (or Service); any other IP is a bare address.
         """
         text = text.strip()
-        address = parse_ip(text)
-        if address is not None:
+        parsed = parse_endpoint(text, namespace)
+        if isinstance(parsed, str):
+            raise EndpointError(parsed)
+        if isinstance(parsed, AddressName):
+            if not parsed.single:
+                first = parsed.addresses.cidrs()[0].split("/")[0]
+                raise EndpointError(f"{parsed.text} is a range of addresses; one connection has one address: "
+                                    f"give one, such as {first} (podfence test checks a whole range)")
+            address = parse_ip(text)
+            assert address is not None
             for pod in self.cluster.pods:
                 if address in pod.ips and pod.takes_part(self.settings):
                     return Endpoint.of_pod(pod, address)
@@ -48,14 +58,13 @@ class Engine:
                 if address in svc.cluster_ips:
                     return Endpoint(service=svc)
             return Endpoint.of_address(address)
-        kind, _, rest = text.partition("/")
-        if kind in ("svc", "service") and rest:
-            svc_key = rest if "/" in rest else f"{namespace}/{rest}"
-            svc = self.cluster.service(svc_key)
+        if isinstance(parsed, ServiceName):
+            svc = self.cluster.service(parsed.key)
             if svc is None:
-                raise EndpointError(f"no service named {svc_key}")
+                raise EndpointError(f"no service named {parsed.key}"
+                                    f"{did_you_mean(parsed.key, (s.key for s in self.cluster.services))}")
             return Endpoint(service=svc)
-        key = text if "/" in text else f"{namespace}/{text}"
+        key = parsed.key
         pod = self.cluster.pod(key)
         if pod is not None:
             if not pod.takes_part(self.settings):
@@ -66,7 +75,8 @@ class Engine:
         svc = self.cluster.service(key)
         if svc is not None:
             return Endpoint(service=svc)
-        raise EndpointError(f"no pod, workload or service named {key} (and not an IP address)")
+        known = [p.key for p in self.cluster.pods] + [s.key for s in self.cluster.services]
+        raise EndpointError(f"no pod, workload or service named {key}{did_you_mean(text, known)}")
 
     def explain(self, src: Endpoint, dst: Endpoint, protocol: Protocol, port: int) -> Verdict:
         """The verdict on one connection, with the policies and rules behind it."""

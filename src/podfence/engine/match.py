@@ -1,6 +1,6 @@
 """Exact matching of one policy, rule or peer against one endpoint.
 
-These functions are the semantics of spec §2.1 for a single object at a time, read
+These functions are the evaluation of docs/semantics.md for a single object at a time, read
 from the policy IR (:mod:`podfence.engine.ir`). The whole-cluster computation
 (:mod:`podfence.engine.connectivity`) gets the same answers by equivalence classes;
 explanations, lint and the lab compiler use these directly. Each ``match``

@@ -1,6 +1,6 @@
 """Exact evaluation of one pair of endpoints, with explanations.
 
-This is the direct reading of spec §2.1 for a single connection: the egress side
+This is the direct reading of docs/semantics.md (Evaluation) for a single connection: the egress side
 (the source pod's isolating policies) and the ingress side (the destination pod's)
 each allow or deny, and the connection needs both. Each side is decided tier by
 tier (:mod:`podfence.engine.decision`): the Admin tier (cluster-wide policies by

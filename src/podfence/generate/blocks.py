@@ -22,7 +22,9 @@ from podfence.generate.resolve import (
 )
 from podfence.generate.selectors import selectable_neighbours, smallest_selector, twins
 from podfence.model import Cluster, Diagnostic, Direction, Labels, Namespace, Pod, Settings, Severity
+from podfence.model.dns import DNS_POLICY_PORTS
 from podfence.model.ports import PortSpec
+from podfence.sets import IPSet
 from podfence.model.words import shortened
 
 MAX_NAME = 253
@@ -46,6 +48,30 @@ def default_deny_plan(namespace: str, directions: frozenset[Direction], dns: Dns
 def default_deny_block(namespace: str, directions: frozenset[Direction], dns: DnsTarget | None,
                        settings: Settings) -> list[GeneratedPolicy]:
     return build(default_deny_plan(namespace, directions, dns), settings)
+
+
+def default_deny_change(cluster: Cluster, namespace: str, directions: frozenset[Direction], dns: DnsTarget | None,
+                        settings: Settings) -> Block:
+    """What a default-deny asks for, for :func:`~podfence.generate.proof.prove_change`.
+
+    Its subjects are the namespace's pods that policies can select; with DNS, each
+    of them is granted DNS to the cluster DNS pods (and NodeLocal DNS). Proven
+    with ``isolate=directions``, what the subjects lose in those directions is
+    asked for, and anything added beyond DNS, or lost elsewhere, fails the proof.
+    """
+    subjects = [p for p in cluster.pods if p.namespace == namespace and p.is_pod_endpoint(settings)]
+    grants: list[Grant] = []
+    if dns is not None and Direction.EGRESS in directions:
+        targets = [p for p in cluster.pods if dns.is_dns_pod(p, settings)]
+        intent = f"DNS to the {dns.describe()}"
+        for pod in subjects:
+            grants += [Grant(pod, target, DNS_POLICY_PORTS, intent, ()) for target in targets]
+            if dns.node_local_address is not None:
+                address = str(dns.node_local_address)
+                ips = IPSet.of_address(dns.node_local_address)
+                grants.append(Grant(pod, Addresses(address, ((address, ()),), ips), DNS_POLICY_PORTS, intent, ()))
+    return Block(tuple(build(default_deny_plan(namespace, directions, dns), settings)), tuple(grants),
+                 tuple(sorted(p.key for p in subjects)))
 
 
 def stand_in_cluster(namespace: str, dns: DnsTarget) -> Cluster:
@@ -172,5 +198,5 @@ def egress_block(cluster: Cluster, settings: Settings, src: str, cidr: str, exce
     return block, r.problems
 
 
-__all__ = ["Addresses", "Block", "allow_block", "default_deny_block", "default_deny_plan", "egress_block",
+__all__ = ["Addresses", "Block", "allow_block", "default_deny_block", "default_deny_change", "default_deny_plan", "egress_block",
            "policy_name", "stand_in_cluster"]

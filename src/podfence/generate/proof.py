@@ -31,7 +31,8 @@ from podfence.engine import Endpoint, Engine, conns_of, paths
 from podfence.generate.resolve import Addresses, Grant, Party, Plan
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.model.dns import DNS_CONNS
-from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet, parse_cidr
+from podfence.model.words import address_order, addresses_words
+from podfence.sets import PROTOCOLS, ConnSet, IntervalSet, IPAddress, IPSet
 from podfence.sets.ips import V4_MAX, V6_MAX
 
 MAX_EXPLAINED = 50
@@ -53,17 +54,27 @@ class Difference:
 
 @dataclass(frozen=True, slots=True)
 class Proof:
+    """What a proof found: the verdict is ``exact``, and it says everything that changed beyond the intent.
+
+    ``removed`` (building blocks): connections allowed before and denied now that
+    nobody asked to lose, such as every other pod's traffic to a destination the
+    block isolates; they make the proof fail like ``extra`` and ``missing`` do.
+    ``isolated``: connections denied now because the block was asked to isolate
+    (a default-deny, or ``--isolate``), reported but not a failure.
+    """
+
     extra: tuple[Difference, ...]
     missing: tuple[Difference, ...]
     namespaces: tuple[str, ...]
     workloads: int
     intended: int  # pod pairs and (pod, range) entries the intent allows something on
-    removed: tuple[Difference, ...] = ()  # building blocks: allowed before, denied now
+    removed: tuple[Difference, ...] = ()  # building blocks: allowed before, denied now, not asked for
     subjects: tuple[str, ...] = ()  # building blocks: the pods whose policies changed
+    isolated: tuple[Difference, ...] = ()  # building blocks: allowed before, denied now, as asked
 
     @property
     def exact(self) -> bool:
-        return not self.extra and not self.missing
+        return not self.extra and not self.missing and not self.removed
 
 
 class Intended:
@@ -216,9 +227,9 @@ def regions_of(entries: list[tuple[IPSet, ConnSet]], families: Iterable[int]) ->
     return out
 
 
-def region_differences(actual: list[tuple[IPSet, ConnSet]], expected: list[tuple[IPSet, ConnSet]],
-                       families: Iterable[int]) -> tuple[list[tuple[str, ConnSet]], list[tuple[str, ConnSet]]]:
-    """(extra, missing) as CIDR lists: what ``actual`` allows beyond ``expected``, and short of it."""
+def region_sets(actual: list[tuple[IPSet, ConnSet]], expected: list[tuple[IPSet, ConnSet]],
+                families: Iterable[int]) -> tuple[list[tuple[IPSet, ConnSet]], list[tuple[IPSet, ConnSet]]]:
+    """(extra, missing) as address sets, one per distinct set of connections, in address order."""
     entries = [(ips, conns) for ips, conns in actual] + [(ips, ConnSet.none()) for ips, _ in expected]
     cut_regions = regions_of(entries, families)
     extra: dict[ConnSet, IPSet] = {}
@@ -233,8 +244,24 @@ def region_differences(actual: list[tuple[IPSet, ConnSet]], expected: list[tuple
             extra[got - want] = extra.get(got - want, IPSet()) | span
         if want - got:
             missing[want - got] = missing.get(want - got, IPSet()) | span
-    return ([(c, conns) for conns, ips in extra.items() for c in ips.cidrs()],
-            [(c, conns) for conns, ips in missing.items() for c in ips.cidrs()])
+    return ([(ips, conns) for conns, ips in extra.items()], [(ips, conns) for conns, ips in missing.items()])
+
+
+def region_differences(actual: list[tuple[IPSet, ConnSet]], expected: list[tuple[IPSet, ConnSet]],
+                       families: Iterable[int]) -> tuple[list[tuple[str, ConnSet]], list[tuple[str, ConnSet]]]:
+    """(extra, missing) in words: what ``actual`` allows beyond ``expected``, and short of it.
+
+    Each distinct set of connections reads as one address list, folded as
+    ``0.0.0.0/0 except ...`` when that is shorter.
+    """
+    extra, missing = region_sets(actual, expected, families)
+    return ([(addresses_words(ips), conns) for ips, conns in extra],
+            [(addresses_words(ips), conns) for ips, conns in missing])
+
+
+def ordered(differences: Iterable[Difference]) -> tuple[Difference, ...]:
+    """Differences sorted by their ends: pods by name, addresses by address."""
+    return tuple(sorted(differences, key=lambda d: (address_order(d.src), address_order(d.dst))))
 
 
 # ---- the proof ---------------------------------------------------------------------
@@ -297,26 +324,26 @@ def prove(plan: Plan, cluster: Cluster, settings: Settings) -> Proof:
             range_entries += len(want)
             want += [(IPSet.of_address(a), ConnSet.all()) for a in conn.own_node_addresses(pod.key, direction)]
             got = conn.address_blocks(pod.key, direction)
-            more, less = region_differences(got, want, families)
-            for cidr, conns in more:
-                src, dst = (pod.key, cidr) if direction is Direction.EGRESS else (cidr, pod.key)
+            more, less = region_sets(got, want, families)
+            for ips, conns in more:
+                text = addresses_words(ips)
+                src, dst = (pod.key, text) if direction is Direction.EGRESS else (text, pod.key)
                 extra.append(Difference(src, dst, conns))
-            for cidr, conns in less:
-                src, dst = (pod.key, cidr) if direction is Direction.EGRESS else (cidr, pod.key)
-                parsed = parse_cidr(cidr)
-                because = intended.asked_for(pod.key, IPSet.of_cidr(parsed)) if parsed and direction is \
-                    Direction.EGRESS else tuple(g.intent for g in intended.into.get(pod.key, ())
-                                                if isinstance(g.src, Addresses))
+            for ips, conns in less:
+                text = addresses_words(ips)
+                src, dst = (pod.key, text) if direction is Direction.EGRESS else (text, pod.key)
+                because = intended.asked_for(pod.key, ips) if direction is Direction.EGRESS else tuple(
+                    g.intent for g in intended.into.get(pod.key, ()) if isinstance(g.src, Addresses))
                 missing.append(Difference(src, dst, conns, because))
 
     explained = []
-    for n, d in enumerate(sorted(extra, key=lambda d: (d.src, d.dst))):
+    for n, d in enumerate(ordered(extra)):
         if n < MAX_EXPLAINED and d.src in by_key and d.dst in by_key:
             d = replace(d, because=_explain_extra(engine, by_key[d.src], by_key[d.dst], d.conns))
         explained.append(d)
     governed = [p for p in pods if intended.governs(p, Direction.INGRESS) or intended.governs(p, Direction.EGRESS)]
     return Proof(
-        tuple(explained), tuple(sorted(missing, key=lambda d: (d.src, d.dst))), plan.covered, len(governed),
+        tuple(explained), ordered(missing), plan.covered, len(governed),
         sum(1 for v in expected.values() if v) + range_entries,
     )
 
@@ -328,14 +355,17 @@ def _rows(conn, touched: set[str]) -> dict[tuple[str, str], ConnSet]:  # type: i
 
 
 def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: Iterable[Grant],
-                 subjects: Iterable[str]) -> Proof:
+                 subjects: Iterable[str], isolate: frozenset[Direction] = frozenset()) -> Proof:
     """Compare a cluster before and after adding a building block's policies.
 
     Extra: anything newly allowed beyond the grants (an ipBlock grant also
     permits the pods whose IPs it holds). Missing: a granted connection not
     allowed afterwards (for address grants: the addresses themselves, since pods
-    inside a CIDR keep their own ingress). Connections that were allowed before
-    and no longer are (the block isolated a pod that was open) become notes.
+    inside a CIDR keep their own ingress). Removed: connections allowed before
+    and denied now. A removal on a side the block was asked to isolate
+    (``isolate``: the egress of a subject, the ingress of a subject) is asked
+    for and kept apart in ``isolated``; any other removal fails the proof, since
+    it takes away traffic nobody asked to lose.
     """
     grants = list(grants)
     touched = set(subjects)
@@ -361,17 +391,24 @@ def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: It
                     settings)):
                 k = (g.src.key, p.key)
                 permitted[k] = permitted.get(k, ConnSet.none()) | conns_of(g.ports, p, settings)
+
+    def asked(src: str, dst: str) -> bool:
+        return ((Direction.EGRESS in isolate and src in touched)
+                or (Direction.INGRESS in isolate and dst in touched))
+
     rows_b, rows_a = _rows(conn_b, touched), _rows(conn_a, touched)
     extra: list[Difference] = []
     missing: list[Difference] = []
     removed: list[Difference] = []
+    isolated: list[Difference] = []
     for k in sorted(set(rows_a) | set(rows_b)):
         got, had = rows_a.get(k, ConnSet.none()), rows_b.get(k, ConnSet.none())
         more = (got - had) - permitted.get(k, ConnSet.none())
         if more:
             extra.append(Difference(*k, more))
-        if had - got:
-            removed.append(Difference(*k, had - got))
+        lost = (had - got) - required.get(k, ConnSet.none())  # a granted connection lost is missing
+        if lost:
+            (isolated if asked(*k) else removed).append(Difference(*k, lost))
     for k, want in sorted(required.items()):
         short = want - rows_a.get(k, ConnSet.none())
         if short:
@@ -386,15 +423,20 @@ def prove_change(before: Cluster, after: Cluster, settings: Settings, grants: It
             got = conn_a.address_blocks(key, direction)
             had = conn_b.address_blocks(key, direction)
             allowed = had + permitted_ranges.get((key, direction), [])
-            more, _ = region_differences(got, allowed, families)
-            less, _ = region_differences(had, got, families)
-            _, short = region_differences(got, permitted_ranges.get((key, direction), []), families)
-            for cidr, conns in more:
-                extra.append(Difference(*((key, cidr) if direction is Direction.EGRESS else (cidr, key)), conns))
-            for cidr, conns in less:
-                removed.append(Difference(*((key, cidr) if direction is Direction.EGRESS else (cidr, key)), conns))
-            for cidr, conns in short:
-                missing.append(Difference(key, cidr, conns, tuple(g.intent for g in grants
-                                                                   if isinstance(g.dst, Addresses))))
-    return Proof(tuple(extra), tuple(missing), (), len(touched), len(required) + sum(
-        len(v) for v in permitted_ranges.values()), tuple(removed), tuple(sorted(touched)))
+            more, _ = region_sets(got, allowed, families)
+            less, _ = region_sets(had, got, families)
+            _, short = region_sets(got, permitted_ranges.get((key, direction), []), families)
+
+            def ends(ips: IPSet) -> tuple[str, str]:
+                text = addresses_words(ips)
+                return (key, text) if direction is Direction.EGRESS else (text, key)  # noqa: B023
+
+            for ips, conns in more:
+                extra.append(Difference(*ends(ips), conns))
+            for ips, conns in less:
+                (isolated if direction in isolate else removed).append(Difference(*ends(ips), conns))
+            for ips, conns in short:
+                missing.append(Difference(key, addresses_words(ips), conns, tuple(
+                    g.intent for g in grants if isinstance(g.dst, Addresses))))
+    return Proof(ordered(extra), ordered(missing), (), len(touched), len(required) + sum(
+        len(v) for v in permitted_ranges.values()), ordered(removed), tuple(sorted(touched)), ordered(isolated))

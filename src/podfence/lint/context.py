@@ -20,7 +20,7 @@ from podfence.engine import (
     namespace_labels, selects, subject_matches,
 )
 from podfence.model import Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Pod, Service, Settings
-from podfence.model.words import shortened
+from podfence.model.words import pod_names, shortened
 from podfence.sets import IPSet
 
 
@@ -206,8 +206,8 @@ class LintContext:
 
 
 def pod_list(pods: tuple[Pod, ...] | list[Pod], limit: int = 5) -> str:
-    """``a/x, a/y and 3 more``."""
-    return shortened(sorted(p.key for p in pods), limit)
+    """``a/x, a/y and 3 more``; replicas of one workload as ``a/web (Deployment, 2 pods)``."""
+    return shortened(pod_names(pods), limit)
 
 
 __all__ = [

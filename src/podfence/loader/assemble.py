@@ -10,6 +10,13 @@ rules that decide what ends up in the cluster:
   cluster-wide policy kinds fully, other kinds in the fields podfence reads); an
   object with an error is left out, a policy's warnings are kept.
 * Two objects of the same kind, namespace and name: the later one wins (``L9``).
+* Pods belong to their workloads (``metadata.ownerReferences``, followed from a
+  Pod to its ReplicaSet to its Deployment, a Job to its CronJob; a ReplicaSet
+  that is not in the input is matched to its Deployment by the pods'
+  ``pod-template-hash`` label). Real pods are the pods: a controller with
+  pods of its own in the input adds no representative, nor does a controller
+  whose own controller is in the input (an old ReplicaSet of a Deployment).
+  Each pod's ``workload`` is the top controller its owners lead to.
 * A workload's representative pod whose ``namespace/name`` another pod also has
   is renamed ``<name>-<kind>`` (``L10``); bare Pods keep their names.
 * Declared namespaces keep their labels; namespaces that objects live in but no
@@ -465,10 +472,11 @@ class _Assembly:
 
     def _named_pods(self) -> tuple[Pod, ...]:
         """Pods with unique keys: representatives that share a name get ``-<kind>`` appended."""
-        sharing = Counter((ns, name) for _, ns, name in self.pods)
+        owned = _owned(self.pods)
+        sharing = Counter((ns, name) for _, ns, name in owned)
         taken = set(sharing)
         pods = []
-        for (kind, namespace, name), pod in sorted(self.pods.items()):
+        for (kind, namespace, name), pod in sorted(owned.items()):
             if kind == "Pod" or sharing[(namespace, name)] == 1:
                 pods.append(pod)
                 continue
@@ -484,6 +492,52 @@ class _Assembly:
                 file=pod.source.file if pod.source else None, line=pod.source.line if pod.source else None))
             pods.append(replace(pod, name=new_name))
         return tuple(pods)
+
+
+def _owned(pods: Mapping[tuple[str, str, str], Pod]) -> dict[tuple[str, str, str], Pod]:
+    """The pods once ownership is followed: controllers stand aside for their pods.
+
+    Every pod gets its ``workload`` (the top controller its owner references
+    lead to, among the objects read); a controller is left out when a pod it
+    owns, directly or through another controller, is in the input, or when its
+    own controller is (that one stands for it).
+    """
+    def parent(kind: str, namespace: str, pod: Pod) -> tuple[str, str, str] | None:
+        if pod.owner is None:
+            return None
+        owner = (pod.owner[0], namespace, pod.owner[1])
+        if owner in pods or kind != "Pod" or owner[0] != "ReplicaSet":
+            return owner
+        # The ReplicaSet is not in the input: its name is its Deployment's plus the pods' hash.
+        digest = pod.labels.get("pod-template-hash")
+        if digest and owner[2].endswith(f"-{digest}"):
+            deployment = ("Deployment", namespace, owner[2][: -len(digest) - 1])
+            if deployment in pods:
+                return deployment
+        return owner
+
+    below: set[tuple[str, str, str]] = set()  # controllers with a real pod below them
+    top: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for key, pod in pods.items():
+        kind, namespace, _ = key
+        seen = {key}
+        step = parent(kind, namespace, pod)
+        last = None
+        while step is not None and step not in seen:
+            seen.add(step)
+            last = step
+            if kind == "Pod":
+                below.add(step)
+            above = pods.get(step)
+            step = None if above is None else parent(step[0], namespace, above)
+        if last is not None:
+            top[key] = (last[0], last[2])
+    out: dict[tuple[str, str, str], Pod] = {}
+    for key, pod in pods.items():
+        if key[0] != "Pod" and (key in below or (pod.owner is not None and parent(key[0], key[1], pod) in pods)):
+            continue
+        out[key] = replace(pod, workload=top.get(key)) if key in top else pod
+    return out
 
 
 def _without_lines(data: Any) -> bool:

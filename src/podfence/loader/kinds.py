@@ -94,6 +94,7 @@ def read_pod(doc: Mapping[str, Any], namespace: str, name: str, source: Source, 
         node_name=r.as_str(spec.get("nodeName"), ("spec", "nodeName")) or None,
         host_ips=r.as_ips(status.get("hostIP"), ("status", "hostIP"), status.get("hostIPs"), ("status", "hostIPs")),
         kind="Pod", source=source, annotations=r.as_labels(meta.get("annotations"), ("metadata", "annotations")),
+        owner=controller_of(meta),
     )
 
 
@@ -116,7 +117,28 @@ def read_workload(doc: Mapping[str, Any], kind: str, namespace: str, name: str, 
     own = r.as_labels(r.as_map(doc.get("metadata"), ("metadata",)).get("annotations"), ("metadata", "annotations"))
     template = r.as_labels(template_meta.get("annotations"), path + ("metadata", "annotations"))
     return Pod(namespace=namespace, name=name, labels=labels, ports=ports, host_network=host_network,
-               kind=kind, source=source, annotations=Labels({**template, **own}))
+               kind=kind, source=source, annotations=Labels({**template, **own}),
+               owner=controller_of(r.as_map(doc.get("metadata"), ("metadata",))))
+
+
+def controller_of(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) of the workload controller in ``metadata.ownerReferences``, if any.
+
+    The reference marked ``controller: true`` names it; a list that marks none
+    names it by its first reference to a workload kind. Problems in the list are
+    validation's to report; here a malformed entry is simply not followed.
+    """
+    refs = meta.get("ownerReferences")
+    if not isinstance(refs, list):
+        return None
+    entries = [(ref.get("kind"), ref.get("name"), ref.get("controller")) for ref in refs if isinstance(ref, Mapping)]
+    entries = [(k, n, c) for k, n, c in entries if isinstance(k, str) and isinstance(n, str) and k and n]
+    marked = [(k, n) for k, n, c in entries if c is True]
+    if marked:
+        return marked[0]
+    if any(c is not None for _, _, c in entries):
+        return None
+    return next(((k, n) for k, n, _ in entries if k in TEMPLATE_PATHS), None)
 
 
 def _pod_spec(spec: Mapping[str, Any], path: tuple[str | int, ...],

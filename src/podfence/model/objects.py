@@ -74,6 +74,11 @@ class Pod:
     controller's) and ``namespace_given`` (False when the manifest named no
     namespace and the default was used) describe the manifest for tools such as
     lint; they play no part in evaluation and are left out of comparisons.
+
+    ``owner`` is the controller named by ``metadata.ownerReferences`` (kind, name),
+    and ``workload`` the top controller the loader could follow it to (a
+    Deployment above its ReplicaSet, a CronJob above its Job); output groups
+    replicas under their workload. Neither plays a part in evaluation.
     """
 
     namespace: str
@@ -89,6 +94,8 @@ class Pod:
     source: Origin | None = None
     annotations: Labels = field(default=EMPTY_LABELS, compare=False)
     namespace_given: bool = field(default=True, compare=False)
+    owner: tuple[str, str] | None = field(default=None, compare=False)
+    workload: tuple[str, str] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

@@ -14,9 +14,13 @@ and ``render/``, which re-exports them.)
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from podfence.sets import ConnSet, IntervalSet
+from podfence.sets import ConnSet, IntervalSet, IPSet, parse_cidr
+
+if TYPE_CHECKING:
+    from podfence.model.objects import Pod
 
 ALL_WORD = "All"
 
@@ -49,4 +53,67 @@ def shortened(items: Sequence[str], limit: int, what: str = "") -> str:
     return f"{', '.join(items[:limit])} and {rest}"
 
 
-__all__ = ["ALL_WORD", "conns_text", "ports_text", "shortened"]
+def addresses_words(block: IPSet) -> str:
+    """An address set, per family, as its CIDRs or ``0.0.0.0/0 except ...``, whichever lists fewer.
+
+    >>> addresses_words(IPSet.all_of(4) - IPSet.of_cidrs([parse_cidr("10.0.0.0/8"), parse_cidr("192.168.0.0/16")]))
+    '0.0.0.0/0 except 10.0.0.0/8, 192.168.0.0/16'
+    """
+    parts = []
+    for version in (4, 6):
+        fam = block.family(version)
+        if not fam:
+            continue
+        universe = IPSet.all_of(version)
+        mine = IPSet(v4=fam) if version == 4 else IPSet(v6=fam)
+        holes = (universe - mine).cidrs()
+        listed = mine.cidrs()
+        if len(listed) > 2 and len(holes) < len(listed):
+            parts.append(f"{universe.cidrs()[0]} except {', '.join(holes)}")
+        else:
+            parts.append(", ".join(listed))
+    return ", ".join(parts)
+
+
+def address_order(text: str) -> tuple[int, int, int, str]:
+    """A sort key that puts pod names first, then addresses in numeric order (IPv4 before IPv6).
+
+    >>> sorted(["9.0.0.0/8", "10.0.0.0/8", "shop/web"], key=address_order)
+    ['shop/web', '9.0.0.0/8', '10.0.0.0/8']
+    """
+    parsed = parse_cidr(text.split(" ", 1)[0].rstrip(","))
+    if parsed is None:
+        return (0, 0, 0, text)
+    return (1, parsed.version, parsed.network, text)
+
+
+def plural(count: int, word: str, many: str = "") -> str:
+    """``1 pod``, ``2 pods`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def pod_names(pods: Iterable[Pod]) -> list[str]:
+    """Pod keys, sorted, with the replicas of one workload grouped under it.
+
+    Two or more pods of the same workload read as ``shop/web (Deployment, 2 pods)``;
+    a lone pod, or one without a workload, reads as its key.
+
+    >>> from podfence.model.objects import Pod
+    >>> pods = [Pod("shop", "web-1", workload=("Deployment", "web")), Pod("shop", "web-2", workload=("Deployment", "web")),
+    ...         Pod("shop", "db")]
+    >>> pod_names(pods)
+    ['shop/db', 'shop/web (Deployment, 2 pods)']
+    """
+    groups: defaultdict[tuple[str, str, str], list[str]] = defaultdict(list)
+    names: list[str] = []
+    for pod in pods:
+        if pod.workload is None:
+            names.append(pod.key)
+        else:
+            groups[(pod.namespace, *pod.workload)].append(pod.key)
+    for (namespace, kind, name), keys in groups.items():
+        names.extend(keys if len(keys) == 1 else [f"{namespace}/{name} ({kind}, {plural(len(keys), 'pod')})"])
+    return sorted(names)
+
+
+__all__ = ["ALL_WORD", "address_order", "addresses_words", "conns_text", "plural", "pod_names", "ports_text", "shortened"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.model.words import ALL_WORD, conns_text, ports_text, shortened
+from podfence.model.words import ALL_WORD, addresses_words, conns_text, ports_text, shortened
 from podfence.sets import ConnSet, IPSet, parse_cidr
 
 
@@ -33,20 +33,7 @@ def block_text(block: IPSet) -> str:
 
 def _shortest(whole: IPSet) -> str:
     """Per family, its CIDRs or ``universe except`` the others, whichever lists fewer."""
-    parts = []
-    for version in (4, 6):
-        fam = whole.family(version)
-        if not fam:
-            continue
-        universe = IPSet.all_of(version)
-        mine = IPSet(v4=fam) if version == 4 else IPSet(v6=fam)
-        holes = (universe - mine).cidrs()
-        listed = mine.cidrs()
-        if len(holes) < len(listed):
-            parts.append(f"{universe.cidrs()[0]} except {', '.join(holes)}")
-        else:
-            parts.append(", ".join(listed))
-    return ", ".join(parts)
+    return addresses_words(whole)
 
 
 __all__ = ["addresses_text", "conns_json", "conns_text", "ports_text", "shortened"]

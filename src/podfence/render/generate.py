@@ -156,13 +156,18 @@ def _difference(d: Any) -> str:
 
 
 def proof_text(proof: Any, *, change: bool = False) -> str:
-    """The verdict first, then the extra and missing connections, one per line."""
+    """The verdict first (with everything that changed beyond the intent), then the differences, one per line."""
     lines: list[str] = []
     if proof.exact:
-        lines.append("proof: exactly the intended connectivity")
+        head = "proof: exactly the intended connectivity"
+        if proof.isolated:
+            head += f"; {_plural(len(proof.isolated), 'connection')} allowed before now denied, as asked"
+        lines.append(head)
     else:
         parts = [p for p in (f"{len(proof.extra)} extra" if proof.extra else "",
-                             f"{len(proof.missing)} missing" if proof.missing else "") if p]
+                             f"{len(proof.missing)} missing" if proof.missing else "",
+                             f"{_plural(len(proof.removed), 'connection')} of others removed" if proof.removed
+                             else "") if p]
         lines.append(f"proof: NOT the intended connectivity: {' and '.join(parts)}")
     if change:
         lines.append(f"  compared before and after for {', '.join(proof.subjects) or 'no workload'}: "
@@ -173,22 +178,26 @@ def proof_text(proof: Any, *, change: bool = False) -> str:
                      f"{_plural(proof.intended, 'intended connection')} (DNS included)")
     if proof.extra:
         lines.append("extra (allowed, but no intent asks for it; the rules that allow it):")
-        lines += [_difference(d) for d in proof.extra[:MAX_SHOWN]]
-        if len(proof.extra) > MAX_SHOWN:
-            lines.append(f"  ... and {len(proof.extra) - MAX_SHOWN} more")
+        lines += _listed(proof.extra, MAX_SHOWN)
     if proof.missing:
         lines.append("missing (intended, but denied; the intent that asks for it):")
-        lines += [_difference(d) for d in proof.missing[:MAX_SHOWN]]
-        if len(proof.missing) > MAX_SHOWN:
-            lines.append(f"  ... and {len(proof.missing) - MAX_SHOWN} more")
+        lines += _listed(proof.missing, MAX_SHOWN)
     if proof.removed:
-        verb = "is" if len(proof.removed) == 1 else "are"
-        lines.append(f"note: {_plural(len(proof.removed), 'connection')} allowed before {verb} denied now: "
-                     f"the new policies isolate {', '.join(proof.subjects)} where nothing did before:")
-        lines += [_difference(d) for d in proof.removed[:MAX_REMOVED]]
-        if len(proof.removed) > MAX_REMOVED:
-            lines.append(f"  ... and {len(proof.removed) - MAX_REMOVED} more")
+        lines.append(f"removed (allowed before, denied now, and not asked for: the new policies isolate "
+                     f"{', '.join(proof.subjects)}; isolate them first with generate default-deny, or pass "
+                     f"--isolate to accept):")
+        lines += _listed(proof.removed, MAX_SHOWN)
+    if proof.isolated:
+        lines.append("denied now, as asked (allowed before):")
+        lines += _listed(proof.isolated, MAX_REMOVED)
     return text_lines(lines)
+
+
+def _listed(differences: Sequence[Any], limit: int) -> list[str]:
+    lines = [_difference(d) for d in differences[:limit]]
+    if len(differences) > limit:
+        lines.append(f"  ... and {len(differences) - limit} more (-o json lists every one)")
+    return lines
 
 
 def proof_json(proof: Any) -> str:
@@ -202,6 +211,7 @@ def proof_json(proof: Any) -> str:
             "intended": proof.intended, "extra": items(proof.extra), "missing": items(proof.missing)}
     if proof.removed or proof.subjects:
         body["removed"] = items(proof.removed)
+        body["isolated"] = items(proof.isolated)
     return json.dumps(body, indent=2) + "\n"
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from podfence.engine import AddressPeer, PortRange, SelectorPeer, rule_conns
+from podfence.engine import AddressPeer, Endpoint, PortRange, SelectorPeer, rule_conns
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.rule import Category, Hit, rule
-from podfence.model import Direction, Severity
+from podfence.model import Direction, Pod, Severity
 from podfence.model.words import shortened
-from podfence.sets import Protocol, parse_cidr
+from podfence.sets import ConnSet, Protocol, parse_cidr
 
 # Services that speak UDP only (or mostly): an entry for one of these ports that
 # leaves the protocol out allows TCP and denies what was meant.
@@ -245,3 +245,63 @@ def implicit_ingress_isolation(ctx: LintContext) -> Iterator[Hit]:
                       ("spec",))
 
 
+
+
+MAX_ONE_SIDED_PAIRS = 400  # pod pairs judged per peer; larger peers are left to `podfence explain`
+
+
+def _other_side(ctx: LintContext, direction: Direction, subject: Pod, remote: Pod) -> ConnSet:
+    """What the far end of a rule's connection lets through: the remote pod's ingress for an
+    egress rule, its egress for an ingress rule (every tier, every address path)."""
+    src, dst = (subject, remote) if direction is Direction.EGRESS else (remote, subject)
+    out = ConnSet.none()
+    for egress, ingress in ctx.engine.decisions(Endpoint.of_pod(src), Endpoint.of_pod(dst)):
+        out = out | (ingress if direction is Direction.EGRESS else egress).final()
+    return out
+
+
+@rule(
+    id="NP309", name="one-sided-connection", severity=Severity.WARNING, category=Category.CONFUSION,
+    summary="A rule admits pods whose own side refuses the connection: allowed on one side, denied on the other.",
+    rationale="""
+        A connection between two pods needs both ends: the egress of the client and the
+        ingress of the server. An egress rule that admits a server whose ingress policies
+        admit none of its clients on those ports (or an ingress rule that admits clients
+        whose egress policies never let them send there) reads as an allowed connection,
+        yet every packet is dropped at the other end. Judged per peer, when every pod pair
+        it matches is refused (up to 400 pairs per peer).
+    """,
+    fix="""Add the matching rule on the other side (an ingress rule on the server for the client, or an egress
+        rule on the client for the server), or remove the one-sided rule.""",
+)
+def one_sided_connection(ctx: LintContext) -> Iterator[Hit]:
+    for policy, direction, i, rule_ in ctx.guarded_rules():
+        subjects = ctx.selected[policy.key]
+        other = Direction.INGRESS if direction is Direction.EGRESS else Direction.EGRESS
+        for j, peer in enumerate(rule_.peers):
+            if not isinstance(peer, SelectorPeer):
+                continue
+            remotes = [p for p in ctx.peer_pods(peer) if p.is_pod_endpoint(ctx.settings)]
+            pairs = [(s, m) for s in subjects for m in remotes if s.key != m.key]
+            if not pairs or len(pairs) > MAX_ONE_SIDED_PAIRS:
+                continue
+            if any(not ctx.isolating(m, other) for _, m in pairs):
+                continue
+            refused = True
+            for s, m in pairs:
+                asked = rule_conns(rule_, m if direction is Direction.EGRESS else s, ctx.settings)
+                if asked & _other_side(ctx, direction, s, m):
+                    refused = False
+                    break
+            if not refused:
+                continue
+            far = sorted({p.key for _, m in pairs for p in ctx.isolating(m, other)})
+            ends = pod_list(remotes)
+            if direction is Direction.EGRESS:
+                text = (f"egress of {pod_list(subjects)} admits {ends}, but the ingress of {ends} refuses it: "
+                        f"isolated by {shortened(far, 3)}, and no rule there admits {pod_list(subjects)}")
+            else:
+                text = (f"ingress of {pod_list(subjects)} admits {ends}, but the egress of {ends} refuses it: "
+                        f"isolated by {shortened(far, 3)}, and no rule there lets them send to "
+                        f"{pod_list(subjects)}")
+            yield Hit(policy, text, peer_field(direction, i, j))

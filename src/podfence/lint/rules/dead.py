@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from podfence.engine import AddressPeer, NamedPort, SelectorPeer
+from podfence.engine import AddressPeer, NamedPort, PortRange, SelectorPeer
 from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.redundancy import Redundant, find_redundant
 from podfence.lint.rule import Category, Hit, rule
@@ -299,3 +299,36 @@ def policy_namespace_unknown(ctx: LintContext) -> Iterator[Hit]:
                               f"(declared: {', '.join(sorted(declared))})", ("metadata", "namespace"))
 
 
+@rule(
+    id="NP211", name="ingress-port-not-declared", severity=Severity.WARNING, category=Category.DEAD,
+    summary="An ingress rule names a port number that none of the selected pods declares.",
+    rationale="""
+        Ingress ports are the destination pods' own ports. When the pods a policy selects
+        declare their container ports and none of them declares the number a rule names
+        (on that protocol), the rule most likely names a Service port instead of the
+        target port, or a port the workload stopped using: the traffic it meant to allow
+        arrives on another port and is denied. Judged only when at least one selected pod
+        declares container ports.
+    """,
+    options=("settings.named_port_include_init_containers",),
+    fix="Name the port the containers listen on (their `containerPort`, or its name), or declare the port.",
+)
+def ingress_port_not_declared(ctx: LintContext) -> Iterator[Hit]:
+    s = ctx.settings
+    for policy, direction, i, rule_ in ctx.guarded_rules():
+        if direction is not Direction.INGRESS:
+            continue
+        subjects = ctx.selected[policy.key]
+        declared = {(c.protocol, c.port) for p in subjects for c in p.ports
+                    if s.named_port_include_init_containers or not c.init}
+        if not declared:
+            continue
+        for k, entry in enumerate(rule_.ports.entries):
+            if not isinstance(entry, PortRange) or entry.first is None or entry.first != entry.last:
+                continue
+            if (entry.protocol, entry.first) in declared or any(
+                    sp.port == entry.first for p in subjects for svc in ctx.services_of(p) for sp in svc.ports):
+                continue  # a Service port: NP302 says so
+            listed = ", ".join(f"{proto} {n}" for proto, n in sorted(declared, key=lambda d: (str(d[0]), d[1])))
+            yield Hit(policy, f"port {entry.protocol} {entry.first} is declared by none of the pods it selects "
+                              f"({pod_list(subjects)}, which declare {listed})", rule_field(direction, i, "ports", k))
