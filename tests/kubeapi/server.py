@@ -95,6 +95,7 @@ class ApiServer:
         self.resources = tuple(resources)
         self.bookmark_interval = bookmark_interval
         self.requests: list[str] = []  # "VERB path?query" of every request, for tests
+        self.before_list: Any = None  # a test's hook, called with (resource, query) before each list page
         self._stopping = threading.Event()
         handler = type("Handler", (_Handler,), {"api": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -140,6 +141,7 @@ class ApiServer:
 class _Handler(BaseHTTPRequestHandler):
     api: ApiServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
@@ -286,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- reads -----------------------------------------------------------------------------
 
     def _list(self, resource: Resource, namespace: str | None, query: dict[str, str]) -> None:
+        if self.api.before_list is not None:
+            self.api.before_list(resource, query)
         try:
             limit = int(query.get("limit") or 0)
             items, version, token, remaining = self.api.store.list(
