@@ -29,6 +29,8 @@ from podfence.model.own_fields import NAMESPACE_RULE
 from podfence.model.ports import PROTOCOL_WORDS, parse_protocol
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
+from podfence.sources.cluster import TIMEOUT, ClusterObjects, read_cluster
+from podfence.sources.kubeconfig import Context
 from podfence.validate import is_dns1123_label
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -83,6 +85,21 @@ MaxOutputBytes = Annotated[
     typer.Option("--max-output-bytes", metavar="BYTES", min=1,
                  help=f"Largest output to write, in bytes (default {DEFAULT_MAX_OUTPUT_BYTES}, 1 GiB). "
                       "Larger output is refused before writing when its size is known, else stopped there."),
+]
+
+Kubeconfig = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", metavar="FILE",
+                 help="kubeconfig of the live cluster (default: $KUBECONFIG, merged as kubectl does, "
+                      "then ~/.kube/config)."),
+]
+ContextName = Annotated[
+    str | None,
+    typer.Option("--context", metavar="NAME", help="kubeconfig context to read (default: the current context)."),
+]
+RequestTimeout = Annotated[
+    float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                        help=f"Seconds to wait for the API server to connect and to answer (default {TIMEOUT:g}).")
 ]
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -202,6 +219,23 @@ def load_cluster(files: Sequence[str], namespace: str, settings: Settings, budge
     exit_on_errors(result.diagnostics)
     require_objects([result], files, allow_empty)
     return result
+
+
+def read_live(kubeconfig: str | None, context: str | None, timeout: float = TIMEOUT,
+              budget: Budget | None = None) -> ClusterObjects:
+    """Every object podfence reads from the context; says which one on stderr, and any problem ends it (exit 2)."""
+
+    def starting(chosen: Context) -> None:
+        sys.stderr.write(f"reading cluster {chosen.cluster!r} (context {chosen.name!r}, {chosen.server})\n")
+
+    with busy(f"reading context {context}" if context else "reading the current context"):
+        read = read_cluster(kubeconfig, context, timeout=timeout, budget=budget, starting=starting)
+    for note in read.notes:
+        sys.stderr.write(f"note: {one_line(note)}\n")
+    if read.problem is not None:
+        sys.stderr.write(f"podfence: error: {read.problem.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return read
 
 
 def require_objects(results: Sequence[LoadResult], paths: Sequence[str], allow_empty: bool) -> None:

@@ -14,6 +14,7 @@ from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
+from podfence.cli import snapshot as snapshot_cmd
 from podfence.model.text import one_line
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)
 app.command(name="audit")(audit_cmd.audit)
+app.command(name="snapshot")(snapshot_cmd.snapshot)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab

@@ -23,11 +23,12 @@ Problems are one :class:`~podfence.model.Diagnostic` each, never an exception:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from podfence.loader import LoadResult, load_objects
 from podfence.loader.limits import Budget
@@ -105,6 +106,54 @@ class ClusterObjects:
                             name=self.context, keep_documents=keep_documents)
 
 
+# Metadata the API server keeps for itself; a manifest written by hand has none of it.
+_SERVER_METADATA = ("managedFields", "uid", "creationTimestamp", "resourceVersion", "selfLink", "generation",
+                    "deletionTimestamp", "deletionGracePeriodSeconds")
+_SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
+
+
+def plain_manifest(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` as a manifest a person would write: the server's bookkeeping dropped, everything podfence reads kept.
+
+    Dropped: ``metadata.managedFields``, ``uid``, ``creationTimestamp``,
+    ``resourceVersion``, ``selfLink``, ``generation``, deletion marks, the
+    annotations kubectl and the Deployment controller write (the last applied
+    configuration repeats the object), and containers' ``env``/``envFrom`` (values
+    that may hold credentials and that podfence never reads). Kept: kind,
+    apiVersion, name, namespace, labels, other annotations, ownerReferences,
+    the spec, and the status (a pod's phase and addresses).
+    """
+    out = copy.deepcopy(dict(doc))
+    meta = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
+    for key in _SERVER_METADATA:
+        meta.pop(key, None)
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        for key in _SERVER_ANNOTATIONS:
+            annotations.pop(key, None)
+        if not annotations:
+            del meta["annotations"]
+    for pod_spec in _pod_specs(out):
+        for field in ("containers", "initContainers", "ephemeralContainers"):
+            for container in pod_spec.get(field) or ():
+                if isinstance(container, dict):
+                    container.pop("env", None)
+                    container.pop("envFrom", None)
+    return out
+
+
+def _pod_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pod specs of a Pod, a workload's template, or a CronJob's job template."""
+    found = []
+    for path in (("spec",), ("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec")):
+        node: Any = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            found.append(node)
+    return found
+
+
 class _Problem(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
@@ -113,7 +162,8 @@ class _Problem(Exception):
 
 def read_cluster(kubeconfig: str | None = None, context: str | None = None, *,
                  environ: Mapping[str, str] | None = None, page_size: int = PAGE_SIZE,
-                 timeout: float = TIMEOUT, budget: Budget | None = None) -> ClusterObjects:
+                 timeout: float = TIMEOUT, budget: Budget | None = None,
+                 starting: Callable[[Context], None] | None = None) -> ClusterObjects:
     """Every object podfence reads from ``context`` (default: the current one) of the kubeconfig.
 
     Args:
@@ -123,6 +173,7 @@ def read_cluster(kubeconfig: str | None = None, context: str | None = None, *,
         page_size: the ``limit`` of every list request.
         timeout: seconds to connect, and to wait for each answer.
         budget: the run's limits; the kubeconfig's bytes count against it.
+        starting: called with the context once it is known, before the first request.
     """
     config = read_kubeconfig(kubeconfig, environ, budget)
     if isinstance(config, Diagnostic):
@@ -130,6 +181,8 @@ def read_cluster(kubeconfig: str | None = None, context: str | None = None, *,
     chosen = config.context(context)
     if isinstance(chosen, Diagnostic):
         return ClusterObjects(context or config.current, problem=chosen)
+    if starting is not None:
+        starting(chosen)
     try:
         api = _client(config, chosen, timeout)
     except _Problem as p:

@@ -1,0 +1,153 @@
+"""podfence on a live cluster, through the console script, against the test API server."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli_support import podfence
+from kubeapi import Fleet, User
+from live_support import ROOT, manifests, reader
+
+BAA = ROOT / "examples" / "baa"
+POD = {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "debug", "namespace": "api", "labels": {"app": "debug"},
+                    "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "core"}},
+       "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "busybox",
+                                                       "env": [{"name": "PASSWORD", "value": "hunter2"}]}]},
+       "status": {"phase": "Running", "podIP": "10.1.0.9", "hostIP": "192.168.0.1"}}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """Cluster "prod" holding examples/baa, and contexts for every way reading it can go wrong."""
+    fleet = Fleet()
+    prod = fleet.cluster("prod", {"reader": reader(), "nobody": User("nobody", ()), "admin": User("admin")})
+    prod.seed(manifests(BAA))
+    fleet.context("prod", "prod", "reader")
+    fleet.context("nobody", "prod", "nobody")
+    fleet.context("stranger", "prod", "not-a-token")
+    fleet.context("with-pod", "with-pod", "admin")
+    fleet.cluster("with-pod", {"admin": User("admin")}).seed([*manifests(BAA), POD])
+    folder = tmp_path_factory.mktemp("live")
+    config = fleet.kubeconfig(current="prod")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    silent = socket.socket()  # accepts connections (the kernel's backlog) but never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    for name, port in (("down", closed.getsockname()[1]), ("silent", silent.getsockname()[1])):
+        config["clusters"].append({"name": name, "cluster": {"server": f"https://127.0.0.1:{port}",
+                                                             "certificate-authority-data": config["clusters"][0]
+                                                             ["cluster"]["certificate-authority-data"]}})
+        config["contexts"].append({"name": name, "context": {"cluster": name, "user": "prod-user"}})
+    closed.close()
+    path = folder / "kubeconfig"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    yield {"fleet": fleet, "prod": prod, "kubeconfig": str(path), "folder": folder}
+    silent.close()
+    fleet.stop()
+
+
+def one_error_line(done) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[-1]
+
+
+# -- snapshot ----------------------------------------------------------------------------
+
+
+def test_snapshot_gives_plain_manifests_with_kind_and_pod_status(live):
+    done = podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "with-pod")
+    assert done.returncode == 0, done.stderr
+    assert "reading cluster 'with-pod' (context 'with-pod', https://127.0.0.1:" in done.stderr
+    docs = list(yaml.safe_load_all(done.stdout))
+    assert all(d["kind"] and d["apiVersion"] for d in docs)
+    assert len(docs) == len(manifests(BAA)) + 1
+    for doc in docs:
+        assert not {"managedFields", "uid", "creationTimestamp", "resourceVersion", "generation"} & set(doc["metadata"])
+    pod = next(d for d in docs if d["kind"] == "Pod")
+    assert pod["status"] == POD["status"] and pod["metadata"]["annotations"] == {"team": "core"}
+    assert "env" not in pod["spec"]["containers"][0] and "hunter2" not in done.stdout
+
+
+@pytest.mark.parametrize("command", [["connectivity", "-o", "json"], ["matrix", "--port", "8080", "-o", "json"],
+                                     ["audit", "-o", "json"]])
+def test_snapshot_read_back_gives_the_results_of_the_manifests(live, tmp_path, command):
+    done = podfence("snapshot", "--kubeconfig", live["kubeconfig"], "-o", str(tmp_path / "s.yaml"))
+    assert done.returncode == 0, done.stderr
+    from_files = podfence(*command, "-f", str(BAA))
+    from_snapshot = podfence(*command, "-f", str(tmp_path / "s.yaml"))
+    assert from_snapshot.returncode == from_files.returncode
+    assert without_places(json.loads(from_snapshot.stdout)) == without_places(json.loads(from_files.stdout))
+
+
+def without_places(value):
+    """Findings name the file and line they were read at; a snapshot is another file."""
+    if isinstance(value, dict):
+        return {k: without_places(v) for k, v in value.items() if k not in ("file", "line")}
+    if isinstance(value, list):
+        return [without_places(v) for v in value]
+    return value
+
+
+def test_snapshot_never_overwrites_without_force(live, tmp_path):
+    target = tmp_path / "cluster.yaml"
+    target.write_text("mine\n")
+    done = podfence("snapshot", "--kubeconfig", live["kubeconfig"], "-o", str(target))
+    assert "exists (pass --force to overwrite)" in one_error_line(done)
+    assert target.read_text() == "mine\n"
+    done = podfence("snapshot", "--kubeconfig", live["kubeconfig"], "-o", str(target), "--force")
+    assert done.returncode == 0 and target.read_text().startswith("---\napiVersion: v1\nkind: Namespace\n")
+
+
+# -- errors, one line each, exit 2 -------------------------------------------------------
+
+
+def test_refused_list_names_the_resource_and_says_forbidden(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "nobody"))
+    assert line.startswith("podfence: error: ")
+    assert "cannot list namespaces at the cluster scope: forbidden" in line
+    assert 'User "nobody" cannot list resource "namespaces"' in line
+
+
+def test_rejected_credentials(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "stranger"))
+    assert "context 'stranger'" in line and "401 Unauthorized" in line and "credentials" in line
+
+
+def test_unknown_context_lists_the_known_ones(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "staging"))
+    assert "--context 'staging': no such context" in line
+    assert "known contexts: down, nobody, prod, silent, stranger, with-pod" in line
+
+
+def test_unreachable_server_names_url_and_context(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "down"))
+    assert "context 'down' (https://127.0.0.1:" in line and "cannot reach the API server: connection refused" in line
+
+
+def test_silent_server_times_out(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "silent",
+                                   "--request-timeout", "0.5"))
+    assert "context 'silent' (https://127.0.0.1:" in line and "no answer within 0.5 s" in line
+
+
+def test_bad_kubeconfig_names_file_line_and_field(tmp_path):
+    config = tmp_path / "kubeconfig"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n  context:\n"
+                      "    cluster: c\n    user: u\nclusters:\n- name: c\n  cluster: {}\n")
+    line = one_error_line(podfence("snapshot", "--kubeconfig", str(config)))
+    assert line == f"podfence: error: {config}:11: kubeconfig: clusters[0].cluster.server: required: " \
+                   "the cluster's API server URL"
+    config.write_text("contexts: [\n")
+    line = one_error_line(podfence("snapshot", "--kubeconfig", str(config)))
+    assert line.startswith(f"podfence: error: {config}:") and "kubeconfig" in line
+    line = one_error_line(podfence("snapshot", "--kubeconfig", str(tmp_path / "missing")))
+    assert str(tmp_path / "missing") in line
