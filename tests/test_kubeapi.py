@@ -86,7 +86,8 @@ def test_watch_streams_events_bookmarks_and_410(fleet):  # noqa: F811
     server = fleet.cluster("w", {"t": User("admin")}, bookmark_interval=0.1)
     server.seed([POD])
     version = request(fleet, server, "/api/v1/pods", "t")[1]["metadata"]["resourceVersion"]
-    threading.Timer(0.3, lambda: server.seed([{**POD, "metadata": {**POD["metadata"], "labels": {"app": "v2"}}}])).start()
+    relabelled = {**POD, "metadata": {**POD["metadata"], "labels": {"app": "v2"}}}
+    threading.Timer(0.3, lambda: server.seed([relabelled])).start()
     events = watch_lines(fleet, server, f"/api/v1/pods?watch=1&resourceVersion={version}&allowWatchBookmarks=true",
                          "t", 3)
     kinds = [e["type"] for e in events]
@@ -142,7 +143,8 @@ def test_kubectl_apply_dry_run_apply_again_and_delete(fleet, prod, tmp_path):  #
     assert done.returncode == 0 and "created" in done.stdout, done.stderr
     stored = prod.store.get(prod.resource("networking.k8s.io", "v1", "networkpolicies"), "shop", "deny-all")
     assert stored is not None and stored["spec"] == {"podSelector": {}}
-    (tmp_path / "np.yaml").write_text(POLICY_YAML.replace("podSelector: {}", "podSelector: {}\n  policyTypes: [Ingress]"))
+    ingress_only = POLICY_YAML.replace("podSelector: {}", "podSelector: {}\n  policyTypes: [Ingress]")
+    (tmp_path / "np.yaml").write_text(ingress_only)
     assert "configured" in kubectl(config, "apply", "-f", str(tmp_path / "np.yaml")).stdout
     assert kubectl(config, "apply", "--server-side", "-f", str(tmp_path / "np.yaml")).returncode == 0
     gone = kubectl(config, "delete", "-f", str(tmp_path / "np.yaml"))

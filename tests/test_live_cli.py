@@ -151,3 +151,89 @@ def test_bad_kubeconfig_names_file_line_and_field(tmp_path):
     assert line.startswith(f"podfence: error: {config}:") and "kubeconfig" in line
     line = one_error_line(podfence("snapshot", "--kubeconfig", str(tmp_path / "missing")))
     assert str(tmp_path / "missing") in line
+
+
+# -- every command reads live --------------------------------------------------------------
+
+EXPLAIN = ["explain", "--from", "api/api-server", "--to", "data/postgres", "--port", "5432"]
+
+
+@pytest.mark.parametrize("command", [
+    ["connectivity", "-o", "json"], ["matrix", "--port", "8080", "-o", "json"], [*EXPLAIN, "-o", "json"],
+    ["check", "-o", "json"], ["test", "--snapshot"], ["generate", "default-deny", "-n", "data", "-o", "json"],
+])
+def test_live_output_is_the_output_of_the_same_manifests(live, command):
+    from_files = podfence(*command, "-f", str(BAA))
+    from_cluster = podfence(*command, "--kubeconfig", live["kubeconfig"], "--context", "prod")
+    assert from_cluster.returncode == from_files.returncode, from_cluster.stderr
+    assert from_cluster.stdout == from_files.stdout and from_cluster.stdout
+    assert "reading cluster 'prod' (context 'prod', https://127.0.0.1:" in from_cluster.stderr
+
+
+@pytest.mark.parametrize("command", [["lint", "-o", "json"], ["audit", "-o", "json"]])
+def test_live_findings_are_those_of_the_manifests_placed_at_cluster_objects(live, command):
+    from_files = podfence(*command, "-f", str(BAA))
+    from_cluster = podfence(*command, "--kubeconfig", live["kubeconfig"], "--context", "prod")
+    assert from_cluster.returncode == from_files.returncode, from_cluster.stderr
+    live_json = json.loads(from_cluster.stdout)
+    assert without_places(live_json) == without_places(json.loads(from_files.stdout))
+    findings = live_json["findings"] if "findings" in live_json else []
+    for finding in findings:
+        assert finding["file"].startswith("prod/") and finding["line"] is None
+
+
+def test_without_f_a_command_reads_the_current_context(live):
+    done = podfence("connectivity", "-o", "json", env={"KUBECONFIG": live["kubeconfig"]})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == podfence("connectivity", "-o", "json", "-f", str(BAA)).stdout
+    assert "reading cluster 'prod' (context 'prod'" in done.stderr
+
+
+def test_without_f_and_without_kubeconfig_says_to_give_manifests(tmp_path):
+    done = podfence("connectivity", env={"KUBECONFIG": "", "HOME": str(tmp_path)})
+    line = one_error_line(done)
+    assert "no manifests given: use -f PATH" in line and "--kubeconfig FILE / --context NAME" in line
+    assert f"{tmp_path}/.kube/config does not exist" in line
+
+
+def test_context_and_files_give_the_cluster_after_kubectl_apply(live, tmp_path):
+    change = tmp_path / "change.yaml"
+    change.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: postgres-ingress\n"
+        "  namespace: data\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: lock-auth\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n")
+    applied = podfence("connectivity", "-o", "json", "--kubeconfig", live["kubeconfig"], "--context", "prod",
+                       "-f", str(change), "-n", "auth")
+    both_files = podfence("connectivity", "-o", "json", "-f", str(BAA), "-f", str(change), "-n", "auth")
+    assert applied.returncode == both_files.returncode == 0, applied.stderr
+    assert applied.stdout == both_files.stdout
+    assert applied.stdout != podfence("connectivity", "-o", "json", "-f", str(BAA)).stdout
+    replaced = [line for line in applied.stderr.splitlines() if "replaces the one at" in line]
+    assert len(replaced) == 1 and "prod/NetworkPolicy/data/postgres-ingress@" in replaced[0]
+
+
+def test_files_over_a_context_use_the_contexts_namespace(live, tmp_path):
+    config = yaml.safe_load(Path(live["kubeconfig"]).read_text())
+    config["contexts"][0]["context"]["namespace"] = "kube-system"
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    (tmp_path / "deny.yaml").write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                                        "  name: deny\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n")
+    check = podfence("check", "-o", "json", "--kubeconfig", str(tmp_path / "kubeconfig"), "-f",
+                     str(tmp_path / "deny.yaml"))
+    assert check.returncode == 0, check.stderr
+    matrix = podfence("matrix", "--port", "8080", "-o", "json", "--kubeconfig", str(tmp_path / "kubeconfig"),
+                      "-f", str(tmp_path / "deny.yaml"))
+    in_notify = podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA), "-f",
+                         str(tmp_path / "deny.yaml"), "-n", "kube-system")
+    assert matrix.returncode == 0 and matrix.stdout == in_notify.stdout
+    elsewhere = podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA), "-f", str(tmp_path / "deny.yaml"))
+    assert matrix.stdout != elsewhere.stdout
+
+
+@pytest.mark.parametrize("command", [["connectivity"], ["lint"], ["audit"], ["check"], ["test", "--snapshot"],
+                                     ["matrix", "--port", "80"], [*EXPLAIN], ["generate", "allow", "--from",
+                                     "api/api-server", "--to", "data/postgres", "--port", "5432"]])
+def test_every_command_stops_on_a_refused_list(live, command):
+    line = one_error_line(podfence(*command, "--kubeconfig", live["kubeconfig"], "--context", "nobody"))
+    assert "forbidden" in line and "namespaces" in line

@@ -267,8 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
         versions = {(r.group, r.version) for r in self.api.resources}
         if not parts:
             self._send(200, {"paths": {
-                (f"apis/{g}/{v}" if g else f"api/{v}"): {"serverRelativeURL": f"/openapi/v3/{'apis/' + g if g else 'api'}/{v}"}
-                for g, v in sorted(versions)}})
+                path: {"serverRelativeURL": f"/openapi/v3/{path}"}
+                for path in sorted(f"apis/{g}/{v}" if g else f"api/{v}" for g, v in versions)}})
             return
         group, version = ("", parts[1]) if parts[0] == "api" and len(parts) == 2 else (
             (parts[1], parts[2]) if len(parts) == 3 else ("?", "?"))

@@ -15,6 +15,7 @@ from podfence.assertions import Checker, Result, Spec, parse_spec, probes
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_writable, choose, exit_on_errors, fail,
     input_budget, load_cluster, load_config, settings_from, write, write_file,
@@ -96,6 +97,9 @@ def test_command(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
     choose(output, FORMATS, "-o")
@@ -106,7 +110,8 @@ def test_command(
             fail("--snapshot prints a new assertion file on stdout; it takes no SPEC.yaml")
         if junit is not None or lab:
             fail("--snapshot does not check anything: leave out --junit and --lab")
-        result = load_cluster(filename, namespace, settings, budget, allow_empty)
+        result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
         write(snapshot_yaml(snapshot(Engine(result.cluster, settings).connectivity())))
         return
     if not specs:
@@ -117,7 +122,8 @@ def test_command(
         check_writable(Path(junit), force, "--junit")
     started = time.perf_counter()
     parsed = read_specs(list(specs), budget)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     engine = Engine(result.cluster, settings)
     checker = Checker(engine.connectivity())
     suites: list[tuple[str, list[Result]]] = [(path, checker.check(spec)) for path, spec in parsed]

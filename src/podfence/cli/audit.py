@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
     Namespace, SettingValues, StrictCidr, choose, input_budget, settings_from, write,
 )
@@ -30,12 +31,16 @@ def audit(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
     chosen = rule_flags(select, ignore)
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                               input_budget(max_input_bytes, max_objects), allow_empty)
+                                               input_budget(max_input_bytes, max_objects), allow_empty,
+                                               Live(kubeconfig, context, request_timeout))
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), documents)
     settings = settings_from(setting, strict_cidr, cfg.settings)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
     load_cluster, load_config, refuse_output, settings_from, write_bounded,
@@ -25,13 +26,17 @@ def connectivity(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
     max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
     """All allowed connections: per pod pair, and between pods and address ranges."""
     choose(output, FORMATS, "-o")
     budget = input_budget(max_input_bytes, max_objects)
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     with busy("computing connectivity"):
         conn = Engine(result.cluster, settings).connectivity()
         pairs, least = connectivity_min_size(conn, output)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
     Namespace, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster, load_config, protocol_from,
     settings_from, write,
@@ -29,13 +30,17 @@ def explain(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it."""
     choose(output, FORMATS, "-o")
     proto = protocol_from(protocol)
     budget = input_budget(max_input_bytes, max_objects)
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     engine = Engine(result.cluster, settings)
     source = _endpoint(engine, src, namespace, "--from")
     target = _endpoint(engine, dst, namespace, "--to")

@@ -10,9 +10,10 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
-    load_config, report, require_objects, settings_from, write, write_files,
+    load_cluster, load_config, report, require_objects, settings_from, write, write_files,
 )
 from podfence.cli.files import Refused, check_folder, read_existing
 from podfence.config import Config
@@ -60,6 +61,9 @@ def lint(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -69,7 +73,8 @@ def lint(
     choose(fail_on, FAIL_ON, "--fail-on")
     chosen = rule_flags(select, ignore)
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                               input_budget(max_input_bytes, max_objects), allow_empty)
+                                               input_budget(max_input_bytes, max_objects), allow_empty,
+                                               Live(kubeconfig, context, request_timeout))
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), documents)
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
@@ -86,22 +91,17 @@ def lint(
 
 
 def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
-                      strict_cidr: bool, budget: Budget | None = None,
-                      allow_empty: bool = False) -> tuple[Config, LoadResult, Mapping[Origin, Any]]:
+                      strict_cidr: bool, budget: Budget | None = None, allow_empty: bool = False,
+                      live: Live | None = None) -> tuple[Config, LoadResult, Mapping[Origin, Any]]:
     """Config, cluster and each object's manifest; validation errors end the command (exit 2) before any analysis.
 
     The manifests keep the lines the loader read them at, so that findings are
     placed on their fields' lines without reading anything twice (standard input
     or a FIFO cannot be).
     """
-    if not files:
-        fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
     cfg = load_config(config, budget, check=config_references)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_documents=True)
-    report(result)
-    exit_on_errors(result.diagnostics)
-    require_objects([result], files, allow_empty)
+    result = load_cluster(files, namespace, settings, budget, allow_empty, live, keep_documents=True)
     return cfg, result, result.documents
 
 

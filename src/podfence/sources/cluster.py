@@ -18,7 +18,8 @@ Problems are one :class:`~podfence.model.Diagnostic` each, never an exception:
 * ``K3`` the server cannot be reached, answers too late, or its TLS fails (URL and context);
 * ``K4`` the server refused the credentials (401);
 * ``K5`` RBAC refused a list (403: the verb, the resource and "forbidden");
-* ``K6`` any other answer of the API server (its Status message).
+* ``K6`` any other answer of the API server (its Status message);
+* ``K7`` no kubeconfig file exists (``~/.kube/config``, or none of ``$KUBECONFIG``).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class ClusterObjects:
     documents: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     problem: Diagnostic | None = None
+    cluster: str = ""
+    namespace: str = ""  # the context's namespace, where kubectl puts objects that name none
 
     def load(self, *, settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
              keep_documents: bool = False) -> LoadResult:
@@ -198,7 +201,8 @@ def read_cluster(kubeconfig: str | None = None, context: str | None = None, *,
             if not listed.optional or listed in served:
                 documents.extend(reader.list(listed))
         notes.extend(reader.notes)
-        return ClusterObjects(chosen.name, chosen.server, tuple(documents), tuple(notes))
+        return ClusterObjects(chosen.name, chosen.server, tuple(documents), tuple(notes),
+                              cluster=chosen.cluster, namespace=chosen.namespace)
     except _Problem as p:
         return ClusterObjects(chosen.name, chosen.server, problem=p.diagnostic)
     finally:

@@ -25,6 +25,7 @@ from podfence.model.diagnostic import FieldPath
 
 KUBECONFIG_PROBLEM = "K1"
 CONTEXT_PROBLEM = "K2"
+NO_KUBECONFIG = "K7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ def read_kubeconfig(flag: str | None, environ: Mapping[str, str] | None = None,
         if own.problems:
             problem = own.problems[0]
             if flag is None and path == files[0] == default_kubeconfig(environ) and not os.path.exists(path):
-                return Diagnostic(KUBECONFIG_PROBLEM, Severity.ERROR,
+                return Diagnostic(NO_KUBECONFIG, Severity.ERROR,
                                   f"no kubeconfig: {path} does not exist (pass --kubeconfig FILE, set KUBECONFIG, "
                                   "or give manifests with -f)")
             return Diagnostic(KUBECONFIG_PROBLEM, Severity.ERROR, f"kubeconfig: {problem.message}",
@@ -116,7 +117,7 @@ def read_kubeconfig(flag: str | None, environ: Mapping[str, str] | None = None,
         if not current and isinstance(data.get("current-context"), str):
             current = data["current-context"]
     if not read:
-        return Diagnostic(KUBECONFIG_PROBLEM, Severity.ERROR,
+        return Diagnostic(NO_KUBECONFIG, Severity.ERROR,
                           f"no kubeconfig: none of the KUBECONFIG files exist ({', '.join(files)})")
     resolved: dict[str, Context] = {}
     problems: dict[str, Diagnostic] = {}
