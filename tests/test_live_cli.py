@@ -204,7 +204,7 @@ def test_context_and_files_give_the_cluster_after_kubectl_apply(live, tmp_path):
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: lock-auth\n"
         "spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n")
     applied = podfence("connectivity", "-o", "json", "--kubeconfig", live["kubeconfig"], "--context", "prod",
-                       "-f", str(change), "-n", "auth")
+                       "-f", str(change), "-n", "auth", "-A")
     both_files = podfence("connectivity", "-o", "json", "-f", str(BAA), "-f", str(change), "-n", "auth")
     assert applied.returncode == both_files.returncode == 0, applied.stderr
     assert applied.stdout == both_files.stdout
@@ -237,3 +237,43 @@ def test_files_over_a_context_use_the_contexts_namespace(live, tmp_path):
 def test_every_command_stops_on_a_refused_list(live, command):
     line = one_error_line(podfence(*command, "--kubeconfig", live["kubeconfig"], "--context", "nobody"))
     assert "forbidden" in line and "namespaces" in line
+
+
+# -- -n and -A on a live cluster: what is shown ----------------------------------------------
+
+
+def live_run(live, *args: str):
+    done = podfence(*args, "--kubeconfig", live["kubeconfig"], "--context", "prod")
+    assert done.returncode in (0, 1), done.stderr
+    return done
+
+
+def test_namespace_restricts_connectivity_shown_not_read(live):
+    everything = json.loads(live_run(live, "connectivity", "-o", "json").stdout)["connections"]
+    in_data = json.loads(live_run(live, "connectivity", "-o", "json", "-n", "data").stdout)["connections"]
+    touching = [e for e in everything if e["src"].startswith("data/") or e["dst"].startswith("data/")]
+    assert in_data == touching and 0 < len(in_data) < len(everything)
+    assert any(not e["src"].startswith("data/") for e in in_data)  # other namespaces' pods reaching data
+    text = live_run(live, "connectivity", "-n", "data").stdout.splitlines()
+    full = live_run(live, "connectivity").stdout.splitlines()
+    assert text and set(text) < set(full) and any("data/" in line for line in text)
+    assert not any(line.startswith("api/api-server (Deployment) -> auth/") for line in text)
+    every = json.loads(live_run(live, "connectivity", "-o", "json", "-n", "data", "-A").stdout)["connections"]
+    assert every == everything
+
+
+def test_namespace_restricts_matrix_lint_and_audit(live):
+    matrix = json.loads(live_run(live, "matrix", "--port", "8080", "-o", "json", "-n", "api").stdout)
+    assert matrix["pods"] and all(p.startswith("api/") for p in matrix["pods"])
+    findings = json.loads(live_run(live, "lint", "-o", "json", "-n", "data").stdout)["findings"]
+    assert findings and all(f["object"].split(" ", 1)[1].startswith("data/") or f["object"] == "Namespace data"
+                            for f in findings)
+    audit = json.loads(live_run(live, "audit", "-o", "json", "-n", "billing").stdout)
+    assert [n["name"] for n in audit["namespaces"]] == ["billing"]
+    assert audit["score"] == audit["namespaces"][0]["score"]
+
+
+def test_namespace_with_files_alone_keeps_its_meaning():
+    plain = podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA), "-n", "api")
+    assert plain.returncode == 0
+    assert plain.stdout == podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA)).stdout

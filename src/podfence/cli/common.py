@@ -103,6 +103,10 @@ ContextName = Annotated[
     str | None,
     typer.Option("--context", metavar="NAME", help="kubeconfig context to read (default: the current context)."),
 ]
+AllNamespaces = Annotated[
+    bool, typer.Option("-A", "--all-namespaces",
+                       help="On a live cluster: show every namespace (the default; -n NS shows one).")
+]
 RequestTimeout = Annotated[
     float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
                         help=f"Seconds to wait for the API server to connect and to answer (default {TIMEOUT:g}).")
@@ -246,11 +250,22 @@ class Live:
     kubeconfig: str | None = None
     context: str | None = None
     timeout: float = TIMEOUT
+    all_namespaces: bool = False
 
     @property
     def asked(self) -> bool:
         """True when a flag names the cluster (else only a missing ``-f`` makes the command read one)."""
         return self.kubeconfig is not None or self.context is not None
+
+    def reads(self, files: Sequence[str]) -> bool:
+        """True when the command reads the live cluster (a flag names it, or there is no ``-f``)."""
+        return self.asked or not files
+
+    def shown(self, files: Sequence[str], namespace: str) -> str | None:
+        """The one namespace to show: ``-n`` on a live cluster, as kubectl (``-A``: every one, None)."""
+        if self.reads(files) and namespace_given() and not self.all_namespaces:
+            return namespace
+        return None
 
 
 def load_input(files: Sequence[str], namespace: str, settings: Settings, budget: Budget | None = None, *,

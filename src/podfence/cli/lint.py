@@ -10,7 +10,7 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
     load_cluster, load_config, report, require_objects, settings_from, write, write_files,
@@ -64,6 +64,7 @@ def lint(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -72,13 +73,14 @@ def lint(
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
     chosen = rule_flags(select, ignore)
+    live = Live(kubeconfig, context, request_timeout, all_namespaces)
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                               input_budget(max_input_bytes, max_objects), allow_empty,
-                                               Live(kubeconfig, context, request_timeout))
+                                               input_budget(max_input_bytes, max_objects), allow_empty, live)
     plan = rule_plan(cfg, chosen, preview)
     tell(suppression_references(result.cluster), documents)
     findings = narrow_lines(run_lint(result.cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
                                      plan=plan), documents)
+    findings = in_namespace(findings, live.shown(filename, namespace))
     if output == "json":
         write(lint_json(findings))
     elif output == "sarif":
@@ -103,6 +105,15 @@ def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, 
     settings = settings_from(setting, strict_cidr, cfg.settings)
     result = load_cluster(files, namespace, settings, budget, allow_empty, live, keep_documents=True)
     return cfg, result, result.documents
+
+
+def in_namespace(findings: list[Finding], namespace: str | None) -> list[Finding]:
+    """The findings about objects of ``namespace`` (and the namespace itself); all when None."""
+    if namespace is None:
+        return findings
+    return [f for f in findings if f.ref.namespace == namespace or (f.ref.namespace is None
+                                                                     and f.ref.kind == "Namespace"
+                                                                     and f.ref.name == namespace)]
 
 
 def _field_line(origin: Origin | None, line: int | None, field: tuple[str | int, ...],
