@@ -277,3 +277,45 @@ def test_namespace_with_files_alone_keeps_its_meaning():
     plain = podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA), "-n", "api")
     assert plain.returncode == 0
     assert plain.stdout == podfence("matrix", "--port", "8080", "-o", "json", "-f", str(BAA)).stdout
+
+
+# -- several clusters ------------------------------------------------------------------------
+
+
+def test_repeated_context_gives_one_json_entry_per_cluster(live):
+    done = podfence("connectivity", "-o", "json", "--kubeconfig", live["kubeconfig"], "--context", "prod",
+                    "--context", "with-pod")
+    assert done.returncode == 0, done.stderr
+    clusters = json.loads(done.stdout)["clusters"]
+    assert list(clusters) == ["prod", "with-pod"]
+    for name in clusters:
+        alone = podfence("connectivity", "-o", "json", "--kubeconfig", live["kubeconfig"], "--context", name)
+        assert clusters[name] == json.loads(alone.stdout)
+    assert clusters["prod"] != clusters["with-pod"]  # with-pod also runs api/debug
+    assert "reading cluster 'prod'" in done.stderr and "reading cluster 'with-pod'" in done.stderr
+
+
+def test_repeated_context_gives_one_text_section_per_cluster(live):
+    done = podfence("matrix", "--port", "8080", "--kubeconfig", live["kubeconfig"], "--context", "prod",
+                    "--context", "with-pod")
+    assert done.returncode == 0, done.stderr
+    prod = podfence("matrix", "--port", "8080", "--kubeconfig", live["kubeconfig"], "--context", "prod").stdout
+    with_pod = podfence("matrix", "--port", "8080", "--kubeconfig", live["kubeconfig"],
+                        "--context", "with-pod").stdout
+    assert done.stdout == f"== context prod ==\n{prod}\n== context with-pod ==\n{with_pod}"
+
+
+def test_all_contexts_runs_every_one_and_exits_with_the_worst(live):
+    done = podfence("lint", "-o", "json", "--kubeconfig", live["kubeconfig"], "--all-contexts",
+                    "--request-timeout", "0.5")
+    assert done.returncode == 2
+    assert sorted(json.loads(done.stdout)["clusters"]) == ["prod", "with-pod"]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("podfence: error:")]
+    assert len(errors) == 4 and all(any(f"context '{n}'" in e for e in errors)
+                                    for n in ("nobody", "stranger", "down", "silent"))
+
+
+def test_several_contexts_refused_where_outputs_cannot_be_put_together(live):
+    line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "prod",
+                                   "--context", "with-pod"))
+    assert "several clusters at once" in line and "not with snapshot" in line

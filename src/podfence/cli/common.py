@@ -101,7 +101,10 @@ Kubeconfig = Annotated[
 ]
 ContextName = Annotated[
     str | None,
-    typer.Option("--context", metavar="NAME", help="kubeconfig context to read (default: the current context)."),
+    typer.Option("--context", metavar="NAME",
+                 help="kubeconfig context to read (default: the current context). Repeat it, or give "
+                      "--all-contexts, to run on several clusters: JSON becomes {\"clusters\": {CONTEXT: ...}}, "
+                      "text one section per cluster."),
 ]
 AllNamespaces = Annotated[
     bool, typer.Option("-A", "--all-namespaces",

@@ -10,6 +10,7 @@ import typer
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
+from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
@@ -61,7 +62,17 @@ def _is_usage_error(e: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; usage errors are one line on stderr with exit code 2."""
+    """Run the CLI; usage errors are one line on stderr with exit code 2.
+
+    A run that names several contexts (``--context`` repeated, ``--all-contexts``)
+    is one run per context, put together by :mod:`podfence.cli.multi`.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    several = run_per_context(args, _main)
+    return _main(args) if several is None else several
+
+
+def _main(argv: list[str]) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="podfence", standalone_mode=False)
