@@ -127,3 +127,17 @@ def test_kubeconfig_problems_name_file_line_and_field(tmp_path):
 def test_default_kubeconfig_missing(tmp_path):
     read = read_cluster(None, None, environ={"HOME": str(tmp_path)})
     assert read.problem is not None and read.problem.code == "K1"
+
+
+def test_a_server_certificate_the_kubeconfig_does_not_trust(fleet, prod, tmp_path):  # noqa: F811
+    import base64
+
+    import trustme
+
+    config = fleet.kubeconfig(current="prod")
+    config["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
+        trustme.CA().cert_pem.bytes()).decode()
+    (tmp_path / "other-ca").write_text(yaml.safe_dump(config))
+    problem = read_cluster(str(tmp_path / "other-ca")).problem
+    assert problem is not None and problem.code == "K3"
+    assert "TLS failed" in problem.message and "certificate verify failed" in problem.message

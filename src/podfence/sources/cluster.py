@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -324,7 +325,9 @@ class _Reader:
         if "timed out" in text.lower() or "timeout" in type(reason).__name__.lower():
             why = f"no answer within {self.timeout:g} s"
         elif "certificate" in text.lower() or "ssl" in type(reason).__name__.lower():
-            why = f"TLS failed: {_after_colon(text)}"
+            text = re.sub(r"\s*\(_ssl\.c:\d+\)?", "", text)
+            found = re.search(r"certificate verify failed[^'\")]*", text)
+            why = f"TLS failed: {found.group(0).strip() if found else _after_colon(text)}"
         elif "refused" in text.lower():
             why = "connection refused"
         else:
