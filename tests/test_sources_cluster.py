@@ -126,7 +126,7 @@ def test_kubeconfig_problems_name_file_line_and_field(tmp_path):
 
 def test_default_kubeconfig_missing(tmp_path):
     read = read_cluster(None, None, environ={"HOME": str(tmp_path)})
-    assert read.problem is not None and read.problem.code == "K1"
+    assert read.problem is not None and read.problem.code == "K7"
 
 
 def test_a_server_certificate_the_kubeconfig_does_not_trust(fleet, prod, tmp_path):  # noqa: F811

@@ -9,10 +9,10 @@ import typer
 from podfence.cli.common import (
     TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
-    MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget, load_config, report,
-    require_objects, settings_from, write, load_input, namespace_given,
+    MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, input_budget, load_config, load_input,
+    namespace_given, report, require_objects, settings_from, write,
 )
-from podfence.loader import codes, load
+from podfence.loader import codes
 from podfence.render.diagnostics import FORMATS, check_json, check_text
 
 

@@ -12,8 +12,8 @@ from podfence import __version__
 from podfence.cli.common import (
     TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, fail, input_budget,
-    load_cluster, load_config, report, require_objects, settings_from, write, write_files,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, fail, input_budget,
+    load_cluster, load_config, settings_from, write, write_files,
 )
 from podfence.cli.files import Refused, check_folder, read_existing
 from podfence.config import Config
@@ -22,7 +22,7 @@ from podfence.lint.docs import pages
 from podfence.lint.selection import (
     RulePlan, Selector, config_references, parse_selectors, plan_rules, suppression_references,
 )
-from podfence.loader import LineDict, LoadResult, load, locate
+from podfence.loader import LineDict, LoadResult, locate
 from podfence.loader.limits import Budget
 from podfence.model import Diagnostic, FileOrigin, Origin, Severity
 from podfence.model.text import one_line
