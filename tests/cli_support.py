@@ -14,11 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PODFENCE = Path(sys.executable).parent / "podfence"
 
 
-def podfence(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the console script from the repository root (or ``cwd``), as a user would."""
+def podfence(*args: str, stdin: str | None = None, cwd: Path | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console script from the repository root (or ``cwd``), as a user would; ``env`` adds variables."""
     assert PODFENCE.exists(), f"console script missing: {PODFENCE} (install the package into this venv)"
     return subprocess.run([str(PODFENCE), *args], capture_output=True, text=True, input=stdin, cwd=cwd or ROOT,
-                          timeout=120, env={**os.environ, "PODFENCE_DEBUG": ""})
+                          timeout=120, env={**os.environ, "PODFENCE_DEBUG": "", **(env or {})})
 
 
 def golden_checker(folder: Path) -> Callable[[str, str, bool], None]:

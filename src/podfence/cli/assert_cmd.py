@@ -16,6 +16,7 @@ from podfence.assertions.spec import unknown_names
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_writable, choose, exit_on_errors, fail,
     input_budget, load_cluster, load_config, settings_from, write, write_file,
@@ -105,6 +106,9 @@ def test_command(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
     choose(output, FORMATS, "-o")
@@ -115,7 +119,8 @@ def test_command(
             fail("--snapshot prints a new assertion file on stdout; it takes no SPEC.yaml")
         if junit is not None or lab:
             fail("--snapshot does not check anything: leave out --junit and --lab")
-        result = load_cluster(filename, namespace, settings, budget, allow_empty)
+        result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
         write(snapshot_yaml(snapshot(Engine(result.cluster, settings).connectivity())))
         return
     if not specs:
@@ -125,7 +130,8 @@ def test_command(
             fail("--junit '': name a file")
         check_writable(Path(junit), force, "--junit")
     started = time.perf_counter()
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     parsed = read_specs(list(specs), budget, result.cluster)
     engine = Engine(result.cluster, settings)
     checker = Checker(engine.connectivity())

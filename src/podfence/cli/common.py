@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Callable, Iterable, Iterator, NoReturn, Sequence
 
@@ -21,14 +22,16 @@ import typer
 
 from podfence.cli import files as files_
 from podfence.config import CONFIG_FILE, DEFAULT_CONFIG, Config, config_from_dict
-from podfence.loader import LoadResult, load, read_own_file
+from podfence.loader import LoadResult, load, load_objects, read_own_file
 from podfence.loader import codes as load_codes
 from podfence.loader.limits import DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, Budget
-from podfence.model import Diagnostic, Settings
+from podfence.model import ClusterOrigin, Diagnostic, Settings
 from podfence.model.own_fields import NAMESPACE_RULE
 from podfence.model.ports import PROTOCOL_WORDS, PortSpec, parse_port, parse_protocol
 from podfence.model.text import one_line, quoted
 from podfence.sets import Protocol
+from podfence.sources.cluster import TIMEOUT, ClusterObjects, read_cluster
+from podfence.sources.kubeconfig import NO_KUBECONFIG, Context
 from podfence.validate import is_dns1123_label
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -44,8 +47,13 @@ def check_namespace(value: str, flag: str = "-n") -> None:
         fail(f"{flag} {quoted(value)}: not a namespace name ({NAMESPACE_RULE})")
 
 
-def namespace_flag(value: str) -> str:
+_namespace_given = [False]  # whether this run's -n came from the command line (not its default)
+
+
+def namespace_flag(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
     check_namespace(value)
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    _namespace_given[0] = source is not None and source.name == "COMMANDLINE"
     return value
 
 
@@ -88,6 +96,28 @@ MaxOutputBytes = Annotated[
     typer.Option("--max-output-bytes", metavar="BYTES", min=1,
                  help=f"Largest output to write, in bytes (default {DEFAULT_MAX_OUTPUT_BYTES}, 1 GiB). "
                       "Larger output is refused before writing when its size is known, else stopped there."),
+]
+
+Kubeconfig = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", metavar="FILE",
+                 help="kubeconfig of the live cluster (default: $KUBECONFIG, merged as kubectl does, "
+                      "then ~/.kube/config)."),
+]
+ContextName = Annotated[
+    str | None,
+    typer.Option("--context", metavar="NAME",
+                 help="kubeconfig context to read (default: the current context). Repeat it, or give "
+                      "--all-contexts, to run on several clusters: JSON becomes {\"clusters\": {CONTEXT: ...}}, "
+                      "text one section per cluster."),
+]
+AllNamespaces = Annotated[
+    bool, typer.Option("-A", "--all-namespaces",
+                       help="On a live cluster: show every namespace (the default; -n NS shows one).")
+]
+RequestTimeout = Annotated[
+    float, typer.Option("--request-timeout", metavar="SECONDS", min=0.1,
+                        help=f"Seconds to wait for the API server to connect and to answer (default {TIMEOUT:g}).")
 ]
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -228,16 +258,106 @@ def report(result: LoadResult, *, show_warnings: bool = True) -> None:
 
 
 def load_cluster(files: Sequence[str], namespace: str, settings: Settings, budget: Budget | None = None,
-                 allow_empty: bool = False) -> LoadResult:
-    """Load manifests for an analysis command; any error, or no object at all, ends the command with exit 2."""
-    if not files:
-        fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
+                 allow_empty: bool = False, live: Live | None = None, keep_documents: bool = False) -> LoadResult:
+    """The cluster of an analysis command (:func:`load_input`); any error, or no object at all, ends it (exit 2).
+
+    Without ``live`` the command reads manifests only, and ``-f`` is required.
+    """
+    if not files and live is None:
+        fail(NO_MANIFESTS)
     with busy("reading manifests"):
-        result = load(list(files), default_namespace=namespace, settings=settings, budget=budget)
+        result, names = load_input(files, namespace, settings, budget, live=live, keep_documents=keep_documents,
+                                   namespace_given=namespace_given())
     report(result)
     exit_on_errors(result.diagnostics)
-    require_objects([result], files, allow_empty)
+    require_objects([result], names, allow_empty)
     return result
+
+
+def namespace_given() -> bool:
+    """True when ``-n`` was given on the command line (not its default)."""
+    return _namespace_given[0]
+
+
+NO_MANIFESTS = "no manifests given: use -f PATH (a file, a directory, or - for stdin)"
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """``--kubeconfig``, ``--context`` and ``--request-timeout`` of a command that can read a live cluster."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    timeout: float = TIMEOUT
+    all_namespaces: bool = False
+
+    @property
+    def asked(self) -> bool:
+        """True when a flag names the cluster (else only a missing ``-f`` makes the command read one)."""
+        return self.kubeconfig is not None or self.context is not None
+
+    def reads(self, files: Sequence[str]) -> bool:
+        """True when the command reads the live cluster (a flag names it, or there is no ``-f``)."""
+        return self.asked or not files
+
+    def shown(self, files: Sequence[str], namespace: str) -> str | None:
+        """The one namespace to show: ``-n`` on a live cluster, as kubectl (``-A``: every one, None)."""
+        if self.reads(files) and namespace_given() and not self.all_namespaces:
+            return namespace
+        return None
+
+
+def load_input(files: Sequence[str], namespace: str, settings: Settings, budget: Budget | None = None, *,
+               live: Live | None = None, namespace_given: bool = False,
+               keep_documents: bool = False) -> tuple[LoadResult, list[str]]:
+    """The cluster a command analyses, and what to name its input by in messages (the paths, or the context).
+
+    ``-f`` alone: the manifests. Otherwise the live cluster (the current context
+    when no flag names one), with the manifests of ``-f`` applied over it as
+    ``kubectl apply -f`` would: same kind, namespace and name replace the live
+    object. Objects of the files that name no namespace go to ``-n`` when given,
+    else to the context's namespace, else to ``default``. Only the live read's
+    notes and its problems are printed; the caller reports the result.
+    """
+    if live is None or not (live.asked or not files):
+        result = load(list(files), default_namespace=namespace, settings=settings, budget=budget,
+                      keep_documents=keep_documents)
+        return result, list(files)
+    if not files and not live.asked:
+        missing = missing_kubeconfig(budget)
+        if missing is not None:
+            fail(f"{NO_MANIFESTS}, or name a live cluster with --kubeconfig FILE / --context NAME ({missing})")
+    read = read_live(live.kubeconfig, live.context, live.timeout, budget)
+    default = namespace if namespace_given else (read.namespace or "default")
+    result = load_objects(ClusterOrigin(read.context), read.documents, default_namespace=default,
+                          settings=settings, budget=budget, name=read.context, keep_documents=keep_documents,
+                          then=list(files))
+    return result, [f"context {read.context}", *files]
+
+
+def missing_kubeconfig(budget: Budget | None) -> str | None:
+    """Why no kubeconfig can be found (None when one exists, whatever its state)."""
+    from podfence.sources.kubeconfig import read_kubeconfig
+
+    found = read_kubeconfig(None, budget=budget)
+    return found.message if isinstance(found, Diagnostic) and found.code == NO_KUBECONFIG else None
+
+
+def read_live(kubeconfig: str | None, context: str | None, timeout: float = TIMEOUT,
+              budget: Budget | None = None) -> ClusterObjects:
+    """Every object podfence reads from the context; says which one on stderr, and any problem ends it (exit 2)."""
+
+    def starting(chosen: Context) -> None:
+        sys.stderr.write(f"reading cluster {chosen.cluster!r} (context {chosen.name!r}, {chosen.server})\n")
+
+    with busy(f"reading context {context}" if context else "reading the current context"):
+        read = read_cluster(kubeconfig, context, timeout=timeout, budget=budget, starting=starting)
+    for note in read.notes:
+        sys.stderr.write(f"note: {one_line(note)}\n")
+    if read.problem is not None:
+        sys.stderr.write(f"podfence: error: {read.problem.one_line()}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return read
 
 
 def require_objects(results: Sequence[LoadResult], paths: Sequence[str], allow_empty: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
     Namespace, PortOption, ProtocolOption, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster,
     load_config, one_port, settings_from, write,
@@ -32,6 +33,9 @@ def explain(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it.
 
@@ -43,7 +47,8 @@ def explain(
     proto = spec.protocol
     budget = input_budget(max_input_bytes, max_objects)
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     views = StagedViews(result.cluster, settings)
     engine = views.now
     ends: dict[str, Endpoint] = {}

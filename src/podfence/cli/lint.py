@@ -10,9 +10,10 @@ import typer
 
 from podfence import __version__
 from podfence.cli.common import (
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, Namespace, SettingValues, Staged, StrictCidr, choose, exit_on_errors, fail, input_budget,
-    load_config, report, require_objects, settings_from, write, write_files,
+    MaxInputBytes, MaxObjects, Namespace, SettingValues, Staged, StrictCidr, choose, fail,
+    input_budget, load_cluster, load_config, settings_from, write, write_files,
 )
 from podfence.cli.files import Refused, check_folder, read_existing
 from podfence.config import Config
@@ -21,7 +22,7 @@ from podfence.lint.docs import pages
 from podfence.lint.selection import (
     RulePlan, Selector, config_references, parse_selectors, plan_rules, suppression_references,
 )
-from podfence.loader import LineDict, LoadResult, load, locate
+from podfence.loader import LineDict, LoadResult, locate
 from podfence.loader.limits import Budget
 from podfence.model import Diagnostic, FileOrigin, Origin, Severity, promoted
 from podfence.model.text import one_line
@@ -61,6 +62,10 @@ def lint(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,
 ) -> None:
     """Find NetworkPolicy mistakes: gaps, dead and redundant rules, confusions, exposure."""
     if rules_doc is not None:
@@ -69,13 +74,15 @@ def lint(
     choose(output, FORMATS, "-o")
     choose(fail_on, FAIL_ON, "--fail-on")
     chosen = rule_flags(select, ignore)
+    live = Live(kubeconfig, context, request_timeout, all_namespaces)
     cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                               input_budget(max_input_bytes, max_objects), allow_empty)
+                                               input_budget(max_input_bytes, max_objects), allow_empty, live)
     plan = rule_plan(cfg, chosen, preview)
     cluster = promoted(result.cluster) if staged else result.cluster
     tell(suppression_references(cluster), documents)
     findings = narrow_lines(run_lint(cluster, cfg, settings_from(setting, strict_cidr, cfg.settings),
                                      plan=plan), documents)
+    findings = in_namespace(findings, live.shown(filename, namespace))
     if output == "json":
         write(lint_json(findings))
     elif output == "sarif":
@@ -88,23 +95,27 @@ def lint(
 
 
 def load_for_analysis(files: Sequence[str], namespace: str, config: str | None, setting: Sequence[str],
-                      strict_cidr: bool, budget: Budget | None = None,
-                      allow_empty: bool = False) -> tuple[Config, LoadResult, Mapping[Origin, Any]]:
+                      strict_cidr: bool, budget: Budget | None = None, allow_empty: bool = False,
+                      live: Live | None = None) -> tuple[Config, LoadResult, Mapping[Origin, Any]]:
     """Config, cluster and each object's manifest; validation errors end the command (exit 2) before any analysis.
 
     The manifests keep the lines the loader read them at, so that findings are
     placed on their fields' lines without reading anything twice (standard input
     or a FIFO cannot be).
     """
-    if not files:
-        fail("no manifests given: use -f PATH (a file, a directory, or - for stdin)")
     cfg = load_config(config, budget, check=config_references)
     settings = settings_from(setting, strict_cidr, cfg.settings)
-    result = load(list(files), default_namespace=namespace, settings=settings, budget=budget, keep_documents=True)
-    report(result)
-    exit_on_errors(result.diagnostics)
-    require_objects([result], files, allow_empty)
+    result = load_cluster(files, namespace, settings, budget, allow_empty, live, keep_documents=True)
     return cfg, result, result.documents
+
+
+def in_namespace(findings: list[Finding], namespace: str | None) -> list[Finding]:
+    """The findings about objects of ``namespace`` (and the namespace itself); all when None."""
+    if namespace is None:
+        return findings
+    return [f for f in findings if f.ref.namespace == namespace or (f.ref.namespace is None
+                                                                     and f.ref.kind == "Namespace"
+                                                                     and f.ref.name == namespace)]
 
 
 def _field_line(origin: Origin | None, line: int | None, field: tuple[str | int, ...],

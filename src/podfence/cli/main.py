@@ -10,12 +10,14 @@ import typer
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
+from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
+from podfence.cli import snapshot as snapshot_cmd
 from podfence.model.text import one_line
 
 app = typer.Typer(
@@ -37,6 +39,7 @@ app.command(name="lint")(lint_cmd.lint)
 app.command(name="audit")(audit_cmd.audit)
 app.add_typer(rollout_cmd.app, name="rollout")
 app.command(name="monitor")(monitor_cmd.monitor)
+app.command(name="snapshot")(snapshot_cmd.snapshot)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab
@@ -112,7 +115,17 @@ def _plain_metavars(command: object, path: str = "") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; usage errors are one line on stderr with exit code 2."""
+    """Run the CLI; usage errors are one line on stderr with exit code 2.
+
+    A run that names several contexts (``--context`` repeated, ``--all-contexts``)
+    is one run per context, put together by :mod:`podfence.cli.multi`.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    several = run_per_context(args, _main)
+    return _main(args) if several is None else several
+
+
+def _main(argv: list[str]) -> int:
     command = typer.main.get_command(app)
     _plain_metavars(command)
     try:

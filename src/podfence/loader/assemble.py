@@ -108,19 +108,7 @@ def load(paths: Sequence[str], *, default_namespace: str = "default", settings: 
     '/nonexistent.yaml: cannot read: no such file or directory'
     """
     assembly = _Assembly(default_namespace, settings, Budget() if budget is None else budget, keep_documents)
-    for item in read_sources(paths, sys.stdin if stdin is None else stdin, assembly.budget):
-        match item:
-            case SourceText(name=name, text=text):
-                if keep_texts:
-                    assembly.texts[name] = text
-                assembly.add_text(FileOrigin(name, 0), text)
-            case Diagnostic():
-                assembly.diagnostics.append(item)
-                assembly.stopped = item.code == codes.LIMIT
-            case str():
-                assembly.notes.append(item)
-        if assembly.stopped:
-            break
+    assembly.add_sources(paths, sys.stdin if stdin is None else stdin, keep_texts)
     return assembly.result()
 
 
@@ -146,7 +134,8 @@ def load_texts(texts: Iterable[tuple[str | Origin, str]], *, default_namespace: 
 
 def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace: str = "default",
                  settings: Settings = DEFAULT_SETTINGS, budget: Budget | None = None,
-                 name: str = "", keep_documents: bool = False) -> LoadResult:
+                 name: str = "", keep_documents: bool = False, then: Sequence[str] = (),
+                 stdin: TextIO | None = None) -> LoadResult:
     """Like :func:`load`, for documents already parsed (a live cluster's API, a git blob, a test).
 
     Each document is validated and assembled exactly as if it had been read from a
@@ -159,6 +148,11 @@ def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace:
     gets each object's kind, namespace, name and resourceVersion. ``name`` names
     the cluster built.
 
+    ``then`` names manifests (as :func:`load` reads them, ``-`` is ``stdin``) read
+    after the documents, as ``kubectl apply -f`` would apply them: an object of
+    the same kind, namespace and name replaces the document's (an ``L9`` warning
+    says which); objects that name no namespace take ``default_namespace``.
+
     >>> from podfence.model import ClusterOrigin
     >>> pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "resourceVersion": "7"}}
     >>> result = load_objects(ClusterOrigin("prod"), [pod], name="prod")
@@ -169,7 +163,9 @@ def load_objects(origin: Origin, documents: Iterable[Any], *, default_namespace:
     for doc in documents:
         assembly.add_document(origin, doc)
         if assembly.stopped:
-            break
+            return assembly.result(name)
+    if then:
+        assembly.add_sources(then, sys.stdin if stdin is None else stdin)
     return assembly.result(name)
 
 
@@ -208,6 +204,22 @@ class _Assembly:
         self.cluster_policies: dict[tuple[str, str], ClusterPolicy] = {}
         self.nodes: dict[str, Node] = {}
         self.staged: dict[tuple[str, str], StagedNetworkPolicy] = {}
+
+    def add_sources(self, paths: Sequence[str], stdin: TextIO, keep_texts: bool = False) -> None:
+        """Every file, directory and ``-`` of ``paths``, in order, until a limit stops the reading."""
+        for item in read_sources(paths, stdin, self.budget):
+            match item:
+                case SourceText(name=name, text=text):
+                    if keep_texts:
+                        self.texts[name] = text
+                    self.add_text(FileOrigin(name, 0), text)
+                case Diagnostic():
+                    self.diagnostics.append(item)
+                    self.stopped = item.code == codes.LIMIT
+                case str():
+                    self.notes.append(item)
+            if self.stopped:
+                break
 
     def add_text(self, origin: Origin, text: str) -> None:
         json_like = origin.file.endswith(".json") or _JSON_START.match(text) is not None

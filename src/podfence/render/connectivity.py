@@ -44,23 +44,34 @@ def connectivity_text(conn: Connectivity) -> str:
     return "".join(connectivity_text_chunks(conn))
 
 
-def connectivity_text_chunks(conn: Connectivity) -> Iterator[str]:
-    """:func:`connectivity_text` a line at a time, each made :func:`printable`."""
-    return (printable(line[:-1]) + "\n" for line in _text_lines(conn))
+def connectivity_text_chunks(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
+    """:func:`connectivity_text` a line at a time, each made :func:`printable`; ``namespace`` as above."""
+    return (printable(line[:-1]) + "\n" for line in _text_lines(conn, namespace))
 
 
-def _text_lines(conn: Connectivity) -> Iterator[str]:
+def _touches(namespace: str, *ends: str) -> bool:
+    """True when one of the ends (``ns/name`` or an address range) is a pod of ``namespace``."""
+    return any(end.startswith(namespace + "/") and "/" not in end[len(namespace) + 1:] for end in ends)
+
+
+def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
     ns_sizes: dict[str, int] = {}
     for p in conn.pods:
         ns_sizes[p.namespace] = ns_sizes.get(p.namespace, 0) + 1
-    groups = conn.group_connections()
+
+    def shown(*groups: tuple[Pod, ...]) -> bool:
+        return namespace is None or any(p.namespace == namespace for g in groups for p in g)
+
+    groups = [g for g in conn.group_connections() if shown(g.src, g.dst)]
     for g in groups:
         yield f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}\n"
     if not groups:
         yield "(no pod may reach another pod)\n"
     for e in conn.pair_exceptions():
-        yield f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)\n"
-    ext = conn.group_address_blocks()
+        if namespace is None or _touches(namespace, e.src, e.dst):
+            yield f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)\n"
+    ext = [(group, direction, blocks) for group, direction, blocks in conn.group_address_blocks()
+           if shown(group)]
     if ext:
         yield "\n"
     for group, direction, blocks in ext:
@@ -197,19 +208,23 @@ def _range_names(conn: Connectivity) -> set[str]:
     return names
 
 
-def connectivity_chunks(conn: Connectivity, output: str) -> Iterator[str]:
-    """The whole-cluster connectivity in one format, a line (or entry) at a time."""
+def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None = None) -> Iterator[str]:
+    """The whole-cluster connectivity in one format, a line (or entry) at a time.
+
+    ``namespace`` shows only what a pod of that namespace sends or receives.
+    """
+    rows = conn.rows() if namespace is None else (r for r in conn.rows() if _touches(namespace, r[0], r[1]))
     match output:
         case "text":
-            return connectivity_text_chunks(conn)
+            return connectivity_text_chunks(conn, namespace)
         case "json":
-            return connectivity_json_chunks(conn.rows())
+            return connectivity_json_chunks(rows)
         case "csv":
-            return connectivity_csv_chunks(conn.rows())
+            return connectivity_csv_chunks(rows)
         case "md":
-            return connectivity_md_chunks(conn.rows())
+            return connectivity_md_chunks(rows)
         case "dot":
-            return connectivity_dot_chunks(conn)
+            return connectivity_dot_chunks(conn, None if namespace is None else rows)
     raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
 
 
