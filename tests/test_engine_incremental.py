@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from podfence.engine import Change, Connectivity, EditError, Engine, Session
-from podfence.model import Cluster, Direction, NetworkPolicy, Pod, Settings
-from podfence.sets import PROTOCOLS
+from podfence.model import Cluster, ClusterPolicy, ContainerPort, Direction, Labels, NetworkPolicy, Pod, Settings
+from podfence.sets import PROTOCOLS, Protocol, parse_ip
 from random_clusters import NS_LABELS, POD_LABELS, _labels, _policy, mentioned_ports, random_cluster
 
 KNOBS = tuple(k for k in Settings.switches() if k not in ("strict_cidr_validation", "cluster_policy_standard_channel"))
@@ -178,3 +178,26 @@ def test_adding_an_existing_policy_is_refused() -> None:
     session = Session(Cluster.of(pods=[Pod("a", "x")], policies=[policy]))
     with pytest.raises(EditError, match="already exists"):
         session.add_policy(policy)
+
+
+def test_an_edit_reevaluates_a_pods_egress_to_its_own_node_under_tiers() -> None:
+    """Under a Baseline policy a pod's egress to a hostNetwork pod on its own node goes through
+    the NetworkPolicy tier, so a policy edit changes it (it is not a fact of the settings alone)."""
+    host = Pod("a", "agent", Labels({"app": "agent"}), (ContainerPort(9100, Protocol.TCP),), (parse_ip("10.1.0.1"),),
+               host_network=True, node_name="n1", host_ips=(parse_ip("10.1.0.1"),))
+    web = Pod("a", "web", Labels({"app": "web"}), (), (parse_ip("10.2.0.5"),), node_name="n1",
+              host_ips=(parse_ip("10.1.0.1"),))
+    banp = ClusterPolicy.from_dict({
+        "apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+        "metadata": {"name": "default"},
+        "spec": {"subject": {"namespaces": {}}, "egress": [{"action": "Deny", "to": [{"nodes": {}}]}]}})
+    open_egress = NetworkPolicy.from_dict({"metadata": {"name": "out", "namespace": "a"}, "spec": {
+        "podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"], "egress": [{}]}})
+    cluster = Cluster.of(pods=[host, web], policies=[open_egress], cluster_policies=[banp])
+    session = Session(cluster)
+    assert not session.connectivity.between("a/web", "a/agent").is_empty()
+    change = session.remove_policy("a/out")
+    fresh = Engine(session.cluster).connectivity()
+    assert fresh.between("a/web", "a/agent").is_empty()
+    assert change.connectivity.between("a/web", "a/agent") == fresh.between("a/web", "a/agent")
+    assert ("a/web", "a/agent") in change.changed_pairs()

@@ -372,9 +372,9 @@ class Connectivity:
             self._order = np.array(sorted(range(cc.n), key=lambda i: cc.pods[i].key), dtype=np.int64)
             self._rank = np.empty(cc.n, dtype=np.int64)
             self._rank[self._order] = np.arange(cc.n)
-        if previous is not None:
+        if previous is not None and not cc.tiered:  # the settings alone decide them
             self._overrides, self._outside = previous._overrides, previous._outside
-        else:
+        else:  # under tiers a pod's egress to its own node goes through the edited policies
             self._overrides, self._outside = _pair_overrides(cc)
         self.external = ExternalView(cc, self.families or cc.families_in_use())
 

@@ -76,9 +76,12 @@ class Change:
         else:
             old_sets, new_sets = _decoded(before, old), _decoded(after, new)
             differ = np.fromiter((a != b for a, b in zip(old_sets, new_sets)), dtype=bool, count=len(src))
-        forced = after._overrides  # decided by the settings, the same before and after
+        # Pairs decided one by one (self traffic, a pod and its own node) are compared as such.
+        forced = set(before._overrides) | set(after._overrides)
         out = {(pods[a].key, pods[b].key) for a, b in zip(src[differ].tolist(), dst[differ].tolist())
                if (a, b) not in forced}
+        out |= {(pods[a].key, pods[b].key) for a, b in forced
+                if before.between(pods[a].key, pods[b].key) != after.between(pods[a].key, pods[b].key)}
         return tuple(sorted(out))
 
 

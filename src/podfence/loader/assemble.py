@@ -408,24 +408,18 @@ class _Assembly:
                 StagedNetworkPolicy.from_dict(doc, namespace=namespace, source=source) if staged
                 else NetworkPolicy.from_dict(doc, namespace=namespace, source=source))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            # Validation promises input that from_dict can read; if that promise is
-            # broken, say so instead of crashing on the user's input.
-            self.diagnostics.append(Diagnostic(
-                codes.UNREADABLE_POLICY, Severity.ERROR,
-                f"podfence could not read this policy although it passed validation ({exc!r}); "
-                f"please report this as a bug", object=label, file=source.file, line=source.line))
+            self._unreadable(exc, source, label)
             return
         self._keep(self.staged if staged else self.policies, (namespace, name), policy, label)
 
     def _add_cluster_policy(self, doc: Mapping[str, Any], kind: str, name: str, source: Origin, label: str,
                             r: FieldReader) -> None:
-        """A cluster-wide policy: validated when the validator knows its kind, always read type-safely."""
-        if kind in VALIDATED_KINDS:
-            known = {(d.code, d.field, d.message) for d in r.problems}
-            for problem in validate_object(doc, kind=kind, namespace="", api_version=doc.get("apiVersion") or "",
-                                           settings=self.settings):
-                if (problem.code, problem.field, problem.message) not in known:
-                    r.add(problem)
+        """A cluster-wide policy: validated as its CRD validates it, then read type-safely."""
+        known = {(d.code, d.field, d.message) for d in r.problems}
+        for problem in validate_object(doc, kind=kind, namespace="", api_version=doc.get("apiVersion") or "",
+                                       settings=self.settings):
+            if (problem.code, problem.field, problem.message) not in known:
+                r.add(problem)
         if not r.failed:
             guard = FieldReader()
             check_cluster_policy(doc, kind, guard)
@@ -439,15 +433,19 @@ class _Assembly:
         try:
             policy = ClusterPolicy.from_dict(doc, source=source)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            self.diagnostics.append(Diagnostic(
-                codes.UNREADABLE_POLICY, Severity.ERROR,
-                f"podfence could not read this policy although it passed validation ({exc!r}); "
-                f"please report this as a bug", object=label, file=source.file, line=source.line))
+            self._unreadable(exc, source, label)
             return
         self._keep(self.cluster_policies, (kind, name), policy, label)
 
-    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy | StagedNetworkPolicy | ClusterPolicy
-              | Node, label: str) -> None:
+    def _unreadable(self, exc: Exception, source: Origin, label: str) -> None:
+        """Validation promises input the model can read; if that promise is broken, say so instead of crashing."""
+        self.diagnostics.append(Diagnostic(
+            codes.UNREADABLE_POLICY, Severity.ERROR,
+            f"podfence could not read this policy although it passed validation ({exc!r}); "
+            f"please report this as a bug", object=label, file=source.file, line=source.line))
+
+    def _keep(self, store: dict[Any, Any], key: Any, obj: Namespace | Pod | Service | NetworkPolicy | StagedNetworkPolicy
+              | ClusterPolicy | Node, label: str) -> None:
         previous = store.get(key)
         if previous is not None and obj.source is not None:
             self.diagnostics.append(Diagnostic(
