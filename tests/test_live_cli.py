@@ -89,11 +89,15 @@ def test_snapshot_read_back_gives_the_results_of_the_manifests(live, tmp_path, c
 
 
 def without_places(value):
-    """Findings name the file and line they were read at; a snapshot is another file."""
+    """Findings name the file and line they were read at; a snapshot is another file. Findings
+    are listed in the order of their places, so they are compared in a fixed order here."""
     if isinstance(value, dict):
         return {k: without_places(v) for k, v in value.items() if k not in ("file", "line")}
     if isinstance(value, list):
-        return [without_places(v) for v in value]
+        items = [without_places(v) for v in value]
+        if items and all(isinstance(v, dict) and "rule" in v for v in items):
+            items.sort(key=lambda v: json.dumps(v, sort_keys=True))
+        return items
     return value
 
 

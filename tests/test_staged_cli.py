@@ -103,5 +103,9 @@ def test_explain_a_service_shows_both_views_per_backend() -> None:
                                "-o", "json").stdout)
     assert (data["allowed"], data["staged"]["allowed"], data["staged"]["policies"]) == (
         True, False, ["billing/default-deny"])
-    unchanged = podfence("explain", "-f", SHOP, "--from", "billing/web", "--to", "svc/billing/web", "--port", "80")
-    assert unchanged.stdout.startswith("Connections to service billing/web on TCP 80")
+    # A pod reaching itself through its Service is judged like any other pod (hairpin traffic).
+    hairpin = podfence("explain", "-f", SHOP, "--from", "billing/web", "--to", "svc/billing/web", "--port", "80")
+    assert hairpin.stdout.splitlines()[0] == (
+        "billing/web 8080: allowed now; DENIED once billing/default-deny is enforced")
+    unchanged = podfence("explain", "-f", SHOP, "--from", "shop/cli", "--to", "svc/shop/api", "--port", "80")
+    assert unchanged.stdout.startswith("Connections to service shop/api on TCP 80")
