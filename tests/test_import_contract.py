@@ -32,8 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "flows": {"sets", "model", "flows"},
     "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
-    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources"},
+    "app": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "diff", "assertions",
+            "flows", "generate", "lint", "sources", "app"},
+    "cli": {"app", "render", "cli"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
+from podfence.app import analysis
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
-    load_cluster, load_config, refuse_output, settings_from, write_bounded,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, LISTENER, AllowEmpty, ConfigPath,
+    Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, choose, options,
+    output_option, refuse_output, write_bounded,
 )
-from podfence.engine import Engine
 from podfence.render.connectivity import FORMATS, connectivity_chunks, connectivity_min_size
+
+Output = output_option(FORMATS)
 
 
 def connectivity(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv, md or dot")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -29,12 +27,9 @@ def connectivity(
 ) -> None:
     """All allowed connections: per pod pair, and between pods and address ranges."""
     choose(output, FORMATS, "-o")
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
-    with busy("computing connectivity"):
-        conn = Engine(result.cluster, settings).connectivity()
-        pairs, least = connectivity_min_size(conn, output)
+    conn = analysis.connectivity(options(filename, namespace, config, setting, strict_cidr, allow_empty,
+                                         max_input_bytes, max_objects), LISTENER)
+    pairs, least = connectivity_min_size(conn, output)
     refuse_output(f"connectivity of {len(conn.pods)} pods", least, max_output_bytes,
                   f"at least {least} bytes as {output} for {pairs} pod pairs with something allowed")
     write_bounded(connectivity_chunks(conn, output), max_output_bytes, "connectivity output")

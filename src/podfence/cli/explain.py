@@ -6,23 +6,25 @@ from typing import Annotated
 
 import typer
 
+from podfence.app import analysis
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster, load_config, protocol_from,
-    settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
+    MaxObjects, Namespace, SettingValues, StrictCidr, choose, options, output_option, protocol_of, write,
 )
-from podfence.engine import Endpoint, EndpointError, Engine
+from podfence.cli.matrix import Port, Protocol
 from podfence.render.explain import FORMATS, render_service_verdicts, render_verdict
+
+Output = output_option(FORMATS)
 
 
 def explain(
     filename: Filenames = [],  # noqa: B006
     src: Annotated[str, typer.Option("--from", metavar="SRC", help="ns/pod, a workload, or an IP.")] = ...,  # type: ignore[assignment]
     dst: Annotated[str, typer.Option("--to", metavar="DST", help="ns/pod, a workload, a service, or an IP.")] = ...,  # type: ignore[assignment]
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")] = ...,  # type: ignore[assignment]
-    protocol: Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")] = "TCP",
+    port: Port = ...,  # type: ignore[assignment]
+    protocol: Protocol = "TCP",
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -32,26 +34,10 @@ def explain(
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it."""
     choose(output, FORMATS, "-o")
-    proto = protocol_from(protocol)
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
-    engine = Engine(result.cluster, settings)
-    source = _endpoint(engine, src, namespace, "--from")
-    target = _endpoint(engine, dst, namespace, "--to")
-    try:
-        if target.service is not None:
-            verdicts = engine.explain_service(source, target, proto, port)
-            write(render_service_verdicts(target.service.key, str(proto), port, verdicts, output))
-            return
-        verdict = engine.explain(source, target, proto, port)
-    except EndpointError as e:  # a service as the source, or a port the service does not offer
-        fail(f"{'--from' if source.service is not None else '--to'}: {e}")
-    write(render_verdict(verdict, output))
-
-
-def _endpoint(engine: Engine, text: str, namespace: str, flag: str) -> Endpoint:
-    try:
-        return engine.endpoint(text, namespace)
-    except EndpointError as e:
-        fail(f"{flag}: {e}")
+    proto = protocol_of(protocol)
+    found = analysis.explain(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
+                                     max_objects), src, dst, proto, port, LISTENER)
+    if found.service is not None:
+        write(render_service_verdicts(found.service, str(proto), port, found.verdicts, output))
+    elif found.verdict is not None:
+        write(render_verdict(found.verdict, output))

@@ -6,21 +6,25 @@ from typing import Annotated
 
 import typer
 
+from podfence.app import analysis
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, busy, choose, input_budget,
-    load_cluster, load_config, protocol_from, refuse_output, settings_from, write_bounded,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, LISTENER, AllowEmpty, ConfigPath,
+    Filenames, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, StrictCidr, choose, options,
+    output_option, protocol_of, refuse_output, write_bounded,
 )
-from podfence.engine import Engine
 from podfence.render.matrix import FORMATS, matrix_chunks, matrix_size
+
+Output = output_option(FORMATS)
+Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")]
+Protocol = Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")]
 
 
 def matrix(
     filename: Filenames = [],  # noqa: B006
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Destination port.")] = ...,  # type: ignore[assignment]
-    protocol: Annotated[str, typer.Option("--protocol", help="TCP, UDP or SCTP.")] = "TCP",
+    port: Port = ...,  # type: ignore[assignment]
+    protocol: Protocol = "TCP",
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv or md")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -31,13 +35,9 @@ def matrix(
 ) -> None:
     """Which pod may open a connection to which, on one protocol and port."""
     choose(output, FORMATS, "-o")
-    proto = protocol_from(protocol)
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
-    with busy("computing connectivity"):
-        m = Engine(result.cluster, settings).connectivity().matrix(proto, port)
-        size = matrix_size(m, output)
-    n = len(m.pods)
+    proto = protocol_of(protocol)
+    m = analysis.matrix(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
+                                max_objects), proto, port, LISTENER)
+    size, n = matrix_size(m, output), len(m.pods)
     refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
     write_bounded(matrix_chunks(m, output), max_output_bytes, "matrix output")

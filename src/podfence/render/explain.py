@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from podfence.engine import DirectionVerdict, Endpoint, Reason, Verdict
 from podfence.model import Direction
 from podfence.render.escape import printable, text_lines
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json")
 
@@ -96,9 +96,16 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
     }
 
 
+def service_data(service: str, protocol: str, port: int, verdicts: tuple[Verdict, ...]) -> dict[str, Any]:
+    """A connection to a Service: allowed when every backend verdict is, and each backend's verdict."""
+    allowed = bool(verdicts) and all(v.allowed for v in verdicts)
+    return {"allowed": allowed, "service": service, "protocol": protocol, "port": port,
+            "backends": [verdict_data(v) for v in verdicts]}
+
+
 def render_verdict(v: Verdict, output: str) -> str:
     if output == "json":
-        return json.dumps(verdict_data(v), indent=2) + "\n"
+        return json_document(verdict_data(v))
     return verdict_text(v)
 
 
@@ -106,9 +113,7 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
     """A connection to a Service: one verdict per backend pod and target port."""
     allowed = bool(verdicts) and all(v.allowed for v in verdicts)
     if output == "json":
-        data = {"allowed": allowed, "service": service, "protocol": protocol, "port": port,
-                "backends": [verdict_data(v) for v in verdicts]}
-        return json.dumps(data, indent=2) + "\n"
+        return json_document(service_data(service, protocol, port, verdicts))
     service = printable(service)
     if not verdicts:
         return f"DENIED: service {service} has no running backend pod, so nothing answers on {protocol} {port}\n"
