@@ -34,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
     "rollout": {"sets", "model", "engine", "flows", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
-    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources", "rollout", "monitor"},
+    "app": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "diff", "assertions",
+            "flows", "generate", "lint", "sources", "rollout", "monitor", "app"},
+    "cli": {"app", "render", "cli"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
