@@ -54,8 +54,13 @@ def render_matrices(matrices: Sequence[Matrix], output: str) -> str:
     return "\n".join(render_matrix(m, output) for m in matrices)
 
 
+def status_data(status: Any) -> dict[str, Any]:
+    """Whether the lab is up, its pods and the policies it enforces, as data."""
+    return status.to_json()
+
+
 def status_json(status: Any) -> str:
-    return json_document(status.to_json())
+    return json_document(status_data(status))
 
 
 def status_text(name: str, status: Any) -> str:
@@ -68,5 +73,5 @@ def status_text(name: str, status: Any) -> str:
             f"{len(status.policies)} NetworkPolicies\n")
 
 
-__all__ = ["FORMATS", "STATUS_FORMATS", "Difference", "compare_data", "render_compare", "render_matrices",
+__all__ = ["FORMATS", "STATUS_FORMATS", "Difference", "compare_data", "status_data", "render_compare", "render_matrices",
            "status_json", "status_text"]
