@@ -73,10 +73,27 @@ def prepare_monitor(options: Options, streams: dict[str, str | None], listen: st
 
 def metrics_for(watch: Watch) -> Metrics:
     """The metrics of one monitor, with the manifests' gauges set when there are manifests."""
+    from prometheus_client import disable_created_metrics
+
+    disable_created_metrics()  # the *_created series carry nothing a dashboard reads
     metrics = Metrics(watch.source)
     if watch.context is not None:
         metrics.set_manifest_gauges(watch.context.isolated_ratios(), watch.context.lint_counts())
     return metrics
+
+
+def serve(metrics: Metrics, watch: Watch, listen: str) -> str:
+    """Serve ``/metrics`` at the watch's address in a background thread; the URL it answers on."""
+    from prometheus_client import start_http_server
+
+    host = watch.host
+    try:
+        server, _ = start_http_server(watch.port, addr=host, registry=metrics.registry)
+    except (OSError, ValueError) as exc:  # address in use, unknown host
+        raise Stop(f"--listen {quoted(listen)}: cannot serve there ({getattr(exc, 'strerror', None) or exc})") \
+            from None
+    bound = server.server_address
+    return f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/metrics"
 
 
 def follow(running: Monitor, watch: Watch, stop: threading.Event, listener: Listener | None = None) -> None:
@@ -113,4 +130,4 @@ def _follow_lab(running: Monitor, name: str, listener: Listener) -> None:
         raise Stop(str(exc)) from None
 
 
-__all__ = ["DEFAULT_LISTEN", "Monitor", "Watch", "follow", "metrics_for", "parse_listen", "prepare_monitor"]
+__all__ = ["DEFAULT_LISTEN", "Monitor", "Watch", "follow", "metrics_for", "parse_listen", "prepare_monitor", "serve"]

@@ -23,9 +23,8 @@ from podfence.app import monitor as monitoring
 from podfence.app.monitor import DEFAULT_LISTEN, Monitor
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
-    MaxObjects, Namespace, SettingValues, StrictCidr, fail, options,
+    MaxObjects, Namespace, SettingValues, StrictCidr, options,
 )
-from podfence.render.escape import quoted
 from podfence.render.monitor import monitor_view
 
 
@@ -54,17 +53,8 @@ def monitor(
     watch = monitoring.prepare_monitor(
         options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
                 live=False), {"--hubble": hubble, "--calico": calico, "--lab": lab}, listen, LISTENER)
-    from prometheus_client import disable_created_metrics, start_http_server
-
-    disable_created_metrics()  # the *_created series carry nothing a dashboard reads
     metrics = monitoring.metrics_for(watch)
-    host = watch.host
-    try:
-        server, _ = start_http_server(watch.port, addr=host, registry=metrics.registry)
-    except (OSError, ValueError) as exc:  # address in use, unknown host
-        fail(f"--listen {quoted(listen)}: cannot serve there ({getattr(exc, 'strerror', None) or exc})")
-    bound = server.server_address
-    where = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/metrics"
+    where = monitoring.serve(metrics, watch, listen)
     sys.stderr.write(f"podfence: serving metrics on {where}\n")
     sys.stderr.flush()
     running = Monitor(watch.source, metrics, watch.context, keep_recent=False)
