@@ -88,7 +88,7 @@ def up(
     from --pod-cidr. hostNetwork pods live in the node namespace. A stale lab of the same name is
     cleaned first. Policies are not enforced until 'podfence lab apply'."""
     cluster = labs.up(options(filename, namespace, config, setting, allow_empty=allow_empty,
-                              max_input_bytes=max_input_bytes, max_objects=max_objects),
+                              max_input_bytes=max_input_bytes, max_objects=max_objects, live=False),
                       lab_run(name, wait), LISTENER, pod_cidr=pod_cidr, ports=port)
     if cluster.policies:
         say(f"next: podfence lab apply{'' if name == DEFAULT_LAB_NAME else ' --name ' + name} "
@@ -111,7 +111,8 @@ def apply(
     whose rules change are updated, each in one nftables transaction, side by side. Manifests
     without pods are combined with the pods of 'lab up'."""
     labs.apply(options(filename, namespace, config, setting, allow_empty=allow_empty,
-                       max_input_bytes=max_input_bytes, max_objects=max_objects), lab_run(name, wait), LISTENER)
+                       max_input_bytes=max_input_bytes, max_objects=max_objects, live=False), lab_run(name, wait),
+               LISTENER)
 
 
 @app.command()
@@ -217,7 +218,7 @@ def matrix(
     choose(output, FORMATS, "-o")
     proto = protocol_of(protocol)
     found = labs.matrix(options(filename, namespace, config, setting, allow_empty=allow_empty,
-                                max_input_bytes=max_input_bytes, max_objects=max_objects),
+                                max_input_bytes=max_input_bytes, max_objects=max_objects, live=False),
                         lab_run(name, wait), proto, port, LISTENER, timeout=timeout, pod_cidr=pod_cidr,
                         compare=compare)
     measured = found.measured
