@@ -250,7 +250,7 @@ status:
 
 
 @pytest.mark.lab
-def test_pod_addresses_read_from_standard_input_are_refused_at_their_field_line() -> None:
+def test_pod_addresses_read_from_standard_input_are_refused_at_the_pod_line() -> None:
     manifest = """\
 apiVersion: v1
 kind: Pod
@@ -260,7 +260,7 @@ status: {podIP: 10.9.9.9, podIPs: [{ip: 10.9.9.9}, {ip: "fe80::5"}]}
 """
     done = podfence("lab", "up", "-f", "-", "--name", LAB, stdin=manifest)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("-:5: Pod default/bad: status.podIPs[1].ip: the lab cannot host fe80::5, a link-local "
+    assert done.stderr == ("-:1: Pod default/bad: status.podIPs[1].ip: the lab cannot host fe80::5, a link-local "
                            "address (the lab's node answers on fe80::1): give the pod a unicast address, or none "
                            "(the lab then picks one from --pod-cidr)\n")
 

@@ -72,7 +72,9 @@ def check_addresses(cluster: Cluster, settings: Settings, documents: Mapping[Ori
 def _placed(problem: Unhostable, documents: Mapping[Origin, Any]) -> Diagnostic:
     """The problem at its field (``status.podIP`` or ``status.podIPs[i].ip``) and that field's line."""
     source = problem.pod.source
-    obj = documents.get(source) if source is not None else None
+    if source is None or source.file == "-":  # standard input keeps the pod's own line, as it always has
+        return problem.diagnostic()
+    obj = documents.get(source)
     if isinstance(obj, LineDict):
         for path in _address_fields(obj):
             if _address_at(obj, path) == problem.address:
