@@ -1,6 +1,7 @@
 """The layering of docs/architecture.md, pinned.
 
-Imports flow one way (sets <- model <- validate/engine <- render <- cli); the
+Imports flow one way (sets <- model <- validate/engine <- features <- app <- cli, render
+beside the app); the CLI imports only the app, the renderers, typer and rich; the
 adapters (loader, lab) use the core but never each other; sources (git
 revisions, flow files) feed the loader and the flows adapter, never the CLI; the core is pure (no
 files, clock, environment, processes or printing). Outside the engine, code
@@ -34,8 +35,9 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
     "rollout": {"sets", "model", "engine", "flows", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
-    "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources", "rollout", "monitor"},
+    "app": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "diff", "assertions",
+            "flows", "generate", "lint", "sources", "rollout", "monitor", "app"},
+    "cli": {"app", "render", "cli"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
@@ -142,3 +144,38 @@ def test_outside_the_engine_only_public_names_are_imported(package: str, path: P
             f"{path.name}: import the engine's public names from podfence.engine, not {module}"
         private = sorted(set(names) - ENGINE_PUBLIC)
         assert not private, f"{path.name}: {', '.join(private)} not in podfence.engine.__all__"
+
+
+FACE_LIBRARIES = {"typer", "click", "rich"}
+
+
+@pytest.mark.parametrize("package, path", [m for m in modules() if m[0] == "app"],
+                         ids=lambda v: str(v).split("podfence/")[-1])
+def test_the_app_layer_knows_no_face(package: str, path: Path) -> None:
+    for name in imported(path):
+        assert name.split(".")[0] not in FACE_LIBRARIES, f"{path.name} (app) imports {name}"
+        assert not name.startswith("podfence.cli"), f"{path.name} (app) imports {name}"
+
+
+@pytest.mark.parametrize("package, path", [m for m in modules() if m[0] == "cli"],
+                         ids=lambda v: str(v).split("podfence/")[-1])
+def test_the_cli_imports_only_the_app_renderers_typer_rich_and_the_standard_library(package: str,
+                                                                                      path: Path) -> None:
+    import sys
+
+    for name in imported(path):
+        top = name.split(".")[0]
+        if top == "podfence":
+            assert name == "podfence" or name.split(".")[1] in {"app", "render", "cli"}, \
+                f"{path.name}: the CLI may not import {name}"
+        else:
+            assert top in sys.stdlib_module_names or top in FACE_LIBRARIES, f"{path.name}: the CLI imports {name}"
+
+
+@pytest.mark.parametrize("package, path", [m for m in modules() if m[0] in CORE + ("loader", "sources")],
+                         ids=lambda v: str(v).split("podfence/")[-1])
+def test_the_core_and_the_sources_never_import_the_app_the_cli_or_the_renderers(package: str, path: Path) -> None:
+    for name in imported(path):
+        parts = name.split(".")
+        assert not (parts[0] == "podfence" and len(parts) > 1 and parts[1] in {"app", "cli", "render"}), \
+            f"{path.name} ({package}) imports {name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from podfence.cli.lint import narrow_lines
+from podfence.app.lint import narrow_lines
 from podfence.lint import ObjectRef, lint
 from podfence.lint.audit import audit
 from podfence.loader import load, load_objects

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from podfence.cli.lint import narrow_lines
+from podfence.app.lint import narrow_lines
 from podfence.config import DEFAULT_CONFIG, Config, config_from_dict
 from podfence.lint import BY_ID, REGISTRY, RULES, Category, Finding, lint
 from podfence.lint.docs import option_default, pages

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
+from podfence.app import lint as linting
 from podfence.cli.common import (
-    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, StrictCidr, choose, input_budget, settings_from, write,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, RequestTimeout,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
+    MaxObjects, Namespace, SettingValues, StrictCidr, choose, options, output_option, write,
 )
-from podfence.cli.lint import Ignore, Preview, Select, load_for_analysis, narrow_lines, rule_flags, rule_plan, tell
-from podfence.lint import lint
-from podfence.lint.audit import Audit, audit as run_audit
-from podfence.lint.selection import suppression_references
+from podfence.cli.lint import Ignore, Preview, Select
 from podfence.render.audit import FORMATS, audit_json, audit_md, audit_text
+
+Output = output_option(FORMATS)
 
 
 def audit(
     filename: Filenames = [],  # noqa: B006 - typer needs a literal default
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text, json or md")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -38,17 +34,8 @@ def audit(
 ) -> None:
     """Report per namespace: isolation, who reaches it, what it reaches, sensitive exposure, findings, grade."""
     choose(output, FORMATS, "-o")
-    chosen = rule_flags(select, ignore)
-    live = Live(kubeconfig, context, request_timeout, all_namespaces)
-    cfg, result, documents = load_for_analysis(filename, namespace, config, setting, strict_cidr,
-                                               input_budget(max_input_bytes, max_objects), allow_empty, live)
-    plan = rule_plan(cfg, chosen, preview)
-    tell(suppression_references(result.cluster), documents)
-    settings = settings_from(setting, strict_cidr, cfg.settings)
-    findings = narrow_lines(lint(result.cluster, cfg, settings, plan=plan), documents)
-    report = run_audit(result.cluster, cfg, settings, findings)
-    shown = live.shown(filename, namespace)
-    if shown is not None:  # one namespace's audit, graded on its own
-        kept = tuple(a for a in report.namespaces if a.name == shown)
-        report = Audit(kept, kept[0].score if kept else report.score)
+    report = linting.audit(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
+                                   max_objects, select=select, ignore=ignore, preview=preview, kubeconfig=kubeconfig,
+                                  context=context, request_timeout=request_timeout,
+                                  all_namespaces=all_namespaces), LISTENER)
     write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))

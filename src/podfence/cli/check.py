@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from podfence.app import analysis
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_INVALID, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
-    MaxObjects, Namespace, SettingValues, StrictCidr, choose, exit_on_errors, input_budget, load_config, load_input,
-    namespace_given, report, require_objects, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_INVALID, LISTENER, TIMEOUT, AllowEmpty, ConfigPath,
+    ContextName, Filenames, Kubeconfig, MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues,
+    StrictCidr, choose, options, output_option, write,
 )
-from podfence.loader import codes
 from podfence.render.diagnostics import FORMATS, check_json, check_text
+
+Output = output_option(FORMATS)
 
 
 def check(
     filename: Filenames = [],  # noqa: B006 - typer needs a literal default
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -32,16 +31,9 @@ def check(
 ) -> None:
     """Validate manifests; exit 2 if the API server would reject any object podfence reads."""
     choose(output, FORMATS, "-o")
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result, names = load_input(filename, namespace, settings, budget, live=Live(kubeconfig, context, request_timeout),
-                               namespace_given=namespace_given())
-    report(result, show_warnings=False)
-    exit_on_errors(d for d in result.diagnostics if d.code == codes.LIMIT)
-    if result.ok:
-        require_objects([result], names, allow_empty)
-    c = result.cluster
-    objects = len([n for n in c.namespaces if n.declared]) + len(c.pods) + len(c.services) + len(c.policies)
-    write(check_json(result.diagnostics) if output == "json" else check_text(result.diagnostics, objects))
-    if not result.ok:
+    checked = analysis.check(options(filename, namespace, config, setting, strict_cidr, allow_empty,
+                                     max_input_bytes, max_objects, kubeconfig=kubeconfig, context=context,
+                                     request_timeout=request_timeout), LISTENER)
+    write(check_json(checked.diagnostics) if output == "json" else check_text(checked.diagnostics, checked.objects))
+    if not checked.ok:
         raise typer.Exit(EXIT_INVALID)

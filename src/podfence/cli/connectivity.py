@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
+from podfence.app import analysis
 from podfence.cli.common import (
-    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, AllowEmpty, ConfigPath, Filenames,
-    MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace, SettingValues, Staged, StrictCidr, busy, choose, input_budget,
-    load_cluster, load_config, refuse_output, settings_from, write_bounded,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, LISTENER, TIMEOUT, AllNamespaces,
+    AllowEmpty, ConfigPath, ContextName, Filenames, Kubeconfig, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace,
+    RequestTimeout, SettingValues, Staged, StrictCidr, busy, choose, options, output_option, refuse_output,
+    write_bounded,
 )
-from podfence.engine import Engine
-from podfence.model import promoted
 from podfence.render.connectivity import FORMATS, connectivity_chunks, connectivity_min_size
+
+Output = output_option(FORMATS)
 
 
 def connectivity(
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text, json, csv, md or dot")] = "text",
+    output: Output = "text",
     staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
@@ -36,13 +33,12 @@ def connectivity(
 ) -> None:
     """All allowed connections: per pod pair, and between pods and address ranges."""
     choose(output, FORMATS, "-o")
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    live = Live(kubeconfig, context, request_timeout, all_namespaces)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty, live)
-    shown = live.shown(filename, namespace)
+    reach = analysis.connectivity(options(filename, namespace, config, setting, strict_cidr, allow_empty,
+                                          max_input_bytes, max_objects, kubeconfig=kubeconfig, context=context,
+                                          request_timeout=request_timeout, all_namespaces=all_namespaces,
+                                          staged=staged), LISTENER)
+    conn, shown = reach.connectivity, reach.namespace
     with busy("computing connectivity"):
-        conn = Engine(promoted(result.cluster) if staged else result.cluster, settings).connectivity()
         pairs, least = connectivity_min_size(conn, output) if shown is None else (0, 0)
     refuse_output(f"connectivity of {len(conn.pods)} pods", least, max_output_bytes,
                   f"at least {least} bytes as {output} for {pairs} pod pairs with something allowed")

@@ -6,17 +6,15 @@ from typing import Annotated
 
 import typer
 
+from podfence.app import analysis
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, PortOption, ProtocolOption, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster,
-    load_config, one_port, settings_from, write,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllowEmpty, ConfigPath, ContextName, Filenames,
+    Kubeconfig, MaxInputBytes, MaxObjects, Namespace, PortOption, ProtocolOption, RequestTimeout, SettingValues,
+    StrictCidr, choose, one_port, options, output_option, write,
 )
-from podfence.engine import Endpoint, EndpointError
-from podfence.model import Settings
-from podfence.model.ports import PortSpec
 from podfence.render.explain import FORMATS, render_comparison, render_service_comparisons
-from podfence.rollout import StagedViews
+
+Output = output_option(FORMATS)
 
 
 def explain(
@@ -26,7 +24,7 @@ def explain(
     port: PortOption = ...,  # type: ignore[assignment]
     protocol: ProtocolOption = [],  # noqa: B006
     namespace: Namespace = "default",
-    output: Annotated[str, typer.Option("-o", "--output", help="text or json")] = "text",
+    output: Output = "text",
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -44,51 +42,11 @@ def explain(
     """
     choose(output, FORMATS, "-o")
     spec = one_port(port, protocol)
-    proto = spec.protocol
-    budget = input_budget(max_input_bytes, max_objects)
-    settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
-    result = load_cluster(filename, namespace, settings, budget, allow_empty,
-                          Live(kubeconfig, context, request_timeout))
-    views = StagedViews(result.cluster, settings)
-    engine = views.now
-    ends: dict[str, Endpoint] = {}
-    problems = []
-    for flag, text in (("--from", src), ("--to", dst)):
-        try:
-            ends[flag] = engine.endpoint(text, namespace)
-        except EndpointError as e:
-            problems.append(f"{flag}: {e}")
-    if problems:  # both unknown ends at once
-        fail("; ".join(problems))
-    source, target = ends["--from"], ends["--to"]
-    number = _number(spec, target, settings)
-    try:
-        if target.service is not None:
-            comparisons = views.compare_service(source, target, proto, number)
-            write(render_service_comparisons(target.service.key, str(proto), number, comparisons, output,
-                                             views.deletions))
-            return
-        comparison = views.compare(source, target, proto, number)
-    except EndpointError as e:  # a service as the source, or a port the service does not offer
-        fail(f"{'--from' if source.service is not None else '--to'}: {e}")
-    write(render_comparison(comparison, output, views.deletions))
-
-
-def _number(spec: PortSpec, target: Endpoint, settings: Settings) -> int:
-    """The port number of ``--port``: a name is resolved on the destination pod, or the Service's port names."""
-    if isinstance(spec.port, int):
-        return spec.port
-    name = str(spec.port)
-    if target.service is not None:
-        found = sorted({p.port for p in target.service.ports if p.name == name and p.protocol is spec.protocol})
-        what = f"service {target.service.key}"
-    elif target.pod is not None:
-        found = sorted(target.pod.named_port_numbers(name, spec.protocol, settings))
-        what = f"{target.pod.key}"
-    else:
-        fail(f"--port {name}: a port name is resolved on the destination pod; {target.name} is an address, "
-             "give the number")
-    if len(found) != 1:
-        how = "declares no" if not found else f"declares {len(found)} ({', '.join(map(str, found))}) for the"
-        fail(f"--port {name}: {what} {how} {spec.protocol} port named {name}; give the number")
-    return found[0]
+    found = analysis.explain(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
+                                     max_objects, kubeconfig=kubeconfig, context=context,
+                                     request_timeout=request_timeout), src, dst, spec, LISTENER)
+    if found.service is not None:
+        write(render_service_comparisons(found.service, found.protocol, found.port, found.comparisons, output,
+                                         found.deletions))
+    elif found.comparison is not None:
+        write(render_comparison(found.comparison, output, found.deletions))

@@ -9,6 +9,7 @@ import typer
 
 from podfence import __version__
 from podfence.cli import check, connectivity, explain, matrix
+from podfence.app import Stop
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
 from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
@@ -18,7 +19,7 @@ from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
 from podfence.cli import snapshot as snapshot_cmd
-from podfence.model.text import one_line
+from podfence.render.escape import one_line
 
 app = typer.Typer(
     name="podfence",
@@ -133,6 +134,11 @@ def _main(argv: list[str]) -> int:
         return rv if isinstance(rv, int) else 0
     except typer.Exit as e:
         return int(getattr(e, "exit_code", 0) or 0)
+    except Stop as stop:
+        sys.stdout.flush()
+        for line in stop.lines():
+            sys.stderr.write(f"{line}\n")
+        return stop.code
     except typer.Abort:
         sys.stderr.write("podfence: aborted\n")
         return EXIT_INVALID

@@ -11,7 +11,6 @@ manifests. Unless ``-q``, a terminal shows the denied pairs of the last minute.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -20,24 +19,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from podfence.app import monitor as monitoring
+from podfence.app.monitor import DEFAULT_LISTEN, Monitor
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
-    Namespace, SettingValues, StrictCidr, fail, input_budget, load_cluster, load_config, settings_from,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
+    MaxObjects, Namespace, SettingValues, StrictCidr, options,
 )
-from podfence.model.text import quoted
-from podfence.monitor import ManifestContext, Metrics, Monitor, follow_file, read_stream
 from podfence.render.monitor import monitor_view
-
-DEFAULT_LISTEN = "127.0.0.1:9807"
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[v6]:PORT`` for IPv6) as a host and a port number; exit 2 when it is neither."""
-    host, sep, port = value.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        fail(f"--listen {quoted(value)}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
-    return host, int(port)
 
 
 def monitor(
@@ -62,47 +50,20 @@ def monitor(
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
 ) -> None:
     """Follow denied connections and serve them as Prometheus metrics (with a live view of the last minute)."""
-    given = [(flag, value) for flag, value in (("--hubble", hubble), ("--calico", calico), ("--lab", lab))
-             if value is not None]
-    if len(given) != 1:
-        fail("say which stream to follow: exactly one of --hubble FILE|-, --calico FILE|- or --lab NAME")
-    flag, path = given[0]
-    source = flag.lstrip("-")
-    host, port = parse_listen(listen)
-    if source != "lab" and path != "-":
-        if not os.path.isfile(path):
-            fail(f"{flag} {path}: {'not a regular file' if os.path.exists(path) else 'no such file'}")
-        if not os.access(path, os.R_OK):
-            fail(f"{flag} {path}: cannot read: permission denied")
-    if path == "-" and "-" in filename:
-        fail(f"-f - and {flag} - both read standard input: give one of them a file")
-    from prometheus_client import disable_created_metrics, start_http_server
-
-    disable_created_metrics()  # the *_created series carry nothing a dashboard reads
-    context = None
-    metrics = Metrics(source)
-    if filename:
-        budget = input_budget(max_input_bytes, max_objects)
-        cfg = load_config(config, budget)
-        settings = settings_from(setting, strict_cidr, cfg.settings)
-        result = load_cluster(filename, namespace, settings, budget, allow_empty)
-        context = ManifestContext(result.cluster, settings, cfg)
-        metrics.set_manifest_gauges(context.isolated_ratios(), context.lint_counts())
-    try:
-        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
-    except (OSError, ValueError) as exc:  # address in use, unknown host
-        fail(f"--listen {quoted(listen)}: cannot serve there ({getattr(exc, 'strerror', None) or exc})")
-    bound = server.server_address
-    where = f"http://{'[' + host + ']' if ':' in host else host}:{bound[1]}/metrics"
+    watch = monitoring.prepare_monitor(
+        options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
+                live=False), {"--hubble": hubble, "--calico": calico, "--lab": lab}, listen, LISTENER)
+    metrics = monitoring.metrics_for(watch)
+    where = monitoring.serve(metrics, watch, listen)
     sys.stderr.write(f"podfence: serving metrics on {where}\n")
     sys.stderr.flush()
-    running = Monitor(source, metrics, context, keep_recent=False)
+    running = Monitor(watch.source, metrics, watch.context, keep_recent=False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: (stop.set(), _exit_quietly()))
     view = None if quiet else _start_view(running, stop, where)
     running.keep_recent = view is not None
     try:
-        _follow(running, source, path, stop)
+        monitoring.follow(running, watch, stop, LISTENER)
     except KeyboardInterrupt:
         pass
     finally:
@@ -113,37 +74,6 @@ def monitor(
 
 def _exit_quietly() -> None:
     raise KeyboardInterrupt
-
-
-def _follow(running: Monitor, source: str, path: str, stop: threading.Event) -> None:
-    if source == "lab":
-        _follow_lab(running, path)
-        return
-    if path == "-":
-        running.lines(read_stream(sys.stdin.buffer))
-        sys.stderr.write("podfence: end of standard input; still serving the metrics (stop with Ctrl-C)\n")
-        sys.stderr.flush()
-        while not stop.wait(3600):
-            pass
-        return
-    try:
-        running.lines(follow_file(path, stop))
-    except OSError as exc:
-        fail(f"--{source} {path}: cannot read: {exc.strerror or exc}")
-
-
-def _follow_lab(running: Monitor, name: str) -> None:
-    from podfence.cli.lab import DEFAULT_WAIT, lab_errors, lab_session
-    from podfence.lab import control
-    from podfence.lab.denials import open_reader, stream
-
-    with lab_errors():
-        with lab_session(name, DEFAULT_WAIT):
-            reader = open_reader(control.require_state(name))
-        ready = lambda n: sys.stderr.write(  # noqa: E731
-            f"podfence: following denied connections in {n} pod namespaces of lab {name!r}\n")
-        for record in stream(reader, ready=ready):
-            running.record(record)
 
 
 def _start_view(running: Monitor, stop: threading.Event, where: str) -> threading.Thread | None:

@@ -15,7 +15,9 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 
-from podfence.model.text import one_line
+from podfence.app.options import context_names
+from podfence.render.escape import one_line
+from podfence.render.json_text import json_document
 
 MULTI_COMMANDS = ("check", "matrix", "connectivity", "explain", "lint", "audit", "test")
 ALL_CONTEXTS = "--all-contexts"
@@ -67,13 +69,11 @@ def run_per_context(argv: list[str], run_one: Callable[[list[str]], int]) -> int
     if every:
         if names:
             return _fail(f"{ALL_CONTEXTS} reads every context: leave out --context")
-        from podfence.sources.kubeconfig import read_kubeconfig
-
-        config = read_kubeconfig(_option(rest, "--kubeconfig"))
-        if not hasattr(config, "contexts"):
-            sys.stderr.write(f"podfence: error: {config.one_line()}\n")  # type: ignore[union-attr]
+        found = context_names(_option(rest, "--kubeconfig"))
+        if isinstance(found, str):
+            sys.stderr.write(f"podfence: error: {found}\n")
             return 2
-        names = sorted({*config.contexts, *(config.problems or {})})  # type: ignore[union-attr]
+        names = found
         if not names:
             return _fail("the kubeconfig has no context")
     names = list(dict.fromkeys(names))
@@ -89,7 +89,7 @@ def run_per_context(argv: list[str], run_one: Callable[[list[str]], int]) -> int
             outputs[name] = buffer.getvalue()
     if json_output:
         clusters = {name: json.loads(text) for name, text in outputs.items()}
-        sys.stdout.write(json.dumps({"clusters": clusters}, indent=2) + "\n")
+        sys.stdout.write(json_document({"clusters": clusters}))
     else:
         for n, (name, text) in enumerate(outputs.items()):
             sys.stdout.write(("\n" if n else "") + f"== context {one_line(name)} ==\n" + text)

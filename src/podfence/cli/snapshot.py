@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 
+from podfence.app import Live
+from podfence.app.snapshot import snapshot as take_snapshot
+from podfence.app.writing import check_writable, write_file
 from podfence.cli.common import (
-    DEFAULT_MAX_OUTPUT_BYTES, ContextName, Kubeconfig, MaxOutputBytes, RequestTimeout, busy, check_writable,
-    read_live, write_bounded, write_file,
+    DEFAULT_MAX_OUTPUT_BYTES, LISTENER, TIMEOUT, ContextName, Kubeconfig, MaxOutputBytes, RequestTimeout, busy,
+    write_bounded,
 )
 from podfence.render.manifests import manifest_chunks
-from podfence.sources.cluster import TIMEOUT, plain_manifest
 
 
 def snapshot(
@@ -33,12 +35,12 @@ def snapshot(
     """
     if output is not None:
         check_writable(Path(output), force, "-o")
-    read = read_live(kubeconfig, context, request_timeout)
+    taken = take_snapshot(Live(kubeconfig, context, request_timeout), LISTENER)
     with busy("writing manifests"):
-        chunks = manifest_chunks(plain_manifest(doc) for doc in read.documents)
+        chunks = manifest_chunks(taken.manifests)
         if output is None:
             write_bounded(chunks, max_output_bytes, "snapshot")
             return
         text = "".join(chunks)
     write_file(Path(output), text, force, "-o")
-    sys.stderr.write(f"wrote {len(read.documents)} objects of context {read.context!r} to {output}\n")
+    sys.stderr.write(f"wrote {len(taken.manifests)} objects of context {taken.context!r} to {output}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -12,6 +11,7 @@ from podfence.assertions.probes import LabReport
 from podfence.render.conns import conns_json, conns_text, shortened
 from podfence.render.escape import printable, text_lines
 from podfence.sets import ConnSet
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json")
 SHOWN = 10  # failing pairs listed per expectation; the rest are counted
@@ -89,6 +89,11 @@ def result_json(r: Result) -> dict[str, Any]:
 
 
 def results_json(results: list[Result], lab: LabReport | None = None) -> str:
+    return json_document(results_data(results, lab))
+
+
+def results_data(results: list[Result], lab: LabReport | None = None) -> dict[str, Any]:
+    """``{"tests": [...], "summary": {"passed", "failed"}, "lab"?: {...}}``."""
     failed = sum(1 for r in results if not r.passed)
     body: dict[str, Any] = {"tests": [result_json(r) for r in results],
                             "summary": {"passed": len(results) - failed, "failed": failed}}
@@ -99,7 +104,7 @@ def results_json(results: list[Result], lab: LabReport | None = None) -> str:
                                "port": d.port, "packets": d.packets, "engine": d.engine} for d in lab.disagreements],
             "notes": [{"test": name, "note": note} for name, note in lab.notes],
         }
-    return json.dumps(body, indent=2) + "\n"
+    return body
 
 
 def render_results(results: list[Result], output: str, lab: LabReport | None = None) -> str:

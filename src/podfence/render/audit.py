@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from podfence.lint.audit import Audit, NamespaceAudit
@@ -10,6 +9,7 @@ from podfence.model import Severity
 from podfence.render.conns import addresses_text, conns_json, conns_text, shortened
 from podfence.render.escape import md_text, one_line, text_lines
 from podfence.render.lint import finding_data
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json", "md")
 TOP = 5
@@ -76,7 +76,7 @@ def audit_data(report: Audit) -> dict[str, Any]:
 
 
 def audit_json(report: Audit) -> str:
-    return json.dumps(audit_data(report), indent=2) + "\n"
+    return json_document(audit_data(report))
 
 
 def audit_md(report: Audit) -> str:

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from itertools import groupby
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
@@ -87,13 +87,18 @@ def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[st
            + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else "") + "\n")
 
 
+def connectivity_data(rows: Iterable[tuple[str, str, ConnSet]]) -> dict[str, Any]:
+    """``{"connections": [{"src", "dst", "allowed"}]}``: one entry per pair with something allowed."""
+    return {"connections": [{"src": s, "dst": d, "allowed": conns_json(c)} for s, d, c in rows]}
+
+
 def connectivity_json(rows: Iterable[tuple[str, str, ConnSet]]) -> str:
     """One entry per pair (never grouped), in the engine's order; empty pairs are left out."""
     return "".join(connectivity_json_chunks(rows))
 
 
 def connectivity_json_chunks(rows: Iterable[tuple[str, str, ConnSet]]) -> Iterator[str]:
-    """:func:`connectivity_json` an entry at a time.
+    """:func:`json_document` of :func:`connectivity_data` (its entries one a line), an entry at a time.
 
     Names and allowed sets repeat a lot, so each is encoded once.
     """

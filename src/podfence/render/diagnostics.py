@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from podfence.model import Diagnostic
 from podfence.render.escape import text_lines
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json")
 
@@ -22,13 +22,17 @@ def diagnostic_data(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def check_json(diagnostics: Iterable[Diagnostic]) -> str:
+def check_data(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
+    """``{"errors": [...], "warnings": [...]}``, each a diagnostic's data."""
     diags = list(diagnostics)
-    data = {
+    return {
         "errors": [diagnostic_data(d) for d in diags if d.is_error],
         "warnings": [diagnostic_data(d) for d in diags if not d.is_error],
     }
-    return json.dumps(data, indent=2) + "\n"
+
+
+def check_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json_document(check_data(diagnostics))
 
 
 def check_text(diagnostics: Iterable[Diagnostic], objects: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status
@@ -10,6 +9,7 @@ from podfence.model import Direction
 from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.render.escape import md_code, md_row, md_text, text_lines
 from podfence.sets import parse_cidr
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json", "md")
 MD_LIMIT = 100  # table rows in a pull-request comment; the rest is counted
@@ -123,19 +123,22 @@ def diff_text(report: DiffReport) -> str:
     return text_lines(lines)
 
 
-def diff_json(report: DiffReport) -> str:
-    """``{"changes": [{"src", "dst", "added"?, "removed"?}], "summary": {"added", "removed"}}``, one change a line."""
-    lines = []
+def diff_data(report: DiffReport) -> dict[str, Any]:
+    """``{"changes": [{"src", "dst", "added"?, "removed"?}], "summary": {"added", "removed"}}``."""
+    changes = []
     for c in report.diff.changes:
         entry: dict[str, Any] = {"src": c.src, "dst": c.dst}
         if c.added:
             entry["added"] = conns_json(c.added)
         if c.removed:
             entry["removed"] = conns_json(c.removed)
-        lines.append("    " + json.dumps(entry))
-    summary = json.dumps({"added": report.diff.added, "removed": report.diff.removed})
-    body = ",\n".join(lines)
-    return '{\n  "changes": [\n' + body + ("\n" if body else "") + f'  ],\n  "summary": {summary}\n}}\n'
+        changes.append(entry)
+    return {"changes": changes, "summary": {"added": report.diff.added, "removed": report.diff.removed}}
+
+
+def diff_json(report: DiffReport) -> str:
+    """:func:`diff_data`, one change a line."""
+    return json_document(diff_data(report), flat_items=("changes",), flat=("summary",))
 
 
 def _md_endpoints(names: tuple[str, ...]) -> str:

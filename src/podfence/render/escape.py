@@ -29,11 +29,11 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from podfence.model.text import ECHO_LIMIT, LINE_LIMIT, capped, one_line, printable
+from podfence.model.text import ECHO_LIMIT, LINE_LIMIT, capped, one_line, printable, quoted
 
 __all__ = [
     "ECHO_LIMIT", "LINE_LIMIT", "capped", "csv_cell", "dot_id", "dot_label", "md_code", "md_row", "md_text",
-    "one_line", "printable", "text_lines", "xml_text",
+    "one_line", "printable", "quoted", "text_lines", "xml_text",
 ]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from podfence.engine import DirectionVerdict, Endpoint, NearMiss, Outcome, Reason, TierStep, Verdict
 from podfence.model import Direction
 from podfence.render.escape import printable, text_lines
+from podfence.render.json_text import json_document
 from podfence.rollout import Comparison
 
 FORMATS = ("text", "json")
@@ -170,9 +170,16 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
     }
 
 
+def service_data(service: str, protocol: str, port: int, verdicts: tuple[Verdict, ...]) -> dict[str, Any]:
+    """A connection to a Service: allowed when every backend verdict is, and each backend's verdict."""
+    allowed = bool(verdicts) and all(v.allowed for v in verdicts)
+    return {"allowed": allowed, "service": service, "protocol": protocol, "port": port,
+            "backends": [verdict_data(v) for v in verdicts]}
+
+
 def render_verdict(v: Verdict, output: str) -> str:
     if output == "json":
-        return json.dumps(verdict_data(v), indent=2) + "\n"
+        return json_document(verdict_data(v))
     return verdict_text(v)
 
 
@@ -180,9 +187,7 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
     """A connection to a Service: one verdict per backend pod and target port."""
     allowed = bool(verdicts) and all(v.allowed for v in verdicts)
     if output == "json":
-        data = {"allowed": allowed, "service": service, "protocol": protocol, "port": port,
-                "backends": [verdict_data(v) for v in verdicts]}
-        return json.dumps(data, indent=2) + "\n"
+        return json_document(service_data(service, protocol, port, verdicts))
     service = printable(service)
     if not verdicts:
         return f"DENIED: service {service} has no running backend pod, so nothing answers on {protocol} {port}\n"
@@ -203,16 +208,34 @@ def staged_lead(c: Comparison, deletions: frozenset[str] = frozenset()) -> str:
     return printable(f"{now} now; {then} once {what} {verb} enforced")
 
 
-def render_comparison(c: Comparison, output: str, deletions: frozenset[str] = frozenset()) -> str:
-    """One connection judged now and with the staged policies enforced; the plain verdict when they agree."""
-    if not c.changed:
-        return render_verdict(c.now, output)
-    if output == "json":
-        data = verdict_data(c.now)
+def comparison_data(c: Comparison, deletions: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One connection in both views: the verdict now, and under ``staged`` the verdict once enforced."""
+    data = verdict_data(c.now)
+    if c.changed:
         data["staged"] = {"allowed": c.promoted.allowed, "policies": list(c.policies),
                           "deleted": sorted(k for k in c.policies if k in deletions),
                           "verdict": verdict_data(c.promoted)}
-        return json.dumps(data, indent=2) + "\n"
+    return data
+
+
+def service_comparison_data(service: str, protocol: str, port: int, comparisons: tuple[Comparison, ...],
+                            deletions: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A connection to a Service in both views (``staged`` only when a backend's verdict changes)."""
+    data = service_data(service, protocol, port, tuple(c.now for c in comparisons))
+    if any(c.changed for c in comparisons):
+        once = service_data(service, protocol, port, tuple(c.promoted for c in comparisons))
+        policies = tuple(sorted({k for c in comparisons for k in c.policies}))
+        data["staged"] = {"allowed": once["allowed"], "policies": list(policies),
+                          "deleted": sorted(k for k in policies if k in deletions), "backends": once["backends"]}
+    return data
+
+
+def render_comparison(c: Comparison, output: str, deletions: frozenset[str] = frozenset()) -> str:
+    """One connection judged now and with the staged policies enforced; the plain verdict when they agree."""
+    if output == "json":
+        return json_document(comparison_data(c, deletions))
+    if not c.changed:
+        return verdict_text(c.now)
     return (f"{staged_lead(c, deletions)}\n\nNow:\n{verdict_text(c.now)}\n"
             f"Once the staged policies are enforced:\n{verdict_text(c.promoted)}")
 
@@ -221,16 +244,11 @@ def render_service_comparisons(service: str, protocol: str, port: int, compariso
                                output: str, deletions: frozenset[str] = frozenset()) -> str:
     """A connection to a Service in both views; exactly :func:`render_service_verdicts` when no backend changes."""
     now = tuple(c.now for c in comparisons)
+    if output == "json":
+        return json_document(service_comparison_data(service, protocol, port, comparisons, deletions))
     if not any(c.changed for c in comparisons):
         return render_service_verdicts(service, protocol, port, now, output)
     after = tuple(c.promoted for c in comparisons)
-    policies = tuple(sorted({k for c in comparisons for k in c.policies}))
-    if output == "json":
-        data = json.loads(render_service_verdicts(service, protocol, port, now, output))
-        once = json.loads(render_service_verdicts(service, protocol, port, after, output))
-        data["staged"] = {"allowed": once["allowed"], "policies": list(policies),
-                          "deleted": sorted(k for k in policies if k in deletions), "backends": once["backends"]}
-        return json.dumps(data, indent=2) + "\n"
     changed = [c for c in comparisons if c.changed]
     leads = [f"{printable(c.now.dst.name)} {c.now.port}: {staged_lead(c, deletions)}" for c in changed]
     return ("\n".join(leads) + "\n\nNow:\n" + render_service_verdicts(service, protocol, port, now, output)

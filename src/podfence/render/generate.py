@@ -7,7 +7,6 @@ quoted only when YAML would read them as something else.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
@@ -16,7 +15,9 @@ import yaml
 
 from podfence.model import FieldPath
 from podfence.render.escape import printable, text_lines
+from podfence.render.json_text import json_document
 
+FORMATS = ("text", "json")  # the proof report's -o
 Comments = Mapping[FieldPath, Sequence[str]]
 _SIMPLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _NUMBERISH = re.compile(
@@ -201,6 +202,11 @@ def _listed(differences: Sequence[Any], limit: int) -> list[str]:
 
 
 def proof_json(proof: Any) -> str:
+    return json_document(proof_data(proof))
+
+
+def proof_data(proof: Any) -> dict[str, Any]:
+    """What a proof found: exact or not, what it covers, and the extra, missing and removed connections."""
     from podfence.render.conns import conns_json
 
     def items(diffs: Iterable[Any]) -> list[dict[str, Any]]:
@@ -212,7 +218,7 @@ def proof_json(proof: Any) -> str:
     if proof.removed or proof.subjects:
         body["removed"] = items(proof.removed)
         body["isolated"] = items(proof.isolated)
-    return json.dumps(body, indent=2) + "\n"
+    return body
 
 
 # ---- observed flows -----------------------------------------------------------------

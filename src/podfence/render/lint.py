@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from podfence.lint import Finding
 from podfence.model import Severity
 from podfence.render.escape import one_line, text_lines
+from podfence.render.json_text import json_document
 
 FORMATS = ("text", "json", "sarif")
 
@@ -21,7 +21,12 @@ def finding_data(f: Finding) -> dict[str, Any]:
 
 def lint_json(findings: Iterable[Finding]) -> str:
     """``{"findings": [...]}`` in file and line order."""
-    return json.dumps({"findings": [finding_data(f) for f in findings]}, indent=2) + "\n"
+    return json_document(lint_data(findings))
+
+
+def lint_data(findings: Iterable[Finding]) -> dict[str, Any]:
+    """``{"findings": [...]}``, in the order given."""
+    return {"findings": [finding_data(f) for f in findings]}
 
 
 def finding_line(f: Finding) -> str:

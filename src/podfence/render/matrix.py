@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterator
+from typing import Any, Iterator
 
 from podfence.engine import Matrix
 from podfence.render.escape import csv_cell, md_code, printable
@@ -46,8 +46,14 @@ def _json_head(matrix: Matrix) -> str:
     return f'{{\n  "port": {json.dumps(matrix.port)},\n  "protocol": {json.dumps(str(matrix.protocol))},\n'
 
 
+def matrix_data(matrix: Matrix) -> dict[str, Any]:
+    """``{"port", "protocol", "pods": [...], "allowed": {src: [dst, ...]}}``, every pod a key of ``allowed``."""
+    return {"port": matrix.port, "protocol": str(matrix.protocol), "pods": list(matrix.pods),
+            "allowed": {p: list(matrix.allowed.get(p, ())) for p in matrix.pods}}
+
+
 def matrix_json_chunks(matrix: Matrix) -> Iterator[str]:
-    """The machine form, as ``json.dumps(..., indent=2)`` writes it; the lab prints the same."""
+    """:func:`json_document` of :func:`matrix_data`, a row at a time; the lab prints the same."""
     names = [json.dumps(p) for p in matrix.pods]
     yield _json_head(matrix)
     if not names:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Any
 
 from podfence.render.escape import text_lines
+from podfence.render.json_text import json_document
 from podfence.rollout import FlowChange, RolloutCheck
 
 FORMATS = ("text", "json")
@@ -44,5 +45,10 @@ def check_text(check: RolloutCheck, sources: Sequence[str]) -> str:
     return text_lines(lines)
 
 
+def rollout_data(check: RolloutCheck) -> dict[str, Any]:
+    """What ``rollout check`` found, as the JSON contract's data."""
+    return check.to_json()
+
+
 def check_json(check: RolloutCheck) -> str:
-    return json.dumps(check.to_json(), indent=2) + "\n"
+    return json_document(rollout_data(check))

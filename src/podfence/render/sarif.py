@@ -10,12 +10,12 @@ logical location, and ``partialFingerprints`` that survive moving lines.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Callable, Iterable
 
 from podfence.lint import Finding, LintRule
 from podfence.lint.docs import rule_page
 from podfence.model import Severity
+from podfence.render.json_text import json_document
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "podfenceFinding/v1"
@@ -43,6 +43,12 @@ def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
 
 def lint_sarif(findings: Iterable[Finding], rules: tuple[LintRule, ...], *, version: str,
                uri: Callable[[str], str] = lambda path: path) -> str:
+    """The SARIF log as text (:func:`sarif_data`)."""
+    return json_document(sarif_data(findings, rules, version=version, uri=uri))
+
+
+def sarif_data(findings: Iterable[Finding], rules: tuple[LintRule, ...], *, version: str,
+               uri: Callable[[str], str] = lambda path: path) -> dict[str, Any]:
     """The SARIF log; ``uri`` turns a finding's file into a repository-relative URI."""
     index = {r.id: i for i, r in enumerate(rules)}
     seen: dict[str, int] = {}
@@ -78,4 +84,4 @@ def lint_sarif(findings: Iterable[Finding], rules: tuple[LintRule, ...], *, vers
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return log

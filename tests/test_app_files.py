@@ -1,4 +1,4 @@
-"""podfence.cli.files: the all-or-none writer, with faults injected through its rename seam."""
+"""podfence.app.files: the all-or-none writer, with faults injected through its rename seam."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from podfence.cli import files
-from podfence.cli.files import Refused, check_target, read_existing, remove_stale, write_all
+from podfence.app import files
+from podfence.app.files import Refused, check_target, read_existing, remove_stale, write_all
 
 
 def names(folder: Path) -> list[str]:

@@ -1,0 +1,166 @@
+"""The reading use cases: check, matrix, connectivity and explain.
+
+Each takes the shared :class:`~podfence.app.options.Options`, a listener and its
+own question, and returns values for a renderer; none prints or exits. The
+source is the run's (manifests, a live cluster, or both); ``--staged`` evaluates
+the promoted view, and explain shows both views when they differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podfence.app.errors import Stop, stop_on_errors
+from podfence.app.loading import NO_MANIFESTS, evaluated, load_cluster, load_input, require_objects, tell_loaded
+from podfence.app.options import Listener, Options, Run, prepare
+from podfence.engine import Connectivity, Endpoint, EndpointError, Engine, Matrix
+from podfence.loader import codes
+from podfence.model import Cluster, Diagnostic, Settings
+from podfence.model.ports import PortSpec
+from podfence.model.words import shortened
+from podfence.rollout import Comparison, StagedViews
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What ``check`` found: every diagnostic, and how many objects it read."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    objects: int
+    ok: bool
+
+
+def check(options: Options, listener: Listener | None = None) -> Checked:
+    """Validate the source as the API server would; errors are the answer, not a stop."""
+    if not options.files and options.live is None:
+        raise Stop(NO_MANIFESTS)
+    run = prepare(options, listener)
+    result, names = load_input(run, options.files, options.namespace, options.live)
+    tell_loaded(run, result, show_warnings=False)
+    stop_on_errors(d for d in result.diagnostics if d.code == codes.LIMIT)
+    if result.ok:
+        require_objects([result], names, options.allow_empty)
+    c = result.cluster
+    objects = len([n for n in c.namespaces if n.declared]) + len(c.pods) + len(c.services) + len(c.policies)
+    return Checked(tuple(result.diagnostics), objects, result.ok)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Every allowed connection, and the one namespace to show (None: all)."""
+
+    connectivity: Connectivity
+    namespace: str | None = None
+
+
+def connectivity(options: Options, listener: Listener | None = None) -> Reach:
+    """Every allowed connection of the source's cluster (its promoted view under ``--staged``)."""
+    run = prepare(options, listener)
+    result = load_cluster(run)
+    with run.busy("computing connectivity"):
+        conn = Engine(evaluated(run, result), run.settings).connectivity()
+    return Reach(conn, options.shown_namespace)
+
+
+def matrix(options: Options, port: PortSpec, listener: Listener | None = None) -> Matrix:
+    """Which pod may open a connection to which, on one protocol and port (a name: the one number it stands for)."""
+    run = prepare(options, listener)
+    result = load_cluster(run)
+    number = port.port if isinstance(port.port, int) else named_number(run, result.cluster, port)
+    with run.busy("computing connectivity"):
+        m = Engine(evaluated(run, result), run.settings).connectivity().matrix(port.protocol, number)
+    shown = options.shown_namespace
+    return m if shown is None else in_namespace(m, shown)
+
+
+def named_number(run: Run, cluster: Cluster, spec: PortSpec) -> int:
+    """The one number a port name stands for across the pods that declare it (a matrix is on one port)."""
+    name = str(spec.port)
+    numbers: dict[int, list[str]] = {}
+    for pod in cluster.pods:
+        for n in pod.named_port_numbers(name, spec.protocol, run.settings):
+            numbers.setdefault(n, []).append(pod.key)
+    if len(numbers) != 1:
+        found = "; ".join(f"{n} on {shortened(keys, 3)}" for n, keys in sorted(numbers.items()))
+        raise Stop(f"--port {name}: " + (f"no pod declares a {spec.protocol} port named {name}" if not numbers else
+                                         f"the name stands for several numbers ({found}); give one number"))
+    (number, keys), = numbers.items()
+    run.say(f"note: --port {name} is {spec.protocol} {number} (declared by {shortened(sorted(keys), 3)})")
+    return number
+
+
+def in_namespace(m: Matrix, namespace: str) -> Matrix:
+    """The matrix between the pods of one namespace (``-n`` on a live cluster)."""
+    pods = tuple(p for p in m.pods if p.startswith(namespace + "/"))
+    keep = set(pods)
+    return Matrix(m.protocol, m.port, pods, {p: tuple(d for d in m.allowed.get(p, ()) if d in keep) for p in pods},
+                  {p: k for p, k in m.kinds.items() if p in keep})
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The verdict on one connection in both views (now, and with the staged policies enforced).
+
+    To a Service: one comparison per backend pod and target port, under ``service``.
+    ``deletions`` names the staged deletions among the policies that change a verdict.
+    """
+
+    port: int
+    protocol: str
+    comparison: Comparison | None = None
+    service: str | None = None
+    comparisons: tuple[Comparison, ...] = ()
+    deletions: frozenset[str] = frozenset()
+
+
+def explain(options: Options, src: str, dst: str, port: PortSpec, listener: Listener | None = None) -> Explanation:
+    """Explain whether ``src`` may reach ``dst``: the policies and rules behind the verdict, in both views."""
+    run = prepare(options, listener)
+    result = load_cluster(run)
+    views = StagedViews(result.cluster, run.settings)
+    engine = views.now
+    ends: dict[str, Endpoint] = {}
+    problems = []
+    for flag, text in (("--from", src), ("--to", dst)):
+        try:
+            ends[flag] = engine.endpoint(text, options.namespace)
+        except EndpointError as e:
+            problems.append(f"{flag}: {e}")
+    if problems:  # both unknown ends at once
+        raise Stop("; ".join(problems))
+    source, target = ends["--from"], ends["--to"]
+    number = port_number(port, target, run.settings)
+    proto = port.protocol
+    try:
+        if target.service is not None:
+            return Explanation(number, str(proto), service=target.service.key,
+                               comparisons=views.compare_service(source, target, proto, number),
+                               deletions=views.deletions)
+        return Explanation(number, str(proto), comparison=views.compare(source, target, proto, number),
+                           deletions=views.deletions)
+    except EndpointError as e:  # a service as the source, or a port the service does not offer
+        raise Stop(f"{'--from' if source.service is not None else '--to'}: {e}") from None
+
+
+def port_number(spec: PortSpec, target: Endpoint, settings: Settings) -> int:
+    """The port number of ``--port``: a name is resolved on the destination pod, or the Service's port names."""
+    if isinstance(spec.port, int):
+        return spec.port
+    name = str(spec.port)
+    if target.service is not None:
+        found = sorted({p.port for p in target.service.ports if p.name == name and p.protocol is spec.protocol})
+        what = f"service {target.service.key}"
+    elif target.pod is not None:
+        found = sorted(target.pod.named_port_numbers(name, spec.protocol, settings))
+        what = f"{target.pod.key}"
+    else:
+        raise Stop(f"--port {name}: a port name is resolved on the destination pod; {target.name} is an address, "
+                   "give the number")
+    if len(found) != 1:
+        how = "declares no" if not found else f"declares {len(found)} ({', '.join(map(str, found))}) for the"
+        raise Stop(f"--port {name}: {what} {how} {spec.protocol} port named {name}; give the number")
+    return found[0]
+
+
+__all__ = ["Checked", "Explanation", "Reach", "check", "connectivity", "explain", "in_namespace", "matrix",
+           "named_number", "port_number"]
