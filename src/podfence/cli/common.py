@@ -193,10 +193,17 @@ def exit_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
 
 def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settings | None = None) -> Settings:
     """Build Settings from ``--set knob=value`` flags, on top of ``base`` (the config's)."""
-    changes: dict[str, bool] = {}
+    changes: dict[str, bool | str] = {}
+    choices = Settings.choices()
     for item in values:
         knob, sep, raw = item.partition("=")
         knob = knob.strip().replace("-", "_")
+        if sep and knob in choices:
+            word = raw.strip().lower()
+            if word not in choices[knob]:
+                fail(f"--set {quoted(item)}: value must be one of {', '.join(choices[knob])}")
+            changes[knob] = word
+            continue
         if not sep or knob not in Settings.switches():
             fail(f"--set {quoted(item)}: expected KNOB=true|false with KNOB one of {', '.join(Settings.switches())}")
         word = raw.strip().lower()
