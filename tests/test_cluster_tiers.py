@@ -329,6 +329,110 @@ def test_c17_equal_priorities_are_ordered_by_name_and_warned_about() -> None:
     assert not TierCase(*docs, settings=Settings(same_priority_by_name=False)).allowed("b/y", "a/x")
 
 
+TO_ALL = [{"namespaces": {}}]
+NAMED_TO_NETWORKS = rule("Accept", [{"networks": ["10.0.0.0/8"]}], "to", protocols=[{"destinationNamedPort": "web"}])
+STANDARD = Settings(cluster_policy_standard_channel=True)
+NAMED_PORT_CEL = ("networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts "
+                  "for networks/nodes/domainNames")
+
+# §7.7 item 18: (policy, settings, code, field, message), each refused with exactly that one error.
+REJECTIONS = [
+    (cnp("p", "admin", 1, ingress=[rule("Accept", from_ns("b"))]), Settings(), "V46", "spec.tier",
+     'Unsupported value: "admin": supported values: "Admin", "Baseline"'),
+    (cnp("p", "Baseline", None, ingress=[rule("Accept", from_ns("b"))]), Settings(), "V47", "spec.priority",
+     "Required value"),
+    (cnp("p", "Admin", 1, ingress=[rule("Allow", from_ns("b"))]), Settings(), "V52", "spec.ingress[0].action",
+     'Unsupported value: "Allow": supported values: "Accept", "Deny", "Pass"'),
+    (cnp("p", "Admin", 1, ingress=[rule("Accept", from_ns("b"), protocols=[])]), Settings(), "V55",
+     "spec.ingress[0].protocols", "Invalid value: 0: spec.ingress[0].protocols in body should have at least 1 items"),
+    (cnp("p", "Admin", 1, ingress=[rule("Accept", from_ns("b"), protocols=[{"tcp": {}}])]), Settings(), "V56",
+     "spec.ingress[0].protocols[0].tcp",
+     "Invalid value: 0: spec.ingress[0].protocols[0].tcp in body should have at least 1 properties"),
+    (cnp("p", "Admin", 1, ingress=[rule("Accept", from_ns("b"), protocols=[
+        {"tcp": {"destinationPort": {"range": {"start": 80, "end": 80}}}}])]), Settings(), "V58",
+     "spec.ingress[0].protocols[0].tcp.destinationPort.range",
+     'Invalid value: "object": Start port must be less than End port'),
+    (cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["10.0.0.1"]}], "to")]), Settings(), "V61",
+     "spec.egress[0].to[0].networks[0]", 'Invalid value: "string": Invalid CIDR format provided'),
+    (cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["::ffff:10.0.0.0/104"]}], "to")]), Settings(),
+     "V61", "spec.egress[0].to[0].networks[0]", 'Invalid value: "string": Invalid CIDR format provided'),
+    (cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["10.0.0.0/8", "10.0.0.0/8"]}], "to")]), Settings(),
+     "V61", "spec.egress[0].to[0].networks[1]", 'Duplicate value: "10.0.0.0/8"'),
+    (cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["10.0.0.0/8"], "pods": {"podSelector": {}}}], "to")]),
+     Settings(), "V54", "spec.egress[0].to[0]", "Too many: 2: must have at most 1 items"),
+    (cnp("p", "Admin", 1, egress=[rule("Accept", [{"nodes": {}}], "to")]), STANDARD, "S2",
+     "spec.egress[0].to[0].nodes", 'unknown field "nodes" (a field of the experimental channel only'),
+    (cnp("p", "Admin", 1, egress=[NAMED_TO_NETWORKS]), Settings(), "V63", "spec.egress[0]",
+     f'Invalid value: "object": {NAMED_PORT_CEL}'),
+    (cnp("p", "Admin", 1, egress=[NAMED_TO_NETWORKS]), STANDARD, "V63", "spec.egress[0]",
+     f'Invalid value: "object": {NAMED_PORT_CEL}'),
+]
+
+
+def test_c18_rejections_are_one_error_each_and_the_policy_is_not_read() -> None:
+    for doc, settings, code, field, message in REJECTIONS:
+        result = load(X, doc, settings=settings)
+        assert [(d.code, d.field_path) for d in result.diagnostics if d.is_error] == [(code, field)], (code, field)
+        (error,) = [d for d in result.diagnostics if d.is_error]
+        assert error.message.startswith(message) and error.object == "ClusterNetworkPolicy p"
+        assert result.cluster.cluster_policies == ()
+
+
+def test_c19_accepted_by_the_api_but_flagged() -> None:
+    host_bits = load(X, cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["10.0.0.5/8"]}], "to")]))
+    assert [(d.code, d.severity.value) for d in host_bits.diagnostics] == [("V61", "warning")]
+    assert len(host_bits.cluster.cluster_policies) == 1
+    flagged = [
+        (cnp("p", "Admin", 1, egress=[rule("Accept", TO_ALL, "to", protocols=[{"destinationNamedPort": "HTTP"}])]),
+         "V59", "spec.egress[0].protocols[0].destinationNamedPort", 'Invalid value: "HTTP"'),
+        (cnp("p", "Admin", 1, egress=[rule("Deny", [{"domainNames": ["a.example.com"]}], "to")]),
+         "V64", "spec.egress[0].action", "domainNames peers are only defined for Accept rules"),
+        (cnp("p", "Admin", 1, subject={"namespaces": {"matchExpressions": [{"key": "a", "operator": "Gt",
+                                                                             "values": ["1"]}]}},
+             egress=[rule("Accept", TO_ALL, "to")]),
+         "V7", "spec.subject.namespaces.matchExpressions[0].operator", 'Invalid value: "Gt"'),
+        (cnp("p", "Admin", 1, egress=[rule("Accept", TO_ALL, "to", ports=[{"portNumber": {"port": 80}}])]),
+         "S2", "spec.egress[0].ports", 'unknown field "ports" (v1alpha2 rules list "protocols"'),
+    ]
+    for doc, code, field, phrase in flagged:
+        errors = [d for d in load(X, doc).diagnostics if d.is_error]
+        assert errors and {(d.code, d.field_path) for d in errors} == {(code, field)}, errors
+        assert phrase in errors[0].message
+
+
+def test_domain_names_outside_accept_rules_follow_their_setting() -> None:
+    y_ip = parse_ip("10.244.1.1")
+    assert y_ip is not None
+    deny = cnp("p", "Admin", 1, egress=[rule("Deny", [{"domainNames": ["y.example.com"]}], "to")])
+    refused = load(X, Y, deny, settings=Settings(dns_map=(("y.example.com", (y_ip,)),)))
+    assert [(d.code, d.severity.value) for d in refused.diagnostics] == [("V64", "error")]
+    assert refused.cluster.cluster_policies == ()
+    settings = Settings(domainnames_non_accept="warn", dns_map=(("y.example.com", (y_ip,)),))
+    case = TierCase(X, Y, deny, settings=settings)
+    assert [(d.code, d.severity.value) for d in case.result.diagnostics] == [("V64", "warning")]
+    assert not case.allowed("a/x", "b/y")  # the Deny matches the name's addresses
+    assert case.allowed("b/y", "a/x")
+
+
+def test_named_ports_beside_address_peers_follow_their_setting() -> None:
+    web = pod("b/web", {"app": "web"}, "10.244.1.2", ports=WEB_PORTS)
+    deny = cnp("p", "Admin", 1, egress=[rule("Deny", [{"networks": ["10.244.0.0/16"]}], "to",
+                                             protocols=[{"destinationNamedPort": "web"}])])
+    for settings in (Settings(), STANDARD):
+        refused = load(X, web, deny, settings=settings)
+        assert [(d.code, d.severity.value) for d in refused.diagnostics] == [("V63", "error")]
+    warn = Settings(cnp_named_port_with_ip_peers="warn")
+    case = TierCase(X, web, HOST, deny, settings=warn)
+    assert [(d.code, d.severity.value) for d in case.result.diagnostics] == [("V63", "warning")]
+    # The named port resolves on the destination pod the network peer matches ...
+    assert not case.allowed("a/x", "b/web", 80) and case.allowed("a/x", "b/web", 8080)
+    # ... and matches nothing towards an address that is no pod.
+    accept = cnp("p", "Admin", 1, egress=[rule("Accept", [{"networks": ["192.168.1.0/24"]}], "to",
+                                               protocols=[{"destinationNamedPort": "web"}]),
+                                          rule("Deny", [{"networks": ["192.168.1.0/24"]}], "to")])
+    assert not TierCase(X, HOST, accept, settings=warn).allowed("a/x", "infra/agent", 80)
+
+
 def test_c20_one_direction_only_and_host_network_pods_are_never_subjects() -> None:
     only_ingress = cnp("p", "Admin", 1, subject={"namespaces": {}}, ingress=[rule("Deny", [{"namespaces": {}}])])
     host = pod("a/h", {"app": "h"}, "192.168.1.9", node="n9", host_network=True)

@@ -52,3 +52,15 @@ def test_a_single_namespace_stands_for_a_list_and_words_match_in_any_case() -> N
                                          "lint": {"rules": {"NP101": {"severity": "Warning"}}}})
     assert problems == []
     assert config.sensitive.namespaces == ("billing",) and config.lint.rule("NP101").severity is Severity.WARNING
+
+
+def test_word_settings_take_one_of_their_words() -> None:
+    config, problems = config_from_dict({"settings": {"domainnames_non_accept": "Warn",
+                                                      "cnp_named_port_with_ip_peers": "error"}})
+    assert problems == []
+    assert config.settings.domainnames_non_accept == "warn" and config.settings.cnp_named_port_with_ip_peers == "error"
+    assert DEFAULT_CONFIG.settings.domainnames_non_accept == "error"
+    assert DEFAULT_CONFIG.settings.cnp_named_port_with_ip_peers == "error"
+    config, problems = config_from_dict({"settings": {"cnp_named_port_with_ip_peers": "sometimes"}})
+    assert [format_path(p.field) for p in problems] == ["settings.cnp_named_port_with_ip_peers"]
+    assert config.settings.cnp_named_port_with_ip_peers == "error"

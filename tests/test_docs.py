@@ -16,7 +16,7 @@ def test_semantics_states_every_setting_with_its_default() -> None:
     for f in fields(Settings):
         row = next((line for line in text.splitlines() if line.startswith(f"| `{f.name}` |")), None)
         assert row is not None, f"docs/semantics.md does not state the setting {f.name}"
-        default = str(f.default).lower() if isinstance(f.default, bool) else "empty"
+        default = str(f.default).lower() if isinstance(f.default, (bool, str)) else "empty"
         assert f"| {default} |" in row, row
     for section in ("## Defaulting", "## Evaluation", "## Special traffic", "## Settings"):
         assert section in text

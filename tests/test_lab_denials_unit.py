@@ -142,3 +142,38 @@ def test_dedup_reports_a_5_tuple_once_per_quiet_window() -> None:
     assert not dedup.first(key, 109.0)  # still within 10 s of the last sighting
     assert dedup.first((6, "10.0.0.1", 40001, "10.0.0.2", 80), 109.0)  # another source port: another connection
     assert dedup.first(key, 125.0)  # quiet for more than the window: a new denial
+
+
+TIERED = STATE.evolve(deciders={"shop/cache": [
+    [{"name": "guard", "namespace": "", "kind": "ClusterNetworkPolicy", "tier": "Admin", "priority": 10,
+      "rule": 1, "rule_name": "no-web", "action": "Deny"}],
+    [{"name": "default-deny", "namespace": "shop", "kind": "StagedKubernetesNetworkPolicy",
+      "tier": "NetworkPolicy"}],
+]})
+
+
+def test_a_drop_by_a_cluster_wide_rule_names_that_policy_its_tier_and_rule() -> None:
+    rec = record(event("pf 2 i t0", "10.0.0.1", "10.0.0.2"), TIERED, 0.0)
+    assert rec is not None
+    flow = rec["flow"]
+    assert flow["verdict"] == "DROPPED"  # type: ignore[index]
+    assert flow["ingress_denied_by"] == [  # type: ignore[index]
+        {"name": "guard", "namespace": "", "kind": "ClusterNetworkPolicy", "tier": "Admin", "priority": 10,
+         "rule": 1, "rule_name": "no-web", "action": "Deny"}]
+    # The NetworkPolicy drop of the same pod still names its isolating policies.
+    plain = record(event("pf 2 i", "10.0.0.1", "10.0.0.2"), TIERED, 0.0)
+    assert plain is not None and plain["flow"]["ingress_denied_by"][0]["name"] == "deny-all"  # type: ignore[index]
+
+
+def test_a_staged_denial_is_an_audit_naming_the_staged_policy() -> None:
+    rec = record(event("pf 2 i a1", "10.0.0.1", "10.0.0.2"), TIERED, 0.0)
+    assert rec is not None
+    flow = rec["flow"]
+    assert flow["verdict"] == "AUDIT" and flow["traffic_direction"] == "INGRESS"  # type: ignore[index]
+    assert flow["ingress_denied_by"] == [  # type: ignore[index]
+        {"name": "default-deny", "namespace": "shop", "kind": "StagedKubernetesNetworkPolicy", "tier": "NetworkPolicy"}]
+
+
+def test_a_tag_the_state_does_not_know_is_no_record() -> None:
+    assert record(event("pf 2 i t7", "10.0.0.1", "10.0.0.2"), TIERED, 0.0) is None
+    assert record(event("pf 1 e t0", "10.0.0.1", "10.0.0.2"), TIERED, 0.0) is None

@@ -47,3 +47,15 @@ def test_log_prefix_of_another_lab_is_not_ours() -> None:
     assert LabNames("pf").parse_log_prefix(LabNames("pf2").log_prefix(3, Direction.INGRESS)) is None
     assert LabNames("pf").parse_log_prefix("pf 3 x") is None
     assert LabNames("pf").parse_log_prefix("garbage") is None
+
+
+def test_tagged_log_prefixes_name_a_decider() -> None:
+    names = LabNames("abcdefghi")
+    prefix = names.log_prefix(4242, Direction.EGRESS, "t12")
+    assert len(prefix.encode()) < 128
+    assert names.parse_log(prefix) == (4242, Direction.EGRESS, "t12")
+    assert names.parse_log(names.log_prefix(7, Direction.INGRESS, "a0")) == (7, Direction.INGRESS, "a0")
+    assert names.parse_log(names.log_prefix(7, Direction.INGRESS)) == (7, Direction.INGRESS, "")
+    assert names.parse_log_prefix(prefix) == (4242, Direction.EGRESS)
+    for tag in ("x1", "t", "a-1", "t1 t2"):
+        assert names.parse_log(f"abcdefghi 7 i {tag}") is None

@@ -24,6 +24,8 @@ def sample() -> lab_state.LabState:
               LabPod(2, "kube/agent", "Pod", (), ("192.168.0.1",), host_network=True, node_name="n1")),
         server_pid=4242, rules={"a/web": "abc"}, isolation={"a/web": {"ingress": ["a/deny"], "egress": []}},
         policies=("a/deny",), manifests=("/tmp/x.yaml",),
+        deciders={"a/web": [[{"name": "guard", "namespace": "", "kind": "ClusterNetworkPolicy", "tier": "Admin",
+                              "priority": 1, "rule": 0, "rule_name": "", "action": "Deny"}]]},
     )
 
 
@@ -65,6 +67,8 @@ def test_forget_removes_the_lab_directory(state_dir: Path) -> None:
     {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1\nflush ruleset"]}]},
     {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.01"]}]},
     {"pods": [{"index": 1, "key": "a/web", "kind": "Pod", "ips": ["10.9.0.1"], "tcp_ports": ["80 accept"]}]},
+    {"deciders": {"a/web": "t0"}},
+    {"deciders": {"a/web": [["guard"]]}},
 ])
 def test_a_state_file_that_the_lab_did_not_write_is_no_state(state_dir: Path, change: dict) -> None:  # type: ignore[type-arg]
     lab_state.save(sample())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import yaml
@@ -49,7 +48,7 @@ def test_only_the_kinds_podfence_needs_never_secrets_or_configmaps(prod):
 
 
 def test_optional_kinds_skipped_with_a_note_or_read_when_served(fleet, tmp_path):  # noqa: F811
-    plain = fleet.cluster("plain", {"t": reader()})
+    fleet.cluster("plain", {"t": reader()})
     full = fleet.cluster("full", {"t": reader()}, resources=CORE + OPTIONAL)
     fleet.context("plain", "plain", "t")
     fleet.context("full", "full", "t")

@@ -119,6 +119,29 @@ def test_without_staged_policies_promoted_is_the_cluster_itself() -> None:
     assert promoted(cluster) is cluster
 
 
+def test_the_promoted_view_keeps_cluster_wide_policies_and_nodes() -> None:
+    tiers = load_texts([("in.yaml", PODS + staged("deny-all", "podSelector: {}") + """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: allow-cli}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Accept, from: [{namespaces: {}}]}]
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+""")])
+    assert tiers.ok, [d.one_line() for d in tiers.diagnostics]
+    after = promoted(tiers.cluster)
+    assert [p.name for p in after.cluster_policies] == ["allow-cli"] and [n.name for n in after.nodes] == ["n1"]
+    engine = Engine(after)
+    # The Admin Accept decides before the staged default-deny can.
+    assert engine.allowed(engine.endpoint("shop/cli"), engine.endpoint("shop/web")).allows(Protocol.TCP, 80)
+
+
 def test_set_adds_a_policy_and_replaces_one_of_the_same_name() -> None:
     cluster = base()
     deny = NetworkPolicy("shop", "deny-all")

@@ -676,6 +676,32 @@ def test_the_standard_channel_is_a_setting_of_check(tmp_path: Path) -> None:
            in r.stdout + r.stderr
 
 
+def test_domain_names_in_a_deny_rule_are_an_error_or_a_warning_as_set(tmp_path: Path) -> None:
+    path = tmp_path / "dns.yaml"
+    path.write_text(BAD_CNP.replace("networks: [10.0.0.1]", "domainNames: [a.example.com]"))
+    r = podfence("check", "-f", str(path))
+    assert r.returncode == 2
+    assert (f"{path}:11: ClusterNetworkPolicy deny-external: spec.egress[0].action: Invalid value: \"Deny\": "
+            "domainNames peers are only defined for Accept rules") in r.stdout + r.stderr
+    warned = podfence("check", "-f", str(path), "--set", "domainnames_non_accept=warn")
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    assert "domainNames peers are only defined for Accept rules" in warned.stdout + warned.stderr
+    bad = podfence("check", "-f", str(path), "--set", "domainnames_non_accept=maybe")
+    assert bad.returncode == 2 and "value must be one of error, warn" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_named_ports_beside_networks_are_an_error_or_a_warning_as_set(tmp_path: Path) -> None:
+    path = tmp_path / "named.yaml"
+    path.write_text(BAD_CNP.replace("networks: [10.0.0.1]", "networks: [10.0.0.0/8]\n    protocols:\n"
+                                    "    - destinationNamedPort: web"))
+    for channel in ("false", "true"):
+        r = podfence("check", "-f", str(path), "--set", f"cluster_policy_standard_channel={channel}")
+        assert r.returncode == 2 and NAMED_PORT_CEL in r.stdout + r.stderr
+        warned = podfence("check", "-f", str(path), "--set", f"cluster_policy_standard_channel={channel}",
+                          "--set", "cnp_named_port_with_ip_peers=warn")
+        assert warned.returncode == 0 and NAMED_PORT_CEL in warned.stdout + warned.stderr
+
+
 def test_the_loader_validates_then_reads_sound_policies() -> None:
     from podfence.loader import load_texts
 

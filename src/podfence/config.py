@@ -125,6 +125,9 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
     settings = Settings().with_values(**{
         key: r.boolean(value, ("settings", key), getattr(Settings(), key))
         for key, value in knobs.items() if key in Settings.switches()})
+    settings = settings.with_values(**{
+        key: r.enum(value, ("settings", key), Settings.choices()[key], getattr(Settings(), key))
+        for key, value in knobs.items() if key in Settings.choices()})
     if "dns_map" in knobs:
         settings = settings.with_values(dns_map=_dns_map(r, knobs["dns_map"]))
 

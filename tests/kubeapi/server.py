@@ -421,9 +421,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._save(resource, obj, query))
             return
         if "json-patch+json" in content_type:
-            raise Refused(status(415, "UnsupportedMediaType", f"the body of the request was in an unknown format "
-                                                              f"- accepted media types include: "
-                                                              f"application/merge-patch+json"))
+            raise Refused(status(415, "UnsupportedMediaType", "the body of the request was in an unknown format "
+                                                              "- accepted media types include: "
+                                                              "application/merge-patch+json"))
         patch = self._read_object(resource, namespace, content_type)
         if current is None:
             if "apply-patch" not in content_type:

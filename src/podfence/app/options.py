@@ -178,10 +178,17 @@ def load_config(path: str | None, budget: Budget | None = None, listener: Listen
 
 def settings_from(values: Sequence[str], strict_cidr: bool = False, base: Settings | None = None) -> Settings:
     """Settings from ``--set knob=value`` changes, on top of ``base`` (the config's)."""
-    changes: dict[str, bool] = {}
+    changes: dict[str, bool | str] = {}
+    choices = Settings.choices()
     for item in values:
         knob, sep, raw = item.partition("=")
         knob = knob.strip().replace("-", "_")
+        if sep and knob in choices:
+            word = raw.strip().lower()
+            if word not in choices[knob]:
+                raise Stop(f"--set {quoted(item)}: value must be one of {', '.join(choices[knob])}")
+            changes[knob] = word
+            continue
         if not sep or knob not in Settings.switches():
             raise Stop(f"--set {quoted(item)}: expected KNOB=true|false with KNOB one of "
                        f"{', '.join(Settings.switches())}")

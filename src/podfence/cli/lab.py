@@ -162,8 +162,10 @@ def denials(
     wait: LabWait = DEFAULT_WAIT,
 ) -> None:
     """Stream denied connections as JSON lines shaped like Hubble flows (verdict DROPPED,
-    drop_reason_desc POLICY_DENIED), naming the policies that isolate the dropping pod. Holds the
-    lab only while subscribing, so that probes and applies can run beside the stream."""
+    drop_reason_desc POLICY_DENIED), naming the policies that isolate the dropping pod, or the
+    Admin or Baseline policy and rule that dropped it. Connections that staged policies would deny
+    pass and are reported with verdict AUDIT, naming the staged policies. Holds the lab only while
+    subscribing, so that probes and applies can run beside the stream."""
     try:
         for record in labs.denials(lab_run(name, wait), LISTENER, window=window, duration=duration, count=count):
             sys.stdout.write(json_line(record))

@@ -213,7 +213,8 @@ class ApplyResult:
 
 
 def compile_rules(cluster: Cluster, settings: Settings, current: lab_state.LabState) -> dict[str, PodRules]:
-    """Every lab pod's rules for ``cluster`` (which must carry the lab's addresses)."""
+    """Every lab pod's rules for ``cluster`` (which must carry the lab's addresses); its staged
+    policies are enforced as audit only."""
     compiler = Compiler(cluster, settings, current.pods, current.name)
     return {p.key: compiler.compile(p) for p in current.pods}
 
@@ -261,7 +262,8 @@ def _apply(cluster: Cluster, settings: Settings, names: LabNames, progress: Prog
     isolation = {
         k: {"ingress": list(r.ingress), "egress": list(r.egress)} for k, r in compiled.items() if r.ruleset
     }
-    lab_state.save(current.evolve(rules=digests, isolation=isolation,
+    deciders = {k: [list(d) for d in r.deciders] for k, r in compiled.items() if r.deciders}
+    lab_state.save(current.evolve(rules=digests, isolation=isolation, deciders=deciders,
                                   policies=tuple(p.key for p in cluster.policies)))
     if failed:
         key, why = sorted(failed.items())[0]

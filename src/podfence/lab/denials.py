@@ -10,6 +10,12 @@ policies that isolate the pod that dropped the packet, which are the ones a user
 must change to allow the connection. An address that is no lab pod is
 ``reserved:world``.
 
+Under cluster-wide tiers a drop by an Admin or Baseline rule names that policy
+alone (``kind``, ``tier``, ``priority``, ``rule``, ``rule_name``, ``action``).
+Staged policies are enforced as audit only: what they would deny passes, and its
+record has ``verdict: AUDIT`` and names the staged policies
+(``kind: StagedKubernetesNetworkPolicy``), as Hubble reports policy audit mode.
+
 A connection is reported once per 5-tuple within ``window`` seconds: the
 retransmissions and the probe's retry of a dropped connection repeat its
 5-tuple, and are not new denials.
@@ -84,24 +90,36 @@ def _summary(event: LogEvent) -> str:
 
 
 def record(event: LogEvent, current: lab_state.LabState, when: float) -> dict[str, object] | None:
-    """The Hubble-shaped record of one dropped packet; None for another lab's log line."""
+    """The Hubble-shaped record of one dropped (or, for a staged policy, audited) packet;
+    None for another lab's log line."""
     names = LabNames(current.name)
-    parsed = names.parse_log_prefix(event.prefix)
+    parsed = names.parse_log(event.prefix)
     if parsed is None:
         return None
-    index, direction = parsed
+    index, direction, tag = parsed
     dropper = current.pod_by_index(index)
     if dropper is None:
         return None
+    if tag:
+        known = current.deciders.get(dropper.key, [])
+        number = int(tag[1:])
+        if number >= len(known):
+            return None
+        denied_by: list[dict[str, object]] = [dict(e) for e in known[number]]
+    else:
+        denied_by = [
+            {"name": key.split("/", 1)[1], "namespace": key.split("/", 1)[0], "kind": "NetworkPolicy"}
+            for key in current.isolation.get(dropper.key, {}).get(direction.value, [])
+        ]
+    audit = tag.startswith("a")
     addresses = {ip: pod for pod in current.pods for ip in pod.ips}
     if direction is Direction.INGRESS:
         source, destination = addresses.get(event.source), dropper
     else:
         source, destination = dropper, addresses.get(event.destination)
-    policies = current.isolation.get(dropper.key, {}).get(direction.value, [])
     flow: dict[str, object] = {
         "time": timestamp(when),
-        "verdict": "DROPPED",
+        "verdict": "AUDIT" if audit else "DROPPED",
         "drop_reason": POLICY_DENIED,
         "IP": {"source": event.source, "destination": event.destination,
                "ipVersion": "IPv4" if event.version == 4 else "IPv6"},
@@ -115,10 +133,7 @@ def record(event: LogEvent, current: lab_state.LabState, when: float) -> dict[st
         "drop_reason_desc": "POLICY_DENIED",
         "is_reply": False,
         "Summary": _summary(event),
-        f"{direction.value}_denied_by": [
-            {"name": key.split("/", 1)[1], "namespace": key.split("/", 1)[0], "kind": "NetworkPolicy"}
-            for key in policies
-        ],
+        f"{direction.value}_denied_by": denied_by,
     }
     return {"flow": flow, "node_name": names.node_netns, "time": flow["time"]}
 

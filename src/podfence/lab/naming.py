@@ -7,7 +7,9 @@ A lab called ``podfence`` (the default) owns exactly:
   pair; the pod end is ``eth0`` inside the pod's namespace, as in Kubernetes);
 * the nftables table ``inet podfence`` inside pod namespaces;
 * NFLOG prefixes ``podfence <N> i`` / ``podfence <N> e`` (pod N dropped a packet
-  at ingress / egress).
+  at ingress / egress because no NetworkPolicy rule admits it), ``... t<K>`` (a
+  cluster-wide rule dropped it) and ``... a<K>`` (a staged policy would have
+  dropped it: audit only).
 
 Nothing is created in the machine's own namespace, so removing a lab means
 removing the namespaces that carry its prefix. Link names must fit Linux's 15
@@ -93,12 +95,24 @@ class LabNames:
         prefix = f"{self.lab}-p"
         return netns.startswith(prefix) and netns[len(prefix):].isdigit()
 
-    def log_prefix(self, index: int, direction: Direction) -> str:
-        return f"{self.lab} {index} {'i' if direction is Direction.INGRESS else 'e'}"
+    def log_prefix(self, index: int, direction: Direction, tag: str = "") -> str:
+        """``<lab> <N> i|e``, plus `` <tag>`` when a drop (``t<k>``) or an audit (``a<k>``) names
+        the ``k``-th decider the compiler recorded for the pod (see :mod:`podfence.lab.compiler`)."""
+        base = f"{self.lab} {index} {'i' if direction is Direction.INGRESS else 'e'}"
+        return f"{base} {tag}" if tag else base
 
     def parse_log_prefix(self, prefix: str) -> tuple[int, Direction] | None:
         """The pod index and direction a log prefix names; None for another lab's prefix."""
+        parsed = self.parse_log(prefix)
+        return None if parsed is None else parsed[:2]
+
+    def parse_log(self, prefix: str) -> tuple[int, Direction, str] | None:
+        """The pod index, direction and tag ("" for a NetworkPolicy drop) of a log prefix;
+        None for another lab's prefix or a tag the compiler never writes."""
         parts = prefix.strip().split(" ")
-        if len(parts) != 3 or parts[0] != self.lab or not parts[1].isdigit() or parts[2] not in ("i", "e"):
+        if len(parts) not in (3, 4) or parts[0] != self.lab or not parts[1].isdigit() or parts[2] not in ("i", "e"):
             return None
-        return int(parts[1]), Direction.INGRESS if parts[2] == "i" else Direction.EGRESS
+        tag = parts[3] if len(parts) == 4 else ""
+        if tag and not (tag[0] in "ta" and tag[1:].isdigit()):
+            return None
+        return int(parts[1]), Direction.INGRESS if parts[2] == "i" else Direction.EGRESS, tag

@@ -250,7 +250,8 @@ def unhostable(cluster: Cluster, settings: Settings) -> list[Unhostable]:
 
 
 def with_lab_addresses(cluster: Cluster, lab_plan: LabPlan) -> Cluster:
-    """The cluster with every lab pod's addresses set to the ones the lab gave it."""
+    """The cluster with every lab pod's addresses set to the ones the lab gave it (everything
+    else, cluster-wide policies, Nodes and staged policies included, as it is)."""
     pods = []
     for pod in cluster.pods:
         placed = lab_plan.pod(pod.key)
@@ -258,7 +259,7 @@ def with_lab_addresses(cluster: Cluster, lab_plan: LabPlan) -> Cluster:
             parsed = tuple(ip for ip in (parse_ip(text) for text in placed.ips) if ip is not None)
             pod = replace(pod, ips=parsed)
         pods.append(pod)
-    return Cluster(cluster.namespaces, tuple(pods), cluster.services, cluster.policies)
+    return replace(cluster, pods=tuple(pods))
 
 
 def _lab_pod(index: int, pod: Pod, ips: tuple[str, ...], extra_ports: tuple[int, ...],

@@ -52,6 +52,8 @@ class LabState:
         server_pid: the echo server's process id (0: not running).
         rules: pod key -> hash of the ruleset applied in its namespace.
         isolation: pod key -> direction -> keys of the policies isolating it there.
+        deciders: pod key -> the policies each tagged log line of its rules names
+            (:attr:`podfence.lab.compiler.PodRules.deciders`).
         policies: keys of the policies applied last.
         manifests: the files ``lab up`` read (``lab apply`` rereads them by default).
         one_shot: made by a command that removes it again (``lab matrix``).
@@ -63,6 +65,7 @@ class LabState:
     server_pid: int = 0
     rules: dict[str, str] = field(default_factory=dict)
     isolation: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    deciders: dict[str, list[list[dict[str, object]]]] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
     manifests: tuple[str, ...] = ()
     one_shot: bool = False
@@ -85,7 +88,8 @@ class LabState:
         return {
             "format": FORMAT, "name": self.name, "pod_cidr": self.pod_cidr,
             "pods": [p.to_json() for p in self.pods], "server_pid": self.server_pid,
-            "rules": self.rules, "isolation": self.isolation, "policies": list(self.policies),
+            "rules": self.rules, "isolation": self.isolation, "deciders": self.deciders,
+            "policies": list(self.policies),
             "manifests": list(self.manifests), "one_shot": self.one_shot,
         }
 
@@ -99,9 +103,25 @@ class LabState:
             name=raw["name"], pod_cidr=raw["pod_cidr"],
             pods=tuple(LabPod.from_json(p) for p in raw["pods"]), server_pid=int(raw.get("server_pid", 0)),
             rules=dict(raw.get("rules", {})), isolation=dict(raw.get("isolation", {})),
+            deciders=_deciders(raw.get("deciders", {})),
             policies=tuple(raw.get("policies", ())), manifests=tuple(raw.get("manifests", ())),
             one_shot=bool(raw.get("one_shot", False)),
         )
+
+
+def _deciders(raw: object) -> dict[str, list[list[dict[str, object]]]]:
+    """What tagged log lines name, as written by :meth:`LabState.to_json` (ValueError otherwise)."""
+    if not isinstance(raw, dict):
+        raise ValueError("deciders")
+    out: dict[str, list[list[dict[str, object]]]] = {}
+    for key, lists in raw.items():
+        if not isinstance(key, str) or not isinstance(lists, list):
+            raise ValueError("deciders")
+        for entries in lists:
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise ValueError("deciders")
+        out[key] = lists
+    return out
 
 
 def save(state: LabState) -> None:

@@ -45,6 +45,15 @@ class Settings:
             field podfence knows fails closed like a peer does (it matches nothing
             in an Accept rule, every protocol and port in a Deny or Pass rule);
             false: such an entry matches nothing.
+        domainnames_non_accept: a ``domainNames`` peer in a Deny or Pass rule (the
+            API documents it for Accept rules only, and accepts it): ``error``
+            refuses the policy (V64); ``warn`` reports it and evaluates the peer
+            like in an Accept rule (the ``dns_map`` addresses).
+        cnp_named_port_with_ip_peers: an egress rule with a ``networks``,
+            ``nodes`` or ``domainNames`` peer and a named port (the experimental
+            CRD refuses it, the standard one accepts it): ``error`` refuses the
+            policy (V63) in both channels; ``warn`` reports it, and the named port
+            then resolves on destination pods only (an address or node has none).
         dns_map: the addresses each domain name resolves to, for ``domainNames``
             peers (a static evaluator cannot resolve names); ``(name, addresses)``
             pairs, names lower-case without a trailing dot. Empty: domainNames
@@ -63,6 +72,8 @@ class Settings:
     cluster_policy_standard_channel: bool = False
     same_priority_by_name: bool = True
     protocol_entry_fail_closed: bool = True
+    domainnames_non_accept: str = "error"
+    cnp_named_port_with_ip_peers: str = "error"
     dns_map: tuple[tuple[str, tuple[IPAddress, ...]], ...] = ()
 
     @classmethod
@@ -74,11 +85,25 @@ class Settings:
         """The knobs that are true or false (``--set KNOB=true|false``)."""
         return tuple(f.name for f in fields(cls) if f.type == "bool")
 
+    @classmethod
+    def choices(cls) -> dict[str, tuple[str, ...]]:
+        """The knobs that take one of a few words (``--set KNOB=WORD``), with their words."""
+        return dict(_CHOICES)
+
     def with_values(self, **values: Any) -> Settings:
         unknown = set(values) - set(self.names())
         if unknown:
             raise KeyError(", ".join(sorted(unknown)))
+        for knob, value in values.items():
+            if knob in _CHOICES and value not in _CHOICES[knob]:
+                raise ValueError(f"{knob} must be one of {', '.join(_CHOICES[knob])}")
         return replace(self, **values)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "domainnames_non_accept": ("error", "warn"),
+    "cnp_named_port_with_ip_peers": ("error", "warn"),
+}
 
 
 DEFAULT_SETTINGS = Settings()

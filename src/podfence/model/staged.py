@@ -66,7 +66,8 @@ class StagedNetworkPolicy:
 
 
 def promoted(cluster: Cluster) -> Cluster:
-    """``cluster`` as if every staged policy were enforced, with no staged policy left.
+    """``cluster`` as if every staged policy were enforced, with no staged policy left
+    (its cluster-wide policies and Nodes as they are).
 
     A ``Set`` policy replaces the enforced NetworkPolicy of the same namespace and
     name (or is added); a ``Delete`` removes it (nothing, when there is none).
@@ -87,4 +88,5 @@ def promoted(cluster: Cluster) -> Cluster:
             policies[staged.key] = staged.policy
         else:
             policies.pop(staged.key, None)
-    return Cluster.of(cluster.namespaces, cluster.pods, cluster.services, policies.values(), name=cluster.name)
+    return Cluster.of(cluster.namespaces, cluster.pods, cluster.services, policies.values(), name=cluster.name,
+                      cluster_policies=cluster.cluster_policies, nodes=cluster.nodes)

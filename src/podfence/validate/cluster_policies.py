@@ -38,9 +38,10 @@ the field of the other version to use when one is written by mistake):
 * V61, V62 ``networks`` and ``domainNames`` (:mod:`podfence.validate.cluster_peers`).
 * V63 an egress rule with a ``networks``, ``nodes`` or ``domainNames`` peer names
   no port (the experimental CRD's CEL rule; podfence checks it in both channels,
-  since such a port can never match).
+  since such a port can never match an address). A warning instead with the
+  setting ``cnp_named_port_with_ip_peers: warn``.
 * V64 ``domainNames`` peers only in ``Accept`` (v1alpha1: ``Allow``) rules, as the
-  API documents them.
+  API documents them. A warning instead with ``domainnames_non_accept: warn``.
 * V65 a ``matchExpressions`` entry needs ``key`` and ``operator``; the rest of a
   selector is V5 to V11, which the CRDs do not check but implementations need.
 
@@ -50,9 +51,9 @@ the field of the other version to use when one is written by mistake):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from podfence.model.diagnostic import Diagnostic, FieldPath
+from podfence.model.diagnostic import Diagnostic, FieldPath, Severity
 from podfence.model.settings import DEFAULT_SETTINGS, Settings
 from podfence.validate.cluster_peers import validate_domain_names, validate_networks
 from podfence.validate.cluster_ports import EXPERIMENTAL_HINT, exactly_one, has_named_port, validate_ports, validate_protocols
@@ -148,13 +149,22 @@ def validate_cluster_policy(doc: object, *, kind: str, api_version: str = "",
     version = api_version or doc.get("apiVersion")
     if isinstance(version, str) and version != flavour.api_version:
         return [invalid("V43", ("apiVersion",), version, f"{kind} is served only as {flavour.api_version}")]
-    return list(_Walk(flavour, settings.cluster_policy_standard_channel).document(doc))
+    return list(_Walk(flavour, settings.cluster_policy_standard_channel,
+                      _severity(settings.cnp_named_port_with_ip_peers),
+                      _severity(settings.domainnames_non_accept)).document(doc))
+
+
+def _severity(choice: str) -> Severity:
+    """A knob's ``error`` or ``warn`` as a severity."""
+    return Severity.WARNING if choice == "warn" else Severity.ERROR
 
 
 @dataclass(frozen=True, slots=True)
 class _Walk:
     flavour: Flavour
     standard: bool
+    named_port_with_ip_peers: Severity = Severity.ERROR
+    domain_names_non_accept: Severity = Severity.ERROR
 
     def document(self, doc: Mapping[object, object]) -> Iterator[Diagnostic]:
         yield from unknown_fields(doc, TOP_LEVEL_FIELDS, ())
@@ -273,11 +283,13 @@ class _Walk:
         # Where the channel does not know v1alpha1's namedPort, it is already an unknown field.
         named_known = not (self.standard and self.flavour.named_port_field in self.flavour.experimental)
         if kinds and named_known and has_named_port(rule, self.flavour.ports_field, self.flavour.named_port_field):
-            yield cel("V63", path, "object", self.flavour.named_port_message)
+            yield replace(cel("V63", path, "object", self.flavour.named_port_message),
+                          severity=self.named_port_with_ip_peers)
         if "domainNames" in kinds and isinstance(action, str) and action in self.flavour.actions \
                 and action != self.flavour.accept:
             yield invalid("V64", path + ("action",), action,
-                          f"domainNames peers are only defined for {self.flavour.accept} rules")
+                          f"domainNames peers are only defined for {self.flavour.accept} rules",
+                          self.domain_names_non_accept)
 
     def _peer(self, peer: Mapping[object, object], path: FieldPath, direction: str) -> Iterator[Diagnostic]:
         flavour = self.flavour
