@@ -83,6 +83,8 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
     found = lint(cluster, config, settings) if findings is None else findings
     by_ns: dict[str, list[Finding]] = defaultdict(list)
     for f in found:
+        if f.ref.namespace is None and f.ref.kind != "Namespace":
+            continue  # about a cluster-scoped policy: no namespace's own
         by_ns[f.ref.scope].append(f)
 
     # hostNetwork pods are their node's address, not members of their namespace's pod network.
