@@ -140,9 +140,11 @@ MAX_SHOWN = 200
 MAX_REMOVED = 10
 
 
-def _plural(n: int, word: str) -> str:
+def _plural(n: int, word: str, many: str = "") -> str:
     if n == 1:
         return f"{n} {word}"
+    if many:
+        return f"{n} {many}"
     return f"{n} {word}es" if word.endswith("s") else f"{n} {word}s"
 
 
@@ -247,3 +249,33 @@ def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sou
 def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequence[str]) -> str:
     """An intent file: the header as comments, then the document."""
     return "".join(_comment("", line) + "\n" for line in header) + to_yaml(document, comments)
+
+
+# ---- podfence convert ------------------------------------------------------------------
+
+
+def converted_yaml(converted: Iterable[Any]) -> str:
+    """The converted ClusterNetworkPolicies, each under a comment naming what it replaces and where."""
+    parts = []
+    for c in converted:
+        where = f" ({c.source.file}:{c.source.line})" if c.source is not None and c.source.line else ""
+        parts.append(to_yaml(c.manifest, {(): (f"converted from {c.kind} {c.name}{where}",)}))
+    return "---\n".join(parts)
+
+
+def conversion_proof_text(proof: Any, converted: Sequence[Any]) -> str:
+    """The verdict of a conversion's proof first, then every connection it changed (none, when it is right)."""
+    names = ", ".join(f"{c.kind} {c.name}" for c in converted)
+    pods = _plural(len(proof.subjects), "pod")
+    if proof.exact:
+        return text_lines([f"proof: connectivity unchanged: {_plural(len(converted), 'policy', 'policies')} "
+                           f"converted ({names}); every connection of {pods} compared before and after"])
+    lines = [f"proof: connectivity CHANGED by the conversion of {names}: "
+             f"{_plural(len(proof.extra), 'connection')} added, {_plural(len(proof.removed), 'connection')} removed"]
+    if proof.extra:
+        lines.append("added (denied before, allowed after):")
+        lines += _listed(proof.extra, MAX_SHOWN)
+    if proof.removed:
+        lines.append("removed (allowed before, denied after):")
+        lines += _listed(proof.removed, MAX_SHOWN)
+    return text_lines(lines)
