@@ -50,5 +50,5 @@ def audit(
     shown = live.shown(filename, namespace)
     if shown is not None:  # one namespace's audit, graded on its own
         kept = tuple(a for a in report.namespaces if a.name == shown)
-        report = Audit(kept, kept[0].score if kept else report.score)
+        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers)
     write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))
