@@ -152,8 +152,9 @@ def _difference(d: Any) -> str:
     from podfence.render.conns import conns_text
 
     line = f"  {d.src} -> {d.dst}: {conns_text(d.conns)}"
-    if d.because:
-        line += f"  ({'; '.join(d.because)})"
+    because = getattr(d, "because", ())
+    if because:
+        line += f"  ({'; '.join(because)})"
     return line
 
 
@@ -255,12 +256,49 @@ def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequen
 
 
 def converted_yaml(converted: Iterable[Any]) -> str:
-    """The converted ClusterNetworkPolicies, each under a comment naming what it replaces and where."""
+    """Converted or generated ClusterNetworkPolicies, each under its comment: what it replaces and
+    where (converted), or why (generated guardrails, ``comment``)."""
     parts = []
     for c in converted:
-        where = f" ({c.source.file}:{c.source.line})" if c.source is not None and c.source.line else ""
-        parts.append(to_yaml(c.manifest, {(): (f"converted from {c.kind} {c.name}{where}",)}))
+        comment = getattr(c, "comment", None)
+        if comment is None:
+            where = f" ({c.source.file}:{c.source.line})" if c.source is not None and c.source.line else ""
+            comment = f"converted from {c.kind} {c.name}{where}"
+        parts.append(to_yaml(c.manifest, {(): (comment,)}))
     return "---\n".join(parts)
+
+
+def guardrail_proof_text(proof: Any) -> str:
+    """The guardrails' verdict first (what they denied, anything they allowed or DNS they took), then the pairs."""
+    names = ", ".join(proof.guardrails)
+    if proof.exact:
+        head = (f"guardrails ({names}): only denials, as asked: connections denied now for "
+                f"{_plural(len(proof.denied), 'pod pair')}, none newly allowed, no pod loses DNS")
+    else:
+        parts = [p for p in (f"{_plural(len(proof.extra), 'pod pair')} newly allowed" if proof.extra else "",
+                             f"{_plural(len(proof.dns_lost), 'pod pair')} lost DNS" if proof.dns_lost else "") if p]
+        head = f"guardrails ({names}): NOT as asked: {' and '.join(parts)}"
+    lines = [head]
+    if proof.extra:
+        lines.append("newly allowed (nobody asked):")
+        lines += _listed(proof.extra, MAX_SHOWN)
+    if proof.dns_lost:
+        lines.append("DNS lost:")
+        lines += _listed(proof.dns_lost, MAX_SHOWN)
+    if proof.denied:
+        lines.append("denied now, as asked (allowed before):")
+        lines += _listed(proof.denied, MAX_REMOVED)
+    return text_lines(lines)
+
+
+def guardrail_proof_data(proof: Any) -> dict[str, Any]:
+    from podfence.render.conns import conns_json
+
+    def items(changes: Iterable[Any]) -> list[dict[str, Any]]:
+        return [{"src": c.src, "dst": c.dst, "allowed": conns_json(c.conns)} for c in changes]
+
+    return {"exact": proof.exact, "guardrails": list(proof.guardrails), "denied": items(proof.denied),
+            "extra": items(proof.extra), "dns_lost": items(proof.dns_lost)}
 
 
 def conversion_proof_text(proof: Any, converted: Sequence[Any]) -> str:
