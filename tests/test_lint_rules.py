@@ -34,7 +34,8 @@ DOCS = HERE.parent / "docs" / "rules"
 PACKAGE = HERE.parent / "src" / "podfence"
 EXAMPLES = PACKAGE / "lint" / "examples"
 CATEGORY_DIGIT = {Category.COVERAGE: "1", Category.DEAD: "2", Category.CONFUSION: "3", Category.EXPOSURE: "4",
-                  Category.COMPLIANCE: "5", Category.META: "9"}
+                  Category.COMPLIANCE: "5", Category.TIERS: "6",
+                  Category.META: "9"}
 
 
 def _config(raw: object) -> Config:

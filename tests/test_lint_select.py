@@ -54,7 +54,7 @@ def test_a_prefix_no_rule_has_is_an_error() -> None:
     r = podfence("lint", "-f", EXAMPLE, "--ignore", "NP7")
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == ("podfence: error: --ignore NP7: no rule ID starts with NP7 "
-                        "(families: NP1, NP2, NP3, NP4, NP5, NP9)\n")
+                        "(families: NP1, NP2, NP3, NP4, NP5, NP6, NP9)\n")
     r = podfence("lint", "-f", EXAMPLE, "--select", ",")
     assert r.returncode == 2
     assert r.stderr == "podfence: error: --select ',': expected rule IDs, ID prefixes or ALL, separated by commas\n"

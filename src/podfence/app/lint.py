@@ -66,7 +66,7 @@ def audit(options: Options, listener: Listener | None = None) -> Audit:
     shown = options.shown_namespace
     if shown is not None:
         kept = tuple(a for a in report.namespaces if a.name == shown)
-        report = Audit(kept, kept[0].score if kept else report.score)
+        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers)
     return report
 
 

@@ -22,7 +22,10 @@ from podfence.cli.common import (
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, fail, namespace_flag, options,
     output_option, write,
 )
-from podfence.render.generate import FORMATS as PROOF_FORMATS, proof_json, proof_text
+from podfence.render.generate import (
+    FORMATS as PROOF_FORMATS, guardrail_proof_data, guardrail_proof_text, proof_data, proof_text,
+)
+from podfence.render.json_text import json_document
 
 app = typer.Typer(
     help="Least-privilege NetworkPolicies from an intent file or observed traffic, proven by the engine.",
@@ -46,14 +49,22 @@ Isolate = Annotated[bool, typer.Option(
 
 def report(made: Generated, output: str, to_stdout: bool) -> None:
     """The proof, on stdout (or stderr when the policies are printed there); exit 1 when it finds a difference."""
-    text = proof_json(made.proof) if output == "json" else proof_text(made.proof, change=made.change)
+    if output == "json":
+        data = proof_data(made.proof)
+        if made.guardrails is not None:
+            data["guardrails"] = guardrail_proof_data(made.guardrails)
+        text = json_document(data)
+    else:
+        text = proof_text(made.proof, change=made.change)
+        if made.guardrails is not None:
+            text += guardrail_proof_text(made.guardrails)
     if made.printed is not None:
         write(made.printed)
     if to_stdout:
         write(text)
     else:
         sys.stderr.write(text)
-    if not made.proof.exact:
+    if not made.exact:
         raise typer.Exit(EXIT_FINDINGS)
 
 

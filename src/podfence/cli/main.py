@@ -15,6 +15,7 @@ from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
+from podfence.cli import convert as convert_cmd
 from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
@@ -38,6 +39,7 @@ app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)
 app.command(name="audit")(audit_cmd.audit)
+app.command(name="convert")(convert_cmd.convert)
 app.add_typer(rollout_cmd.app, name="rollout")
 app.command(name="monitor")(monitor_cmd.monitor)
 app.command(name="snapshot")(snapshot_cmd.snapshot)
@@ -83,6 +85,7 @@ EXAMPLES = {
     "test": "podfence test -f examples/baa expectations.yaml --junit report.xml",
     "lint": "podfence lint -f examples/baa -o sarif",
     "audit": "podfence audit -f examples/baa -o md",
+    "convert": "podfence convert -f tests/fixtures/tiers/policies.yaml -f tests/fixtures/tiers/houses.yaml",
     "generate": "podfence generate -f examples/baa --intents examples/baa-intents.yaml --check",
     "generate default-deny": "podfence generate default-deny -n shop --allow-dns",
     "generate allow": "podfence generate allow -f examples/baa --from billing/invoicer --to svc/notify/mailer --port 80",

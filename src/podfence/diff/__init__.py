@@ -7,7 +7,7 @@
 [('a/x', 'b/y'), ('b/y', 'a/x'), ('b/y', 'b/y'), ('b/y', '0.0.0.0/0'), ('0.0.0.0/0', 'b/y')]
 """
 
-from podfence.diff.causes import Causes, ObjectCause, PolicyCause, Status
+from podfence.diff.causes import Causes, ObjectCause, PolicyCause, Status, TierCause
 from podfence.diff.compare import Change, ConnectivityDiff, diff_clusters, diff_connectivity, range_changes
 from podfence.diff.groups import ChangeGroup, group_changes
 from podfence.diff.report import DiffReport, GroupReport, diff
@@ -15,5 +15,5 @@ from podfence.diff.risk import Flag, Risk
 
 __all__ = [
     "Causes", "Change", "ChangeGroup", "ConnectivityDiff", "DiffReport", "Flag", "GroupReport", "ObjectCause",
-    "PolicyCause", "Risk", "Status", "diff", "diff_clusters", "diff_connectivity", "group_changes", "range_changes",
+    "PolicyCause", "Risk", "Status", "TierCause", "diff", "diff_clusters", "diff_connectivity", "group_changes", "range_changes",
 ]

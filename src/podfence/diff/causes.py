@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from podfence.diff.groups import ChangeGroup
 from podfence.engine import Endpoint, Engine, Verdict
-from podfence.model import Cluster, Direction, NetworkPolicy, Pod
+from podfence.model import Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod
 from podfence.sets import ConnSet, IPAddress, Protocol, parse_cidr
 
 
@@ -47,6 +47,27 @@ class PolicyCause:
 
 
 @dataclass(frozen=True, slots=True)
+class TierCause:
+    """A cluster-wide policy that differs between the versions and decided the representative connection
+    in one of them (its tier and priority in each version it exists in).
+
+    ``decided_*``: the rule that decided in the old and new version, as
+    ``(field, rule name, action)`` with the action as the engine reads it
+    (``Allow``, ``Deny``, ``Pass``); None when the policy did not decide there.
+    """
+
+    kind: str
+    policy: str
+    status: Status
+    tier_old: str | None = None
+    priority_old: int | None = None
+    tier_new: str | None = None
+    priority_new: int | None = None
+    decided_old: tuple[str, str, str] | None = None
+    decided_new: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectCause:
     """A pod or namespace at one end of the connection that changed.
 
@@ -70,6 +91,7 @@ class Causes:
     port: int
     policies: tuple[PolicyCause, ...] = ()
     objects: tuple[ObjectCause, ...] = ()
+    tiers: tuple[TierCause, ...] = ()  # cluster-wide policies (Admin and Baseline tiers)
 
 
 def representative(conns: ConnSet) -> tuple[Protocol, int]:
@@ -100,7 +122,8 @@ def _relevant(verdict: Verdict | None, directions: tuple[Direction, ...]) -> set
         return out
     for side in (verdict.egress, verdict.ingress):
         if side.direction in directions:
-            out.update(side.policies if not side.allowed else (r.policy for r in side.allowed_by))
+            out.update(side.policies if not side.allowed else
+                       (r.policy for r in side.allowed_by if r.kind == "NetworkPolicy"))
     return out
 
 
@@ -110,7 +133,7 @@ def _role(verdict: Verdict | None, policy: str, directions: tuple[Direction, ...
     if verdict is None:
         return (), ()
     sides = [s for s in (verdict.egress, verdict.ingress) if s.direction in directions]
-    rules = tuple(r.field for s in sides for r in s.allowed_by if r.policy == policy)
+    rules = tuple(r.field for s in sides for r in s.allowed_by if r.policy == policy and r.kind == "NetworkPolicy")
     isolates = tuple(s.direction for s in sides if policy in s.policies)
     return rules, isolates
 
@@ -124,6 +147,41 @@ def _flipped(before: Verdict | None, after: Verdict | None) -> tuple[Direction, 
         if a.allowed != b.allowed
     )
     return out or (Direction.EGRESS, Direction.INGRESS)
+
+
+def _deciders(verdict: Verdict | None, directions: tuple[Direction, ...]) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The cluster-wide policies whose rule decided ``verdict`` (allow, deny or pass) in ``directions``."""
+    out: dict[tuple[str, str], tuple[str, str, str]] = {}
+    if verdict is None:
+        return out
+    for side in (verdict.egress, verdict.ingress):
+        if side.direction not in directions:
+            continue
+        for step in side.tiers:
+            if step.tier in ("Admin", "Baseline") and step.policy and step.rule is not None:
+                out.setdefault((step.kind, step.policy), (step.rule.field, step.rule.name, step.action))
+    return out
+
+
+def _cluster_policy(cluster: Cluster, kind: str, name: str) -> ClusterPolicy | None:
+    return next((p for p in cluster.cluster_policies if p.kind == kind and p.name == name), None)
+
+
+def _tier_causes(v_old: Verdict | None, v_new: Verdict | None, directions: tuple[Direction, ...],
+                 old: Cluster, new: Cluster) -> list[TierCause]:
+    d_old, d_new = _deciders(v_old, directions), _deciders(v_new, directions)
+    out = []
+    for kind, name in sorted(d_old.keys() | d_new.keys()):
+        a, b = _cluster_policy(old, kind, name), _cluster_policy(new, kind, name)
+        if a is not None and b is not None and replace(a, source=None) == replace(b, source=None):
+            continue
+        if a is None and b is None:
+            continue
+        status = Status.ADDED if a is None else Status.DELETED if b is None else Status.EDITED
+        out.append(TierCause(kind, name, status, a.tier if a else None, a.priority if a else None,
+                             b.tier if b else None, b.priority if b else None,
+                             d_old.get((kind, name)), d_new.get((kind, name))))
+    return out
 
 
 def _same(a: NetworkPolicy, b: NetworkPolicy) -> bool:
@@ -190,4 +248,5 @@ def explain_group(group: ChangeGroup, old: Engine, new: Engine) -> Causes:
         for cause in _pod_causes(name, old.cluster, new.cluster):
             if cause not in objects:
                 objects.append(cause)
-    return Causes(src, dst, protocol, port, tuple(policies), tuple(objects))
+    tiers = _tier_causes(v_old, v_new, directions, old.cluster, new.cluster)
+    return Causes(src, dst, protocol, port, tuple(policies), tuple(objects), tuple(tiers))

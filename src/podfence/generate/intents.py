@@ -43,6 +43,7 @@ from podfence.sets import parse_cidr, parse_ip
 from podfence.validate import is_dns1123_label, is_dns1123_subdomain, is_strict_subset
 
 SHAPE = "I1"
+GUARDRAILS = ("baseline-default-deny", "protect-kube-system")
 OBJECT = "intents"
 INTERNET = "internet"
 DNS_CHOICES = ("allow", "deny")
@@ -120,6 +121,7 @@ class Intent:
     dns: bool = True
     exclude: tuple[str, ...] | None = None
     services: tuple[ServiceIntent, ...] = ()
+    guardrails: tuple[str, ...] = ()  # cluster-wide guardrails asked for (GUARDRAILS), in the order written
 
 
 def _err(path: FieldPath, message: str) -> Diagnostic:
@@ -303,7 +305,7 @@ def intent_from_dict(raw: Any) -> tuple[Intent, list[Diagnostic]]:
         out.append(_err((), "the intent file is empty: expected defaults and services"))
         return Intent(), out
     r = OwnFields(SHAPE, OBJECT, out)
-    top = r.mapping(raw, (), ("defaults", "services"), "a mapping with defaults and services")
+    top = r.mapping(raw, (), ("defaults", "services", "guardrails"), "a mapping with defaults and services")
     if not isinstance(raw, Mapping):
         return Intent(), out
     deny, dns, exclude = _defaults(top.get("defaults"), out)
@@ -329,7 +331,23 @@ def intent_from_dict(raw: Any) -> tuple[Intent, list[Diagnostic]]:
             _entries(body.get("egress"), "egress", path + ("egress",), out),
             path,
         ))
-    return Intent(deny, dns, exclude, tuple(services)), out
+    return Intent(deny, dns, exclude, tuple(services), _guardrails(top.get("guardrails"), r)), out
+
+
+def _guardrails(raw: Any, r: OwnFields) -> tuple[str, ...]:
+    """``guardrails: [baseline-default-deny, protect-kube-system]``: cluster-wide policies to write too."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        r.error(("guardrails",), f"must be a list of {' and '.join(GUARDRAILS)}")
+        return ()
+    out: list[str] = []
+    for i, name in enumerate(raw):
+        if name not in GUARDRAILS:
+            r.error(("guardrails", i), f"{quoted(str(name))} is no guardrail: choose from {', '.join(GUARDRAILS)}")
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def _entry_out(entry: Entry, kind: str) -> Any:
@@ -367,4 +385,6 @@ def intent_to_dict(intent: Intent) -> dict[str, Any]:
             if entries:
                 body[kind] = [_entry_out(e, kind) for e in entries]
         services[svc.workload.key] = body
+    if intent.guardrails:
+        return {"defaults": defaults, "services": services, "guardrails": list(intent.guardrails)}  # type: ignore[dict-item]
     return {"defaults": defaults, "services": services}

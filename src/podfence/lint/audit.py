@@ -16,6 +16,11 @@ policies improve, not to be a standard:
   (as found by lint's NP402 and NP405), and 20 when a sensitive workload is reached
   from the internet or from a namespace outside ``sensitive.allowed_from``.
 
+When the cluster has cluster-wide policies, each namespace also lists what the
+Admin and Baseline tiers force on it (:class:`TierRule`): every rule of every
+such policy that selects one of its pods, in the order the tiers run. They are
+facts, not scored: the namespace's owners cannot change them.
+
 Grades: A from 90, B from 80, C from 70, D from 60, else F. The overall score is
 the average over namespaces, weighted by their pods.
 """
@@ -26,6 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from podfence.config import DEFAULT_CONFIG, Config
+from podfence.engine import Action, IRPolicy, IRRule, NamedPort, Tier
 from podfence.lint.context import LintContext
 from podfence.lint.finding import SEVERITY_RANK, Finding
 from podfence.lint.run import lint
@@ -38,6 +44,28 @@ GRADES = ((90, "A"), (80, "B"), (70, "C"), (60, "D"), (0, "F"))
 
 def grade_of(score: int) -> str:
     return next(g for floor, g in GRADES if score >= floor)
+
+
+@dataclass(frozen=True, slots=True)
+class TierRule:
+    """One rule of a cluster-wide policy that applies to pods of a namespace.
+
+    ``action`` is ``Accept``, ``Deny`` or ``Pass``; ``peers`` and ``ports`` are the
+    rule's in words (no peers: every endpoint; no ports: every protocol and port);
+    ``pods`` how many of the namespace's pods the policy selects.
+    """
+
+    tier: str  # Admin or Baseline
+    policy: str
+    kind: str
+    priority: int
+    direction: Direction
+    field: str
+    name: str
+    action: str
+    peers: tuple[str, ...]
+    ports: tuple[str, ...]
+    pods: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +85,7 @@ class NamespaceAudit:
     sensitive_exposure: tuple[str, ...]  # how they are exposed, in words
     findings: tuple[Finding, ...]  # about this namespace and its objects, worst first
     score: int
+    tiers: tuple[TierRule, ...] = ()  # what the cluster-wide tiers force on its pods, in evaluation order
 
     @property
     def grade(self) -> str:
@@ -70,6 +99,7 @@ class NamespaceAudit:
 class Audit:
     namespaces: tuple[NamespaceAudit, ...]
     score: int
+    cluster_tiers: bool = False  # the cluster has cluster-wide policies (each namespace lists their rules)
 
     @property
     def grade(self) -> str:
@@ -83,6 +113,8 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
     found = lint(cluster, config, settings) if findings is None else findings
     by_ns: dict[str, list[Finding]] = defaultdict(list)
     for f in found:
+        if f.ref.namespace is None and f.ref.kind != "Namespace":
+            continue  # about a cluster-scoped policy: no namespace's own
         by_ns[f.ref.scope].append(f)
 
     # hostNetwork pods are their node's address, not members of their namespace's pod network.
@@ -164,8 +196,41 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
         out.append(NamespaceAudit(
             ns, len(pods), ing, eg, tuple(sorted(reached_from.get(ns, ()))), tuple(sorted(internet_in.get(ns, ()))),
             reach.cidrs(), outside_conns.get(ns, ConnSet()), covers_internet(reach), tuple(sens), tuple(exposure),
-            tuple(mine), max(0, round(score)),
+            tuple(mine), max(0, round(score)), tuple(tier_rules(ctx, ns)),
         ))
     total = sum(a.pods for a in out)
     overall = round(sum(a.score * a.pods for a in out) / total) if total else 100
-    return Audit(tuple(out), overall)
+    return Audit(tuple(out), overall, bool(cluster.cluster_policies))
+
+
+_ACTION_WORDS = {Action.ALLOW: "Accept", Action.DENY: "Deny", Action.PASS: "Pass"}
+
+
+def tier_rules(ctx: LintContext, namespace: str) -> list[TierRule]:
+    """Every rule of the Admin and Baseline policies that select a pod of ``namespace``, in the order they run."""
+    out = []
+    for tier in (Tier.ADMIN, Tier.BASELINE):
+        for direction in Direction:
+            for policy in ctx.ir.evaluation_order(tier, ctx.settings):
+                if not policy.guarded(direction):
+                    continue
+                pods = sum(1 for p in ctx.selected[policy.key] if p.namespace == namespace)
+                if pods:
+                    out += [_tier_rule(policy, r, pods) for r in policy.rules(direction)]
+    return out
+
+
+def _tier_rule(policy: IRPolicy, rule: IRRule, pods: int) -> TierRule:
+    return TierRule("Admin" if policy.tier is Tier.ADMIN else "Baseline", policy.name, policy.kind,
+                    policy.priority or 0, rule.direction, rule.ref.field, rule.ref.name, _ACTION_WORDS[rule.action],
+                    tuple(str(p) for p in rule.peers), _ports(rule), pods)
+
+
+def _ports(rule: IRRule) -> tuple[str, ...]:
+    """Port entries in words; a named port (one entry per protocol in the IR) once, as ``port NAME``."""
+    out: dict[str, None] = {}
+    for entry in rule.ports.entries:
+        out[f"port {entry.name}" if isinstance(entry, NamedPort) else str(entry)] = None
+    if rule.ports.unknown:
+        out["(a port entry podfence does not know)"] = None
+    return tuple(out)

@@ -19,7 +19,7 @@ from podfence.engine import (
     AddressPeer, Connectivity, Engine, IRPeer, IRPolicy, IRRule, PodsInNamespace, SelectorPeer, Tier, ir_of,
     namespace_labels, selects, subject_matches,
 )
-from podfence.model import Cluster, Direction, LabelSelector, Namespace, NetworkPolicy, Pod, Service, Settings
+from podfence.model import Cluster, ClusterPolicy, Direction, LabelSelector, Namespace, NetworkPolicy, Pod, Service, Settings
 from podfence.model.words import pod_names, shortened
 from podfence.sets import IPSet
 
@@ -102,11 +102,12 @@ class LintContext:
         self.known_rules: dict[str, str] = {}  # rule ID -> name, set by the runner
         self.memo: dict[str, object] = {}  # results several rules share
 
-    def objects(self) -> Iterator[Namespace | Pod | NetworkPolicy]:
-        """Every object a finding can be about: namespaces, pods (workloads), policies."""
+    def objects(self) -> Iterator[Namespace | Pod | NetworkPolicy | ClusterPolicy]:
+        """Every object a finding can be about: namespaces, pods (workloads), policies of every tier."""
         yield from self.cluster.namespaces
         yield from self.cluster.pods
         yield from self.cluster.policies
+        yield from self.cluster.cluster_policies
 
     # -- isolation ---------------------------------------------------------------------
 

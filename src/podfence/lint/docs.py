@@ -22,6 +22,7 @@ CATEGORY_TITLES = {
     Category.CONFUSION: "Classic confusions (NP3xx)",
     Category.EXPOSURE: "Exposure (NP4xx)",
     Category.COMPLIANCE: "Sensitive data (NP5xx)",
+    Category.TIERS: "Cluster-wide policies, Admin and Baseline tiers (NP6xx)",
     Category.META: "podfence annotations (NP9xx)",
 }
 

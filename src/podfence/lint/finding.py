@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from podfence.model import FieldPath, Namespace, NetworkPolicy, Origin, Pod, Severity, format_path
+from podfence.model import ClusterPolicy, FieldPath, Namespace, NetworkPolicy, Origin, Pod, Severity, format_path
 
 SEVERITY_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
@@ -23,11 +23,13 @@ class ObjectRef:
     origin: Origin | None = None
 
     @classmethod
-    def of(cls, obj: NetworkPolicy | Pod | Namespace, origin: Origin | None = None) -> ObjectRef:
+    def of(cls, obj: NetworkPolicy | Pod | Namespace | ClusterPolicy, origin: Origin | None = None) -> ObjectRef:
         """The reference to ``obj``, at ``origin`` (the object's own when None)."""
         origin = obj.source if origin is None else origin
         if isinstance(obj, Namespace):
             return cls("Namespace", None, obj.name, origin)
+        if isinstance(obj, ClusterPolicy):  # cluster-scoped: no namespace
+            return cls(obj.kind, None, obj.name, origin)
         return cls("NetworkPolicy" if isinstance(obj, NetworkPolicy) else obj.kind, obj.namespace, obj.name, origin)
 
     @property
@@ -81,6 +83,6 @@ class Finding:
         return (self.file or "~", self.line or 0, self.rule, self.object, self.field_path, self.message)
 
 
-def object_label(obj: NetworkPolicy | Pod | Namespace) -> str:
+def object_label(obj: NetworkPolicy | Pod | Namespace | ClusterPolicy) -> str:
     """``NetworkPolicy ns/name``, ``Deployment ns/name``, ``Namespace name``."""
     return str(ObjectRef.of(obj))

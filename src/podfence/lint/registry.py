@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from podfence.lint.rule import Group, LintRule
-from podfence.lint.rules import compliance, confusion, coverage, dead, exposure, meta
+from podfence.lint.rules import compliance, confusion, coverage, dead, exposure, meta, tiers
 
 RULES: tuple[LintRule, ...] = (
     coverage.namespace_without_default_deny_ingress,
@@ -57,6 +57,13 @@ RULES: tuple[LintRule, ...] = (
     compliance.sensitive_reachable_from_unallowed_namespace,
     compliance.sensitive_egress_to_internet,
     compliance.sensitive_not_isolated,
+    tiers.cluster_rule_shadowed,
+    tiers.cluster_priority_overlap,
+    tiers.pass_with_nothing_below,
+    tiers.admin_accept_overrides_default_deny,
+    tiers.baseline_rule_unreachable,
+    tiers.networks_deny_hits_pods,
+    tiers.v1alpha1_cluster_policy,
     meta.suppression_without_reason,
     meta.suppression_of_unknown_rule,
 )

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
-from podfence.model import FieldPath, Namespace, NetworkPolicy, Pod, Severity
+from podfence.model import ClusterPolicy, FieldPath, Namespace, NetworkPolicy, Pod, Severity
 
 if TYPE_CHECKING:
     from podfence.lint.context import LintContext
 
-LintObject = Union[NetworkPolicy, Pod, Namespace]
+LintObject = Union[NetworkPolicy, Pod, Namespace, ClusterPolicy]
 
 
 class Category(StrEnum):
@@ -32,6 +32,7 @@ class Category(StrEnum):
     CONFUSION = "confusion"  # NP3xx: written one way, meant another
     EXPOSURE = "exposure"  # NP4xx: too much allowed
     COMPLIANCE = "compliance"  # NP5xx: sensitive data
+    TIERS = "tiers"  # NP6xx: cluster-wide policies (Admin and Baseline tiers)
     META = "meta"  # NP9xx: podfence's own annotations
 
 

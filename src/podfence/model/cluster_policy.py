@@ -28,10 +28,10 @@ fields respected); it never reads anything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from podfence.model.labels import SELECT_ALL, LabelSelector
+from podfence.model.labels import EMPTY_LABELS, SELECT_ALL, Labels, LabelSelector
 from podfence.model.origin import Origin
 from podfence.model.policy import selector_from_dict
 from podfence.sets import IPSet, Protocol, parse_cidr
@@ -158,6 +158,7 @@ class ClusterPolicy:
     ingress: tuple[ClusterRule, ...] = ()
     egress: tuple[ClusterRule, ...] = ()
     source: Origin | None = None
+    annotations: Labels = field(default=EMPTY_LABELS, compare=False)  # for lint suppressions only
 
     @property
     def key(self) -> str:
@@ -191,6 +192,7 @@ class ClusterPolicy:
             ingress=tuple(_rule(r or {}, "from", v1) for r in spec.get("ingress") or ()),
             egress=tuple(_rule(r or {}, "to", v1) for r in spec.get("egress") or ()),
             source=source,
+            annotations=Labels({k: v for k, v in (meta.get("annotations") or {}).items() if isinstance(v, str)}),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.lint.audit import Audit, NamespaceAudit
+from podfence.lint.audit import Audit, NamespaceAudit, TierRule
 from podfence.model import Severity
 from podfence.render.conns import addresses_text, conns_json, conns_text, shortened
 from podfence.render.escape import md_text, one_line, text_lines
@@ -37,6 +37,20 @@ def _counts(a: NamespaceAudit) -> str:
     return ", ".join(f"{a.count(s)} {s.value}(s)" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE))
 
 
+_VERBS = {"Accept": "accepts", "Deny": "denies", "Pass": "passes"}
+
+
+def tier_rule_text(t: TierRule) -> str:
+    """``Admin: allow-monitoring accepts ingress from namespaces [team=monitoring] on TCP 8080 (priority 10,
+    spec.ingress[0] scrape)``."""
+    side = "from" if t.direction.value == "ingress" else "to"
+    peers = " or ".join(t.peers) if t.peers else "everyone"
+    ports = f" on {', '.join(t.ports)}" if t.ports else ""
+    named = f" {t.name}" if t.name else ""
+    return (f"{t.tier}: {t.policy} {_VERBS[t.action]} {t.direction.value} {side} {peers}{ports} "
+            f"(priority {t.priority}, {t.field}{named})")
+
+
 def audit_text(report: Audit) -> str:
     pods = sum(a.pods for a in report.namespaces)
     lines = [f"overall grade {report.grade} ({report.score}/100): {len(report.namespaces)} namespace(s), {pods} pod(s)"]
@@ -50,6 +64,10 @@ def audit_text(report: Audit) -> str:
         ]
         if a.sensitive:
             lines.append(f"sensitive:  {'; '.join(a.sensitive_exposure) or 'reached from no other namespace'}")
+        if report.cluster_tiers:
+            lines.append(f"tiers:      {'the cluster-wide policies select none of its pods' if not a.tiers else ''}"
+                         .rstrip())
+            lines += [one_line(f"  {tier_rule_text(t)}") for t in a.tiers]
         lines.append(f"findings:   {_counts(a)}")
         for f in a.findings[:TOP]:
             where = f" {f.field_path}" if f.field else ""
@@ -59,7 +77,21 @@ def audit_text(report: Audit) -> str:
     return text_lines(lines)
 
 
+def tier_rule_data(t: TierRule) -> dict[str, Any]:
+    return {"tier": t.tier, "policy": t.policy, "kind": t.kind, "priority": t.priority,
+            "direction": t.direction.value, "rule": t.field, "rule_name": t.name, "action": t.action,
+            "peers": list(t.peers), "ports": list(t.ports), "pods": t.pods, "text": tier_rule_text(t)}
+
+
 def audit_data(report: Audit) -> dict[str, Any]:
+    data = _audit_data(report)
+    if report.cluster_tiers:  # a key of its own, only when there are cluster-wide policies
+        for entry, a in zip(data["namespaces"], report.namespaces):
+            entry["tiers"] = [tier_rule_data(t) for t in a.tiers]
+    return data
+
+
+def _audit_data(report: Audit) -> dict[str, Any]:
     return {
         "grade": report.grade,
         "score": report.score,
@@ -96,6 +128,9 @@ def audit_md(report: Audit) -> str:
                   f"- Reached by: {md_text(_reach_in(a))}", f"- Reaches: {md_text(_reach_out(a))}"]
         if a.sensitive:
             lines.append(f"- Sensitive: {md_text(sensitive)}")
+        if report.cluster_tiers:
+            lines.append("- Cluster tiers:" + (" none of its pods selected" if not a.tiers else ""))
+            lines += [f"  - {md_text(tier_rule_text(t))}" for t in a.tiers]
         if a.findings:
             lines += ["", "| severity | rule | object | field | finding |", "|---|---|---|---|---|"]
             for f in a.findings[:TOP]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status
+from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status, TierCause
 from podfence.model import Direction
 from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.render.escape import md_code, md_row, md_text, text_lines
@@ -81,6 +81,49 @@ def policy_text(p: PolicyCause) -> str:
     return f"{p.policy} edited" + (f": {', '.join(details)}" if details else "")
 
 
+_TIER_VERBS = {"Accept": ("accepts", "accepted"), "Allow": ("accepts", "accepted"), "Deny": ("denies", "denied"),
+               "Pass": ("passes", "passed")}
+
+
+def _decided(rule: tuple[str, str, str] | None, past: bool = False, field: bool = True) -> str:
+    """``spec.ingress[0] (name) denies it``; ``past``: ``denied``; without ``field``: the verb alone."""
+    if rule is None:
+        return ""
+    where, name, action = rule
+    verb = _TIER_VERBS.get(action, (action, action))[1 if past else 0]
+    return f"{where}{f' ({name})' if name else ''} {verb} it" if field else f"{verb} it"
+
+
+def _rank(tier: str | None, priority: int | None) -> str:
+    return f"{tier} priority {priority}"
+
+
+def tier_cause_text(t: TierCause) -> str:
+    """A cluster-wide policy behind a change, e.g.
+    ``ClusterNetworkPolicy deny-x (Admin priority 10) added: spec.ingress[0] (all) denies it``."""
+    match t.status:
+        case Status.ADDED:
+            new = _decided(t.decided_new)
+            return f"{t.kind} {t.policy} ({_rank(t.tier_new, t.priority_new)}) added" + (f": {new}" if new else "")
+        case Status.DELETED:
+            old = _decided(t.decided_old, past=True)
+            return f"{t.kind} {t.policy} ({_rank(t.tier_old, t.priority_old)}) deleted" + (
+                f" (its {old})" if old else "")
+    if (t.tier_old, t.priority_old) != (t.tier_new, t.priority_new):
+        rank = f"{_rank(t.tier_old, t.priority_old)} -> {_rank(t.tier_new, t.priority_new)}"
+    else:
+        rank = _rank(t.tier_new, t.priority_new)
+    detail = ""
+    if t.decided_new is not None and t.decided_old is not None:
+        same_rule = t.decided_new[:2] == t.decided_old[:2]
+        detail = f"{_decided(t.decided_new)} (was: {_decided(t.decided_old, True, not same_rule)})"
+    elif t.decided_new is not None:
+        detail = _decided(t.decided_new)
+    elif t.decided_old is not None:
+        detail = f"no longer decides it (its {_decided(t.decided_old, past=True)})"
+    return f"{t.kind} {t.policy} ({rank}) edited" + (f": {detail}" if detail else "")
+
+
 def object_text(o: ObjectCause) -> str:
     match o.what:
         case "added":
@@ -96,7 +139,8 @@ def object_text(o: ObjectCause) -> str:
 
 
 def causes_text(causes: Causes) -> str:
-    parts = [policy_text(p) for p in causes.policies] + [object_text(o) for o in causes.objects]
+    parts = ([tier_cause_text(t) for t in causes.tiers] + [policy_text(p) for p in causes.policies]
+             + [object_text(o) for o in causes.objects])
     return "; ".join(parts) if parts else "no policy or object at either end changed"
 
 

@@ -141,9 +141,11 @@ MAX_SHOWN = 200
 MAX_REMOVED = 10
 
 
-def _plural(n: int, word: str) -> str:
+def _plural(n: int, word: str, many: str = "") -> str:
     if n == 1:
         return f"{n} {word}"
+    if many:
+        return f"{n} {many}"
     return f"{n} {word}es" if word.endswith("s") else f"{n} {word}s"
 
 
@@ -151,8 +153,9 @@ def _difference(d: Any) -> str:
     from podfence.render.conns import conns_text
 
     line = f"  {d.src} -> {d.dst}: {conns_text(d.conns)}"
-    if d.because:
-        line += f"  ({'; '.join(d.because)})"
+    because = getattr(d, "because", ())
+    if because:
+        line += f"  ({'; '.join(because)})"
     return line
 
 
@@ -253,3 +256,70 @@ def flows_text(observed: Any, foldings: Sequence[Any], notes: Sequence[str], sou
 def intents_yaml(document: Mapping[str, Any], comments: Comments, header: Sequence[str]) -> str:
     """An intent file: the header as comments, then the document."""
     return "".join(_comment("", line) + "\n" for line in header) + to_yaml(document, comments)
+
+
+# ---- podfence convert ------------------------------------------------------------------
+
+
+def converted_yaml(converted: Iterable[Any]) -> str:
+    """Converted or generated ClusterNetworkPolicies, each under its comment: what it replaces and
+    where (converted), or why (generated guardrails, ``comment``)."""
+    parts = []
+    for c in converted:
+        comment = getattr(c, "comment", None)
+        if comment is None:
+            where = f" ({c.source.file}:{c.source.line})" if c.source is not None and c.source.line else ""
+            comment = f"converted from {c.kind} {c.name}{where}"
+        parts.append(to_yaml(c.manifest, {(): (comment,)}))
+    return "---\n".join(parts)
+
+
+def guardrail_proof_text(proof: Any) -> str:
+    """The guardrails' verdict first (what they denied, anything they allowed or DNS they took), then the pairs."""
+    names = ", ".join(proof.guardrails)
+    if proof.exact:
+        head = (f"guardrails ({names}): only denials, as asked: connections denied now for "
+                f"{_plural(len(proof.denied), 'pod pair')}, none newly allowed, no pod loses DNS")
+    else:
+        parts = [p for p in (f"{_plural(len(proof.extra), 'pod pair')} newly allowed" if proof.extra else "",
+                             f"{_plural(len(proof.dns_lost), 'pod pair')} lost DNS" if proof.dns_lost else "") if p]
+        head = f"guardrails ({names}): NOT as asked: {' and '.join(parts)}"
+    lines = [head]
+    if proof.extra:
+        lines.append("newly allowed (nobody asked):")
+        lines += _listed(proof.extra, MAX_SHOWN)
+    if proof.dns_lost:
+        lines.append("DNS lost:")
+        lines += _listed(proof.dns_lost, MAX_SHOWN)
+    if proof.denied:
+        lines.append("denied now, as asked (allowed before):")
+        lines += _listed(proof.denied, MAX_REMOVED)
+    return text_lines(lines)
+
+
+def guardrail_proof_data(proof: Any) -> dict[str, Any]:
+    from podfence.render.conns import conns_json
+
+    def items(changes: Iterable[Any]) -> list[dict[str, Any]]:
+        return [{"src": c.src, "dst": c.dst, "allowed": conns_json(c.conns)} for c in changes]
+
+    return {"exact": proof.exact, "guardrails": list(proof.guardrails), "denied": items(proof.denied),
+            "extra": items(proof.extra), "dns_lost": items(proof.dns_lost)}
+
+
+def conversion_proof_text(proof: Any, converted: Sequence[Any]) -> str:
+    """The verdict of a conversion's proof first, then every connection it changed (none, when it is right)."""
+    names = ", ".join(f"{c.kind} {c.name}" for c in converted)
+    pods = _plural(len(proof.subjects), "pod")
+    if proof.exact:
+        return text_lines([f"proof: connectivity unchanged: {_plural(len(converted), 'policy', 'policies')} "
+                           f"converted ({names}); every connection of {pods} compared before and after"])
+    lines = [f"proof: connectivity CHANGED by the conversion of {names}: "
+             f"{_plural(len(proof.extra), 'connection')} added, {_plural(len(proof.removed), 'connection')} removed"]
+    if proof.extra:
+        lines.append("added (denied before, allowed after):")
+        lines += _listed(proof.extra, MAX_SHOWN)
+    if proof.removed:
+        lines.append("removed (allowed before, denied after):")
+        lines += _listed(proof.removed, MAX_SHOWN)
+    return text_lines(lines)
