@@ -12,6 +12,7 @@ from podfence.cli import check, connectivity, explain, matrix
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
 from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
+from podfence.cli import compare as compare_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import lint as lint_cmd
@@ -33,6 +34,7 @@ app.command()(matrix.matrix)
 app.command()(connectivity.connectivity)
 app.command()(explain.explain)
 app.command()(diff_cmd.diff)
+app.command(name="compare")(compare_cmd.compare)
 app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status
+from podfence.diff import Causes, Change, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status
 from podfence.model import Direction
 from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.render.escape import md_code, md_row, md_text, text_lines
@@ -123,16 +123,19 @@ def diff_text(report: DiffReport) -> str:
     return text_lines(lines)
 
 
+def change_json(c: Change) -> dict[str, Any]:
+    """One changed pair as ``diff``'s JSON writes it: ``{"src", "dst", "added"?, "removed"?}``."""
+    entry: dict[str, Any] = {"src": c.src, "dst": c.dst}
+    if c.added:
+        entry["added"] = conns_json(c.added)
+    if c.removed:
+        entry["removed"] = conns_json(c.removed)
+    return entry
+
+
 def diff_json(report: DiffReport) -> str:
     """``{"changes": [{"src", "dst", "added"?, "removed"?}], "summary": {"added", "removed"}}``, one change a line."""
-    lines = []
-    for c in report.diff.changes:
-        entry: dict[str, Any] = {"src": c.src, "dst": c.dst}
-        if c.added:
-            entry["added"] = conns_json(c.added)
-        if c.removed:
-            entry["removed"] = conns_json(c.removed)
-        lines.append("    " + json.dumps(entry))
+    lines = ["    " + json.dumps(change_json(c)) for c in report.diff.changes]
     summary = json.dumps({"added": report.diff.added, "removed": report.diff.removed})
     body = ",\n".join(lines)
     return '{\n  "changes": [\n' + body + ("\n" if body else "") + f'  ],\n  "summary": {summary}\n}}\n'
