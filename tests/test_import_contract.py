@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"sets", "model"},
     "validate": {"sets", "model", "validate"},
     "engine": {"sets", "model", "engine"},
-    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint", "rollout", "monitor"},
+    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint", "rollout", "monitor", "live"},
     "loader": {"sets", "model", "validate", "loader"},
     "lab": {"sets", "model", "engine", "render", "lab"},
     "config": {"sets", "model", "validate"},
@@ -34,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
     "rollout": {"sets", "model", "engine", "flows", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
+    "live": {"sets", "model", "validate", "engine", "loader", "config", "diff", "sources", "live"},
     "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources", "rollout", "monitor"},
+            "flows", "generate", "lint", "sources", "rollout", "monitor", "live"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",

@@ -19,6 +19,7 @@ from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
 from podfence.cli import snapshot as snapshot_cmd
+from podfence.cli import watch as watch_cmd
 from podfence.model.text import one_line
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command(name="audit")(audit_cmd.audit)
 app.add_typer(rollout_cmd.app, name="rollout")
 app.command(name="monitor")(monitor_cmd.monitor)
 app.command(name="snapshot")(snapshot_cmd.snapshot)
+app.command(name="watch")(watch_cmd.watch)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab
