@@ -16,7 +16,7 @@ from podfence.assertions.spec import unknown_names
 from podfence.assertions.probes import LabReport
 from podfence.assertions.snapshot import snapshot
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, check_writable, choose, exit_on_errors, fail,
     input_budget, load_cluster, load_config, settings_from, write, write_file,
@@ -109,6 +109,7 @@ def test_command(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,  # every namespace is what one verdict or one spec's results show
 ) -> None:
     """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
     choose(output, FORMATS, "-o")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes, MaxObjects,
     Namespace, PortOption, ProtocolOption, SettingValues, StrictCidr, choose, fail, input_budget, load_cluster,
     load_config, one_port, settings_from, write,
@@ -36,6 +36,7 @@ def explain(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,  # every namespace is what one verdict or one spec's results show
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it.
 
