@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podfence.diff import ConnectivityDiff, diff_connectivity
-from podfence.engine import Connectivity, EditError, Session
+from podfence.diff import Change, ConnectivityDiff, diff_connectivity, range_changes
+from podfence.engine import Change as Edit
+from podfence.engine import Connectivity, EditError, Session, endpoint_sort_key
 from podfence.loader import LoadResult, load_objects
-from podfence.model import DEFAULT_SETTINGS, ClusterOrigin, Diagnostic, NetworkPolicy, Settings
+from podfence.model import DEFAULT_SETTINGS, ClusterOrigin, Diagnostic, Direction, NetworkPolicy, Settings
 from podfence.sources.cluster import READ, ClusterObjects, plain_manifest
 from podfence.sources.watch import Event, Notice, Relisted, Stopped, Watching
 
@@ -131,8 +132,8 @@ class LiveCluster:
         if not causes:
             return None
         before_conn = self.session.connectivity
-        incremental = self._edit(edits)
-        if not incremental:
+        done = self._edit(edits)
+        if done is None:
             self.loaded = self._load()
             self.session = Session(self.loaded.cluster, self.settings, before_conn.range_families or None)
         after_conn = self.session.connectivity
@@ -140,7 +141,9 @@ class LiveCluster:
             families = tuple(sorted({*before_conn.range_families, *after_conn.range_families}))
             before_conn = Connectivity(before_conn.cluster, self.settings, families)
             after_conn = Connectivity(after_conn.cluster, self.settings, families)
-        return Update(self.context, tuple(causes), diff_connectivity(before_conn, after_conn), incremental)
+            done = None
+        found = diff_connectivity(before_conn, after_conn) if done is None else _edited(before_conn, after_conn, done)
+        return Update(self.context, tuple(causes), found, done is not None)
 
     def _events(self, batch: Iterable[Event | Relisted]) -> Iterable[tuple[str, str, dict[str, Any]]]:
         """(kind, ADDED/MODIFIED/DELETED, object) of each change; a re-list as the changes it implies."""
@@ -155,9 +158,10 @@ class LiveCluster:
             for key, doc in now.items():
                 yield kind, "MODIFIED" if key in self._docs else "ADDED", doc
 
-    def _edit(self, edits: Sequence[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]) -> bool:
-        """Apply the batch to the session when every edit allows it (False: evaluate afresh)."""
-        plan: list[Callable[[], object]] = []
+    def _edit(self, edits: Sequence[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]],
+              ) -> list[Edit] | None:
+        """Apply the batch to the session when every edit allows it: the session's changes (None: evaluate afresh)."""
+        plan: list[Callable[[], Edit]] = []
         cluster = self.session.cluster
         for kind, word, before, after in edits:
             if kind == "NetworkPolicy":
@@ -168,7 +172,7 @@ class LiveCluster:
                     continue
                 policy = self._policy(after)
                 if policy is None:
-                    return False
+                    return None
                 plan.append(lambda p=policy: self.session.replace_policy(p) if self.session.cluster.policy(p.key)
                             else self.session.add_policy(p))
             elif kind in ("Namespace", "Pod") and word == "modified" and \
@@ -176,25 +180,23 @@ class LiveCluster:
                 name = after["metadata"]["name"]
                 if kind == "Namespace":
                     if cluster.namespace(name) is None:
-                        return False
+                        return None
                     plan.append(lambda name=name, labels=_labels(after): self.session.relabel("Namespace", name,
                                                                                                labels))
                 else:
                     key = f"{after['metadata'].get('namespace') or 'default'}/{name}"
                     pod = cluster.pod(key)
                     if pod is None or pod.owner is not None or after["metadata"].get("ownerReferences"):
-                        return False
+                        return None
                     plan.append(lambda key=key, labels=_labels(after): self.session.relabel("Pod", key, labels))
             else:
-                return False
+                return None
         start = self.session
         try:
-            for step in plan:
-                step()
+            return [step() for step in plan]  # type: ignore[misc]
         except EditError:
             self.session = start
-            return False
-        return True
+            return None
 
     def _policy(self, doc: dict[str, Any]) -> NetworkPolicy | None:
         """The policy ``doc`` holds, as the loader reads it; None when the loader refuses it."""
@@ -202,6 +204,26 @@ class LiveCluster:
         if not result.ok or len(result.cluster.policies) != 1:
             return None
         return result.cluster.policies[0]
+
+
+def _edited(before: Connectivity, after: Connectivity, edits: Sequence[Edit]) -> ConnectivityDiff:
+    """``diff_connectivity(before, after)``, looking only where the session's edits can have changed anything:
+    the pod pairs they changed, and the address ranges of the pods whose egress or ingress they touched."""
+    pairs = {pair for edit in edits for pair in edit.changed_pairs()}
+    changes = []
+    for src, dst in pairs:
+        old, new = before.between(src, dst), after.between(src, dst)
+        if old != new:
+            changes.append(Change(src, dst, new - old, old - new))
+    for direction, pods in ((Direction.EGRESS, {p for e in edits for p in e.sources}),
+                            (Direction.INGRESS, {p for e in edits for p in e.destinations})):
+        for pod in pods:
+            for cidr, added, removed in range_changes(before.address_ranges(pod, direction),
+                                                      after.address_ranges(pod, direction)):
+                ends = (pod, cidr) if direction is Direction.EGRESS else (cidr, pod)
+                changes.append(Change(*ends, added, removed))
+    changes.sort(key=lambda c: (endpoint_sort_key(c.src), endpoint_sort_key(c.dst)))
+    return ConnectivityDiff(tuple(changes))
 
 
 def follow(watching: Watching, live: LiveCluster, emit: Callable[[Update], None], say: Callable[[str], None], *,
