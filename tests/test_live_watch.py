@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cli_support import podfence
-from kubeapi import Fleet, User
+from kubeapi import ApiServer, Fleet, User
 from live_support import KUBECTL, READER_RULES, ROOT, manifests, reader
 from watch_support import Watch
 
@@ -203,8 +203,36 @@ def test_a_lost_server_is_said_on_stderr_and_ctrl_c_still_stops_cleanly(live):
         assert "Traceback" not in watch.stderr()
 
 
+def test_a_server_back_again_is_followed_from_where_the_watch_stood(live):
+    prod = live["prod"]
+    with started(live, "-o", "json") as watch:
+        prod.stop()
+        assert watch.wait_for_stderr("lost the connection to the API server"), watch.stderr()
+        put(live, CUT)  # written while podfence could not see it
+        back = ApiServer(prod.store, prod.users, live["fleet"]._server_context, prod.resources,
+                         port=int(prod.url.rsplit(":", 1)[1])).start()
+        try:
+            update = json.loads(watch.line(timeout=30) or "{}")
+            assert update.get("cause") == [{"kind": "NetworkPolicy", "namespace": "data", "name": "cut-billing",
+                                            "event": "added"}], watch.stderr()
+            assert watch.wait_for_stderr("connected again")
+            assert watch.stop() == 0
+        finally:
+            back.stop()
+
+
 def test_unknown_context_and_bad_output_are_usage_errors(live):
     done = podfence("watch", "--kubeconfig", live["kubeconfig"], "--context", "nowhere")
     assert done.returncode == 2 and "no such context" in done.stderr and "Traceback" not in done.stderr
     done = podfence("watch", "--kubeconfig", live["kubeconfig"], "-o", "yaml")
     assert done.returncode == 2 and "-o 'yaml': choose one of text, json" in done.stderr
+
+
+def test_changes_close_together_are_one_update(live):
+    second = copy.deepcopy(CUT)
+    second["metadata"]["name"] = "cut-billing-too"
+    with started(live, "-o", "json", "--debounce", "1") as watch:
+        put(live, CUT, second)
+        update = json.loads(watch.line(timeout=10) or "{}")
+        assert [c["name"] for c in update.get("cause", [])] == ["cut-billing", "cut-billing-too"], watch.stderr()
+        assert update["changes"] == expected_changes(live, base(), [*base(), CUT, second])
