@@ -53,14 +53,21 @@ def watch(
     def starting(chosen: Context) -> None:
         sys.stderr.write(f"reading cluster {chosen.cluster!r} (context {chosen.name!r}, {chosen.server})\n")
 
-    watching = open_watch(kubeconfig, context, timeout=request_timeout, starting=starting)
-    read = watching.objects
-    for text in read.notes:
-        sys.stderr.write(f"note: {one_line(text)}\n")
-    if read.problem is not None:
-        sys.stderr.write(f"podfence: error: {read.problem.one_line()}\n")
-        raise typer.Exit(EXIT_INVALID)
-    live = LiveCluster(read, settings)
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # stopped while it reads: as Ctrl-C, a clean exit 0
+    try:
+        watching = open_watch(kubeconfig, context, timeout=request_timeout, starting=starting)
+        read = watching.objects
+        for text in read.notes:
+            sys.stderr.write(f"note: {one_line(text)}\n")
+        if read.problem is not None:
+            sys.stderr.write(f"podfence: error: {read.problem.one_line()}\n")
+            raise typer.Exit(EXIT_INVALID)
+        live = LiveCluster(read, settings)
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_OK) from None
     report(live.loaded)
     exit_on_errors(live.loaded.diagnostics)
     stopping = threading.Event()
