@@ -99,6 +99,6 @@ def test_kubectl_durations_in_seconds(value, expected):
 
 
 def test_the_krew_manifest_names_the_plugin_binary():
-    manifest = yaml.safe_load((ROOT / "deploy" / "krew" / "podfence.yaml").read_text())
+    manifest = yaml.safe_load((ROOT / "packaging" / "krew" / "podfence.yaml").read_text())
     assert manifest["kind"] == "Plugin" and manifest["metadata"]["name"] == "podfence"
     assert {p["bin"] for p in manifest["spec"]["platforms"]} == {"kubectl-podfence"}

@@ -237,10 +237,3 @@ def test_changes_close_together_are_one_update(live):
         assert [c["name"] for c in update.get("cause", [])] == ["cut-billing", "cut-billing-too"], watch.stderr()
         assert update["changes"] == expected_changes(live, base(), [*base(), CUT, second])
 
-
-def test_stopped_while_it_still_reads_is_a_clean_exit(live):
-    live["prod"].before_list = lambda resource, query: __import__("time").sleep(0.5)
-    with Watch("--kubeconfig", live["kubeconfig"], "--context", "prod") as watch:
-        assert watch.wait_for_stderr("reading cluster 'prod'"), watch.stderr()
-        assert watch.stop(signal.SIGTERM) == 0
-        assert "Traceback" not in watch.stderr() and READY not in watch.stderr()
