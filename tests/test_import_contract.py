@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"sets", "model"},
     "validate": {"sets", "model", "validate"},
     "engine": {"sets", "model", "engine"},
-    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint", "rollout", "monitor"},
+    "render": {"sets", "model", "engine", "render", "diff", "assertions", "lint", "rollout", "monitor", "live"},
     "loader": {"sets", "model", "validate", "loader"},
     "lab": {"sets", "model", "engine", "render", "lab"},
     "config": {"sets", "model", "validate"},
@@ -36,8 +36,9 @@ ALLOWED: dict[str, set[str]] = {
     "rollout": {"sets", "model", "engine", "flows", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
     "app": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "diff", "assertions",
-            "flows", "generate", "lint", "sources", "rollout", "monitor", "app"},
+            "flows", "generate", "lint", "sources", "rollout", "monitor", "live", "app"},
     "cli": {"app", "render", "cli"},
+    "live": {"sets", "model", "validate", "engine", "loader", "config", "diff", "sources", "live"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",

@@ -87,10 +87,11 @@ class ApiServer:
         ssl_context: the server's TLS context (see :mod:`kubeapi.tls`); None serves plain HTTP.
         resources: what is served; the core kinds by default, add ``OPTIONAL`` ones.
         bookmark_interval: seconds between BOOKMARK events on watches that allow them.
+        port: the port to listen on (0: any free one; a stopped server's port serves its store again).
     """
 
     def __init__(self, store: Store, users: dict[str, User], ssl_context: ssl.SSLContext | None = None,
-                 resources: Iterable[Resource] = CORE, bookmark_interval: float = 1.0) -> None:
+                 resources: Iterable[Resource] = CORE, bookmark_interval: float = 1.0, port: int = 0) -> None:
         self.store, self.users = store, users
         self.resources = tuple(resources)
         self.bookmark_interval = bookmark_interval
@@ -98,7 +99,7 @@ class ApiServer:
         self.before_list: Any = None  # a test's hook, called with (resource, query) before each list page
         self._stopping = threading.Event()
         handler = type("Handler", (_Handler,), {"api": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.scheme = "http"
         if ssl_context is not None:

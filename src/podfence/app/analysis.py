@@ -42,7 +42,20 @@ def check(options: Options, listener: Listener | None = None) -> Checked:
         require_objects([result], names, options.allow_empty)
     c = result.cluster
     objects = len([n for n in c.namespaces if n.declared]) + len(c.pods) + len(c.services) + len(c.policies)
-    return Checked(tuple(result.diagnostics), objects, result.ok)
+    shown = options.shown_namespace
+    if shown is None:
+        return Checked(tuple(result.diagnostics), objects, result.ok)
+    kept = tuple(d for d in result.diagnostics if _about(d, shown))
+    return Checked(kept, objects, not any(d.is_error for d in kept))
+
+
+def _about(d: Diagnostic, namespace: str) -> bool:
+    """True when ``d`` is about an object of ``namespace`` or the namespace itself (``object`` reads
+    ``Kind ns/name``, ``Namespace name``); a problem of no object is always shown."""
+    if not d.object:
+        return True
+    kind, _, name = d.object.partition(" ")
+    return name.split("/", 1)[0] == namespace if "/" in name else kind == "Namespace" and name == namespace
 
 
 @dataclass(frozen=True, slots=True)

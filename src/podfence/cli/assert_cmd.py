@@ -14,7 +14,7 @@ import typer
 from podfence.app import expectations
 from podfence.app.writing import write_file
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, RequestTimeout, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, LISTENER, AllowEmpty, ConfigPath,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, RequestTimeout, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, EXIT_OK, LISTENER, AllowEmpty, ConfigPath,
     Filenames, MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, options, output_option,
     write,
 )
@@ -48,11 +48,13 @@ def test_command(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,  # every namespace is what one verdict or one spec's results show
 ) -> None:
     """Check connectivity expectations (exit 1 if any fails), or write them with --snapshot."""
     choose(output, FORMATS, "-o")
     opts = options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
-                   kubeconfig=kubeconfig, context=context, request_timeout=request_timeout)
+                   kubeconfig=kubeconfig, context=context, request_timeout=request_timeout,
+                   all_namespaces=all_namespaces)
     if take_snapshot:
         write(snapshot_yaml(expectations.take_snapshot(opts, LISTENER, specs=specs, junit=junit, lab=lab)))
         return

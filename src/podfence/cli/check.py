@@ -6,7 +6,7 @@ import typer
 
 from podfence.app import analysis
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_INVALID, LISTENER, TIMEOUT, AllowEmpty, ConfigPath,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_INVALID, LISTENER, TIMEOUT, AllNamespaces, AllowEmpty, ConfigPath,
     ContextName, Filenames, Kubeconfig, MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues,
     StrictCidr, choose, options, output_option, write,
 )
@@ -28,12 +28,17 @@ def check(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,
 ) -> None:
-    """Validate manifests; exit 2 if the API server would reject any object podfence reads."""
+    """Validate manifests; exit 2 if the API server would reject any object podfence reads.
+
+    On a live cluster, -n NS shows (and judges) the objects of one namespace only.
+    """
     choose(output, FORMATS, "-o")
     checked = analysis.check(options(filename, namespace, config, setting, strict_cidr, allow_empty,
                                      max_input_bytes, max_objects, kubeconfig=kubeconfig, context=context,
-                                     request_timeout=request_timeout), LISTENER)
+                                     request_timeout=request_timeout, all_namespaces=all_namespaces), LISTENER)
     write(check_json(checked.diagnostics) if output == "json" else check_text(checked.diagnostics, checked.objects))
     if not checked.ok:
         raise typer.Exit(EXIT_INVALID)
+

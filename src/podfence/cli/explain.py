@@ -8,7 +8,7 @@ import typer
 
 from podfence.app import analysis
 from podfence.cli.common import (
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllowEmpty, ConfigPath, ContextName, Filenames,
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllNamespaces, AllowEmpty, ConfigPath, ContextName, Filenames,
     Kubeconfig, MaxInputBytes, MaxObjects, Namespace, PortOption, ProtocolOption, RequestTimeout, SettingValues,
     StrictCidr, choose, one_port, options, output_option, write,
 )
@@ -34,6 +34,7 @@ def explain(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,  # every namespace is what one verdict or one spec's results show
 ) -> None:
     """Explain the verdict on one connection: the policies and rules behind it.
 
@@ -44,7 +45,8 @@ def explain(
     spec = one_port(port, protocol)
     found = analysis.explain(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
                                      max_objects, kubeconfig=kubeconfig, context=context,
-                                     request_timeout=request_timeout), src, dst, spec, LISTENER)
+                                     request_timeout=request_timeout, all_namespaces=all_namespaces), src, dst, spec,
+                             LISTENER)
     if found.service is not None:
         write(render_service_comparisons(found.service, found.protocol, found.port, found.comparisons, output,
                                          found.deletions))

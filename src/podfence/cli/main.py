@@ -13,6 +13,7 @@ from podfence.app import Stop
 from podfence.cli.common import EXIT_INTERNAL, EXIT_INVALID
 from podfence.cli.multi import run_per_context
 from podfence.cli import assert_cmd, diff as diff_cmd
+from podfence.cli import compare as compare_cmd
 from podfence.cli import generate as generate_cmd
 from podfence.cli import audit as audit_cmd
 from podfence.cli import convert as convert_cmd
@@ -20,6 +21,7 @@ from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
 from podfence.cli import snapshot as snapshot_cmd
+from podfence.cli import watch as watch_cmd
 from podfence.render.escape import one_line
 
 app = typer.Typer(
@@ -35,6 +37,7 @@ app.command()(matrix.matrix)
 app.command()(connectivity.connectivity)
 app.command()(explain.explain)
 app.command()(diff_cmd.diff)
+app.command(name="compare")(compare_cmd.compare)
 app.command(name="test")(assert_cmd.test_command)
 app.add_typer(generate_cmd.app, name="generate")
 app.command(name="lint")(lint_cmd.lint)
@@ -43,6 +46,7 @@ app.command(name="convert")(convert_cmd.convert)
 app.add_typer(rollout_cmd.app, name="rollout")
 app.command(name="monitor")(monitor_cmd.monitor)
 app.command(name="snapshot")(snapshot_cmd.snapshot)
+app.command(name="watch")(watch_cmd.watch)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab

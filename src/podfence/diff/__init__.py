@@ -9,11 +9,13 @@
 
 from podfence.diff.causes import Causes, ObjectCause, PolicyCause, Status, TierCause
 from podfence.diff.compare import Change, ConnectivityDiff, diff_clusters, diff_connectivity, range_changes
+from podfence.diff.drift import Drift, OneSided, drift
 from podfence.diff.groups import ChangeGroup, group_changes
 from podfence.diff.report import DiffReport, GroupReport, diff
 from podfence.diff.risk import Flag, Risk
 
 __all__ = [
-    "Causes", "Change", "ChangeGroup", "ConnectivityDiff", "DiffReport", "Flag", "GroupReport", "ObjectCause",
-    "PolicyCause", "Risk", "Status", "TierCause", "diff", "diff_clusters", "diff_connectivity", "group_changes", "range_changes",
+    "Causes", "Change", "ChangeGroup", "ConnectivityDiff", "DiffReport", "Drift", "Flag", "GroupReport",
+    "ObjectCause", "OneSided", "PolicyCause", "Risk", "Status", "TierCause", "diff", "diff_clusters", "diff_connectivity",
+    "drift", "group_changes", "range_changes",
 ]

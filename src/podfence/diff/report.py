@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from podfence.config import DEFAULT_CONFIG, Config
 from podfence.diff.causes import Causes, explain_group
-from podfence.diff.compare import ConnectivityDiff, connectivities, diff_connectivity
+from podfence.diff.compare import Change, ConnectivityDiff, connectivities, diff_connectivity
 from podfence.diff.groups import ChangeGroup, group_changes
 from podfence.diff.risk import Flag, flags, rank
 from podfence.engine import Engine
@@ -39,10 +40,16 @@ class DiffReport:
 
 
 def diff(old: Cluster, new: Cluster, settings: Settings, config: Config = DEFAULT_CONFIG, *,
-         explain: bool = True) -> DiffReport:
-    """Compare two versions of a cluster; ``explain=False`` skips causes and flags (pairs only)."""
+         explain: bool = True, keep: Callable[[Change], bool] | None = None) -> DiffReport:
+    """Compare two versions of a cluster; ``explain=False`` skips causes and flags (pairs only).
+
+    ``keep`` chooses the changed pairs reported (all by default); groups, causes and
+    flags are made of the kept ones only.
+    """
     a, b = connectivities(old, new, settings)
     pairs = diff_connectivity(a, b)
+    if keep is not None:
+        pairs = ConnectivityDiff(tuple(c for c in pairs.changes if keep(c)))
     if not explain:
         return DiffReport(pairs, ())
     old_engine, new_engine = Engine(old, settings), Engine(new, settings)

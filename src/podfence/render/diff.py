@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podfence.diff import Causes, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status, TierCause
+from podfence.diff import Causes, Change, ChangeGroup, DiffReport, GroupReport, ObjectCause, PolicyCause, Status, TierCause
 from podfence.model import Direction
 from podfence.render.conns import addresses_text, conns_json, conns_text
 from podfence.render.escape import md_code, md_row, md_text, text_lines
@@ -167,17 +167,20 @@ def diff_text(report: DiffReport) -> str:
     return text_lines(lines)
 
 
+def change_json(c: Change) -> dict[str, Any]:
+    """One changed pair as ``diff``'s JSON writes it: ``{"src", "dst", "added"?, "removed"?}``."""
+    entry: dict[str, Any] = {"src": c.src, "dst": c.dst}
+    if c.added:
+        entry["added"] = conns_json(c.added)
+    if c.removed:
+        entry["removed"] = conns_json(c.removed)
+    return entry
+
+
 def diff_data(report: DiffReport) -> dict[str, Any]:
     """``{"changes": [{"src", "dst", "added"?, "removed"?}], "summary": {"added", "removed"}}``."""
-    changes = []
-    for c in report.diff.changes:
-        entry: dict[str, Any] = {"src": c.src, "dst": c.dst}
-        if c.added:
-            entry["added"] = conns_json(c.added)
-        if c.removed:
-            entry["removed"] = conns_json(c.removed)
-        changes.append(entry)
-    return {"changes": changes, "summary": {"added": report.diff.added, "removed": report.diff.removed}}
+    return {"changes": [change_json(c) for c in report.diff.changes],
+            "summary": {"added": report.diff.added, "removed": report.diff.removed}}
 
 
 def diff_json(report: DiffReport) -> str:

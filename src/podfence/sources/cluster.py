@@ -192,26 +192,33 @@ def read_cluster(kubeconfig: str | None = None, context: str | None = None, *,
     except _Problem as p:
         return ClusterObjects(chosen.name, chosen.server, problem=p.diagnostic)
     try:
-        reader = _Reader(api, chosen, page_size, timeout)
-        served = reader.served_optional()
-        documents: list[dict[str, Any]] = []
-        missing = [f"{listed.kind} ({listed.api_version})" for listed in READ if listed.optional
-                   and listed not in served]
-        notes = [f"{chosen.name}: not served by the cluster, so not read: {', '.join(missing)}"] if missing else []
-        for listed in READ:
-            if not listed.optional or listed in served:
-                documents.extend(reader.list(listed))
-        notes.extend(reader.notes)
-        return ClusterObjects(chosen.name, chosen.server, tuple(documents), tuple(notes),
-                              cluster=chosen.cluster, namespace=chosen.namespace)
+        return _read_all(_Reader(api, chosen, page_size, timeout), chosen)
     except _Problem as p:
         return ClusterObjects(chosen.name, chosen.server, problem=p.diagnostic)
     finally:
         api.close()
 
 
-def _client(config: Kubeconfig, context: Context, timeout: float) -> Any:
-    """An ``ApiClient`` for ``context``; no retries (a dead server is said at once, not after three tries)."""
+def _read_all(reader: _Reader, chosen: Context) -> ClusterObjects:
+    """Every kind of :data:`READ` the server serves, through ``reader`` (which keeps each list's version)."""
+    served = reader.served_optional()
+    documents: list[dict[str, Any]] = []
+    missing = [f"{listed.kind} ({listed.api_version})" for listed in READ if listed.optional
+               and listed not in served]
+    notes = [f"{chosen.name}: not served by the cluster, so not read: {', '.join(missing)}"] if missing else []
+    for listed in READ:
+        if not listed.optional or listed in served:
+            documents.extend(reader.list(listed))
+    notes.extend(reader.notes)
+    return ClusterObjects(chosen.name, chosen.server, tuple(documents), tuple(notes),
+                          cluster=chosen.cluster, namespace=chosen.namespace)
+
+
+def _client(config: Kubeconfig, context: Context, timeout: float, connections: int | None = None) -> Any:
+    """An ``ApiClient`` for ``context``; no retries (a dead server is said at once, not after three tries).
+
+    ``connections``: how many requests may be open at once (a watch holds one per kind).
+    """
     from kubernetes.client import ApiClient, Configuration
     from kubernetes.config import ConfigException, load_kube_config
 
@@ -226,6 +233,8 @@ def _client(config: Kubeconfig, context: Context, timeout: float) -> Any:
                                   f"context {context.name!r}: the kubeconfig cannot be used: {_first_line(e)}",
                                   file=config.files[0])) from None
     configuration.retries = 0
+    if connections is not None:
+        configuration.connection_pool_maxsize = connections
     return ApiClient(configuration)
 
 
@@ -239,6 +248,7 @@ class _Reader:
     def __init__(self, api: Any, context: Context, page_size: int, timeout: float) -> None:
         self.api, self.context, self.page_size, self.timeout = api, context, page_size, timeout
         self.notes: list[str] = []
+        self.versions: dict[Listed, str] = {}  # the resourceVersion of each kind's last list
 
     def served_optional(self) -> set[Listed]:
         """The optional kinds discovery finds: their group and version listed, and the resource in it."""
@@ -266,7 +276,10 @@ class _Reader:
                     api_version = page.get("apiVersion") or listed.api_version
                     for item in page.get("items") or ():
                         items.append({"apiVersion": api_version, "kind": kind, **item})
-                    token = (page.get("metadata") or {}).get("continue") or ""
+                    meta = page.get("metadata") or {}
+                    if not token and isinstance(meta.get("resourceVersion"), str):
+                        self.versions[listed] = meta["resourceVersion"]
+                    token = meta.get("continue") or ""
                     if not token:
                         return items
             except _Expired:
@@ -277,15 +290,15 @@ class _Reader:
                                   "(410 Gone); read it again from the start")
         raise AssertionError("unreachable")
 
-    def _get(self, path: str, query: dict[str, str], verb: str, what: str, expiring: bool = False) -> dict[str, Any]:
+    def _request(self, path: str, query: dict[str, str], read_timeout: float) -> Any:
+        """The client's response to one GET, its body not read yet; transport failures are ``K3``."""
         from urllib3.exceptions import HTTPError
 
         try:
             request = self.api.param_serialize(method="GET", resource_path=path, query_params=list(query.items()),
                                                header_params={"Accept": "application/json"},
                                                auth_settings=["BearerToken"])
-            response = self.api.call_api(*request, _request_timeout=(self.timeout, self.timeout))
-            body = response.read()
+            return self.api.call_api(*request, _request_timeout=(self.timeout, read_timeout))
         except HTTPError as e:
             raise _Problem(self._unreachable(e)) from None
         except Exception as e:  # the client wraps transport errors in its own ApiException
@@ -293,6 +306,31 @@ class _Reader:
             if isinstance(cause, HTTPError):
                 raise _Problem(self._unreachable(cause)) from None
             raise
+
+    def stream(self, listed: Listed, query: dict[str, str], read_timeout: float) -> Any:
+        """The open answer to a watch of ``listed`` (a urllib3 response, read line by line).
+
+        A refusal is raised as for a list (``cannot watch pods ...``); 410 Gone as :class:`_Expired`.
+        """
+        from urllib3.exceptions import HTTPError
+
+        response = self._request(listed.path, query, read_timeout)
+        if not 200 <= response.status <= 299:
+            try:
+                body = response.read()
+            except HTTPError as e:
+                raise _Problem(self._unreachable(e)) from None
+            raise self._refused(response.status, response.reason, body, "watch", listed.plural, True)
+        return response.response
+
+    def _get(self, path: str, query: dict[str, str], verb: str, what: str, expiring: bool = False) -> dict[str, Any]:
+        from urllib3.exceptions import HTTPError
+
+        response = self._request(path, query, self.timeout)
+        try:
+            body = response.read()
+        except HTTPError as e:
+            raise _Problem(self._unreachable(e)) from None
         if not 200 <= response.status <= 299:
             raise self._refused(response.status, response.reason, body, verb, what, expiring)
         try:
