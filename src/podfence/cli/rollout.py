@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from podfence.cli.common import (
+    TIMEOUT, ContextName, Kubeconfig, Live, RequestTimeout,
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, AllowEmpty, ConfigPath, Filenames, MaxInputBytes,
     MaxObjects, Namespace, SettingValues, StrictCidr, busy, choose, exit_on_errors, fail, input_budget, load_cluster,
     load_config, settings_from, write,
@@ -64,6 +65,9 @@ def check(
     allow_empty: AllowEmpty = False,
     max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
     max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    kubeconfig: Kubeconfig = None,
+    context: ContextName = None,
+    request_timeout: RequestTimeout = TIMEOUT,
 ) -> None:
     """Replay observed flows against the enforced and the staged policies: what would enforcing block?"""
     choose(output, FORMATS, "-o")
@@ -74,7 +78,8 @@ def check(
     settings = settings_from(setting, strict_cidr, load_config(config, budget).settings)
     if "-" in filename and "-" in flows:
         fail("-f - and --flows - both read standard input: give one of them a file")
-    result = load_cluster(filename, namespace, settings, budget, allow_empty)
+    result = load_cluster(filename, namespace, settings, budget, allow_empty,
+                          Live(kubeconfig, context, request_timeout))
     read = count_flows(list(flows), budget, sys.stdin)
     if read.problem is not None:
         if read.problem.code == codes.LIMIT:
