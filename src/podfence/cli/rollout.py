@@ -239,10 +239,14 @@ def apply(
     say = lambda line: sys.stderr.write(f"{line}\n")  # noqa: E731
     observed_flows = list(flows) or list(the_plan.flows)
     if lab is not None:
+        from podfence.cli.lab import lab_errors
         from podfence.cli.rollout_lab import lab_target
+        from podfence.lab.control import LabError
 
-        writer, observe, finish = lab_target(lab, filename, namespace, settings, budget, observed_flows,
-                                             flows_format)
+        with lab_errors():
+            writer, observe, finish = lab_target(lab, filename, namespace, settings, budget, the_plan, rollout_log)
+        say(f"lab {lab!r}: each staged stage is observed by probing its namespaces and judging what gets through "
+            "with the staged policies enforced (the engine's promoted view)")
     else:
         if not observed_flows:
             fail("no flows to observe: give --flows FILE (or write the plan with --flows)")
@@ -265,6 +269,10 @@ def apply(
                           auto_rollback=auto_rollback, wait=time.sleep, say=say)
     except (WriteRefused, ApplyError) as e:
         fail(str(e))
+    except Exception as e:  # the lab's own errors, one line each
+        if lab is not None and isinstance(e, LabError):
+            fail(str(e))
+        raise
     finally:
         finish()
     write(apply_text(result, len(the_plan.stages), threshold, rollout_log.path))
