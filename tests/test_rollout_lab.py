@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -88,3 +89,41 @@ def test_kill_9_in_the_middle_of_a_lab_rollout_then_resume(lab):
     for stage in (1, 2, 3):
         assert steps.count((stage, "staged")) == 1 and steps.count((stage, "enforced")) == 1, steps
     assert not reaches(lab, "billing/billing-report", "data/postgres", 5432)
+
+
+def readme_rollout_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    story = text.split("**Progressive rollout, end to end.**", 1)[1]
+    block = re.findall(r"```sh\n(.*?)```", story, re.S)[0]
+    return [line.split("   #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_rollout_story_runs_as_written(tmp_path: Path) -> None:
+    lab = lab_name("pfs")
+    env = {**os.environ, "PODFENCE_LAB_STATE_DIR": str(tmp_path / "labs"), "PODFENCE_DEBUG": ""}
+    monitor = None
+    codes = []
+    try:
+        for command in readme_rollout_commands():
+            # one lab per test run (runs on one machine may overlap), the files in a scratch folder
+            command = command.replace("--name demo", f"--name {lab}").replace("--lab demo", f"--lab {lab}")
+            command = command.replace("plan.json", str(tmp_path / "plan.json")).replace(
+                "plan.md", str(tmp_path / "plan.md")).replace("demo.log", str(tmp_path / "demo.log"))
+            command = command.removeprefix("sudo ")  # the tests run as root
+            if command.endswith("&"):
+                monitor = subprocess.Popen(["bash", "-c", "exec " + command.rstrip("& ").replace(
+                    "127.0.0.1:9807", "127.0.0.1:0")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+                continue
+            done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=600)
+            assert "Traceback" not in done.stderr, command
+            codes.append(done.returncode)
+    finally:
+        if monitor is not None:
+            monitor.send_signal(signal.SIGTERM)
+            monitor.wait()
+        subprocess.run([str(PODFENCE), "lab", "down", "--name", lab], env=env, capture_output=True)
+    # plan (1: billing would block), up, apply, rollout (1: stopped), rollout (0: done), down
+    assert codes == [1, 0, 0, 1, 0, 0]
+    assert (tmp_path / "plan.md").read_text().startswith("## podfence rollout plan")
