@@ -127,3 +127,22 @@ def test_bad_input_is_one_line_exit_2(args, message):
     assert message in done.stderr
 
 
+
+
+def test_the_configuration_gives_unlabelled_namespaces_their_criticality(tmp_path):
+    config = tmp_path / "podfence.yaml"
+    config.write_text("rollout:\n  criticality: {auth: critical, billing: low}\n")
+    done = podfence("rollout", "plan", "-f", BAA, "--to", NEXT, "--config", str(config), "-o", "json")
+    assert done.returncode == 0, done.stderr
+    stages = json.loads(done.stdout)["stages"]
+    assert [(s["namespaces"], s["criticality"]) for s in stages] == [
+        (["billing"], "low"), (["notify"], "medium"), (["auth"], "critical")]
+
+
+def test_a_bad_criticality_in_the_configuration_is_one_line(tmp_path):
+    config = tmp_path / "podfence.yaml"
+    config.write_text("rollout:\n  criticality:\n    auth: urgent\n")
+    done = podfence("rollout", "plan", "-f", BAA, "--to", NEXT, "--config", str(config))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert f"{config}:3" in line and "rollout.criticality.auth" in line and "'urgent' is not a criticality" in line

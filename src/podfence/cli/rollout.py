@@ -169,7 +169,8 @@ def plan(
     records = _read_flows(flows, flows_format, budget) if flows else None
     with busy("planning the rollout"):
         result = plan_rollout(current.cluster, nxt.cluster.policies, manifests, settings=settings,
-                              sensitivity=loaded.sensitive, records=records, per_stage=per_stage)
+                              sensitivity=loaded.sensitive, records=records, per_stage=per_stage,
+                              criticality=dict(loaded.criticality))
     inputs = PlanInputs(tuple(filename), tuple(to), tuple(flows))
     if write_plan is not None:
         write_file(Path(write_plan), plan_json(result, inputs), force, "--write")

@@ -3,8 +3,8 @@
 A stage is one namespace (or a few, ``per_stage``) whose NetworkPolicies change.
 Stages run least critical first. A namespace's criticality is its
 ``podfence.io/criticality`` label (:data:`CRITICALITY`: ``low``, ``medium``,
-``high``, ``critical``); without the label it is ``medium``, or ``high`` when the
-namespace is sensitive (:class:`~podfence.model.sensitivity.Sensitivity`). Within
+``high``, ``critical``); without the label, the level ``rollout.criticality`` of
+``.podfence.yaml`` gives it, else ``medium``, or ``high`` when the namespace is sensitive (:class:`~podfence.model.sensitivity.Sensitivity`). Within
 one criticality, namespaces with fewer dependants go first: the other namespaces
 seen connecting to it in the observed flows, or, without flows, the other
 namespaces whose pods may reach it once the next policies are enforced. Names
@@ -28,11 +28,9 @@ from podfence.diff import DiffReport, diff
 from podfence.engine import Engine
 from podfence.flows import FlowRecord, Skip, observe_counted
 from podfence.model import Cluster, NetworkPolicy, Settings, Source, StagedAction, StagedNetworkPolicy, promoted
-from podfence.model.sensitivity import Sensitivity
+from podfence.model.sensitivity import CRITICALITY, CRITICALITY_LABEL, Sensitivity
 from podfence.rollout.check import FlowChange, check_flows
 
-CRITICALITY_LABEL = "podfence.io/criticality"
-CRITICALITY = ("low", "medium", "high", "critical")
 STAGED_API_VERSION = "projectcalico.org/v3"
 STAGED_KIND = "StagedKubernetesNetworkPolicy"
 
@@ -121,13 +119,20 @@ def policy_steps(current: Cluster, target: Iterable[NetworkPolicy],
     return sorted(steps, key=lambda s: (s.namespace, s.name))
 
 
-def criticality_of(cluster: Cluster, namespace: str, sensitivity: Sensitivity) -> tuple[str, bool]:
-    """The namespace's criticality (its label, else ``medium``, ``high`` when sensitive) and whether it is sensitive."""
+def criticality_of(cluster: Cluster, namespace: str, sensitivity: Sensitivity,
+                   configured: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """The namespace's criticality and whether it is sensitive.
+
+    The label, else the configuration (``rollout.criticality``), else ``medium``
+    (``high`` when sensitive).
+    """
     ns = cluster.namespace(namespace)
     sensitive = sensitivity.namespace_is_sensitive(namespace, ns)
     label = ns.labels.get(CRITICALITY_LABEL) if ns is not None else None
     if label in CRITICALITY:
         return str(label), sensitive
+    if configured and configured.get(namespace) in CRITICALITY:
+        return configured[namespace], sensitive
     return ("high" if sensitive else "medium"), sensitive
 
 
@@ -149,12 +154,14 @@ def dependants(target: Cluster, settings: Settings, records: Records | None) -> 
 
 def plan_rollout(current: Cluster, target: Iterable[NetworkPolicy], manifests: Mapping[str, Mapping[str, Any]], *,
                  settings: Settings | None = None, sensitivity: Sensitivity | None = None,
-                 records: Records | None = None, per_stage: int = 1) -> RolloutPlan:
+                 records: Records | None = None, per_stage: int = 1,
+                 criticality: Mapping[str, str] | None = None) -> RolloutPlan:
     """Stages from ``current``'s policies to ``target`` (manifests: each target policy's, by ``ns/name``).
 
     ``records`` (observed flows, as :func:`podfence.sources.count_flows` gives
     them) order namespaces by observed dependants and tell what each stage would
-    block. ``per_stage`` namespaces go into each stage.
+    block. ``per_stage`` namespaces go into each stage. ``criticality`` gives
+    namespaces without the label their level (the configuration's).
     """
     if per_stage < 1:
         raise ValueError("per_stage must be at least 1")
@@ -167,7 +174,7 @@ def plan_rollout(current: Cluster, target: Iterable[NetworkPolicy], manifests: M
     deps = dependants(final, settings, records)
     ranked = []
     for namespace in sorted({s.namespace for s in steps}):
-        level, sensitive = criticality_of(current, namespace, sensitivity)
+        level, sensitive = criticality_of(current, namespace, sensitivity, criticality)
         ranked.append(_Ranked(namespace, level, sensitive, len(deps.get(namespace, ()))))
     ranked.sort(key=lambda r: r.key)
     stages: list[Stage] = []
