@@ -157,3 +157,24 @@ def test_bad_plan_files_are_one_line_errors(tmp_path, cluster):
     assert done.returncode == 2 and "cannot read the plan" in done.stderr
     done = podfence("rollout", "apply", str(bad))
     assert done.returncode == 2 and "--lab NAME or --context NAME" in done.stderr
+
+
+def test_a_write_the_server_refuses_is_one_line_and_nothing_is_written(tmp_path, plan_file):
+    fleet = Fleet()
+    try:
+        rules = ({"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+                 {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["patch", "delete"]})
+        server = fleet.cluster("prod", {"writer": User("writer", rules)}, resources=(*CORE, *OPTIONAL))
+        server.seed(manifests(BAA))
+        fleet.context("prod", "prod", "writer")
+        config = fleet.write_kubeconfig(tmp_path / "kubeconfig", current="prod")
+        done = podfence("rollout", "apply", str(plan_file), "--kubeconfig", str(config), "--context", "prod",
+                        "--log", str(tmp_path / "log"), "--window", "0")
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        line = done.stderr.strip().splitlines()[-1]
+        assert line.startswith("podfence: error: context 'prod': the server-side dry run of apply "
+                               "StagedKubernetesNetworkPolicy auth/session-cache-from-auth-server: the API server "
+                               "answered 403:"), line
+        assert writes(server) == []
+    finally:
+        fleet.stop()
