@@ -13,7 +13,7 @@ import pytest
 
 from cli_support import PODFENCE, podfence
 from kubeapi import CORE, OPTIONAL, Fleet, User
-from live_support import ROOT, manifests
+from live_support import ROOT, manifests, needs_kubectl
 
 BAA = ROOT / "examples" / "baa"
 NEXT = ROOT / "examples" / "baa-next"
@@ -178,3 +178,31 @@ def test_a_write_the_server_refuses_is_one_line_and_nothing_is_written(tmp_path,
         assert writes(server) == []
     finally:
         fleet.stop()
+
+
+@needs_kubectl
+def test_the_plans_commands_run_the_rollout_by_hand_with_kubectl(cluster, plan_file):
+    env = {**os.environ, "KUBECONFIG": cluster["kubeconfig"], "PATH": f"{PODFENCE.parent}:{os.environ['PATH']}",
+           "PODFENCE_DEBUG": ""}
+    server = cluster["server"]
+    checks = []
+    for stage in json.loads(plan_file.read_text())["stages"]:
+        for phase in ("stage", "check", "enforce"):
+            done = subprocess.run(["bash", "-c", stage["commands"][phase]], cwd=ROOT, env=env, capture_output=True,
+                                  text=True, timeout=120)
+            assert "Traceback" not in done.stderr
+            if phase == "check":
+                checks.append(done.returncode)
+                if stage["would_block"]:
+                    assert "WOULD BLOCK 1 connection" in done.stdout
+            else:
+                assert done.returncode == 0, (stage["commands"][phase], done.stderr)
+            if phase == "stage":
+                for m in stage["staged"]:
+                    assert policy(server, STAGED, m["metadata"]["namespace"], m["metadata"]["name"]) is not None
+    assert checks == [0, 0, 1]  # the billing stage would block the nightly report, as the plan says
+    assert server.store.list(server.resource("projectcalico.org", "v3", "stagedkubernetesnetworkpolicies"),
+                             None)[0] == []
+    assert policy(server, NP, "auth", "session-cache-ingress") is None
+    narrowed = policy(server, NP, "billing", "billing-to-postgres")
+    assert narrowed["spec"]["podSelector"]["matchExpressions"][0]["values"] == ["billing-api", "invoicer"]
