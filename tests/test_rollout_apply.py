@@ -206,3 +206,15 @@ def test_the_plans_commands_run_the_rollout_by_hand_with_kubectl(cluster, plan_f
     assert policy(server, NP, "auth", "session-cache-ingress") is None
     narrowed = policy(server, NP, "billing", "billing-to-postgres")
     assert narrowed["spec"]["podSelector"]["matchExpressions"][0]["values"] == ["billing-api", "invoicer"]
+
+
+def test_the_log_of_another_plan_is_refused_and_a_cut_line_is_dropped(cluster, plan_file, tmp_path):
+    log = cluster["log"]
+    log.write_text('{"log": 1, "plan": "0000000000000000", "stage": 1, "step": "enforced"}\n')
+    done = apply(cluster, plan_file)
+    assert done.returncode == 2 and writes(cluster["server"]) == []
+    assert done.stderr.strip().splitlines()[-1].startswith(f"podfence: error: {log}:1: the log of another plan")
+    log.write_text('{"log": 1, "plan": "')  # a crash in the middle of the first line
+    done = apply(cluster, plan_file, "--threshold", "2")
+    assert done.returncode == 0, done.stderr
+    assert all(json.loads(line)["step"] for line in log.read_text().splitlines())

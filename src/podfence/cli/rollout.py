@@ -23,7 +23,10 @@ from podfence.cli.common import (
     check_writable, load_config, report, require_objects, settings_from, write, write_file,
 )
 from podfence.loader.limits import Budget
+from podfence.cli.lab import lab_errors
+from podfence.cli.rollout_lab import lab_target
 from podfence.flows import FlowRecord, Skip
+from podfence.lab.control import LabError
 from podfence.loader import codes, load
 from podfence.model import Source
 from podfence.render.rollout import FORMATS, PLAN_FORMATS, PlanInputs, check_json, apply_text, check_text, plan_json, render_plan
@@ -240,10 +243,6 @@ def apply(
     say = lambda line: sys.stderr.write(f"{line}\n")  # noqa: E731
     observed_flows = list(flows) or list(the_plan.flows)
     if lab is not None:
-        from podfence.cli.lab import lab_errors
-        from podfence.cli.rollout_lab import lab_target
-        from podfence.lab.control import LabError
-
         with lab_errors():
             writer, observe, finish = lab_target(lab, filename, namespace, settings, budget, the_plan, rollout_log)
         say(f"lab {lab!r}: each staged stage is observed by probing its namespaces and judging what gets through "
@@ -268,12 +267,8 @@ def apply(
     try:
         result = run_plan(the_plan, writer, observe, rollout_log, threshold=threshold, window=window,
                           auto_rollback=auto_rollback, wait=time.sleep, say=say)
-    except (WriteRefused, ApplyError) as e:
+    except (WriteRefused, ApplyError, LabError) as e:
         fail(str(e))
-    except Exception as e:  # the lab's own errors, one line each
-        if lab is not None and isinstance(e, LabError):
-            fail(str(e))
-        raise
     finally:
         finish()
     write(apply_text(result, len(the_plan.stages), threshold, rollout_log.path))

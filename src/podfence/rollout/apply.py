@@ -115,18 +115,22 @@ class RolloutLog:
         self.path, self.plan = path, plan
         self.events: list[dict[str, Any]] = []
         if path.exists():
-            for number, line in enumerate(path.read_text().splitlines(), 1):
+            raw = path.read_bytes()
+            if raw and not raw.endswith(b"\n"):
+                # a last line cut short by a crash: the step it began is not done; drop it so appends stay whole
+                raw = raw[: raw.rfind(b"\n") + 1]
+                os.truncate(path, len(raw))
+            for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
                 if not line.strip():
                     continue
                 try:
                     event = json.loads(line)
                 except ValueError:
-                    if number == len(path.read_text().splitlines()):
-                        break  # a last line cut short by a crash: the step it began is not done
                     raise PlanError(f"{path}:{number}: not a rollout log line (JSON)") from None
                 if not isinstance(event, dict) or event.get("plan") != plan.digest:
-                    raise PlanError(f"{path}:{number}: the log of another plan (plan {event.get('plan') if isinstance(event, dict) else '?'}, "
-                                    f"this plan is {plan.digest}): give another --log FILE")
+                    other = event.get("plan") if isinstance(event, dict) else "?"
+                    raise PlanError(f"{path}:{number}: the log of another plan (plan {other}, this plan is "
+                                    f"{plan.digest}): give another --log FILE")
                 self.events.append(event)
 
     def done(self, stage: int, step: str) -> bool:
