@@ -79,3 +79,12 @@ def test_rollout_check_on_a_cluster_without_staged_policies_blocks_nothing(live)
     done = podfence("rollout", "check", *on(live, "plain"), "--flows", FLOWS, "-o", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["would_block"] == []
+
+
+def test_rollout_plan_from_the_live_cluster_equals_the_plan_from_its_files(live):
+    done = podfence("rollout", "plan", *on(live, "plain"), "--to", str(ROOT / "examples" / "baa-next"), "-o", "json")
+    files = podfence("rollout", "plan", "-f", str(BAA), "--to", str(ROOT / "examples" / "baa-next"), "-o", "json")
+    assert done.returncode == files.returncode == 0, done.stderr
+    live_plan, file_plan = json.loads(done.stdout), json.loads(files.stdout)
+    assert live_plan["current"] == [] and file_plan["current"] == [str(BAA)]
+    assert live_plan["stages"] == file_plan["stages"]
