@@ -200,8 +200,8 @@ def apply(
     lab: Annotated[str | None, typer.Option("--lab", metavar="NAME", help="Run the plan in this lab.")] = None,
     flows: Annotated[list[str], typer.Option(
         "--flows", metavar="FILE",
-        help="Observed flows to replay after each stage's window (default: the plan's --flows). "
-             "Repeatable.")] = [],  # noqa: B006
+        help="With --context: observed flows to replay after each stage's window (default: the plan's "
+             "--flows). The lab observes by probing. Repeatable.")] = [],  # noqa: B006
     flows_format: Annotated[str, typer.Option(
         "--flows-format", help="hubble, calico or lab (default: told apart per record).")] = "auto",
     window: Annotated[float, typer.Option("--window", metavar="SECONDS", min=0,
