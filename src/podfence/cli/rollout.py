@@ -258,8 +258,9 @@ def apply(
         live = Live(kubeconfig, context, request_timeout)
 
         def observe(stage: PlanStage) -> list[FlowChange]:
-            result = load_cluster(filename, namespace, settings, budget, False, live)
-            records = _read_flows(observed_flows, flows_format, budget)
+            fresh = input_budget(max_input_bytes, max_objects)  # each observation reads everything again
+            result = load_cluster(filename, namespace, settings, fresh, False, live)
+            records = _read_flows(observed_flows, flows_format, fresh)
             keys = set(stage.staged_keys)
             return [c for c in check_flows(records, result.cluster, settings).would_block if keys & set(c.policies)]
 
