@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "flows": {"sets", "model", "flows"},
     "generate": {"sets", "model", "validate", "engine", "config", "flows", "generate"},
     "sources": {"sets", "model", "validate", "loader", "flows", "sources"},
-    "rollout": {"sets", "model", "engine", "flows", "rollout"},
+    "rollout": {"sets", "model", "engine", "flows", "diff", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
     "app": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "diff", "assertions",
             "flows", "generate", "lint", "sources", "rollout", "monitor", "live", "app"},

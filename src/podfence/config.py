@@ -35,7 +35,7 @@ from podfence.model import Diagnostic, Labels, Settings, Severity
 from podfence.model.diagnostic import FieldPath
 from podfence.model.dns import DnsTarget
 from podfence.model.own_fields import NAMESPACE_NAME, OwnFields
-from podfence.model.sensitivity import SENSITIVE_LABEL, Sensitivity
+from podfence.model.sensitivity import CRITICALITY, SENSITIVE_LABEL, Sensitivity
 from podfence.sets import IPAddress, parse_ip
 from podfence.validate import is_dns1123_label
 
@@ -66,6 +66,7 @@ class Config:
     dns: DnsTarget = DnsTarget()
     sensitive: Sensitivity = Sensitivity()
     lint: LintConfig = LintConfig()
+    criticality: tuple[tuple[str, str], ...] = ()  # rollout.criticality: namespace -> level (rollout plan)
 
 
 DEFAULT_CONFIG = Config()
@@ -119,7 +120,7 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
     """Build a Config from parsed YAML with the one own-file reader (:mod:`podfence.model.own_fields`):
     unknown fields and wrong types are errors with their field paths."""
     r = OwnFields("C1", "podfence config")
-    top = r.mapping(raw, (), ("dns", "lint", "sensitive", "settings"))
+    top = r.mapping(raw, (), ("dns", "lint", "rollout", "sensitive", "settings"))
 
     knobs = r.mapping(top.get("settings"), ("settings",), sorted(Settings.names()))
     settings = Settings().with_values(**{
@@ -156,7 +157,13 @@ def config_from_dict(raw: Any) -> tuple[Config, list[Diagnostic]]:
     rules = r.map_of(lint_raw.get("rules"), ("lint", "rules"), lambda k, _: k, lambda v, p: _rule(r, v, p),
                      "a mapping of rule IDs to settings")
     lint = LintConfig(exclude, rules, r.boolean(lint_raw.get("preview"), ("lint", "preview"), False))
-    return Config(settings, dns, sensitive, lint), r.problems
+    rollout_raw = r.mapping(top.get("rollout"), ("rollout",), ("criticality",))
+    levels = f"a criticality ({', '.join(CRITICALITY)})"
+    criticality = r.map_of(
+        rollout_raw.get("criticality"), ("rollout", "criticality"),
+        lambda k, p: r.checked(k, p, is_dns1123_label, NAMESPACE_NAME),
+        lambda v, p: r.checked(v, p, lambda x: x in CRITICALITY, levels), "a mapping of namespaces to criticalities")
+    return Config(settings, dns, sensitive, lint, tuple(sorted(criticality))), r.problems
 
 
 __all__ = [

@@ -15,6 +15,9 @@ from podfence.model.labels import Labels
 from podfence.model.objects import Namespace, Pod
 
 SENSITIVE_LABEL = "podfence.io/sensitive"
+# How much an outage of a namespace costs, least first: the order of a progressive rollout.
+CRITICALITY_LABEL = "podfence.io/criticality"
+CRITICALITY = ("low", "medium", "high", "critical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,4 +42,4 @@ class Sensitivity:
                 or self._marked(pod.labels, pod.annotations))
 
 
-__all__ = ["SENSITIVE_LABEL", "Sensitivity"]
+__all__ = ["CRITICALITY", "CRITICALITY_LABEL", "SENSITIVE_LABEL", "Sensitivity"]

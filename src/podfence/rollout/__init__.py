@@ -7,6 +7,10 @@ flows against both views. Nothing here reads files.
 """
 
 from podfence.rollout.check import FlowChange, RolloutCheck, check_flows
+from podfence.rollout.plan import (
+    CRITICALITY, CRITICALITY_LABEL, PolicyStep, RolloutPlan, Stage, plan_rollout, policy_steps,
+)
 from podfence.rollout.views import Comparison, StagedViews
 
-__all__ = ["Comparison", "FlowChange", "RolloutCheck", "StagedViews", "check_flows"]
+__all__ = ["CRITICALITY", "CRITICALITY_LABEL", "Comparison", "FlowChange", "PolicyStep", "RolloutCheck",
+           "RolloutPlan", "Stage", "StagedViews", "check_flows", "plan_rollout", "policy_steps"]
