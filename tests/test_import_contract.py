@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "rollout": {"sets", "model", "engine", "flows", "rollout"},
     "monitor": {"sets", "model", "validate", "engine", "config", "flows", "lint", "monitor"},
     "cli": {"sets", "model", "validate", "engine", "render", "loader", "lab", "config", "cli", "diff", "assertions",
-            "flows", "generate", "lint", "sources", "rollout", "monitor"},
+            "flows", "generate", "lint", "sources", "rollout", "monitor", "ui"},
+    "ui": {"sets", "model", "validate", "engine", "render", "loader", "config", "lint", "rollout", "ui"},
 }
 CORE = ("sets", "model", "validate", "engine", "config")
 IMPURE_MODULES = {"os", "sys", "time", "pathlib", "subprocess", "socket", "random", "shutil",
