@@ -223,7 +223,7 @@ class Workspace:
                         for d in (Direction.INGRESS, Direction.EGRESS)}
             pods.append({
                 "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
-                "labels": dict(pod.labels.items()), "file": _file(pod.source), "line": _line(pod.source),
+                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()), "file": _file(pod.source), "line": _line(pod.source),
                 "isolated": {d: bool(keys) for d, keys in isolated.items()},
                 "policies": isolated, "internet": pod.key in internet_in,
                 "findings": by_policy.get(f"{pod.kind} {pod.key}", []),

@@ -6,7 +6,7 @@ export function h(tag, attrs = {}, ...children) {
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
     else el.setAttribute(name, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -14,7 +14,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export function replace(target, ...children) {
-  target.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+  target.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
 }
 
 // The view's state lives in the URL's fragment: #/view?key=value

@@ -159,6 +159,8 @@ function showNode(side, view, key) {
     h("h3", {}, `${pod.key} (${pod.kind})`),
     h("p", { class: "muted" }, pod.file ? `${pod.file}:${pod.line}` : ""),
     h("p", {}, Object.entries(pod.labels).map(([k, v]) => h("code", {}, `${k}=${v}`)).flatMap((c) => [c, " "])),
+    Object.keys(pod.annotations).length ? h("dl", { class: "annotations" }, Object.entries(pod.annotations)
+      .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null,
     h("h4", {}, "Isolated for ingress by"), pod.isolated.ingress ? policyLinks(pod.policies.ingress)
       : h("p", { class: "verdict-denied" }, "not isolated for ingress: every pod and address may connect"),
     h("h4", {}, "Isolated for egress by"), pod.isolated.egress ? policyLinks(pod.policies.egress)
