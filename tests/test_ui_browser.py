@@ -192,3 +192,21 @@ def test_a_cross_origin_post_from_another_page_is_refused(browser: object, examp
         page.goto("http://attacker.test/")
     assert answer.value.status == 403
     assert "cross-origin" in answer.value.text()
+
+
+def test_the_namespace_level_opens_a_namespace(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/map?level=namespace")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
+    shown = page.evaluate("window.podfenceMap.nodes('.ns-node').map(n => n.data('label')).sort()")
+    import json
+    pods = json.loads(podfence("matrix", "-f", EXAMPLE, "--port", "80", "-o", "json").stdout)["pods"]
+    assert set(shown) >= {p.split("/")[0] for p in pods}
+    page.evaluate("window.podfenceMap.getElementById('ns:billing').emit('tap')")
+    page.wait_for_function("location.hash.includes('ns=billing') && location.hash.includes('level=workload')")
+
+
+def test_a_policy_highlights_what_it_selects(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/map?policy=billing/billing-to-postgres")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes().length > 0")
+    highlighted = page.evaluate("window.podfenceMap.nodes('.selected').map(n => n.id()).sort()")
+    assert highlighted == ["billing/billing-api", "billing/billing-report", "billing/invoicer"]

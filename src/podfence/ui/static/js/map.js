@@ -62,7 +62,33 @@ function elements(view, params, pairs) {
   return out;
 }
 
+// From this many workloads the map starts at namespace level; a namespace opens its workloads.
+const NAMESPACE_LEVEL_FROM = 600;
+
+function namespaceElements(view) {
+  const nsOf = (id) => id.startsWith("out:") ? id : "ns:" + id.split("/")[0];
+  const counts = new Map();
+  for (const e of view.edges) {
+    const key = `${nsOf(e.src)}\u0000${nsOf(e.dst)}`;
+    counts.set(key, (counts.get(key) || 0) + 1);
+  }
+  const out = view.namespaces.map((n) => ({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns-node" }));
+  const used = new Set([...counts.keys()].flatMap((k) => k.split("\u0000")));
+  for (const o of view.outside) if (used.has(o.id)) {
+    out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
+      classes: o.internet ? "outside internet-node" : "outside" });
+  }
+  for (const [key, n] of [...counts.entries()].sort()) {
+    const [src, dst] = key.split("\u0000");
+    if (src === dst) continue;
+    out.push({ group: "edges", data: { id: key, source: src, target: dst, label: `${n} connection${n > 1 ? "s" : ""}` } });
+  }
+  return out;
+}
+
 const STYLE = [
+  { selector: "node.ns-node", style: { label: "data(label)", shape: "round-rectangle", width: 60, height: 30,
+    "background-color": "#c9d3e6", "text-valign": "center", "font-size": 11 } },
   { selector: "node.pod", style: { label: "data(label)", "font-size": 10, "background-color": "#3c6fd8",
     "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
   { selector: "node.open-in", style: { "border-width": 3, "border-color": "#e09b00" } },
@@ -95,6 +121,8 @@ export async function mapView(main, params) {
     h("label", {}, "port", h("input", { name: "port", size: 6, value: params.get("port") || "" })),
     h("label", {}, "protocol", h("select", { name: "protocol" },
       ["TCP", "UDP", "SCTP"].map((p) => h("option", { value: p, selected: params.get("protocol") === p }, p)))),
+    h("label", {}, "level", h("select", { name: "level" }, h("option", { value: "" }, "auto"),
+      ["workload", "namespace"].map((l) => h("option", { value: l, selected: params.get("level") === l }, l)))),
     h("label", {}, "label search", h("input", { name: "q", value: params.get("q") || "", placeholder: "app=web" })),
     h("button", { type: "submit" }, "Apply"),
     h("span", { class: "muted" }, "⇤ not isolated for ingress · ⇥ not isolated for egress · (internet) reachable from the internet"));
@@ -102,7 +130,7 @@ export async function mapView(main, params) {
     ev.preventDefault();
     const data = new FormData(form);
     go("map", { ns: data.get("ns"), port: data.get("port"), protocol: data.get("port") ? data.get("protocol") : "",
-      q: data.get("q"), policy: params.get("policy") });
+      q: data.get("q"), level: data.get("level"), policy: params.get("policy") });
   });
   const graph = h("div", { id: "graph", role: "img", "aria-label": "map of allowed connections" });
   const side = h("aside", { class: "side", id: "side", "aria-live": "polite" },
@@ -110,9 +138,14 @@ export async function mapView(main, params) {
   replace(main, form, h("div", { class: "split" }, graph, side));
   if (!window.cytoscape) { replace(graph, h("p", { class: "error-box" }, "The graph library did not load.")); return; }
   if (cy) cy.destroy();
-  cy = window.cytoscape({ container: graph, elements: elements(view, params, pairs), style: STYLE,
+  const level = params.get("level") || (view.pods.length >= NAMESPACE_LEVEL_FROM && !params.get("ns")
+    ? "namespace" : "workload");
+  const drawn = level === "namespace" ? namespaceElements(view) : elements(view, params, pairs);
+  cy = window.cytoscape({ container: graph, elements: drawn, style: STYLE,
     layout: layout()});
   window.podfenceMap = cy;  // for tests and screenshots: the drawn graph
+  cy.on("tap", "node.ns-node", (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" }));
+  if (level === "namespace") return;
   cy.on("tap", "edge", (ev) => go("map", { ...Object.fromEntries(params), node: "",
     edge: `${ev.target.data("source")} ${ev.target.data("target")}` }));
   cy.on("tap", "node.pod, node.outside", (ev) => go("map", { ...Object.fromEntries(params), edge: "",
