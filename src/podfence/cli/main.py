@@ -21,6 +21,7 @@ from podfence.cli import lint as lint_cmd
 from podfence.cli import monitor as monitor_cmd
 from podfence.cli import rollout as rollout_cmd
 from podfence.cli import snapshot as snapshot_cmd
+from podfence.cli import ui as ui_cmd
 from podfence.cli import watch as watch_cmd
 from podfence.render.escape import one_line
 
@@ -47,6 +48,7 @@ app.add_typer(rollout_cmd.app, name="rollout")
 app.command(name="monitor")(monitor_cmd.monitor)
 app.command(name="snapshot")(snapshot_cmd.snapshot)
 app.command(name="watch")(watch_cmd.watch)
+app.command(name="ui")(ui_cmd.ui)
 
 try:  # the lab is optional at import time: it needs Linux-only pieces
     from podfence.cli import lab as _lab
@@ -94,6 +96,7 @@ EXAMPLES = {
     "generate default-deny": "podfence generate default-deny -n shop --allow-dns",
     "generate allow": "podfence generate allow -f examples/baa --from billing/invoicer --to svc/notify/mailer --port 80",
     "generate egress": "podfence generate egress -f examples/baa --from billing/invoicer --to-cidr 203.0.113.0/24 --port 443",
+    "ui": "podfence ui -f examples/baa",
     "lab matrix": "sudo .venv/bin/podfence lab matrix -f examples/baa --port 8080 --compare",
     "lab up": "sudo .venv/bin/podfence lab up -f examples/baa",
     "lab apply": "sudo .venv/bin/podfence lab apply",

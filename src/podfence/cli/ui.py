@@ -1,0 +1,80 @@
+"""podfence ui: the cluster's reachability in the browser, from a local server."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Annotated
+
+import typer
+
+from podfence.app.browse import load_clusters
+from podfence.cli.common import (
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllowEmpty, ConfigPath, Filenames, Kubeconfig,
+    MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues, StrictCidr, fail, options,
+)
+from podfence.ui.api import Source, Workspace
+
+
+def ui(
+    filename: Filenames = [],  # noqa: B006
+    namespace: Namespace = "default",
+    kubeconfig: Kubeconfig = None,
+    context: Annotated[list[str], typer.Option(
+        "--context", metavar="NAME", help="kubeconfig context to read (default: the current one when no -f is "
+                                          "given). Repeat it to load several clusters; the page switches "
+                                          "between them.")] = [],  # noqa: B006
+    port: Annotated[int, typer.Option("--port", min=0, max=65535,
+                                      help="Port to listen on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on. Anything but the loopback address needs the access token "
+                       "that the printed URL carries.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the browser.")] = False,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every write.")] = False,
+    strict_cidr: StrictCidr = False,
+    config: ConfigPath = None,
+    setting: SettingValues = [],  # noqa: B006
+    allow_empty: AllowEmpty = False,
+    max_input_bytes: MaxInputBytes = DEFAULT_MAX_INPUT_BYTES,
+    max_objects: MaxObjects = DEFAULT_MAX_OBJECTS,
+    request_timeout: RequestTimeout = TIMEOUT,
+) -> None:
+    """Open the map, matrix, explanations and policies of the manifests (or live clusters) in the browser.
+
+    The first line on stdout is the URL; the server runs until interrupted.
+    """
+    given = options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
+                    kubeconfig=kubeconfig, request_timeout=request_timeout)
+    workspaces = {b.result.cluster.name: Workspace(b.result, b.run.config, b.run.settings, Source(b.label, namespace))
+                  for b in load_clusters(given, context, LISTENER)}
+    serve(workspaces, host, port, read_only, not no_browser)
+
+
+def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool) -> None:
+    """Listen on ``host:port``, print the URL (first line on stdout), open the browser, answer until interrupted."""
+    import uvicorn
+
+    from podfence.ui.server import Guard, create_app
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as e:
+        sock.close()
+        fail(f"--host {host} --port {port}: cannot listen there ({e.strerror if isinstance(e, OSError) else e})")
+    sock.listen(128)
+    guard = Guard.for_host(host, sock.getsockname()[1], read_only)
+    app = create_app(workspaces, guard)
+    sys.stdout.write(guard.url + "\n")
+    sys.stdout.flush()
+    if browser:
+        import webbrowser
+
+        webbrowser.open(guard.url)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

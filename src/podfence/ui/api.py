@@ -1,0 +1,330 @@
+"""The one place podfence ui calls into podfence: each answer is the CLI's JSON, from the same code.
+
+A :class:`Workspace` holds one loaded source (manifests, or a live context with
+``-f`` over it) and answers the API: ``matrix``, ``connectivity``, ``explain``,
+``lint`` and ``audit`` give exactly what ``podfence <command> -o json`` prints on
+that source; ``validate`` what ``podfence check -f - -o json`` prints for a
+manifest on standard input. A question podfence refuses (an unknown pod, a bad
+port) raises :class:`Refused` with the CLI's message, without the ``--flag``
+wording the browser does not have.
+
+``view`` is the page's own model (pods, namespaces, policies, the map's edges):
+not a CLI contract, built from the same values.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from podfence.config import Config
+from podfence.engine import (
+    AddressPeer, Connectivity, Endpoint, EndpointError, Engine, IRPolicy, SelectorPeer, ir_of, isolating_policies,
+    selects,
+)
+from podfence.lint import Finding, lint
+from podfence.lint.audit import audit as run_audit
+from podfence.lint.selection import plan_rules
+from podfence.loader import LineDict, LoadResult, load, locate
+from podfence.model import Direction, Origin, Pod, Settings
+from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
+from podfence.model.ports import PortSpec, parse_port, parse_protocol, PROTOCOL_WORDS
+from podfence.model.text import quoted
+from podfence.model.words import shortened
+from podfence.render.audit import audit_json
+from podfence.render.conns import block_text, conns_json, conns_text
+from podfence.render.connectivity import connectivity_chunks
+from podfence.render.diagnostics import check_json
+from podfence.render.explain import render_comparison, render_service_comparisons
+from podfence.render.lint import finding_data, lint_json
+from podfence.render.matrix import matrix_chunks
+from podfence.rollout import StagedViews
+from podfence.sets import Protocol
+
+
+def rule_doc(rule: str) -> str | None:
+    """The documentation page of a lint rule (Markdown text; None for an unknown rule)."""
+    from podfence.lint import REGISTRY
+    from podfence.lint.docs import pages
+
+    return pages(REGISTRY).get(f"{rule}.md")
+
+
+class Refused(ValueError):
+    """A question podfence cannot answer as asked (the CLI would exit 2); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a workspace was loaded from, for the page's title bar."""
+
+    name: str  # the paths, or "context NAME"
+    namespace: str = "default"
+
+
+@dataclass
+class Workspace:
+    """One loaded cluster and every answer about it; answers are computed once and kept."""
+
+    result: LoadResult
+    config: Config
+    settings: Settings
+    source: Source
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def _once(self, key: Any, make: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    @property
+    def engine(self) -> Engine:
+        return self._once("engine", lambda: Engine(self.result.cluster, self.settings))
+
+    @property
+    def connectivity_view(self) -> Connectivity:
+        return self._once("connectivity", lambda: self.engine.connectivity())
+
+    # --- the CLI's JSON contracts ---------------------------------------------------------------
+
+    def matrix(self, port: str, protocol: str | None) -> str:
+        """``podfence matrix --port PORT [--protocol P] -o json``."""
+        spec = one_port(port, protocol)
+        number = spec.port if isinstance(spec.port, int) else self._named_number(spec)
+        return self._once(("matrix", spec.protocol, number), lambda: "".join(
+            matrix_chunks(self.connectivity_view.matrix(spec.protocol, number), "json")))
+
+    def connectivity(self) -> str:
+        """``podfence connectivity -o json``."""
+        return self._once("connectivity-json", lambda: "".join(
+            connectivity_chunks(self.connectivity_view, "json", None)))
+
+    def explain(self, src: str, dst: str, port: str, protocol: str | None) -> str:
+        """``podfence explain --from SRC --to DST --port PORT [--protocol P] -o json``."""
+        spec = one_port(port, protocol)
+        views = StagedViews(self.result.cluster, self.settings)
+        ends: dict[str, Endpoint] = {}
+        problems = []
+        for name, text in (("from", src), ("to", dst)):
+            try:
+                ends[name] = views.now.endpoint(text, self.source.namespace)
+            except EndpointError as e:
+                problems.append(f"{name}: {e}")
+        if problems:
+            raise Refused("; ".join(problems))
+        source, target = ends["from"], ends["to"]
+        number = self._target_number(spec, target)
+        try:
+            if target.service is not None:
+                comparisons = views.compare_service(source, target, spec.protocol, number)
+                return render_service_comparisons(target.service.key, str(spec.protocol), number, comparisons,
+                                                  "json", views.deletions)
+            return render_comparison(views.compare(source, target, spec.protocol, number), "json", views.deletions)
+        except EndpointError as e:
+            raise Refused(f"{'from' if source.service is not None else 'to'}: {e}") from None
+
+    def findings(self) -> list[Finding]:
+        """The lint findings, placed at their field's line (as ``podfence lint`` places them)."""
+        def make() -> list[Finding]:
+            plan, _ = plan_rules(self.config, select=None, ignore=(), preview=None)
+            found = lint(self.result.cluster, self.config, self.settings, plan=plan)
+            return narrow_lines(found, self.result.documents)
+        return self._once("findings", make)
+
+    def lint(self) -> str:
+        """``podfence lint -o json``."""
+        return lint_json(self.findings())
+
+    def audit(self) -> str:
+        """``podfence audit -o json``."""
+        return self._once("audit", lambda: audit_json(
+            run_audit(self.result.cluster, self.config, self.settings, self.findings())))
+
+    def validate(self, body: bytes) -> tuple[str, bool]:
+        """``podfence check -f - -o json`` with ``body`` on standard input, and whether it is valid."""
+        stdin = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8")
+        result = load(["-"], default_namespace=self.source.namespace, settings=self.settings, stdin=stdin)
+        return check_json(result.diagnostics), result.ok
+
+    # --- port names, as the commands resolve them -----------------------------------------------
+
+    def _named_number(self, spec: PortSpec) -> int:
+        name = str(spec.port)
+        numbers: dict[int, list[str]] = {}
+        for pod in self.result.cluster.pods:
+            for n in pod.named_port_numbers(name, spec.protocol, self.settings):
+                numbers.setdefault(n, []).append(pod.key)
+        if len(numbers) != 1:
+            found = "; ".join(f"{n} on {shortened(keys, 3)}" for n, keys in sorted(numbers.items()))
+            raise Refused(f"port {name}: " + (f"no pod declares a {spec.protocol} port named {name}" if not numbers
+                                              else f"the name stands for several numbers ({found}); give one number"))
+        return next(iter(numbers))
+
+    def _target_number(self, spec: PortSpec, target: Endpoint) -> int:
+        if isinstance(spec.port, int):
+            return spec.port
+        name = str(spec.port)
+        if target.service is not None:
+            found = sorted({p.port for p in target.service.ports if p.name == name and p.protocol is spec.protocol})
+            what = f"service {target.service.key}"
+        elif target.pod is not None:
+            found = sorted(target.pod.named_port_numbers(name, spec.protocol, self.settings))
+            what = target.pod.key
+        else:
+            raise Refused(f"port {name}: a port name is resolved on the destination pod; {target.name} is an "
+                          "address, give the number")
+        if len(found) != 1:
+            how = "declares no" if not found else f"declares {len(found)} ({', '.join(map(str, found))}) for the"
+            raise Refused(f"port {name}: {what} {how} {spec.protocol} port named {name}; give the number")
+        return found[0]
+
+    # --- the page's own model -------------------------------------------------------------------
+
+    def view(self) -> dict[str, Any]:
+        """Pods, namespaces, policies and the map's edges, for drawing (not a CLI contract)."""
+        return self._once("view", self._view)
+
+    def _view(self) -> dict[str, Any]:
+        cluster, settings = self.result.cluster, self.settings
+        conn = self.connectivity_view
+        policies = ir_of(cluster).policies
+        by_policy: dict[str, list[dict[str, Any]]] = {}
+        for f in self.findings():
+            by_policy.setdefault(str(f.ref), []).append(finding_data(f))
+        internet_in: set[str] = set()
+        edges: list[dict[str, Any]] = []
+        outside: dict[str, dict[str, Any]] = {}
+        pod_keys = {p.key for p in conn.pods}
+        for src, dst, conns in conn.rows():
+            if src == dst or src not in pod_keys or dst not in pod_keys:
+                continue
+            edges.append({"src": src, "dst": dst, "label": conns_text(conns), "probe": _probe(conns)})
+        for group, direction, blocks in conn.group_address_blocks():
+            for block, conns in blocks:
+                name = block_text(block)
+                public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
+                node = outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
+                                                  "address": _first_address(block)})
+                for pod in group:
+                    edge = {"label": conns_text(conns), "probe": _probe(conns)}
+                    if direction is Direction.EGRESS:
+                        edges.append({"src": pod.key, "dst": node["id"], **edge})
+                    else:
+                        edges.append({"src": node["id"], "dst": pod.key, **edge})
+                        if public:
+                            internet_in.add(pod.key)
+        pods = []
+        for pod in conn.pods:
+            isolated = {d.value: [p.ref.key for p in isolating_policies(cluster, pod, d, settings)]
+                        for d in (Direction.INGRESS, Direction.EGRESS)}
+            pods.append({
+                "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
+                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()), "file": _file(pod.source), "line": _line(pod.source),
+                "isolated": {d: bool(keys) for d, keys in isolated.items()},
+                "policies": isolated, "internet": pod.key in internet_in,
+                "findings": by_policy.get(f"{pod.kind} {pod.key}", []),
+            })
+        return {
+            "source": self.source.name,
+            "namespaces": sorted({p.namespace for p in conn.pods} | {n.name for n in cluster.namespaces}),
+            "pods": pods,
+            "outside": sorted(outside.values(), key=lambda o: o["name"]),
+            "edges": edges,
+            "policies": [self._policy(p, conn.pods, by_policy) for p in policies],
+        }
+
+    def _policy(self, p: IRPolicy, pods: tuple[Pod, ...], findings: Mapping[str, list[dict[str, Any]]]
+                ) -> dict[str, Any]:
+        model = self._model_policy(p)
+        source = getattr(model, "source", None)
+        return {
+            "key": p.ref.key, "kind": p.ref.kind, "namespace": p.ref.namespace, "name": p.ref.name,
+            "tier": p.tier.name.lower(), "file": _file(source), "line": _line(source),
+            "types": sorted(d.value for d in p.guards),
+            "selects": [pod.key for pod in pods if selects(p, pod, self.result.cluster, self.settings)],
+            "rules": [_rule_words(r) for r in (*p.ingress, *p.egress)],
+            "findings": findings.get(f"{p.ref.kind} {p.ref.key}", []),
+        }
+
+    def _model_policy(self, p: IRPolicy) -> Any:
+        cluster = self.result.cluster
+        for q in (*cluster.policies, *cluster.cluster_policies):
+            if getattr(q, "kind", "NetworkPolicy") == p.ref.kind and q.name == p.ref.name and \
+                    getattr(q, "namespace", None) == p.ref.namespace:
+                return q
+        return None
+
+
+def _probe(conns: Any) -> dict[str, Any] | None:
+    """One connection of an edge to explain: its first protocol and port (None: every protocol and port)."""
+    data = conns_json(conns)
+    if not isinstance(data, dict) or not data:
+        return None
+    protocol, ranges = next(iter(data.items()))
+    return {"protocol": protocol, "port": ranges[0][0]} if ranges else None
+
+
+def _first_address(block: Any) -> str | None:
+    """An address inside ``block``, to ask the engine about (None when it holds none)."""
+    cidrs = block.cidrs()
+    return cidrs[0].split("/")[0] if cidrs else None
+
+
+def _rule_words(rule: Any) -> dict[str, Any]:
+    side = "from" if rule.direction is Direction.INGRESS else "to"
+    peers = "; ".join(_peer_words(peer) for peer in rule.peers) if rule.peers else "everyone"
+    ports = ", ".join(str(e) for e in rule.ports.entries) if rule.ports.entries else "every port"
+    return {"direction": rule.direction.value, "index": rule.index, "action": rule.action.name.lower(),
+            "field": f"spec.{rule.direction.value}[{rule.index}]",
+            "text": f"{rule.action.name.lower()} {side} {peers} on {ports}"}
+
+
+def _peer_words(peer: Any) -> str:
+    if isinstance(peer, SelectorPeer):
+        return str(peer)
+    if isinstance(peer, AddressPeer):
+        return peer.written or block_text(peer.addresses)
+    return str(peer)
+
+
+def _file(origin: Origin | None) -> str | None:
+    return None if origin is None else origin.file
+
+
+def _line(origin: Origin | None) -> int | None:
+    return None if origin is None else origin.line
+
+
+def narrow_lines(findings: list[Finding], documents: Mapping[Origin, Any]) -> list[Finding]:
+    """Findings at the line of their field, in the manifests the loader kept (as ``podfence lint``)."""
+    out = []
+    for f in findings:
+        line, origin = f.line, f.ref.origin
+        if origin is not None and line is not None and f.field:
+            doc = documents.get(origin)
+            line = locate(doc, f.field) if isinstance(doc, LineDict) else line
+        out.append(f.located(line=line))
+    return sorted(out, key=Finding.sort_key)
+
+
+def one_port(port: str, protocol: str | None) -> PortSpec:
+    """``port`` and ``protocol`` of a question about one port, in podfence's one port syntax."""
+    chosen = None
+    if protocol:
+        chosen = parse_protocol(protocol)
+        if chosen is None:
+            raise Refused(f"protocol {quoted(protocol)}: must be {PROTOCOL_WORDS}")
+    if not port:
+        raise Refused("port: give a number, a port name or N/PROTO")
+    parsed = parse_port(port, chosen or Protocol.TCP)
+    if isinstance(parsed, str):
+        raise Refused(f"port: {parsed}")
+    if parsed.every or parsed.end_port is not None:
+        raise Refused(f"port {quoted(port)}: give one number, a port name or N/PROTO")
+    if chosen is not None and "/" in port and parsed.protocol is not chosen:
+        raise Refused(f"port {quoted(port)} and protocol {chosen} disagree")
+    return parsed

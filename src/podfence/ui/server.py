@@ -1,0 +1,181 @@
+"""podfence ui's HTTP face: the JSON API, the page and its guards.
+
+Guards, in the order a request meets them:
+
+* ``Host`` must name the address the server listens on (or ``localhost`` on the
+  loopback address): a page of another site that a DNS name points at this port
+  cannot read the answers.
+* Off the loopback address, every request needs the access token: the printed URL
+  carries it (``?token=``), which sets a cookie for the rest of the session.
+* A write (``POST``) needs the session's CSRF token in ``X-Podfence-CSRF`` (the page
+  reads it from its ``<meta>``) and an ``Origin`` equal to the server's own; anything
+  else is 403. ``--read-only`` refuses every write.
+* Every answer carries a Content-Security-Policy that allows this origin's scripts
+  and styles only: no inline script or style, no other host.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from podfence.ui.api import Refused, Workspace, rule_doc
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+COOKIE = "podfence_token"
+MAX_BODY = 4 << 20  # a manifest posted for validation
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files("podfence.ui") / "static"))
+
+
+@dataclass
+class Guard:
+    """The session's secrets and the addresses it answers on."""
+
+    host: str
+    port: int
+    read_only: bool = False
+    token: str | None = None  # the access token; None on the loopback address
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @classmethod
+    def for_host(cls, host: str, port: int, read_only: bool = False) -> Guard:
+        return cls(host, port, read_only, None if host in LOOPBACK else secrets.token_urlsafe(32))
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.netloc}/" + ("" if self.token is None else f"?token={self.token}")
+
+    def hosts(self) -> set[str]:
+        names = {self.netloc}
+        if self.host in LOOPBACK:
+            names |= {f"localhost:{self.port}", f"127.0.0.1:{self.port}", f"[::1]:{self.port}"}
+        return names
+
+    def origins(self) -> set[str]:
+        return {f"http://{h}" for h in self.hosts()}
+
+
+def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
+    """The application: ``workspaces`` by context name ("" for manifests alone), the first the default."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    first = next(iter(workspaces))
+    index_html = (static_dir() / "index.html").read_text(encoding="utf-8")
+
+    def workspace(request: Request) -> Workspace:
+        name = request.query_params.get("context", first)
+        if name not in workspaces:
+            raise Refused(f"context {name!r}: not loaded (loaded: {', '.join(workspaces) or 'manifests'})")
+        return workspaces[name]
+
+    @app.middleware("http")
+    async def guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        refusal = _refusal(request, guard)
+        if refusal is not None:
+            response: Response = PlainTextResponse(refusal, status_code=403)
+        else:
+            response = await call_next(request)
+            if guard.token is not None and request.query_params.get("token") == guard.token:
+                response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    def json_text(text: str) -> Response:
+        return Response(text, media_type="application/json")
+
+    @app.get("/")
+    def index() -> Response:
+        page = index_html.replace("{{csrf}}", guard.csrf).replace("{{read_only}}", str(guard.read_only).lower())
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    @app.get("/api/contexts")
+    def contexts() -> Response:
+        return JSONResponse({"contexts": list(workspaces), "read_only": guard.read_only})
+
+    @app.get("/api/view")
+    def view(request: Request) -> Response:
+        return JSONResponse(workspace(request).view())
+
+    @app.get("/api/matrix")
+    def matrix(request: Request, port: str = "", protocol: str | None = None) -> Response:
+        return json_text(workspace(request).matrix(port, protocol))
+
+    @app.get("/api/connectivity")
+    def connectivity(request: Request) -> Response:
+        return json_text(workspace(request).connectivity())
+
+    @app.get("/api/explain")
+    def explain(request: Request, port: str = "", protocol: str | None = None) -> Response:
+        src = request.query_params.get("from", "")
+        dst = request.query_params.get("to", "")
+        if not src or not dst:
+            raise Refused("give from and to: ns/pod, a workload, a service or an IP")
+        return json_text(workspace(request).explain(src, dst, port, protocol))
+
+    @app.get("/api/lint")
+    def lint(request: Request) -> Response:
+        return json_text(workspace(request).lint())
+
+    @app.get("/api/audit")
+    def audit(request: Request) -> Response:
+        return json_text(workspace(request).audit())
+
+    @app.get("/api/rules/{rule}")
+    def rule(rule: str) -> Response:
+        text = rule_doc(rule)
+        if text is None:
+            return JSONResponse({"error": f"no lint rule {rule!r}"}, status_code=404)
+        return JSONResponse({"rule": rule, "doc": text})
+
+    @app.post("/api/validate")
+    async def validate(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise Refused(f"the manifest is {len(body)} bytes; at most {MAX_BODY} are read")
+        text, _ = workspace(request).validate(body)
+        return json_text(text)  # the errors are the answer, as check prints them
+
+    app.mount("/static", StaticFiles(directory=static_dir(), follow_symlink=False), name="static")
+    return app
+
+
+def _refusal(request: Request, guard: Guard) -> str | None:
+    """Why the request is refused (403), or None."""
+    if request.headers.get("host", "") not in guard.hosts():
+        return "forbidden: unknown Host"
+    if guard.token is not None:
+        given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
+        if not hmac.compare_digest(given, guard.token):
+            return "forbidden: the access token is missing or wrong (use the URL podfence ui printed)"
+    if request.method not in ("GET", "HEAD"):
+        if guard.read_only:
+            return "forbidden: podfence ui runs with --read-only"
+        if request.headers.get("origin") not in guard.origins():
+            return "forbidden: cross-origin request"
+        if not hmac.compare_digest(request.headers.get("x-podfence-csrf", ""), guard.csrf):
+            return "forbidden: the CSRF token is missing or wrong"
+    return None

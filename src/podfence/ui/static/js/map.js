@@ -1,0 +1,205 @@
+// Map: namespaces as groups, workloads as nodes, allowed connections as edges.
+import { h, replace, link, go } from "./dom.js";
+import { once, get } from "./api.js";
+import { explanation } from "./explanation.js";
+
+let cy = null;
+
+function podMatches(pod, q) {
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  if (pod.key.toLowerCase().includes(needle)) return true;
+  return Object.entries(pod.labels).some(([k, v]) => `${k}=${v}`.toLowerCase().includes(needle));
+}
+
+async function allowedPairs(params) {
+  const port = params.get("port");
+  if (!port) return null;
+  const m = await once("/api/matrix", { port, protocol: params.get("protocol") });
+  const pairs = new Set();
+  for (const [src, dsts] of Object.entries(m.allowed || {})) for (const d of dsts) pairs.add(`${src}\u0000${d}`);
+  return pairs;
+}
+
+function elements(view, params, pairs) {
+  const ns = params.get("ns"), q = params.get("q");
+  const policy = params.get("policy");
+  const selected = new Set(policy ? (view.policies.find((p) => p.key === policy) || { selects: [] }).selects : []);
+  const shownPods = new Set(view.pods.filter((p) => podMatches(p, q)).map((p) => p.key));
+  let edges = view.edges.filter((e) => {
+    const pp = pairs ? (e.src.startsWith("out:") || e.dst.startsWith("out:") ? false
+      : pairs.has(`${e.src}\u0000${e.dst}`)) : true;
+    return pp && (shownPods.has(e.src) || shownPods.has(e.dst) || !q);
+  });
+  if (ns) edges = edges.filter((e) => e.src.startsWith(ns + "/") || e.dst.startsWith(ns + "/"));
+  const keep = new Set();
+  for (const p of view.pods) if ((!ns || p.namespace === ns) && shownPods.has(p.key)) keep.add(p.key);
+  for (const e of edges) { keep.add(e.src); keep.add(e.dst); }
+  const out = [];
+  const namespaces = new Set();
+  for (const p of view.pods) {
+    if (!keep.has(p.key)) continue;
+    namespaces.add(p.namespace);
+    const classes = ["pod"];
+    if (!p.isolated.ingress) classes.push("open-in");
+    if (!p.isolated.egress) classes.push("open-out");
+    if (p.internet) classes.push("internet");
+    if (selected.has(p.key)) classes.push("selected");
+    const marks = (!p.isolated.ingress ? " ⇤" : "") + (!p.isolated.egress ? " ⇥" : "") + (p.internet ? " (internet)" : "");
+    out.push({ group: "nodes", data: { id: p.key, parent: "ns:" + p.namespace, label: p.name + marks },
+      classes: classes.join(" ") });
+  }
+  for (const n of [...namespaces].sort()) out.push({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns" });
+  for (const o of view.outside) {
+    if (keep.has(o.id)) out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
+      classes: o.internet ? "outside internet-node" : "outside" });
+  }
+  for (const e of edges) {
+    out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst, label: e.label } });
+  }
+  out.sort((a, b) => (a.group === b.group ? 0 : a.group === "nodes" ? -1 : 1)
+    || (a.data.id < b.data.id ? -1 : a.data.id > b.data.id ? 1 : 0));
+  return out;
+}
+
+// From this many workloads the map starts at namespace level; a namespace opens its workloads.
+const NAMESPACE_LEVEL_FROM = 600;
+
+function namespaceElements(view) {
+  const nsOf = (id) => id.startsWith("out:") ? id : "ns:" + id.split("/")[0];
+  const counts = new Map();
+  for (const e of view.edges) {
+    const key = `${nsOf(e.src)}\u0000${nsOf(e.dst)}`;
+    counts.set(key, (counts.get(key) || 0) + 1);
+  }
+  const out = view.namespaces.map((n) => ({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns-node" }));
+  const used = new Set([...counts.keys()].flatMap((k) => k.split("\u0000")));
+  for (const o of view.outside) if (used.has(o.id)) {
+    out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
+      classes: o.internet ? "outside internet-node" : "outside" });
+  }
+  for (const [key, n] of [...counts.entries()].sort()) {
+    const [src, dst] = key.split("\u0000");
+    if (src === dst) continue;
+    out.push({ group: "edges", data: { id: key, source: src, target: dst, label: `${n} connection${n > 1 ? "s" : ""}` } });
+  }
+  return out;
+}
+
+const STYLE = [
+  { selector: "node.ns-node", style: { label: "data(label)", shape: "round-rectangle", width: 60, height: 30,
+    "background-color": "#c9d3e6", "text-valign": "center", "font-size": 11 } },
+  { selector: "node.pod", style: { label: "data(label)", "font-size": 10, "background-color": "#3c6fd8",
+    "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
+  { selector: "node.open-in", style: { "border-width": 3, "border-color": "#e09b00" } },
+  { selector: "node.internet", style: { "background-color": "#c0392b" } },
+  { selector: "node.selected", style: { "background-color": "#f1c40f", "border-width": 3, "border-color": "#7a5c00" } },
+  { selector: "node.ns", style: { label: "data(label)", "text-valign": "top", "font-size": 12, "font-weight": "bold",
+    "background-color": "#eef1f6", "border-color": "#aab3c5", "border-width": 1, shape: "round-rectangle" } },
+  { selector: "node.outside", style: { label: "data(label)", shape: "round-rectangle", "font-size": 10,
+    "background-color": "#7f8c8d", width: 22, height: 16, "text-valign": "bottom" } },
+  { selector: "node.internet-node", style: { "background-color": "#c0392b" } },
+  { selector: "edge", style: { label: "data(label)", "font-size": 8, "curve-style": "bezier", width: 1.5,
+    "line-color": "#8895ad", "target-arrow-color": "#8895ad", "target-arrow-shape": "triangle",
+    "text-background-color": "#fff", "text-background-opacity": 0.8, "text-rotation": "autorotate" } },
+  { selector: "edge:selected, edge.chosen", style: { "line-color": "#d35400", "target-arrow-color": "#d35400", width: 3 } },
+  { selector: "node:selected, node.chosen", style: { "border-width": 3, "border-color": "#d35400" } },
+];
+
+function layout() {
+  return window.cytoscape && window.cytoscape.prototype && typeof window.dagre !== "undefined"
+    ? { name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 70, animate: false, fit: true }
+    : { name: "grid", animate: false, fit: true };
+}
+
+export async function mapView(main, params) {
+  const view = await once("/api/view");
+  const pairs = await allowedPairs(params);
+  const form = h("form", { class: "bar", id: "map-filters" },
+    h("label", {}, "namespace", h("select", { name: "ns" }, h("option", { value: "" }, "all"),
+      view.namespaces.map((n) => h("option", { value: n, selected: params.get("ns") === n }, n)))),
+    h("label", {}, "port", h("input", { name: "port", size: 6, value: params.get("port") || "" })),
+    h("label", {}, "protocol", h("select", { name: "protocol" },
+      ["TCP", "UDP", "SCTP"].map((p) => h("option", { value: p, selected: params.get("protocol") === p }, p)))),
+    h("label", {}, "level", h("select", { name: "level" }, h("option", { value: "" }, "auto"),
+      ["workload", "namespace"].map((l) => h("option", { value: l, selected: params.get("level") === l }, l)))),
+    h("label", {}, "label search", h("input", { name: "q", value: params.get("q") || "", placeholder: "app=web" })),
+    h("button", { type: "submit" }, "Apply"),
+    h("span", { class: "muted" }, "⇤ not isolated for ingress · ⇥ not isolated for egress · (internet) reachable from the internet"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    go("map", { ns: data.get("ns"), port: data.get("port"), protocol: data.get("port") ? data.get("protocol") : "",
+      q: data.get("q"), level: data.get("level"), policy: params.get("policy") });
+  });
+  const graph = h("div", { id: "graph", role: "img", "aria-label": "map of allowed connections" });
+  const side = h("aside", { class: "side", id: "side", "aria-live": "polite" },
+    h("p", { class: "muted" }, "Click a connection for its explanation, or a workload for its policies."));
+  replace(main, form, h("div", { class: "split" }, graph, side));
+  if (!window.cytoscape) { replace(graph, h("p", { class: "error-box" }, "The graph library did not load.")); return; }
+  if (cy) cy.destroy();
+  const level = params.get("level") || (view.pods.length >= NAMESPACE_LEVEL_FROM && !params.get("ns")
+    ? "namespace" : "workload");
+  const drawn = level === "namespace" ? namespaceElements(view) : elements(view, params, pairs);
+  cy = window.cytoscape({ container: graph, elements: drawn, style: STYLE,
+    layout: layout()});
+  window.podfenceMap = cy;  // for tests and screenshots: the drawn graph
+  cy.on("tap", "node.ns-node", (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" }));
+  if (level === "namespace") return;
+  cy.on("tap", "edge", (ev) => go("map", { ...Object.fromEntries(params), node: "",
+    edge: `${ev.target.data("source")} ${ev.target.data("target")}` }));
+  cy.on("tap", "node.pod, node.outside", (ev) => go("map", { ...Object.fromEntries(params), edge: "",
+    node: ev.target.id() }));
+  const edge = params.get("edge"), node = params.get("node");
+  if (edge) await showEdge(side, view, params, edge);
+  else if (node) showNode(side, view, node);
+}
+
+async function showEdge(side, view, params, edgeParam) {
+  const [src, dst] = edgeParam.split(" ");
+  const e = view.edges.find((x) => x.src === src && x.dst === dst);
+  cy.getElementById(`${src}\u0000${dst}`).addClass("chosen");
+  const outsideOf = (id) => (view.outside.find((o) => o.id === id) || {}).address;
+  const from = src.startsWith("out:") ? outsideOf(src) : src;
+  const to = dst.startsWith("out:") ? outsideOf(dst) : dst;
+  const port = params.get("port") || (e && e.probe ? String(e.probe.port) : "80");
+  const protocol = params.get("port") ? (params.get("protocol") || "TCP") : (e && e.probe ? e.probe.protocol : "TCP");
+  replace(side, h("h3", {}, `${src} → ${dst}`), h("p", { class: "muted" }, `allowed: ${e ? e.label : "?"}`),
+    h("p", {}, "Loading the explanation…"));
+  try {
+    const data = await get("/api/explain", { from, to, port, protocol });
+    replace(side, h("h3", {}, `${src} → ${dst}`), h("p", { class: "muted" }, `allowed: ${e ? e.label : "?"}`),
+      explanation(data),
+      h("p", {}, h("a", { href: link("explain", { from, to, port, protocol }) }, "Open in Explain")));
+  } catch (err) {
+    replace(side, h("h3", {}, `${src} → ${dst}`), h("p", { class: "error-box" }, err.message));
+  }
+}
+
+function showNode(side, view, key) {
+  cy.getElementById(key).addClass("chosen");
+  const pod = view.pods.find((p) => p.key === key);
+  const ins = view.edges.filter((e) => e.dst === key), outs = view.edges.filter((e) => e.src === key);
+  const name = (id) => id.startsWith("out:") ? id.slice(4) : id;
+  const list = (items) => items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "nothing");
+  if (!pod) {
+    replace(side, h("h3", {}, name(key)), h("h4", {}, "Reaches"), list(outs.map((e) => h("li", {}, `${name(e.dst)}: ${e.label}`))),
+      h("h4", {}, "Reached by"), list(ins.map((e) => h("li", {}, `${name(e.src)}: ${e.label}`))));
+    return;
+  }
+  const policyLinks = (keys) => list(keys.map((k) => h("li", {}, h("a", { href: link("policies", { policy: k }) }, k))));
+  replace(side,
+    h("h3", {}, `${pod.key} (${pod.kind})`),
+    h("p", { class: "muted" }, pod.file ? `${pod.file}:${pod.line}` : ""),
+    h("p", {}, Object.entries(pod.labels).map(([k, v]) => h("code", {}, `${k}=${v}`)).flatMap((c) => [c, " "])),
+    Object.keys(pod.annotations).length ? h("dl", { class: "annotations" }, Object.entries(pod.annotations)
+      .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null,
+    h("h4", {}, "Isolated for ingress by"), pod.isolated.ingress ? policyLinks(pod.policies.ingress)
+      : h("p", { class: "verdict-denied" }, "not isolated for ingress: every pod and address may connect"),
+    h("h4", {}, "Isolated for egress by"), pod.isolated.egress ? policyLinks(pod.policies.egress)
+      : h("p", { class: "verdict-denied" }, "not isolated for egress: it may connect anywhere"),
+    h("h4", {}, "Reached by"), list(ins.map((e) => h("li", {}, `${name(e.src)}: ${e.label}`))),
+    h("h4", {}, "Reaches"), list(outs.map((e) => h("li", {}, `${name(e.dst)}: ${e.label}`))),
+    h("h4", {}, "Lint findings"), list(pod.findings.map((f) => h("li", { class: `finding ${f.severity}` },
+      `${f.rule} ${f.name}: ${f.message}`))));
+}

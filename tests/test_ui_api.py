@@ -1,0 +1,134 @@
+"""podfence ui's JSON API: its answers are the commands' JSON, byte for byte, and its guards hold."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from cli_support import podfence
+from ui_support import ui_server
+
+EXAMPLE = "examples/baa"
+
+
+@pytest.fixture(scope="module")
+def url() -> str:
+    with ui_server("-f", EXAMPLE) as url:
+        yield url
+
+
+def cli_json(*args: str, stdin: str | None = None) -> str:
+    done = podfence(*args, "-f", "-" if stdin is not None else EXAMPLE, "-o", "json", stdin=stdin)
+    assert done.stdout, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("path, params, command", [
+    ("matrix", {"port": "8080"}, ["matrix", "--port", "8080"]),
+    ("matrix", {"port": "53", "protocol": "UDP"}, ["matrix", "--port", "53", "--protocol", "UDP"]),
+    ("matrix", {"port": "53/UDP"}, ["matrix", "--port", "53/UDP"]),
+    ("connectivity", {}, ["connectivity"]),
+    ("explain", {"from": "gateway/edge-proxy", "to": "api/api-server", "port": "8080"},
+     ["explain", "--from", "gateway/edge-proxy", "--to", "api/api-server", "--port", "8080"]),
+    ("explain", {"from": "api/api-server", "to": "data/postgres", "port": "5432", "protocol": "TCP"},
+     ["explain", "--from", "api/api-server", "--to", "data/postgres", "--port", "5432", "--protocol", "TCP"]),
+    ("lint", {}, ["lint"]),
+    ("audit", {}, ["audit"]),
+])
+def test_answers_are_the_commands_json(url: str, path: str, params: dict[str, str], command: list[str]) -> None:
+    got = httpx.get(f"{url}api/{path}", params=params)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/json"
+    assert got.content == cli_json(*command).encode("utf-8")
+
+
+BAD_POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{port: 99999}]
+"""
+GOOD_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\n"
+
+
+def same_origin_post(url: str, body: str, **headers: str) -> httpx.Response:
+    page = httpx.get(url)
+    csrf = page.text.split('name="podfence-csrf" content="', 1)[1].split('"', 1)[0]
+    base = {"Origin": url.rstrip("/"), "X-Podfence-CSRF": csrf, "Content-Type": "application/yaml"}
+    return httpx.post(f"{url}api/validate", content=body.encode(), headers={**base, **headers})
+
+
+@pytest.mark.parametrize("body", [BAD_POLICY, GOOD_POD, "a: [unclosed\n"])
+def test_validate_answers_like_check(url: str, body: str) -> None:
+    got = same_origin_post(url, body)
+    assert got.status_code == 200
+    assert got.text == cli_json("check", stdin=body)
+    if body is BAD_POLICY:
+        assert got.json()["errors"][0]["field"] == "spec.ingress[0].ports[0].port"
+
+
+def test_a_refused_question_is_400_with_the_reason(url: str) -> None:
+    got = httpx.get(f"{url}api/explain", params={"from": "gateway/nope", "to": "api/api-server", "port": "80"})
+    assert got.status_code == 400
+    assert "gateway/nope" in got.json()["error"]
+    got = httpx.get(f"{url}api/matrix", params={"port": "99999"})
+    assert got.status_code == 400 and "port" in got.json()["error"]
+
+
+def test_writes_need_same_origin_and_the_csrf_token(url: str) -> None:
+    assert same_origin_post(url, GOOD_POD, Origin="http://evil.example").status_code == 403
+    assert same_origin_post(url, GOOD_POD, **{"X-Podfence-CSRF": "guess"}).status_code == 403
+    no_origin = httpx.post(f"{url}api/validate", content=GOOD_POD.encode())
+    assert no_origin.status_code == 403
+    assert same_origin_post(url, GOOD_POD).status_code == 200
+
+
+def test_every_answer_carries_a_policy_without_inline_code(url: str) -> None:
+    for path in ("", "api/view", "static/js/main.js", "api/lint"):
+        csp = httpx.get(url + path).headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_only_its_own_host_name_is_answered(url: str) -> None:
+    """A DNS name pointed at the port (rebinding) reads nothing."""
+    assert httpx.get(url + "api/lint", headers={"Host": "attacker.example"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["static/../server.py", "static/%2e%2e/server.py", "static/..%2fserver.py",
+                                  "static/%2e%2e/%2e%2e/cli/ui.py", "static//etc/passwd"])
+def test_no_file_outside_the_static_folder(url: str, path: str) -> None:
+    got = httpx.get(url + path)
+    assert got.status_code in (403, 404)
+    assert "import" not in got.text and "root:" not in got.text
+
+
+def test_read_only_refuses_every_write() -> None:
+    with ui_server("-f", EXAMPLE, "--read-only") as url:
+        got = same_origin_post(url, GOOD_POD)
+        assert got.status_code == 403 and "read-only" in got.text
+        assert httpx.get(f"{url}api/contexts").json()["read_only"] is True
+
+
+def test_another_host_needs_the_token_of_the_printed_url() -> None:
+    with ui_server("-f", EXAMPLE, "--host", "0.0.0.0") as url:
+        base, _, query = url.partition("?")
+        assert query.startswith("token=") and len(query) > 30
+        port = base.rsplit(":", 1)[1].rstrip("/")
+        local = f"http://127.0.0.1:{port}/"
+        host = {"Host": f"0.0.0.0:{port}"}
+        assert httpx.get(local + "api/lint", headers=host).status_code == 403
+        assert httpx.get(local + "api/lint?token=wrong", headers=host).status_code == 403
+        first = httpx.get(local + "?" + query, headers=host)
+        assert first.status_code == 200
+        cookie = first.cookies.get("podfence_token")
+        assert cookie and httpx.get(local + "api/lint", headers=host,
+                                    cookies={"podfence_token": cookie}).status_code == 200
+
+
+def test_bad_flags_are_one_line_and_exit_2() -> None:
+    done = podfence("ui", "-f", "no/such/dir", "--no-browser")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

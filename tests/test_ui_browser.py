@@ -1,0 +1,212 @@
+"""podfence ui in real Chromium (Debian's, driven by Playwright): what the page shows is the engine's answer.
+
+Skipped without /usr/bin/chromium, unless PODFENCE_REQUIRE_LAB=1 (CI installs it, then these must run).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from cli_support import podfence
+from ui_support import CHROMIUM, CHROMIUM_FLAGS, ui_server
+
+EXAMPLE = "examples/baa"
+
+if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
+    if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
+        pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)",
+                    pytrace=False)
+    pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records every request it makes, every dialog and every script error."""
+
+    def __init__(self, browser: object, url: str) -> None:
+        self.url = url
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, fragment: str) -> object:
+        self.page.goto(self.url + fragment)
+        self.page.wait_for_selector("body[data-ready=true]", timeout=30000)
+        return self.page
+
+
+@pytest.fixture(scope="module")
+def example_url() -> Iterator[str]:
+    with ui_server("-f", EXAMPLE) as url:
+        yield url
+
+
+def test_a_matrix_cell_is_the_engines(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/matrix?port=8080&protocol=TCP")
+    cells = {("gateway/edge-proxy", "api/api-server"), ("api/api-server", "gateway/edge-proxy"),
+             ("api/api-server", "billing/billing-api"), ("billing/invoicer", "data/postgres")}
+    import json
+    engine = json.loads(podfence("matrix", "-f", EXAMPLE, "--port", "8080", "-o", "json").stdout)["allowed"]
+    for src, dst in cells:
+        cell = page.locator(f'td[data-src="{src}"][data-dst="{dst}"]')
+        assert cell.get_attribute("data-allowed") == str(dst in engine.get(src, [])).lower()
+        assert ("denied" in cell.inner_text()) == (dst not in engine.get(src, []))
+    assert page.locator("#matrix-table tbody tr").count() == len(engine) or page.locator(
+        "#matrix-table tbody tr").count() == len(json.loads(podfence("matrix", "-f", EXAMPLE, "--port", "8080", "-o",
+                                                                  "json").stdout)["pods"])
+
+
+def test_clicking_an_edge_shows_the_policy_and_rule(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/map")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.edges().length > 0")
+    page.evaluate("window.podfenceMap.getElementById('gateway/edge-proxy\\u0000api/api-server').emit('tap')")
+    row = page.locator('.policies-involved tr[data-policy="api/api-server-ingress"][data-side="ingress"]')
+    row.wait_for(timeout=30000)
+    assert "spec.ingress[0]" in row.inner_text() and "allows" in row.inner_text()
+    egress = page.locator('.policies-involved tr[data-policy="gateway/edge-proxy-egress"]').first
+    assert "spec.egress[0]" in egress.inner_text()
+    assert page.locator("[data-verdict]").first.get_attribute("data-verdict") == "allowed"
+    assert "edge=" in page.url  # the selection is in the URL: shareable, and the back button returns from it
+    page.go_back()
+    page.wait_for_function("!location.hash.includes('edge=')")
+
+
+def test_the_same_input_gives_the_same_positions(browser: object, example_url: str) -> None:
+    script = "JSON.stringify(window.podfenceMap.nodes().map(n => [n.id(), n.position()]))"
+    first = Page(browser, example_url).open("#/map")
+    first.wait_for_function("window.podfenceMap && window.podfenceMap.nodes().length > 0")
+    second = Page(browser, example_url).open("#/map")
+    second.wait_for_function("window.podfenceMap && window.podfenceMap.nodes().length > 0")
+    assert first.evaluate(script) == second.evaluate(script)
+
+
+@pytest.mark.parametrize("src, dst, port, verdict", [
+    ("gateway/edge-proxy", "api/api-server", "8080", "allowed"),
+    ("api/api-server", "data/postgres", "5432", "denied"),
+])
+def test_the_explain_form_gives_the_engines_verdict(browser: object, example_url: str, src: str, dst: str,
+                                                    port: str, verdict: str) -> None:
+    import json
+    engine = json.loads(podfence("explain", "-f", EXAMPLE, "--from", src, "--to", dst, "--port", port,
+                                 "-o", "json").stdout)
+    assert ("allowed" if engine["allowed"] else "denied") == verdict
+    page = Page(browser, example_url).open("#/explain")
+    page.fill("#explain-from", src)
+    page.fill("#explain-to", dst)
+    page.fill("#explain-port", port)
+    page.click("#explain-form button[type=submit]")
+    page.wait_for_selector("#explain-result [data-verdict]", timeout=30000)
+    assert page.locator("#explain-result [data-verdict]").get_attribute("data-verdict") == verdict
+
+
+HOSTILE = '"><img src=x onerror="window.__pwned=1;alert(1)"><script>window.__pwned=1;alert(2)</script>'
+
+
+def hostile_cluster(folder: Path) -> Path:
+    folder.mkdir()
+    name = folder / '"><img src=x onerror=alert(3)>.yaml'
+    name.write_text(f"""apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  annotations: {{note: {HOSTILE!r}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  annotations: {{description: {HOSTILE!r}}}
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata:
+      labels: {{app: web}}
+      annotations: {{example.com/note: {HOSTILE!r}}}
+    spec: {{containers: [{{name: c, image: "nginx:<script>alert(5)</script>"}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+  annotations: {{evil: {HOSTILE!r}}}
+spec:
+  podSelector: {{matchLabels: {{app: web}}}}
+  ingress:
+  - from: [{{podSelector: {{matchLabels: {{app: web}}}}}}]
+""")
+    return folder
+
+
+def test_hostile_strings_never_run_a_script(browser: object, tmp_path: Path) -> None:
+    with ui_server("-f", str(hostile_cluster(tmp_path / "hostile"))) as url:
+        page = Page(browser, url)
+        for fragment in ("#/map?node=shop/web", "#/policies?policy=shop/web", "#/matrix?port=80&level=workload",
+                         "#/explain?from=shop/web&to=shop/web&port=80", "#/map?q=%3Cscript%3E",
+                         "#/policies?rule=%3Cimg%20src%3Dx%20onerror%3Dalert(6)%3E"):
+            shown = page.open(fragment)
+            assert shown.evaluate("window.__pwned") is None
+        shown = page.open("#/map?node=shop/web")
+        assert "window.__pwned=1" in shown.inner_text("#side")  # shown as text, not run
+        assert shown.locator("#side img, #side script").count() == 0
+        assert page.dialogs == [] and page.errors == []
+
+
+def test_no_request_leaves_the_loopback_host(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url)
+    for fragment in ("#/map", "#/map?edge=gateway/edge-proxy%20api/api-server", "#/matrix?port=8080",
+                     "#/explain?from=gateway/edge-proxy&to=api/api-server&port=8080", "#/policies?rule=NP208"):
+        page.open(fragment)
+    hosts = {urlsplit(u).hostname for u in page.requests if not u.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, hosts
+    assert page.errors == []
+
+
+def test_a_cross_origin_post_from_another_page_is_refused(browser: object, example_url: str) -> None:
+    """A page of another site posts a form to the API (the classic cross-site request): 403."""
+    page = Page(browser, example_url).page
+    attacker = f"""<!doctype html><form method="post" action="{example_url}api/validate" enctype="text/plain">
+        <input name="kind: Pod" value=""></form><script>document.forms[0].submit()</script>"""
+    page.route("http://attacker.test/", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                    body=attacker))
+    with page.expect_response(lambda r: r.url.endswith("/api/validate")) as answer:
+        page.goto("http://attacker.test/")
+    assert answer.value.status == 403
+    assert "cross-origin" in answer.value.text()
+
+
+def test_the_namespace_level_opens_a_namespace(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/map?level=namespace")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
+    shown = page.evaluate("window.podfenceMap.nodes('.ns-node').map(n => n.data('label')).sort()")
+    import json
+    pods = json.loads(podfence("matrix", "-f", EXAMPLE, "--port", "80", "-o", "json").stdout)["pods"]
+    assert set(shown) >= {p.split("/")[0] for p in pods}
+    page.evaluate("window.podfenceMap.getElementById('ns:billing').emit('tap')")
+    page.wait_for_function("location.hash.includes('ns=billing') && location.hash.includes('level=workload')")
+
+
+def test_a_policy_highlights_what_it_selects(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url).open("#/map?policy=billing/billing-to-postgres")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes().length > 0")
+    highlighted = page.evaluate("window.podfenceMap.nodes('.selected').map(n => n.id()).sort()")
+    assert highlighted == ["billing/billing-api", "billing/billing-report", "billing/invoicer"]
