@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import sys
 from typing import Annotated
 
 import typer
@@ -11,7 +9,7 @@ import typer
 from podfence.app.browse import load_clusters
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllowEmpty, ConfigPath, Filenames, Kubeconfig,
-    MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues, StrictCidr, fail, options,
+    MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues, StrictCidr, options,
 )
 from podfence.ui.api import Source, Workspace
 
@@ -43,38 +41,11 @@ def ui(
 
     The first line on stdout is the URL; the server runs until interrupted.
     """
+    from podfence.ui.server import serve  # FastAPI only when the page is served
+
     given = options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
                     kubeconfig=kubeconfig, request_timeout=request_timeout)
     workspaces = {b.result.cluster.name: Workspace(b.result, b.run.config, b.run.settings, Source(b.label, namespace))
                   for b in load_clusters(given, context, LISTENER)}
     serve(workspaces, host, port, read_only, not no_browser)
 
-
-def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool) -> None:
-    """Listen on ``host:port``, print the URL (first line on stdout), open the browser, answer until interrupted."""
-    import uvicorn
-
-    from podfence.ui.server import Guard, create_app
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (OSError, OverflowError) as e:
-        sock.close()
-        fail(f"--host {host} --port {port}: cannot listen there ({e.strerror if isinstance(e, OSError) else e})")
-    sock.listen(128)
-    guard = Guard.for_host(host, sock.getsockname()[1], read_only)
-    app = create_app(workspaces, guard)
-    sys.stdout.write(guard.url + "\n")
-    sys.stdout.flush()
-    if browser:
-        import webbrowser
-
-        webbrowser.open(guard.url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()

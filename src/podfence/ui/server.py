@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import socket
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from podfence.app import Stop
 from podfence.ui.api import Refused, Workspace, rule_doc
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -179,3 +182,32 @@ def _refusal(request: Request, guard: Guard) -> str | None:
         if not hmac.compare_digest(request.headers.get("x-podfence-csrf", ""), guard.csrf):
             return "forbidden: the CSRF token is missing or wrong"
     return None
+
+
+def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool) -> None:
+    """Listen on ``host:port``, print the URL (first line on stdout), open the browser, answer until interrupted."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as e:
+        sock.close()
+        raise Stop(f"--host {host} --port {port}: cannot listen there "
+                   f"({e.strerror if isinstance(e, OSError) else e})") from None
+    sock.listen(128)
+    guard = Guard.for_host(host, sock.getsockname()[1], read_only)
+    app = create_app(workspaces, guard)
+    sys.stdout.write(guard.url + "\n")
+    sys.stdout.flush()
+    if browser:
+        import webbrowser
+
+        webbrowser.open(guard.url)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
