@@ -76,3 +76,36 @@ def test_a_relist_gives_the_changes_it_implies():
     assert [(c.kind, c.namespace, c.name, c.event) for c in update.causes] == [("NetworkPolicy", "data", "cut",
                                                                                 "deleted")]
     assert update.diff == diff_clusters(fresh([*DOCS, POLICY]), fresh(DOCS), Settings())
+
+
+def test_bare_pods_coming_going_and_moving_are_loaded_alone_and_equal_a_fresh_load(monkeypatch):
+    """A new, changed or deleted Pod of no controller does not read every object again, and the cluster
+    and the changes are what reading everything again gives."""
+    cluster = live(POD, POLICY)
+    monkeypatch.setattr(LiveCluster, "_load", lambda self: (_ for _ in ()).throw(AssertionError("reloaded all")))
+    docs = [*DOCS, POD, POLICY]
+    late = {**copy.deepcopy(POD), "metadata": {"name": "late", "namespace": "data", "labels": {"app": "late"}}}
+    away = {**copy.deepcopy(POD), "metadata": {"name": "away", "namespace": "elsewhere", "labels": {}}}
+    moved = copy.deepcopy(POD)
+    moved["status"]["podIP"] = "10.3.0.9"
+    done = copy.deepcopy(late)
+    done["status"]["phase"] = "Succeeded"
+    steps = [([event("Pod", late, "ADDED"), event("Pod", away, "ADDED")], [*docs, late, away]),
+             ([event("Pod", moved)], [*DOCS, moved, POLICY, late, away]),
+             ([event("Pod", away, "DELETED")], [*DOCS, moved, POLICY, late]),
+             ([event("Pod", done)], [*DOCS, moved, POLICY, done])]
+    for batch, now in steps:
+        update = cluster.apply(batch)
+        assert update is not None and not update.incremental
+        assert cluster.loaded.cluster == fresh(now)
+        assert update.diff == diff_clusters(fresh(docs), fresh(now), Settings())
+        docs = now
+
+
+def test_a_pod_of_a_controller_is_loaded_with_everything():
+    cluster = live()
+    owned = copy.deepcopy(POD)
+    owned["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "api-server-5d9f", "controller": True}]
+    update = cluster.apply([event("Pod", owned, "ADDED")])
+    assert update is not None
+    assert cluster.loaded.cluster == fresh([*DOCS, owned])
