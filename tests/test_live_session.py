@@ -90,14 +90,20 @@ def test_bare_pods_coming_going_and_moving_are_loaded_alone_and_equal_a_fresh_lo
     moved["status"]["podIP"] = "10.3.0.9"
     done = copy.deepcopy(late)
     done["status"]["phase"] = "Succeeded"
+    api = copy.deepcopy(next(d for d in DOCS if d["kind"] == "Namespace" and d["metadata"]["name"] == "api"))
+    api["metadata"]["labels"] = {**api["metadata"].get("labels", {}), "team": "elsewhere"}
+    relabelled = cluster.apply([event("Namespace", api)])
+    assert relabelled is not None and relabelled.incremental
+    docs = [api if d["kind"] == "Namespace" and d["metadata"]["name"] == "api" else d for d in docs]
+    rest = [d for d in docs if d is not POD and d is not POLICY]
     steps = [([event("Pod", late, "ADDED"), event("Pod", away, "ADDED")], [*docs, late, away]),
-             ([event("Pod", moved)], [*DOCS, moved, POLICY, late, away]),
-             ([event("Pod", away, "DELETED")], [*DOCS, moved, POLICY, late]),
-             ([event("Pod", done)], [*DOCS, moved, POLICY, done])]
+             ([event("Pod", moved)], [*rest, moved, POLICY, late, away]),
+             ([event("Pod", away, "DELETED")], [*rest, moved, POLICY, late]),
+             ([event("Pod", done)], [*rest, moved, POLICY, done])]
     for batch, now in steps:
         update = cluster.apply(batch)
         assert update is not None and not update.incremental
-        assert cluster.loaded.cluster == fresh(now)
+        assert cluster.loaded.cluster == cluster.session.cluster == fresh(now)
         assert update.diff == diff_clusters(fresh(docs), fresh(now), Settings())
         docs = now
 

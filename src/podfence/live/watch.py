@@ -153,7 +153,7 @@ class LiveCluster:
         shares, a pod the loader has something to say about)."""
         if not edits or any(kind != "Pod" for kind, *_ in edits):
             return None
-        cluster = self.loaded.cluster
+        cluster = self.session.cluster  # the loaded cluster as the incremental edits since left it
         pods = {p.key: p for p in cluster.pods}
         for _, _, before, after in edits:
             for doc in (before, after):
