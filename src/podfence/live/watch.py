@@ -15,7 +15,8 @@ How the batch is evaluated. When every cause is a NetworkPolicy added, replaced 
 deleted, a Namespace relabelled, or a Pod of no controller relabelled, the session
 edits the connectivity incrementally; otherwise (pods coming and going, services,
 nodes, workloads, cluster policies, an object the loader refuses) the cluster is
-built again from every object and evaluated afresh. Either way the changes are the
+built again from every object and evaluated afresh; when every cause is a Pod of
+no controller, only those pods are loaded again, into the cluster as it stands. Either way the changes are the
 difference between the connectivity before the batch and after it.
 """
 
