@@ -29,7 +29,7 @@ from podfence.render.json_text import json_document
 from podfence.render.lab import status_data
 from podfence.render.lint import lint_data
 from podfence.render.matrix import matrix_data
-from podfence.render.rollout import rollout_data
+from podfence.render.rollout import apply_data, rollout_data
 from podfence.render.sarif import sarif_data
 from podfence.sets import Protocol
 
@@ -141,6 +141,34 @@ def test_rollout_check() -> None:
     assert out == json_document(rollout_data(report))
 
 
+def test_rollout_apply(tmp_path: Path) -> None:
+    """Two fresh clusters holding the example: the command runs the plan on one, the use case on the other,
+    with the same log path (removed in between), so both runs start from nothing."""
+    from kubeapi import CORE, OPTIONAL, Fleet, User
+    from live_support import manifests
+
+    from podfence.app.options import Live
+
+    plan = tmp_path / "plan.json"
+    stdout_of("rollout", "plan", "-f", BAA, "--to", "examples/baa-next", "--flows",
+              "examples/baa-staged/flows.jsonl", "--write", str(plan))
+    fleet = Fleet()
+    try:
+        for name in ("one", "two"):
+            fleet.cluster(name, {"admin": User("admin")}, resources=(*CORE, *OPTIONAL)).seed(manifests(ROOT / BAA))
+            fleet.context(name, name, "admin")
+        config = str(fleet.write_kubeconfig(tmp_path / "kubeconfig", current="one"))
+        log = tmp_path / "rollout.log"
+        out = stdout_of("rollout", "apply", str(plan), "--kubeconfig", config, "--context", "one", "--log", str(log),
+                        "--window", "0", "-o", "json")
+        log.unlink()
+        done = rollout.apply(Options(live=Live(config, "two")), str(plan), log=str(log), window=0)
+    finally:
+        fleet.stop()
+    assert done.result.stopped is not None and done.result.stopped.would_block, "the billing stage stops"
+    assert out == json_document(apply_data(done.result, done.stages, done.threshold, done.log))
+
+
 def test_lab_status() -> None:
     if os.geteuid() != 0 and not os.environ.get("PODFENCE_REQUIRE_LAB"):
         pytest.skip("lab status needs root (set PODFENCE_REQUIRE_LAB=1 to require it)")
@@ -168,12 +196,13 @@ def _formats():  # type: ignore[no-untyped-def]
         (["test", "-f", BAA, "x.yaml"], assertions.FORMATS),
         (["generate", "-f", BAA, "--intents", "x.yaml"], gen.FORMATS),
         (["rollout", "check", "-f", BAA, "--flows", "x"], rollout_render.FORMATS),
+        (["rollout", "apply", "plan.json", "--lab", "x"], rollout_render.FORMATS),
         (["lab", "status"], lab_render.STATUS_FORMATS),
         (["lab", "matrix", "-f", BAA, "--port", "80"], lab_render.FORMATS),
     ]
 
 
-@pytest.mark.parametrize("index", range(12))
+@pytest.mark.parametrize("index", range(13))
 def test_output_choices_and_help_come_from_the_renderer(index: int) -> None:
     args, formats = _formats()[index]
     done = podfence(*args, "-o", "nope")

@@ -6,7 +6,10 @@ up as a lab; every pod pair is probed and the measured matrices must equal the
 engine's. Every dropped probe must be reported once by the denial stream, at the
 side the engine says refuses it first, naming what the engine says decided: the
 Admin or Baseline policy (with its tier and rule index) or the isolating
-NetworkPolicies. A few random tiered clusters (random Admin and Baseline
+NetworkPolicies. Probes go to pod addresses (the lab has no Service proxy), so a
+pod reaching itself is probed on its own address, where ``allow_self_traffic``
+lets it through whatever Deny matches; a workload's representative stands for
+replica-to-replica traffic and is judged like any pair. A few random tiered clusters (random Admin and Baseline
 policies over random pods and NetworkPolicies) are held to the same standard.
 """
 
@@ -26,7 +29,7 @@ from podfence.lab.plan import LabPlan, with_lab_addresses
 from podfence.loader import load_texts
 from podfence.model import Cluster, Settings
 from podfence.sets import Protocol
-from test_cluster_tiers import WEB_PORTS, X, Y, Z, by_name, cnp, from_ns, np_policy, rule
+from test_cluster_tiers import WEB_PORTS, X, Y, Z, by_name, cnp, from_ns, node, np_policy, rule
 from test_edge_cases import namespace, pod
 from test_lab_support import lab_name
 
@@ -55,7 +58,17 @@ ALLOW_B = np_policy("allow-b", "a", "{podSelector: {}, ingress: [{from: [{namesp
 WEB = pod("b/web", {"app": "web"}, "10.244.1.2", ports=WEB_PORTS)
 SERVER = pod("a/srv", {"app": "srv"}, "10.244.0.2", ports=[{"name": "web", "containerPort": 8080}])
 CLIENT = pod("b/cli", {"app": "cli"}, "10.244.1.3", ports=[{"name": "web", "containerPort": 9090}])
-NAMED_CELLS = [(TCP, 80), (TCP, 8080), (TCP, 9090), (TCP, 53), (UDP, 53)]
+NAMED_CELLS = [(TCP, 80), (TCP, 8080), (UDP, 8080), (TCP, 9090), (UDP, 9090), (TCP, 53), (UDP, 53)]
+# Two destinations whose port "web" differs in number and protocol: an egress rule naming it
+# must open (or close) 8080/TCP towards one and 9090/UDP towards the other.
+WEB_TCP = pod("b/tcp", {"app": "tcp"}, "10.244.1.4", ports=[{"name": "web", "containerPort": 8080}])
+WEB_UDP = pod("c/udp", {"app": "udp"}, "10.244.2.4", ports=[{"name": "web", "containerPort": 9090, "protocol": "UDP"}])
+EVERYONE = {"namespaces": {}}
+DEPLOYMENT = yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "a"},
+                             "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "d"}},
+                                      "template": {"metadata": {"labels": {"app": "d"}},
+                                                   "spec": {"containers": [{"name": "c", "image": "app"}]}}}},
+                            sort_keys=False)
 HOST = pod("infra/agent", {"app": "agent"}, "192.168.1.2", node="n2", host_network=True)
 OWN = pod("infra/own", {"app": "agent"}, "192.168.1.1", node="n1", host_network=True)
 X_ON_N1 = pod("a/x", {"app": "x"}, "10.244.0.1", node="n1", host_ip="192.168.1.1")
@@ -68,6 +81,19 @@ def _nodes() -> tuple[str, ...]:
                                  "status": {"addresses": [{"type": "InternalIP", "address": address}]}},
                                 sort_keys=False)
                  for name, address in (("n1", "192.168.1.1"), ("n2", "192.168.1.2")))
+
+
+def _zoned_nodes() -> tuple[str, ...]:
+    return (node("n1", "192.168.1.1", {"zone": "one"}), node("n2", "192.168.1.2", {"zone": "two"}))
+
+
+def _equal(tier: str, direction: str) -> tuple[str, str]:
+    """Two policies of one tier and priority that disagree about a -> b: the one named first runs first."""
+    if direction == "from":
+        return (cnp("b-accept", tier, 5, ingress=[rule("Accept", from_ns("b"))]),
+                cnp("a-deny", tier, 5, ingress=[rule("Deny", from_ns("b"))]))
+    return (cnp("b-deny", tier, 5, egress=[rule("Deny", from_ns("b"), "to")]),
+            cnp("a-accept", tier, 5, egress=[rule("Accept", from_ns("b"), "to")]))
 
 
 def _two_rules(first: str, second: str) -> str:
@@ -149,6 +175,42 @@ CASES: list[tuple[str, tuple[str, ...], list[tuple[Protocol, int]]]] = [
                                       cnp("a-deny", "Admin", 5, ingress=[rule("Deny", from_ns("b"))])), CELLS),
     ("c20-one-direction-only", (X, Y, HOST, *_nodes(), cnp("p", "Admin", 1, subject={"namespaces": {}},
                                                          ingress=[rule("Deny", from_ns("a"))])), CELLS),
+    ("c04-pass-then-networkpolicy-denies-ingress", (
+        X, Y, cnp("pass", "Admin", 1, ingress=[rule("Pass", from_ns("b"))]),
+        np_policy("deny-in", "a", "{podSelector: {}, policyTypes: [Ingress]}"),
+        cnp("base", "Baseline", 1, ingress=[rule("Accept", from_ns("b"))])), CELLS),
+    ("c04-pass-then-networkpolicy-denies-egress", (
+        X, Y, cnp("pass", "Admin", 1, egress=[rule("Pass", from_ns("b"), "to")]),
+        np_policy("deny-out", "a", "{podSelector: {}, policyTypes: [Egress]}"),
+        cnp("base", "Baseline", 1, egress=[rule("Accept", from_ns("b"), "to")])), CELLS),
+    ("c08-both-directions-at-once", (
+        X, Y, Z, cnp("p", "Admin", 1, subject=EVERYONE,
+                     ingress=[rule("Deny", from_ns("c"), protocols=[{"udp": {"destinationPort": {"number": 80}}}])],
+                     egress=[rule("Deny", from_ns("b"), "to",
+                                  protocols=[{"tcp": {"destinationPort": {"number": 80}}}])])), CELLS),
+    ("c10-egress-deny-named-port-per-destination", (
+        X, WEB_TCP, WEB_UDP, cnp("p", "Admin", 1, egress=[
+            rule("Deny", [EVERYONE], "to", protocols=[{"destinationNamedPort": "web"}])])), NAMED_CELLS),
+    ("c10-egress-accept-named-port-per-destination", (
+        X, WEB_TCP, WEB_UDP, cnp("p", "Admin", 1, egress=[
+            rule("Accept", [EVERYONE], "to", protocols=[{"destinationNamedPort": "web"}]),
+            rule("Deny", [EVERYONE], "to")])), NAMED_CELLS),
+    ("c11-nodes-peers-by-label", (
+        X_ON_N1, HOST, OWN, cnp("p", "Admin", 1, egress=[
+            rule("Deny", [{"nodes": {"matchLabels": {"zone": "two"}}}], "to")]), *_zoned_nodes()), CELLS),
+    ("c11-admin-ingress-leaves-host-network-pods-alone", (
+        X_ON_N1, Y_ON_N2, HOST, OWN, cnp("p", "Admin", 1, subject=EVERYONE,
+                                         ingress=[rule("Deny", [EVERYONE])]), *_nodes()), CELLS),
+    ("c15-self-traffic-under-an-ingress-deny", (
+        X, Y, cnp("p", "Admin", 1, subject=EVERYONE, ingress=[rule("Deny", [EVERYONE])])), CELLS),
+    ("c15-self-traffic-under-a-networks-deny", (
+        X, Y, cnp("p", "Baseline", 1, subject=EVERYONE,
+                  egress=[rule("Deny", [{"networks": ["0.0.0.0/0", "::/0"]}], "to")])), CELLS),
+    ("c15-replicas-of-a-workload-are-judged", (
+        DEPLOYMENT, Y, cnp("p", "Admin", 1, subject=EVERYONE, ingress=[rule("Deny", from_ns("a"))])), CELLS),
+    ("c17-equal-priorities-egress", (X, Y, *_equal("Admin", "to")), CELLS),
+    ("c17-equal-priorities-baseline-ingress", (X, Y, *_equal("Baseline", "from")), CELLS),
+    ("c17-equal-priorities-baseline-egress", (X, Y, *_equal("Baseline", "to")), CELLS),
     ("udp-only-deny", (X, Y, cnp("p", "Admin", 1, ingress=[rule("Deny", from_ns("b"), protocols=[
         {"udp": {"destinationPort": {"number": 80}}}])])), CELLS),
 ]

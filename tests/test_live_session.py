@@ -76,3 +76,42 @@ def test_a_relist_gives_the_changes_it_implies():
     assert [(c.kind, c.namespace, c.name, c.event) for c in update.causes] == [("NetworkPolicy", "data", "cut",
                                                                                 "deleted")]
     assert update.diff == diff_clusters(fresh([*DOCS, POLICY]), fresh(DOCS), Settings())
+
+
+def test_bare_pods_coming_going_and_moving_are_loaded_alone_and_equal_a_fresh_load(monkeypatch):
+    """A new, changed or deleted Pod of no controller does not read every object again, and the cluster
+    and the changes are what reading everything again gives."""
+    cluster = live(POD, POLICY)
+    monkeypatch.setattr(LiveCluster, "_load", lambda self: (_ for _ in ()).throw(AssertionError("reloaded all")))
+    docs = [*DOCS, POD, POLICY]
+    late = {**copy.deepcopy(POD), "metadata": {"name": "late", "namespace": "data", "labels": {"app": "late"}}}
+    away = {**copy.deepcopy(POD), "metadata": {"name": "away", "namespace": "elsewhere", "labels": {}}}
+    moved = copy.deepcopy(POD)
+    moved["status"]["podIP"] = "10.3.0.9"
+    done = copy.deepcopy(late)
+    done["status"]["phase"] = "Succeeded"
+    api = copy.deepcopy(next(d for d in DOCS if d["kind"] == "Namespace" and d["metadata"]["name"] == "api"))
+    api["metadata"]["labels"] = {**api["metadata"].get("labels", {}), "team": "elsewhere"}
+    relabelled = cluster.apply([event("Namespace", api)])
+    assert relabelled is not None and relabelled.incremental
+    docs = [api if d["kind"] == "Namespace" and d["metadata"]["name"] == "api" else d for d in docs]
+    rest = [d for d in docs if d is not POD and d is not POLICY]
+    steps = [([event("Pod", late, "ADDED"), event("Pod", away, "ADDED")], [*docs, late, away]),
+             ([event("Pod", moved)], [*rest, moved, POLICY, late, away]),
+             ([event("Pod", away, "DELETED")], [*rest, moved, POLICY, late]),
+             ([event("Pod", done)], [*rest, moved, POLICY, done])]
+    for batch, now in steps:
+        update = cluster.apply(batch)
+        assert update is not None and not update.incremental
+        assert cluster.loaded.cluster == cluster.session.cluster == fresh(now)
+        assert update.diff == diff_clusters(fresh(docs), fresh(now), Settings())
+        docs = now
+
+
+def test_a_pod_of_a_controller_is_loaded_with_everything():
+    cluster = live()
+    owned = copy.deepcopy(POD)
+    owned["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "api-server-5d9f", "controller": True}]
+    update = cluster.apply([event("Pod", owned, "ADDED")])
+    assert update is not None
+    assert cluster.loaded.cluster == fresh([*DOCS, owned])

@@ -6,6 +6,7 @@ import copy
 import json
 import signal
 import subprocess
+import threading
 
 import pytest
 import yaml
@@ -237,3 +238,25 @@ def test_changes_close_together_are_one_update(live):
         assert [c["name"] for c in update.get("cause", [])] == ["cut-billing", "cut-billing-too"], watch.stderr()
         assert update["changes"] == expected_changes(live, base(), [*base(), CUT, second])
 
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_first_read_is_under_way_ends_the_watch_cleanly(live, sig):
+    """The server holds every list until released: the watch is stopped while it first reads the cluster."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(resource, query) -> None:
+        reached.set()
+        release.wait(60)  # a bound on the hold, not a measurement
+
+    live["prod"].before_list = hold
+    with Watch("--kubeconfig", live["kubeconfig"], "--context", "prod") as watch:
+        try:
+            assert reached.wait(60), watch.stderr()
+            assert watch.proc.poll() is None
+            code = watch.stop(sig)
+        finally:
+            release.set()
+        assert code == 0, watch.stderr()
+        assert "Traceback" not in watch.stderr() and READY not in watch.stderr()
+        assert watch.line(timeout=1) is None  # nothing on stdout

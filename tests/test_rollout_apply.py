@@ -218,3 +218,33 @@ def test_the_log_of_another_plan_is_refused_and_a_cut_line_is_dropped(cluster, p
     done = apply(cluster, plan_file, "--threshold", "2")
     assert done.returncode == 0, done.stderr
     assert all(json.loads(line)["step"] for line in log.read_text().splitlines())
+
+
+def _audit(src: str, dst: str, port: int, direction: str, denied_by: list[dict[str, str]],
+           verdict: str = "AUDIT", protocol: str = "TCP") -> dict[str, object]:
+    def ep(key: str) -> dict[str, str]:
+        ns, name = key.split("/")
+        return {"namespace": ns, "pod_name": name}
+    return {"flow": {"verdict": verdict, "traffic_direction": direction, "source": ep(src), "destination": ep(dst),
+                     "l4": {protocol: {"source_port": 40000, "destination_port": port}},
+                     f"{direction.lower()}_denied_by": denied_by}}
+
+
+def test_lab_audit_records_naming_the_stage_are_its_would_block_flows() -> None:
+    from podfence.app.rollout_lab import audited_flows
+
+    staged = {"kind": "StagedKubernetesNetworkPolicy", "namespace": "data", "name": "pg", "tier": "NetworkPolicy"}
+    other = {**staged, "name": "other"}
+    records = [
+        _audit("billing/report", "data/postgres", 5432, "INGRESS", [staged]),
+        _audit("billing/report", "data/postgres", 5432, "INGRESS", [staged]),  # a retry: one flow
+        _audit("billing/report", "data/postgres", 5432, "EGRESS", [staged]),  # the other end: one flow
+        _audit("billing/report", "data/postgres", 53, "INGRESS", [staged], protocol="UDP"),
+        _audit("billing/report", "data/postgres", 80, "INGRESS", [other]),  # another stage's policy
+        _audit("billing/report", "data/postgres", 81, "INGRESS", [staged], verdict="DROPPED"),  # enforced drop
+    ]
+    flows = audited_flows(records, ["data/pg"])
+    assert [(f.src, f.dst, f.protocol, f.port, f.count, f.policies) for f in flows] == [
+        ("billing/report", "data/postgres", "TCP", 5432, 1, ("data/pg",)),
+        ("billing/report", "data/postgres", "UDP", 53, 1, ("data/pg",)),
+    ]

@@ -69,6 +69,30 @@ def test_the_lab_stops_where_probe_traffic_would_be_blocked_then_enforces_above_
     assert reaches(lab, "billing/invoicer", "data/postgres", 5432)
 
 
+def test_a_staged_stage_is_in_the_dataplane_and_observed_by_its_audit_records(lab):
+    """While ``lab denials`` holds the drop log, the rollout still reads the lab's audit records: the
+    stream sees the AUDIT record of the connection the staged policy would deny, which only the
+    dataplane's audit rules for the staged stage can produce."""
+    records = lab["log"].parent / "denials.jsonl"
+    with records.open("w") as sink:  # a file, not a pipe: thousands of drops would fill a pipe and stall it
+        stream = subprocess.Popen([str(PODFENCE), "lab", "denials", "--name", LAB, "--window", "0"], stdout=sink,
+                                  stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                  env={**os.environ, **lab["env"], "PODFENCE_DEBUG": ""})
+        try:
+            assert "listening for denied connections" in stream.stderr.readline()  # subscribed
+            done = apply(lab)
+        finally:
+            stream.send_signal(signal.SIGTERM)
+            _, err = stream.communicate(timeout=60)
+    out = records.read_text()
+    assert done.returncode == 1, done.stderr
+    assert "billing/billing-report -> data/postgres TCP 5432 (1 flow): billing/billing-to-postgres" in done.stdout
+    audits = [json.loads(line)["flow"] for line in out.splitlines() if '"AUDIT"' in line]
+    assert any(f["source"].get("pod_name") == "billing-report" and f["destination"].get("pod_name") == "postgres"
+               and {"namespace": "billing", "name": "billing-to-postgres"}.items()
+               <= next(iter(f[f"{f['traffic_direction'].lower()}_denied_by"])).items() for f in audits), err
+
+
 def test_kill_9_in_the_middle_of_a_lab_rollout_then_resume(lab):
     args = [str(PODFENCE), "rollout", "apply", str(lab["plan"]), "--lab", LAB, "--log", str(lab["log"]),
             "--threshold", "1", "--window", "600"]

@@ -11,7 +11,7 @@ written all or none; printed policies come back as text for the face to print.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
@@ -211,6 +211,7 @@ def from_intent(options: Options, listener: Listener | None = None, *, intents: 
                        code=EXIT_FINDINGS)
     plan, found = resolve(intent, cluster, settings, cfg.dns, source)
     stop_on_errors(place(found, "intents"))
+    plan = _shown(run, plan, options.shown_namespace)
     if check:
         if intent.guardrails:
             run.say("note: --check proves the NetworkPolicies only; the guardrails are proven when they are "
@@ -228,6 +229,19 @@ def from_intent(options: Options, listener: Listener | None = None, *, intents: 
     rails_proof = (prove_guardrails(governed, with_guardrails(governed, rails), settings, cfg.dns, intent.guardrails)
                    if rails else None)
     return Generated(tuple(policies), printed, prove(plan, governed, settings), guardrails=rails_proof)
+
+
+def _shown(run: Run, plan: Plan, namespace: str | None) -> Plan:
+    """The plan for one namespace (``-n`` on a live cluster): its policies are written and its pods'
+    traffic proven; the intent's other namespaces are left as they are. None: every namespace."""
+    if namespace is None:
+        return plan
+    if namespace not in plan.covered:
+        raise Stop(f"-n {namespace}: the intent covers no workload of namespace {namespace!r} (it covers "
+                   f"{', '.join(plan.covered) or 'none'}); use -A for every namespace", code=EXIT_FINDINGS)
+    run.say(one_line(f"note: -n {namespace}: only the policies of namespace {namespace} are generated and proven "
+                     f"(the intent also covers {', '.join(ns for ns in plan.covered if ns != namespace) or 'no other'})"))
+    return replace(plan, covered=(namespace,))
 
 
 def default_deny(options: Options, namespace: str, listener: Listener | None = None, *, ingress: bool = False,

@@ -168,8 +168,8 @@ def apply(options: Options, plan_file: str, listener: Listener | None = None, *,
             writer, observe, finish = lab_target(run, lab, the_plan, rollout_log)
         except LabError as e:
             raise Stop(str(e)) from None
-        run.say(f"lab {lab!r}: each staged stage is observed by probing its namespaces and judging what gets "
-                "through with the staged policies enforced (the engine's promoted view)")
+        run.say(f"lab {lab!r}: each stage's staged policies go into the lab as audit-only rules; its namespaces "
+                "are probed and the lab's AUDIT records naming them are its would-block flows")
     else:
         assert live is not None
         if not observed_flows:

@@ -1,13 +1,15 @@
 """``rollout apply --lab``: a plan run in the lab.
 
-The lab enforces NetworkPolicies for real (nftables); staged policies are
-observed with the engine: after each stage's window, every pod of the stage's
-namespaces is probed to and from every lab pod on the lab's TCP ports, and each
-connection that gets through is judged in the promoted view (the enforced
-policies plus the stage's staged ones). Those the stage's staged policies
-would deny are its would-block flows. Enforcing a stage applies the policies
-to the lab; the policies of stages the log says are enforced are put back in
-place when a rollout resumes.
+The lab enforces NetworkPolicies for real (nftables) and staged policies as
+audit only (see docs/tiers.md, "In the lab"). Staging a stage puts its
+StagedKubernetesNetworkPolicies into the lab's dataplane; observing it probes
+every pod of the stage's namespaces to and from every lab pod on the lab's TCP
+and UDP ports while reading the lab's audit records: each connection the
+dataplane reports with ``verdict: AUDIT``, naming one of the stage's staged
+policies, is one of its would-block flows. Enforcing a stage applies its
+policies (and takes its staged ones out); the policies of stages the log says
+are enforced are put back in place when a rollout resumes, and a stage the
+log says is staged is staged again in the dataplane before it is observed.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from podfence.app.errors import Stop
 from podfence.app.loading import load_cluster
 from podfence.app.options import Run
 from podfence.lab import control
-from podfence.lab.plan import LabPlan, with_lab_addresses
+from podfence.lab.denials import DenialReader
+from podfence.lab.naming import AUDIT_GROUP
 from podfence.loader import load_objects
 from podfence.model import Cluster, ClusterOrigin, NetworkPolicy, Settings, StagedNetworkPolicy
-from podfence.rollout import FlowChange, StagedViews
+from podfence.rollout import FlowChange
 from podfence.rollout.apply import PlanFile, PlanStage, RolloutLog
 from podfence.sets import Protocol
 
 PLAN_ORIGIN = ClusterOrigin("plan")
+STAGED_KIND = "StagedKubernetesNetworkPolicy"
 
 
 def _objects(manifests: Sequence[Mapping[str, Any]], settings: Settings) -> Cluster:
@@ -42,6 +46,31 @@ def _enforced(policies: dict[str, NetworkPolicy], stage: PlanStage, settings: Se
         policies[policy.key] = policy
     for namespace, name in stage.delete:
         policies.pop(f"{namespace}/{name}", None)
+
+
+def audited_flows(records: Sequence[Mapping[str, Any]], staged_keys: Sequence[str]) -> list[FlowChange]:
+    """The connections of the lab's ``AUDIT`` records that name one of ``staged_keys``, once each
+    (source, destination, protocol, port), with every staged policy their records name."""
+    keys = set(staged_keys)
+    seen: dict[tuple[str, str, str, int], set[str]] = {}
+    for rec in records:
+        flow = rec.get("flow") or {}
+        if flow.get("verdict") != "AUDIT" or not flow.get("l4"):
+            continue
+        direction = str(flow.get("traffic_direction", "")).lower()
+        named = {f"{p.get('namespace')}/{p.get('name')}" for p in flow.get(f"{direction}_denied_by") or ()
+                 if p.get("kind") == STAGED_KIND}
+        if not named & keys:
+            continue
+        src, dst = flow.get("source") or {}, flow.get("destination") or {}
+        if "pod_name" not in src or "pod_name" not in dst:
+            continue
+        protocol, l4 = next(iter(flow["l4"].items()))
+        where = (f"{src['namespace']}/{src['pod_name']}", f"{dst['namespace']}/{dst['pod_name']}", protocol,
+                 int(l4["destination_port"]))
+        seen.setdefault(where, set()).update(named & keys)
+    return [FlowChange(src, dst, protocol, port, 1, tuple(sorted(policies)))
+            for (src, dst, protocol, port), policies in sorted(seen.items())]
 
 
 class LabRollout:
@@ -61,42 +90,37 @@ class LabRollout:
                           cluster_policies=c.cluster_policies, nodes=c.nodes, staged=staged)
 
     def stage(self, stage: PlanStage) -> None:
-        """Nothing to put in the dataplane: the lab's staged view is the engine's (see the module)."""
+        """The enforced policies plus the stage's staged ones (audit only) into the dataplane."""
+        control.apply(self._cluster(_objects(stage.staged, self.settings).staged), self.settings, name=self.name)
 
     def unstage(self, stage: PlanStage) -> None:
-        """Nothing was put in the dataplane when staging."""
+        control.apply(self._cluster(), self.settings, name=self.name)
 
     def enforce(self, stage: PlanStage) -> None:
         _enforced(self.policies, stage, self.settings)
         control.apply(self._cluster(), self.settings, name=self.name)
 
     def observe(self, stage: PlanStage) -> list[FlowChange]:
-        staged = _objects(stage.staged, self.settings).staged
-        placed = with_lab_addresses(self._cluster(), LabPlan(self.state.pods, self.state.pod_cidr))
-        cluster = Cluster.of(placed.namespaces, placed.pods, placed.services, placed.policies, staged=staged)
-        views = StagedViews(cluster, self.settings)
-        ports = sorted({port for pod in self.state.pods for port in pod.tcp_ports})
-        if not ports:
-            return []
-        cells = [(Protocol.TCP, port) for port in ports]
         mine = tuple(p.key for p in self.state.pods if p.namespace in stage.namespaces and not p.host_network)
-        if not mine:
+        cells = sorted({(protocol, port) for pod in self.state.pods for protocol in (Protocol.TCP, Protocol.UDP)
+                        for port in pod.ports(protocol)})
+        if not mine or not cells:
             return []
-        results = [*control.probe(cells, name=self.name, sources=mine).results,
-                   *control.probe(cells, name=self.name, targets=mine).results]
-        keys = set(stage.staged_keys)
-        seen: dict[tuple[str, str, int], tuple[str, ...]] = {}
-        for r in results:
-            if not r.outcome.reached:
-                continue
-            where = (r.probe.src.key, r.probe.dst.key, r.probe.port)
-            if where in seen:
-                continue
-            comparison = views.compare(views.now.endpoint(where[0]), views.now.endpoint(where[1]), Protocol.TCP,
-                                       where[2])
-            if comparison.changed and not comparison.promoted.allowed and keys & set(comparison.policies):
-                seen[where] = comparison.policies
-        return [FlowChange(src, dst, "TCP", port, 1, policies) for (src, dst, port), policies in sorted(seen.items())]
+        self.stage(stage)  # a resumed rollout finds the stage staged in its log; nothing changes if it is
+        # every record counts: the same connection may be audited at both ends, and by retries
+        reader = DenialReader(control.require_state(self.name), window=0.0, group=AUDIT_GROUP)
+        try:
+            try:
+                reader.open()
+            except OSError as exc:
+                raise control.LabError(f"cannot subscribe to the lab's audit log ({exc.strerror or exc}); "
+                                       "is another 'rollout apply' running on this lab?") from None
+            control.probe(cells, name=self.name, sources=mine)
+            control.probe(cells, name=self.name, targets=mine)
+            records = reader.drain(quiet=0.3)
+        finally:
+            reader.close()
+        return audited_flows(records, stage.staged_keys)
 
 
 def lab_target(run: Run, name: str, plan: PlanFile,

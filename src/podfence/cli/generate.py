@@ -18,7 +18,7 @@ import typer
 from podfence.app import generate as generating
 from podfence.app.generate import Generated
 from podfence.cli.common import (
-    TIMEOUT, ContextName, Kubeconfig, RequestTimeout, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, LISTENER, AllowEmpty, ConfigPath, Filenames,
+    TIMEOUT, AllNamespaces, ContextName, Kubeconfig, RequestTimeout, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, EXIT_FINDINGS, LISTENER, AllowEmpty, ConfigPath, Filenames,
     MaxInputBytes, MaxObjects, Namespace, SettingValues, StrictCidr, choose, fail, namespace_flag, options,
     output_option, write,
 )
@@ -102,6 +102,7 @@ def generate(
     kubeconfig: Kubeconfig = None,
     context: ContextName = None,
     request_timeout: RequestTimeout = TIMEOUT,
+    all_namespaces: AllNamespaces = False,
 ) -> None:
     """Generate least-privilege policies from --intents or --from-flows, and prove them."""
     if ctx.invoked_subcommand is not None:
@@ -112,7 +113,8 @@ def generate(
     choose(output, PROOF_FORMATS, "-o")
     made = generating.from_intent(
         options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
-                kubeconfig=kubeconfig, context=context, request_timeout=request_timeout),
+                kubeconfig=kubeconfig, context=context, request_timeout=request_timeout,
+                all_namespaces=all_namespaces),
         LISTENER, intents=intents, flows=from_flows, out=out, force=force, check=check, write_intents=write_intents,
         cidr_prefix=cidr_prefix, cidr_prefix_v6=cidr_prefix_v6, only_allowed=only_allowed, stdin=sys.stdin)
     report(made, output, to_stdout=check or out is not None)

@@ -20,7 +20,7 @@ from podfence.cli.common import (
     ContextName, Filenames, Kubeconfig, MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues,
     StrictCidr, choose, options, output_option, write,
 )
-from podfence.render.rollout import FORMATS, PLAN_FORMATS, apply_text, check_json, check_text, render_plan
+from podfence.render.rollout import FORMATS, PLAN_FORMATS, check_json, check_text, render_apply, render_plan
 
 app = typer.Typer(help="Progressive rollout of staged policies: check what enforcing them would block.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -133,6 +133,7 @@ def apply(
     log: Annotated[str | None, typer.Option(
         "--log", metavar="FILE", help="The rollout log (JSON lines; default PLAN.log). A rollout run again "
                                       "with the same log resumes where it stopped.")] = None,
+    output: Output = "text",
     filename: Filenames = [],  # noqa: B006
     namespace: Namespace = "default",
     config: ConfigPath = None,
@@ -145,11 +146,12 @@ def apply(
 ) -> None:
     """Run a plan stage by stage: stage, observe for --window, enforce when at most --threshold flows would be
     blocked, else stop (exit 1)."""
+    choose(output, FORMATS, "-o")
     done = rolling.apply(options(filename, namespace, config, setting, max_input_bytes=max_input_bytes,
                                  max_objects=max_objects, kubeconfig=kubeconfig, context=context,
                                  request_timeout=request_timeout), plan_file, LISTENER, lab=lab, flows=flows,
                          flows_format=flows_format, window=window, threshold=threshold, auto_rollback=auto_rollback,
                          log=log)
-    write(apply_text(done.result, done.stages, done.threshold, done.log))
+    write(render_apply(done.result, done.stages, done.threshold, done.log, output))
     if not done.result.ok:
         raise typer.Exit(EXIT_FINDINGS)

@@ -49,7 +49,7 @@ from podfence.engine import (
     Action, AddressPeer, Endpoint, Engine, IRPolicy, IRRule, NodeIndex, Remote, RuleRef, SelectorPeer, Tier,
     isolating_policies, rule_conns, rule_peers_match, tier_policies,
 )
-from podfence.lab.naming import GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, LOG_GROUP, LabNames
+from podfence.lab.naming import AUDIT_GROUP, GATEWAY_V4, GATEWAY_V6, HEALTH_PORT, LOG_GROUP, LabNames
 from podfence.lab.plan import LabPod
 from podfence.model import Cluster, Direction, Pod, Settings
 from podfence.model.staged import promoted
@@ -328,11 +328,11 @@ class Compiler:
         return out
 
     def _audit_lines(self, pod: Pod, lab_pod: LabPod, direction: Direction, tag: str) -> list[str]:
-        """Log a would-be denial (audit) and accept. At egress only where the destination's
+        """Log a would-be denial (audit: to the drop log and to the audit group) and accept. At egress only where the destination's
         ingress, as enforced now, lets the connection in: an audit names connections that the
         staged policies would stop and that flow today."""
         prefix = self.names.log_prefix(lab_pod.index, direction, tag)
-        log = f"log prefix \"{prefix}\" group {LOG_GROUP} accept"
+        log = f"log prefix \"{prefix}\" group {LOG_GROUP} log prefix \"{prefix}\" group {AUDIT_GROUP} accept"
         if direction is Direction.INGRESS:
             return [f"\t\t{log}"]
         out: list[str] = []

@@ -162,12 +162,14 @@ class Deduplicator:
 class DenialReader:
     """NFLOG sockets in every pod namespace of a lab, read from one thread.
 
-    Only one reader per lab can run at a time: the kernel lets one socket bind
-    a log group per namespace.
+    Only one reader per lab and group can run at a time: the kernel lets one socket
+    bind a log group per namespace. ``group`` :data:`~podfence.lab.naming.AUDIT_GROUP`
+    reads only the audit records (what staged policies would deny).
     """
 
-    def __init__(self, current: lab_state.LabState, window: float = 10.0) -> None:
+    def __init__(self, current: lab_state.LabState, window: float = 10.0, group: int = LOG_GROUP) -> None:
         self.state = current
+        self.group = group
         self.names = LabNames(current.name)
         self.dedup = Deduplicator(window)
         self.sockets: dict[int, object] = {}
@@ -180,7 +182,7 @@ class DenialReader:
             if pod.host_network:
                 continue
             with linux.in_netns(linux.netns_path(self.names.pod_netns(pod.index))):
-                sock = open_socket(LOG_GROUP)
+                sock = open_socket(self.group)
             self.sockets[sock.fileno()] = sock
             self.poller.register(sock.fileno(), select.EPOLLIN)
         return len(self.sockets)

@@ -33,6 +33,10 @@ MAX_NAME = 9
 MAX_PODS = 99999
 _NAME = re.compile(r"[a-z][a-z0-9]{0,8}")
 LOG_GROUP = 7311
+# Audit records (what staged policies would deny) go to LOG_GROUP and to this group too,
+# so ``rollout apply --lab`` reads them while ``lab denials`` or ``monitor`` holds LOG_GROUP
+# (the kernel lets one socket per namespace bind a group).
+AUDIT_GROUP = 7312
 POD_LINK = "eth0"
 POD_LINK_INDEX = 2
 # The node namespace's addresses every pod routes through (see topology.py).

@@ -15,7 +15,8 @@ How the batch is evaluated. When every cause is a NetworkPolicy added, replaced 
 deleted, a Namespace relabelled, or a Pod of no controller relabelled, the session
 edits the connectivity incrementally; otherwise (pods coming and going, services,
 nodes, workloads, cluster policies, an object the loader refuses) the cluster is
-built again from every object and evaluated afresh. Either way the changes are the
+built again from every object and evaluated afresh; when every cause is a Pod of
+no controller, only those pods are loaded again, into the cluster as it stands. Either way the changes are the
 difference between the connectivity before the batch and after it.
 """
 
@@ -25,14 +26,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podfence.diff import Change, ConnectivityDiff, diff_connectivity, range_changes
 from podfence.engine import Change as Edit
 from podfence.engine import Connectivity, EditError, Session, endpoint_sort_key
 from podfence.loader import LoadResult, load_objects
-from podfence.model import DEFAULT_SETTINGS, ClusterOrigin, Diagnostic, Direction, NetworkPolicy, Settings
+from podfence.model import DEFAULT_SETTINGS, Cluster, ClusterOrigin, Diagnostic, Direction, NetworkPolicy, Settings
 from podfence.sources.cluster import READ, ClusterObjects, plain_manifest
 from podfence.sources.watch import Event, Notice, Relisted, Stopped, Watching
 
@@ -134,7 +135,7 @@ class LiveCluster:
         before_conn = self.session.connectivity
         done = self._edit(edits)
         if done is None:
-            self.loaded = self._load()
+            self.loaded = self._reloaded(edits) or self._load()
             self.session = Session(self.loaded.cluster, self.settings, before_conn.range_families or None)
         after_conn = self.session.connectivity
         if before_conn.range_families != after_conn.range_families:
@@ -144,6 +145,35 @@ class LiveCluster:
             done = None
         found = diff_connectivity(before_conn, after_conn) if done is None else _edited(before_conn, after_conn, done)
         return Update(self.context, tuple(causes), found, done is not None)
+
+    def _reloaded(self, edits: Sequence[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]],
+                  ) -> LoadResult | None:
+        """The load after a batch of bare Pods added, changed or deleted, without reading every object again:
+        the loaded cluster with those pods loaded on their own. None when the batch needs the whole loader
+        (another kind, a pod with an owner, which folds into its workload, a name a workload's representative
+        shares, a pod the loader has something to say about)."""
+        if not edits or any(kind != "Pod" for kind, *_ in edits):
+            return None
+        cluster = self.session.cluster  # the loaded cluster as the incremental edits since left it
+        pods = {p.key: p for p in cluster.pods}
+        for _, _, before, after in edits:
+            for doc in (before, after):
+                if doc is not None and (doc.get("metadata") or {}).get("ownerReferences"):
+                    return None
+            key = _key(after or before or {})
+            if any(p.namespace == key[1] and p.kind != "Pod" and (p.name == key[2] or p.name.startswith(f"{key[2]}-"))
+                   for p in cluster.pods):
+                return None
+            pods.pop(f"{key[1] or 'default'}/{key[2]}", None)
+            if after is not None:
+                alone = load_objects(ClusterOrigin(self.context), [after], settings=self.settings, name=self.context)
+                if alone.diagnostics or alone.notes:
+                    return None
+                pods.update((p.key, p) for p in alone.cluster.pods)
+        rebuilt = Cluster.of([n for n in cluster.namespaces if n.declared], pods.values(), cluster.services,
+                             cluster.policies, name=cluster.name, cluster_policies=cluster.cluster_policies,
+                             nodes=cluster.nodes, staged=cluster.staged)
+        return replace(self.loaded, cluster=rebuilt)
 
     def _events(self, batch: Iterable[Event | Relisted]) -> Iterable[tuple[str, str, dict[str, Any]]]:
         """(kind, ADDED/MODIFIED/DELETED, object) of each change; a re-list as the changes it implies."""

@@ -267,3 +267,23 @@ def apply_text(result: ApplyResult, total: int, threshold: int, log: object) -> 
     else:
         lines.append(f"rollout done: {total} of {total} stages enforced (log: {log})")
     return text_lines(lines)
+
+
+def apply_data(result: ApplyResult, total: int, threshold: int, log: object) -> dict[str, Any]:
+    """How the rollout went, as the JSON contract's data: each stage run (its status and the observed flows
+    that would be blocked), where it stopped (``null``: every stage is enforced), the threshold and the log."""
+    return {
+        "stages": [{"stage": stage.number, "status": stage.status,
+                    "would_block_flows": sum(c.count for c in stage.would_block),
+                    "would_block": [c.to_json() for c in stage.would_block]} for stage in result.stages],
+        "total": total,
+        "stopped": result.stopped.number if result.stopped is not None else None,
+        "threshold": threshold,
+        "log": str(log),
+    }
+
+
+def render_apply(result: ApplyResult, total: int, threshold: int, log: object, output: str) -> str:
+    if output == "json":
+        return json_document(apply_data(result, total, threshold, log))
+    return apply_text(result, total, threshold, log)
