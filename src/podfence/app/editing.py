@@ -81,8 +81,7 @@ def _scalar(node: yaml.Node, *path: str) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-def replaced_document(text: str, target: Target, new: str, default_namespace: str = "default") -> str:
-    """``text`` with the document of ``target`` replaced by ``new``; a :class:`ValueError` says why not."""
+def _span(text: str, target: Target, default_namespace: str) -> tuple[int, int]:
     try:
         spans = document_spans(text)
     except yaml.YAMLError as e:
@@ -94,7 +93,19 @@ def replaced_document(text: str, target: Target, new: str, default_namespace: st
     what = f"{target.kind} {target.namespace + '/' if target.namespace else ''}{target.name}"
     if len(matches) != 1:
         raise ValueError(f"{what}: {'not in the file' if not matches else 'found more than once in the file'}")
-    start, end = matches[0]
+    return matches[0]
+
+
+def document_text(text: str, target: Target, default_namespace: str = "default") -> str:
+    """The text of ``target``'s document in ``text`` (from its first key to the end of its last value), with a
+    final newline; a :class:`ValueError` says why there is none."""
+    start, end = _span(text, target, default_namespace)
+    return text[start:end] + "\n"
+
+
+def replaced_document(text: str, target: Target, new: str, default_namespace: str = "default") -> str:
+    """``text`` with the document of ``target`` replaced by ``new``; a :class:`ValueError` says why not."""
+    start, end = _span(text, target, default_namespace)
     body = new.strip("\n")
     if body.startswith("---"):
         body = body.split("\n", 1)[1] if "\n" in body else ""
@@ -120,6 +131,20 @@ def inside(path: Path, roots: Sequence[str]) -> tuple[Path, bool]:
     if not allowed:
         raise Stop(f"{path}: outside the loaded paths ({', '.join(r for r in roots if r != '-') or 'none'})")
     return resolved, under_directory
+
+
+def read_document(roots: Sequence[str], file: str, target: Target, default_namespace: str = "default") -> str:
+    """The text of ``target``'s document in the loaded ``file``."""
+    resolved, _ = inside(Path(file), roots)
+    try:
+        data = files_.read_existing(resolved, "file")
+        if data is None:
+            raise Stop(f"{file}: does not exist")
+        return document_text(data.decode("utf-8"), target, default_namespace)
+    except files_.Refused as e:
+        raise Stop(str(e)) from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise Stop(f"{file}: {e}") from None
 
 
 def save(roots: Sequence[str], file: str, text: str, target: Target | None,
@@ -181,4 +206,4 @@ def _write(path: Path, text: str, force: bool) -> None:
         raise Stop(str(e)) from None
 
 
-__all__ = ["Saved", "Target", "document_spans", "impact", "replaced_document", "save"]
+__all__ = ["Saved", "Target", "document_spans", "document_text", "impact", "read_document", "replaced_document", "save"]

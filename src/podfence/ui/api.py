@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from podfence.app import Options, Stop
-from podfence.app.editing import Saved, Target, impact as policy_impact, save as save_text
+from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
     AddressPeer, Connectivity, Endpoint, EndpointError, Engine, IRPolicy, SelectorPeer, Session, ir_of,
@@ -224,6 +224,20 @@ class Workspace:
             return save_text(options.files, file, text.decode("utf-8"), target, self.source.namespace)
         except Stop as e:
             raise Refused(_said(e)) from None
+
+    def document(self, kind: str, key: str) -> dict[str, Any]:
+        """The text of a loaded policy's document, and its file."""
+        found = next((p for p in ir_of(self.result.cluster).policies if p.ref.kind == kind and p.ref.key == key), None)
+        source = getattr(self._model_policy(found), "source", None) if found is not None else None
+        if source is None or not source.file or source.file == "-":
+            raise Refused(f"{kind} {key}: not loaded from a file")
+        namespace, _, name = key.rpartition("/")
+        try:
+            text = read_document(self._loaded().files, source.file, Target(kind, name, namespace or None),
+                                 self.source.namespace)
+        except Stop as e:
+            raise Refused(_said(e)) from None
+        return {"file": source.file, "kind": kind, "key": key, "text": text}
 
     def reloaded(self) -> Workspace:
         """The workspace loaded afresh from its source (after a save)."""

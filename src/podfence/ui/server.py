@@ -168,6 +168,10 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
     def generate(request: Request, block: str) -> Response:
         return JSONResponse({"yaml": workspace(request).generate(block, request.query_params)})
 
+    @app.get("/api/document")
+    def document(request: Request, kind: str = "", key: str = "") -> Response:
+        return JSONResponse(workspace(request).document(kind, key))
+
     @app.post("/api/save")
     async def save(request: Request) -> Response:
         body = await _body(request)

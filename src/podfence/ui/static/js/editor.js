@@ -1,0 +1,163 @@
+// Editor: a policy's YAML, checked as it is typed (errors at their line), its impact listed and drawn,
+// filled by the building-block forms, saved back into its file or downloaded.
+import { h, replace, go } from "./dom.js";
+import { once, get, post, forget } from "./api.js";
+import { changeList, changeGraph } from "./changes.js";
+
+const readOnly = document.querySelector('meta[name="podfence-read-only"]').content === "true";
+const DEBOUNCE_MS = 150;
+
+function field(label, name, attrs = {}) {
+  return h("label", {}, label, h("input", { name, ...attrs }));
+}
+
+function blockForms(fill) {
+  const forms = [
+    ["default-deny", "Default deny", [field("namespace", "namespace", { required: true, size: 12 }),
+      h("label", {}, "direction", h("select", { name: "direction" }, h("option", { value: "" }, "both"),
+        h("option", { value: "ingress" }, "ingress"), h("option", { value: "egress" }, "egress"))),
+      h("label", {}, "allow DNS", h("input", { type: "checkbox", name: "allow_dns", value: "true" }))]],
+    ["allow", "Allow pod to pod", [field("from", "from", { required: true, placeholder: "ns/workload", size: 18 }),
+      field("to", "to", { required: true, placeholder: "ns/workload", size: 18 }),
+      field("ports", "port", { placeholder: "8080,53/UDP", size: 10 })]],
+    ["egress", "Egress to a CIDR", [field("from", "from", { required: true, placeholder: "ns/workload", size: 18 }),
+      field("CIDR", "to_cidr", { required: true, placeholder: "203.0.113.0/24", size: 16 }),
+      field("except", "except", { placeholder: "CIDR,CIDR", size: 12 }),
+      field("ports", "port", { placeholder: "443", size: 8 })]],
+  ];
+  return forms.map(([block, title, fields]) => {
+    const form = h("form", { class: "bar block-form", "data-block": block }, h("strong", {}, title), fields,
+      h("button", { type: "submit" }, "Fill in"));
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); fill(block, new FormData(form)); });
+    return form;
+  });
+}
+
+export async function editorView(main, params) {
+  const view = await once("/api/view");
+  const kind = params.get("kind") || "NetworkPolicy";
+  const key = params.get("key");
+  let file = params.get("file") || "";
+  let text = "";
+  if (key) {
+    const doc = await get("/api/document", { kind, key });
+    text = doc.text;
+    file = doc.file;
+  }
+  const area = h("textarea", { id: "editor-text", spellcheck: "false", wrap: "off", "aria-label": "policy YAML" });
+  area.value = text;
+  const gutter = h("div", { id: "editor-gutter", "aria-hidden": "true" });
+  const errors = h("div", { id: "editor-errors", "aria-live": "polite" });
+  const impact = h("div", { id: "editor-impact", "aria-live": "polite" });
+  const status = h("span", { id: "editor-status", class: "muted" });
+  const graph = h("div", { id: "impact-graph", class: "graph small", role: "img", "aria-label": "map of the edit's impact" });
+  const fileInput = h("input", { id: "editor-file", value: file || newFileName(view), size: 48, readonly: key ? true : null });
+  const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || null,
+    title: readOnly ? "podfence ui runs with --read-only" : null }, key ? "Save" : "Save as new file");
+  const download = h("button", { id: "editor-download", type: "button" }, "Download YAML");
+  let bad = new Set();
+  let ticket = 0;
+  let timer = null;
+
+  function drawGutter() {
+    const lines = area.value.split("\n").length;
+    replace(gutter, Array.from({ length: lines }, (_, i) => h("div", { class: bad.has(i + 1) ? "bad" : null,
+      "data-line": i + 1 }, i + 1)));
+    gutter.scrollTop = area.scrollTop;
+  }
+
+  async function check() {
+    const mine = ++ticket;
+    const body = area.value;
+    if (!body.trim()) { bad = new Set(); drawGutter(); replace(errors); replace(impact); return; }
+    if (!status.textContent.startsWith("filled")) status.textContent = "checking…";
+    const result = await post("/api/validate", body).catch((e) => ({ errors: [{ line: null, message: e.message }], warnings: [] }));
+    if (mine !== ticket) return;
+    bad = new Set(result.errors.map((e) => e.line).filter((l) => l));
+    drawGutter();
+    replace(errors, [...result.errors, ...result.warnings].map((e, i) => h("div", {
+      class: `diagnostic ${i < result.errors.length ? "error" : "warning"}`, "data-line": e.line || "" },
+      h("strong", {}, e.line ? `line ${e.line}` : "file"), e.field ? [" ", h("code", {}, e.field)] : null, `: ${e.message}`)));
+    if (result.errors.length) {
+      status.textContent = `${result.errors.length} error${result.errors.length > 1 ? "s" : ""}`;
+      replace(impact, h("p", { class: "muted" }, "Fix the errors to see the impact."));
+      return;
+    }
+    try {
+      const diff = await post("/api/impact", body, { replaces: kind === "NetworkPolicy" ? key : null });
+      if (mine !== ticket) return;
+      replace(impact, h("h3", {}, `Impact: ${diff.summary.added} opened, ${diff.summary.removed} closed`),
+        changeList(diff.changes, "impact-list"));
+      window.podfenceImpact = changeGraph(graph, view, diff.changes);
+      if (!status.textContent.startsWith("filled")) status.textContent = "valid";
+    } catch (err) {
+      if (mine !== ticket) return;
+      replace(impact, h("p", { class: "error-box" }, err.message));
+      status.textContent = "valid";
+    }
+  }
+
+  const later = () => { clearTimeout(timer); drawGutter(); timer = setTimeout(check, DEBOUNCE_MS); };
+  area.addEventListener("input", later);
+  area.addEventListener("scroll", () => { gutter.scrollTop = area.scrollTop; });
+  errors.addEventListener("click", (ev) => {
+    const line = Number(ev.target.closest("[data-line]")?.dataset.line);
+    if (line) selectLine(area, line);
+  });
+
+  async function fill(block, data) {
+    const q = Object.fromEntries([...data.entries()].filter(([, v]) => v !== ""));
+    try {
+      const made = await get(`/api/generate/${block}`, q);
+      area.value = made.yaml;
+      later();
+      status.textContent = `filled in from ${block}`;
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+
+  saveButton.addEventListener("click", async () => {
+    status.textContent = "saving…";
+    try {
+      const saved = await post("/api/save", area.value, { file: fileInput.value, kind: key ? kind : null, key });
+      forget();
+      status.textContent = `saved ${saved.file}`;
+      if (!key) go("editor", { file: saved.file, saved: "1" });
+    } catch (err) {
+      status.textContent = `not saved: ${err.message}`;
+    }
+  });
+  download.addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([area.value], { type: "application/yaml" }));
+    const a = h("a", { href: url, download: (fileInput.value.split("/").pop() || "policy.yaml") });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+
+  replace(main,
+    h("div", { class: "bar" }, h("strong", {}, key ? `${kind} ${key}` : "New policy"),
+      h("label", {}, "file", fileInput), saveButton, download, status,
+      h("a", { href: "#/editor?new=1" }, "New policy")),
+    h("details", { id: "block-forms", open: key ? null : true }, h("summary", {}, "Building blocks"), blockForms(fill)),
+    h("div", { class: "split" },
+      h("div", { class: "editor" }, h("div", { class: "code" }, gutter, area), errors),
+      h("aside", { class: "side" }, impact, graph)));
+  drawGutter();
+  if (area.value.trim()) await check();
+}
+
+function newFileName(view) {
+  const files = view.policies.map((p) => p.file).filter((f) => f);
+  const dir = files.length ? files[0].replace(/[^/]*$/, "") : "";
+  return `${dir}new-policy.yaml`;
+}
+
+function selectLine(area, line) {
+  const lines = area.value.split("\n");
+  const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+  area.focus();
+  area.setSelectionRange(start, start + (lines[line - 1] || "").length);
+}
