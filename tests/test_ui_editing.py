@@ -220,3 +220,13 @@ def test_a_form_with_a_bad_workload_is_refused(example_url: str) -> None:
     got = httpx.get(f"{example_url}api/generate/allow", params={"from": "gateway/nope", "to": "api/api-server"})
     assert got.status_code == 400 and "gateway/nope" in got.json()["error"]
     json.loads(got.text)
+
+
+def test_a_policys_document_is_its_text_in_the_file(example_url: str) -> None:
+    got = httpx.get(f"{example_url}api/document", params={"kind": "NetworkPolicy", "key": "api/api-server-ingress"})
+    assert got.status_code == 200, got.text
+    text = (EXAMPLE / API_FILE).read_text()
+    assert got.json()["text"] == the_ingress_document(text) + "\n"
+    assert got.json()["file"] == "examples/baa/policies/api.yaml"
+    assert httpx.get(f"{example_url}api/document", params={"kind": "NetworkPolicy", "key": "api/nope"}
+                     ).status_code == 400

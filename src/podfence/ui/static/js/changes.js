@@ -24,6 +24,13 @@ export function changeList(changes, id) {
     : h("p", { id, class: "muted" }, "no connection opens or closes");
 }
 
+export function clearGraph(container) {
+  const old = graphs.get(container.id);
+  if (old) old.destroy();
+  graphs.delete(container.id);
+  replace(container);
+}
+
 // The pods and addresses of the changes on a map: opened edges green, closed ones red.
 export function changeGraph(container, view, changes) {
   if (!window.cytoscape) { replace(container, h("p", { class: "error-box" }, "The graph library did not load.")); return null; }

@@ -2,7 +2,7 @@
 // filled by the building-block forms, saved back into its file or downloaded.
 import { h, replace, go } from "./dom.js";
 import { once, get, post, forget } from "./api.js";
-import { changeList, changeGraph } from "./changes.js";
+import { changeList, changeGraph, clearGraph } from "./changes.js";
 
 const readOnly = document.querySelector('meta[name="podfence-read-only"]').content === "true";
 const DEBOUNCE_MS = 150;
@@ -69,7 +69,7 @@ export async function editorView(main, params) {
   async function check() {
     const mine = ++ticket;
     const body = area.value;
-    if (!body.trim()) { bad = new Set(); drawGutter(); replace(errors); replace(impact); return; }
+    if (!body.trim()) { bad = new Set(); drawGutter(); replace(errors); replace(impact); clearGraph(graph); return; }
     if (!status.textContent.startsWith("filled")) status.textContent = "checking…";
     const result = await post("/api/validate", body).catch((e) => ({ errors: [{ line: null, message: e.message }], warnings: [] }));
     if (mine !== ticket) return;
@@ -81,6 +81,7 @@ export async function editorView(main, params) {
     if (result.errors.length) {
       status.textContent = `${result.errors.length} error${result.errors.length > 1 ? "s" : ""}`;
       replace(impact, h("p", { class: "muted" }, "Fix the errors to see the impact."));
+      clearGraph(graph);
       return;
     }
     try {
@@ -93,6 +94,7 @@ export async function editorView(main, params) {
     } catch (err) {
       if (mine !== ticket) return;
       replace(impact, h("p", { class: "error-box" }, err.message));
+      clearGraph(graph);
       status.textContent = "valid";
     }
   }
