@@ -80,7 +80,7 @@ def test_an_invalid_edit_shows_the_error_at_its_line(browser: object) -> None:
         assert "spec.ingress[0].ports[0].port" in error.inner_text()
         assert page.locator("#editor-gutter .bad").all_inner_texts() == ["17"]
         page.fill("#editor-text", EDITED_INGRESS)
-        page.wait_for_selector("#impact-list", timeout=30000)
+        page.wait_for_selector('#impact-list li[data-src="192.0.2.0/24"]', timeout=30000)
         assert page.locator("#editor-errors .diagnostic.error").count() == 0
         assert not page.script_errors
 
@@ -96,7 +96,7 @@ def test_an_edits_impact_lists_what_it_opens_and_closes(browser: object, tmp_pat
     with ui_server("-f", "examples/baa") as url:
         page = open_page(browser, url, EDIT)
         page.fill("#editor-text", EDITED_INGRESS)
-        page.wait_for_selector("#impact-list li", timeout=30000)
+        page.wait_for_selector('#impact-list li[data-src="192.0.2.0/24"]', timeout=30000)
         assert listed(page, "impact-list") == want
         drawn = page.evaluate("window.podfenceImpact.edges().map(e => [e.classes()[0], e.data('source'), "
                               "e.data('target')])")
@@ -126,9 +126,9 @@ def test_save_keeps_the_other_documents_of_the_file_byte_for_byte(browser: objec
     with ui_server("-f", str(copy)) as url:
         page = open_page(browser, url, EDIT)
         page.fill("#editor-text", EDITED_INGRESS)
-        page.wait_for_selector("#impact-list", timeout=30000)
+        page.wait_for_selector('#impact-list li[data-src="192.0.2.0/24"]', timeout=30000)
         page.click("#editor-save")
-        page.wait_for_selector('#editor-status:has-text("saved ")', timeout=30000)
+        page.wait_for_selector('#editor-save-status:has-text("saved ")', timeout=30000)
     assert (copy / API_FILE).read_text() == before.replace(old_doc, EDITED_INGRESS.rstrip("\n"))
 
 

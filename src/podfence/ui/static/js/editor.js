@@ -50,6 +50,7 @@ export async function editorView(main, params) {
   const errors = h("div", { id: "editor-errors", "aria-live": "polite" });
   const impact = h("div", { id: "editor-impact", "aria-live": "polite" });
   const status = h("span", { id: "editor-status", class: "muted" });
+  const saveStatus = h("span", { id: "editor-save-status", "aria-live": "polite" });
   const graph = h("div", { id: "impact-graph", class: "graph small", role: "img", "aria-label": "map of the edit's impact" });
   const fileInput = h("input", { id: "editor-file", value: file || newFileName(view), size: 48, readonly: key ? true : null });
   const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || null,
@@ -120,14 +121,13 @@ export async function editorView(main, params) {
   }
 
   saveButton.addEventListener("click", async () => {
-    status.textContent = "saving…";
+    saveStatus.textContent = "saving…";
     try {
       const saved = await post("/api/save", area.value, { file: fileInput.value, kind: key ? kind : null, key });
       forget();
-      status.textContent = `saved ${saved.file}`;
-      if (!key) go("editor", { file: saved.file, saved: "1" });
+      saveStatus.textContent = `saved ${saved.file}`;
     } catch (err) {
-      status.textContent = `not saved: ${err.message}`;
+      saveStatus.textContent = `not saved: ${err.message}`;
     }
   });
   download.addEventListener("click", () => {
@@ -141,7 +141,7 @@ export async function editorView(main, params) {
 
   replace(main,
     h("div", { class: "bar" }, h("strong", {}, key ? `${kind} ${key}` : "New policy"),
-      h("label", {}, "file", fileInput), saveButton, download, status,
+      h("label", {}, "file", fileInput), saveButton, download, saveStatus, status,
       h("a", { href: "#/editor?new=1" }, "New policy")),
     h("details", { id: "block-forms", open: key ? null : true }, h("summary", {}, "Building blocks"), blockForms(fill)),
     h("div", { class: "split" },
