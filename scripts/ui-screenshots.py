@@ -83,7 +83,7 @@ def main() -> None:
                 page.wait_for_selector("body[data-ready=true]", timeout=30000)
                 if name in EDITS:
                     old, new = EDITS[name]
-                    page.fill("#editor-text", page.input_value("#editor-text").replace(old, new, 1))
+                    page.fill("#editor-text .cm-content", page.evaluate("window.podfenceEditor.text()").replace(old, new, 1))
                     page.wait_for_selector("#impact-list, #editor-errors .diagnostic", timeout=30000)
                 page.wait_for_timeout(300)  # the graph's last frame
                 page.screenshot(path=str(OUT / f"{name}.png"))

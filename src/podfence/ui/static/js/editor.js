@@ -1,4 +1,4 @@
-// Editor: a policy's YAML, checked as it is typed (errors at their line), its impact listed and drawn,
+// Editor: a policy's YAML (CodeMirror 6, bundled into static/vendor/codemirror.js), checked as it is typed (errors at their line), its impact listed and drawn,
 // filled by the building-block forms, saved back into its file or downloaded.
 import { h, replace, go } from "./dom.js";
 import { once, get, post, forget } from "./api.js";
@@ -44,9 +44,7 @@ export async function editorView(main, params) {
     text = doc.text;
     file = doc.file;
   }
-  const area = h("textarea", { id: "editor-text", spellcheck: "false", wrap: "off", "aria-label": "policy YAML" });
-  area.value = text;
-  const gutter = h("div", { id: "editor-gutter", "aria-hidden": "true" });
+  const holder = h("div", { id: "editor-text", class: "code", "aria-label": "policy YAML" });
   const errors = h("div", { id: "editor-errors", "aria-live": "polite" });
   const impact = h("div", { id: "editor-impact", "aria-live": "polite" });
   const status = h("span", { id: "editor-status", class: "muted" });
@@ -56,26 +54,22 @@ export async function editorView(main, params) {
   const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || null,
     title: readOnly ? "podfence ui runs with --read-only" : null }, key ? "Save" : "Save as new file");
   const download = h("button", { id: "editor-download", type: "button" }, "Download YAML");
-  let bad = new Set();
   let ticket = 0;
   let timer = null;
-
-  function drawGutter() {
-    const lines = area.value.split("\n").length;
-    replace(gutter, Array.from({ length: lines }, (_, i) => h("div", { class: bad.has(i + 1) ? "bad" : null,
-      "data-line": i + 1 }, i + 1)));
-    gutter.scrollTop = area.scrollTop;
-  }
+  if (!window.PodfenceEditor) { replace(main, h("p", { class: "error-box" }, "The editor library did not load.")); return; }
+  if (window.podfenceEditor) window.podfenceEditor.destroy();
+  const editor = window.PodfenceEditor.create(holder, text, () => later());
+  window.podfenceEditor = editor;  // for tests and screenshots: the editor on the page
 
   async function check() {
     const mine = ++ticket;
-    const body = area.value;
-    if (!body.trim()) { bad = new Set(); drawGutter(); replace(errors); replace(impact); clearGraph(graph); return; }
+    const body = editor.text();
+    if (!body.trim()) { editor.mark([]); replace(errors); replace(impact); clearGraph(graph); return; }
     if (!status.textContent.startsWith("filled")) status.textContent = "checking…";
     const result = await post("/api/validate", body).catch((e) => ({ errors: [{ line: null, message: e.message }], warnings: [] }));
     if (mine !== ticket) return;
-    bad = new Set(result.errors.map((e) => e.line).filter((l) => l));
-    drawGutter();
+    editor.mark([...result.errors.map((e) => ({ line: e.line, message: e.message, severity: "error" })),
+      ...result.warnings.map((e) => ({ line: e.line, message: e.message, severity: "warning" }))]);
     replace(errors, [...result.errors, ...result.warnings].map((e, i) => h("div", {
       class: `diagnostic ${i < result.errors.length ? "error" : "warning"}`, "data-line": e.line || "" },
       h("strong", {}, e.line ? `line ${e.line}` : "file"), e.field ? [" ", h("code", {}, e.field)] : null, `: ${e.message}`)));
@@ -100,20 +94,17 @@ export async function editorView(main, params) {
     }
   }
 
-  const later = () => { clearTimeout(timer); drawGutter(); timer = setTimeout(check, DEBOUNCE_MS); };
-  area.addEventListener("input", later);
-  area.addEventListener("scroll", () => { gutter.scrollTop = area.scrollTop; });
+  function later() { clearTimeout(timer); timer = setTimeout(check, DEBOUNCE_MS); }
   errors.addEventListener("click", (ev) => {
     const line = Number(ev.target.closest("[data-line]")?.dataset.line);
-    if (line) selectLine(area, line);
+    if (line) editor.select(line);
   });
 
   async function fill(block, data) {
     const q = Object.fromEntries([...data.entries()].filter(([, v]) => v !== ""));
     try {
       const made = await get(`/api/generate/${block}`, q);
-      area.value = made.yaml;
-      later();
+      editor.set(made.yaml);
       status.textContent = `filled in from ${block}`;
     } catch (err) {
       status.textContent = err.message;
@@ -123,7 +114,7 @@ export async function editorView(main, params) {
   saveButton.addEventListener("click", async () => {
     saveStatus.textContent = "saving…";
     try {
-      const saved = await post("/api/save", area.value, { file: fileInput.value, kind: key ? kind : null, key });
+      const saved = await post("/api/save", editor.text(), { file: fileInput.value, kind: key ? kind : null, key });
       forget();
       saveStatus.textContent = `saved ${saved.file}`;
     } catch (err) {
@@ -131,7 +122,7 @@ export async function editorView(main, params) {
     }
   });
   download.addEventListener("click", () => {
-    const url = URL.createObjectURL(new Blob([area.value], { type: "application/yaml" }));
+    const url = URL.createObjectURL(new Blob([editor.text()], { type: "application/yaml" }));
     const a = h("a", { href: url, download: (fileInput.value.split("/").pop() || "policy.yaml") });
     document.body.append(a);
     a.click();
@@ -145,21 +136,13 @@ export async function editorView(main, params) {
       h("a", { href: "#/editor?new=1" }, "New policy")),
     h("details", { id: "block-forms", open: key ? null : true }, h("summary", {}, "Building blocks"), blockForms(fill)),
     h("div", { class: "split" },
-      h("div", { class: "editor" }, h("div", { class: "code" }, gutter, area), errors),
+      h("div", { class: "editor" }, holder, errors),
       h("aside", { class: "side" }, impact, graph)));
-  drawGutter();
-  if (area.value.trim()) await check();
+  if (text.trim()) await check();
 }
 
 function newFileName(view) {
   const files = view.policies.map((p) => p.file).filter((f) => f);
   const dir = files.length ? files[0].replace(/[^/]*$/, "") : "";
   return `${dir}new-policy.yaml`;
-}
-
-function selectLine(area, line) {
-  const lines = area.value.split("\n");
-  const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
-  area.focus();
-  area.setSelectionRange(start, start + (lines[line - 1] || "").length);
 }
