@@ -145,6 +145,7 @@ def test_save_writes_a_new_file_under_a_loaded_directory_only_once(copy: Path) -
     with ui_server("-f", str(copy)) as url:
         got = post(url, "save", NEW_OPEN, {"file": str(copy / "policies/open.yaml")})
         assert got.status_code == 200, got.text
+        assert got.json()["policies"] == [{"kind": "NetworkPolicy", "key": "data/open-data"}]
         assert (copy / "policies/open.yaml").read_text() == NEW_OPEN
         again = post(url, "save", NEW_OPEN, {"file": str(copy / "policies/open.yaml")})
         assert again.status_code == 400 and "exists" in again.json()["error"]

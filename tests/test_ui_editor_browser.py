@@ -144,6 +144,25 @@ def test_save_keeps_the_other_documents_of_the_file_byte_for_byte(browser: objec
     assert (copy / API_FILE).read_text() == before.replace(old_doc, EDITED_INGRESS.rstrip("\n"))
 
 
+def test_a_new_policy_is_saved_into_a_new_file_then_edited_in_place(browser: object, copy: Path) -> None:
+    with ui_server("-f", str(copy)) as url:
+        page = open_page(browser, url, "#/editor?new=1")
+        page.fill("#editor-file", str(copy / "policies/open.yaml"))
+        type_in(page, NEW_OPEN)
+        page.wait_for_selector("#impact-list li.opened", timeout=30000)
+        page.click("#editor-save")
+        page.wait_for_url(lambda u: "key=data%2Fopen-data" in u, timeout=30000)
+        page.wait_for_selector("body[data-ready=true] #editor-text .cm-content", timeout=30000)
+        assert "name: open-data" in editor_text(page)
+        assert (copy / "policies/open.yaml").read_text() == NEW_OPEN
+        edited = NEW_OPEN.replace("ingress: [{}]", "ingress: []")
+        type_in(page, edited)
+        page.wait_for_selector("#impact-list li.closed", timeout=30000)  # against the saved policy now
+        page.click("#editor-save")
+        page.wait_for_selector('#editor-save-status:has-text("saved ")', timeout=30000)
+    assert (copy / "policies/open.yaml").read_text() == edited
+
+
 def test_a_save_without_the_token_or_from_another_origin_is_refused(browser: object, copy: Path) -> None:
     before = (copy / API_FILE).read_bytes()
     with ui_server("-f", str(copy)) as url:

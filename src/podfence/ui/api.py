@@ -225,6 +225,12 @@ class Workspace:
         except Stop as e:
             raise Refused(_said(e)) from None
 
+    def policies_in(self, text: bytes) -> list[dict[str, str]]:
+        """The policies a manifest holds (kind and key), as the page names them."""
+        stdin = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8")
+        result = load(["-"], default_namespace=self.source.namespace, settings=self.settings, stdin=stdin)
+        return [{"kind": p.ref.kind, "key": p.ref.key} for p in ir_of(result.cluster).policies]
+
     def document(self, kind: str, key: str) -> dict[str, Any]:
         """The text of a loaded policy's document, and its file."""
         found = next((p for p in ir_of(self.result.cluster).policies if p.ref.kind == kind and p.ref.key == key), None)

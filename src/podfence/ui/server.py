@@ -180,7 +180,7 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
         q = request.query_params
         saved = ws.save(q.get("file", ""), body, q.get("kind") or None, q.get("key") or None)
         workspaces[name] = ws.reloaded()
-        return JSONResponse({"file": str(saved.path), "created": saved.created})
+        return JSONResponse({"file": str(saved.path), "created": saved.created, "policies": ws.policies_in(body)})
 
     @app.get("/api/diff")
     def diff(request: Request, base: str = "") -> Response:

@@ -117,6 +117,8 @@ export async function editorView(main, params) {
       const saved = await post("/api/save", editor.text(), { file: fileInput.value, kind: key ? kind : null, key });
       forget();
       saveStatus.textContent = `saved ${saved.file}`;
+      // A new file's policy is a loaded one now: edit it in place from here on.
+      if (!key && saved.policies.length === 1) go("editor", saved.policies[0]);
     } catch (err) {
       saveStatus.textContent = `not saved: ${err.message}`;
     }
