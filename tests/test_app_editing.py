@@ -72,3 +72,30 @@ def test_save_refuses_paths_outside_the_roots(tmp_path: Path) -> None:
     saved = save([str(root / "a.yaml")], str(root / "a.yaml"), NEW, Target("NetworkPolicy", "deny", "web"))
     assert not saved.created and "spec: {}" in (root / "a.yaml").read_text()
     assert sorted(p.name for p in root.iterdir()) == ["a.yaml"]
+
+
+def test_impact_is_the_diff_of_the_whole_clusters_for_every_removal_and_a_new_policy() -> None:
+    from dataclasses import replace as replaced
+
+    from cli_support import ROOT
+    from podfence.app.editing import impact
+    from podfence.diff import diff_clusters
+    from podfence.engine import Session
+    from podfence.loader import load
+    from podfence.model import NetworkPolicy
+
+    cluster = load([str(ROOT / "examples/baa")]).cluster
+    base = Session(cluster)
+    opened = NetworkPolicy.from_dict({"metadata": {"name": "open", "namespace": "data"},
+                                      "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                                               "ingress": [{}], "egress": [{"to": [{"ipBlock": {
+                                                   "cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]}})
+    for policy in cluster.policies:
+        without = replaced(cluster, policies=tuple(p for p in cluster.policies if p is not policy))
+        assert impact(base, [], policy.key).diff == diff_clusters(cluster, without, base.settings), policy.key
+        moved = replaced(opened, namespace=policy.namespace, name=policy.name)
+        instead = replaced(cluster, policies=tuple(moved if p is policy else p for p in cluster.policies))
+        assert impact(base, [moved], policy.key).diff == diff_clusters(cluster, instead, base.settings), policy.key
+    added = cluster.with_policies([opened])
+    assert impact(base, [opened]).diff == diff_clusters(cluster, added, base.settings)
+    assert impact(base, [opened]).diff.changes

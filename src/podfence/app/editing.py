@@ -22,9 +22,9 @@ import yaml
 
 from podfence.app import files as files_
 from podfence.app.errors import Stop
-from podfence.diff import DiffReport, diff_connectivity
-from podfence.engine import EditError, Session
-from podfence.model import NetworkPolicy
+from podfence.diff import Change, ConnectivityDiff, DiffReport, range_changes
+from podfence.engine import Change as SessionChange, Connectivity, EditError, Session, endpoint_sort_key
+from podfence.model import Direction, NetworkPolicy
 
 YAML_ENDINGS = (".yaml", ".yml")
 
@@ -183,20 +183,41 @@ def impact(base: Session, policies: Sequence[NetworkPolicy], replaces: str | Non
     they are added) in ``base``'s cluster: the changed pairs ``podfence diff OLD NEW`` reports for the edit.
 
     Evaluated incrementally on a copy of ``base`` (a session's edits replace its view, never change it in
-    place), so ``base`` stays as it was and serves the next edit. An edit that does not fit stops (exit 2).
+    place), so ``base`` stays as it was and serves the next edit; only the pairs and address ranges the edits
+    can have changed are compared. An edit that does not fit stops (exit 2).
     """
     session = copy.copy(base)
+    steps: list[SessionChange] = []
     try:
         if replaces:
-            session.remove_policy(replaces)
+            steps.append(session.remove_policy(replaces))
         for policy in policies:
             if session.cluster.policy(policy.key) is not None:
-                session.replace_policy(policy)
+                steps.append(session.replace_policy(policy))
             else:
-                session.add_policy(policy)
+                steps.append(session.add_policy(policy))
     except EditError as e:
         raise Stop(str(e)) from None
-    return DiffReport(diff_connectivity(base.connectivity, session.connectivity), ())
+    return DiffReport(_changed(base.connectivity, session.connectivity, steps), ())
+
+
+def _changed(before: Connectivity, after: Connectivity, steps: Sequence[SessionChange]) -> ConnectivityDiff:
+    """``diff_connectivity(before, after)``, looking only where the edits can have changed anything: the pod
+    pairs some step changed, and the address ranges of the pods whose egress or ingress some step judged."""
+    changes = []
+    for src, dst in sorted({pair for step in steps for pair in step.changed_pairs()}):
+        old, new = before.between(src, dst), after.between(src, dst)
+        if old != new:
+            changes.append(Change(src, dst, new - old, old - new))
+    for direction, pods in ((Direction.EGRESS, {p for step in steps for p in step.sources}),
+                            (Direction.INGRESS, {p for step in steps for p in step.destinations})):
+        for pod in sorted(pods):
+            for cidr, added, removed in range_changes(before.address_ranges(pod, direction),
+                                                      after.address_ranges(pod, direction)):
+                ends = (pod, cidr) if direction is Direction.EGRESS else (cidr, pod)
+                changes.append(Change(*ends, added, removed))
+    changes.sort(key=lambda c: (endpoint_sort_key(c.src), endpoint_sort_key(c.dst)))
+    return ConnectivityDiff(tuple(changes))
 
 
 def _write(path: Path, text: str, force: bool) -> None:
