@@ -231,3 +231,31 @@ def test_a_policys_document_is_its_text_in_the_file(example_url: str) -> None:
     assert got.json()["file"] == "examples/baa/policies/api.yaml"
     assert httpx.get(f"{example_url}api/document", params={"kind": "NetworkPolicy", "key": "api/nope"}
                      ).status_code == 400
+
+
+def test_the_forms_generate_on_the_given_contexts_cluster(tmp_path: Path) -> None:
+    """A form reads the cluster of the context ``podfence ui`` was given, not the kubeconfig's current one."""
+    from kubeapi import Fleet, User
+    from live_support import manifests
+
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "debug", "namespace": "api", "labels": {"app": "debug"}},
+           "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}]},
+           "status": {"phase": "Running", "podIP": "10.1.0.9"}}
+    fleet = Fleet()
+    try:
+        fleet.cluster("prod", {"admin": User("admin")}).seed(manifests(EXAMPLE))
+        fleet.cluster("staging", {"admin": User("admin")}).seed([*manifests(EXAMPLE), pod])
+        fleet.context("prod", "prod", "admin")
+        fleet.context("staging", "staging", "admin")
+        config = fleet.write_kubeconfig(tmp_path / "config", current="prod")
+        params = {"from": "api/debug", "to": "data/postgres", "port": "5432"}
+        with ui_server("--kubeconfig", str(config), "--context", "staging") as url:
+            staging = httpx.get(f"{url}api/generate/allow", params=params, timeout=60)
+            assert staging.status_code == 200, staging.text
+            assert "app: debug" in staging.json()["yaml"]
+        with ui_server("--kubeconfig", str(config)) as url:
+            prod = httpx.get(f"{url}api/generate/allow", params=params, timeout=60)
+            assert prod.status_code == 400 and "api/debug" in prod.json()["error"]
+    finally:
+        fleet.stop()

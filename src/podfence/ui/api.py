@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import io
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from podfence.app import Options, Stop
+from podfence.app import Live, Options, Stop
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
@@ -181,9 +181,12 @@ class Workspace:
     # --- generating, saving, comparing: the app's use cases on the loaded source -------------------
 
     def _loaded(self) -> Options:
+        """The options this workspace was loaded with, its own context chosen when several were loaded."""
         if self.options is None:
             raise Refused("this workspace was not loaded from options")
-        return self.options
+        if self.context is None:
+            return self.options
+        return replace(self.options, live=replace(self.options.live or Live(), context=self.context))
 
     def generate(self, block: str, params: Mapping[str, str]) -> str:
         """The YAML ``podfence generate default-deny|allow|egress`` prints for the same flags."""
