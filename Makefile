@@ -17,11 +17,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_VENDOR): web/package.json web/package-lock.json
+$(STAMP_VENDOR): web/package.json web/package-lock.json web/editor-entry.js
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp web/node_modules/cytoscape/dist/cytoscape.min.js web/node_modules/dagre/dist/dagre.min.js \
 	   web/node_modules/cytoscape-dagre/cytoscape-dagre.js $(VENDOR)/
+	web/node_modules/.bin/esbuild web/editor-entry.js --bundle --minify --format=iife --legal-comments=eof \
+	   --log-level=warning --outfile=$(VENDOR)/codemirror.js
 	touch $@
 
 $(STAMP_RUN): pyproject.toml $(STAMP_VENDOR) | $(BIN)/python

@@ -45,7 +45,8 @@ def ui(
 
     given = options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes, max_objects,
                     kubeconfig=kubeconfig, request_timeout=request_timeout)
-    workspaces = {b.result.cluster.name: Workspace(b.result, b.run.config, b.run.settings, Source(b.label, namespace))
-                  for b in load_clusters(given, context, LISTENER)}
+    workspaces = {b.result.cluster.name: Workspace(b.result, b.run.config, b.run.settings, Source(b.label, namespace),
+                                                   given, name)
+                  for b, name in zip(load_clusters(given, context, LISTENER), context or [None])}
     serve(workspaces, host, port, read_only, not no_browser)
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import io
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from podfence.app import Live, Options, Stop
+from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
-    AddressPeer, Connectivity, Endpoint, EndpointError, Engine, IRPolicy, SelectorPeer, ir_of, isolating_policies,
-    selects,
+    AddressPeer, Connectivity, Endpoint, EndpointError, Engine, IRPolicy, SelectorPeer, Session, ir_of,
+    isolating_policies, selects,
 )
 from podfence.lint import Finding, lint
 from podfence.lint.audit import audit as run_audit
@@ -37,6 +39,7 @@ from podfence.render.audit import audit_json
 from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.render.connectivity import connectivity_chunks
 from podfence.render.diagnostics import check_json
+from podfence.render.diff import diff_json, render_diff
 from podfence.render.explain import render_comparison, render_service_comparisons
 from podfence.render.lint import finding_data, lint_json
 from podfence.render.matrix import matrix_chunks
@@ -72,6 +75,8 @@ class Workspace:
     config: Config
     settings: Settings
     source: Source
+    options: Options | None = None  # what was loaded, to load it again after a save and to generate on it
+    context: str | None = None  # the kubeconfig context, when several were loaded
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -149,6 +154,122 @@ class Workspace:
         stdin = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8")
         result = load(["-"], default_namespace=self.source.namespace, settings=self.settings, stdin=stdin)
         return check_json(result.diagnostics), result.ok
+
+    @property
+    def session(self) -> Session:
+        """The loaded cluster under edit: every impact starts from a copy of it, so it stays as loaded."""
+        return self._once("session", lambda: Session(self.result.cluster, self.settings))
+
+    def impact(self, body: bytes, replaces: str | None) -> str:
+        """What the NetworkPolicies of ``body`` open and close, replacing the loaded policy ``replaces``
+        (``namespace/name``; None: they are new): ``podfence diff OLD NEW -o json`` for that edit.
+
+        Evaluated incrementally: the edits go to a copy of the workspace's :class:`Session`.
+        """
+        stdin = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8")
+        result = load(["-"], default_namespace=self.source.namespace, settings=self.settings, stdin=stdin)
+        if not result.ok:
+            raise Refused(next(d for d in result.diagnostics if d.is_error).one_line())
+        edited = result.cluster
+        if edited.pods or edited.services or edited.cluster_policies or edited.nodes or edited.staged:
+            raise Refused("the impact is computed for NetworkPolicy edits; post NetworkPolicy documents only")
+        try:
+            return diff_json(policy_impact(self.session, edited.policies, replaces))
+        except Stop as e:
+            raise Refused(_said(e)) from None
+
+    # --- generating, saving, comparing: the app's use cases on the loaded source -------------------
+
+    def _loaded(self) -> Options:
+        """The options this workspace was loaded with, its own context chosen when several were loaded."""
+        if self.options is None:
+            raise Refused("this workspace was not loaded from options")
+        if self.context is None:
+            return self.options
+        return replace(self.options, live=replace(self.options.live or Live(), context=self.context))
+
+    def generate(self, block: str, params: Mapping[str, str]) -> str:
+        """The YAML ``podfence generate default-deny|allow|egress`` prints for the same flags."""
+        from podfence.app import generate as generating
+
+        options = self._loaded()
+        ports = [p for p in params.get("port", "").split(",") if p.strip()]
+        try:
+            match block:
+                case "default-deny":
+                    made = generating.default_deny(
+                        options, params.get("namespace") or self.source.namespace,
+                        ingress=params.get("direction") == "ingress", egress=params.get("direction") == "egress",
+                        allow_dns=params.get("allow_dns") == "true")
+                case "allow":
+                    made = generating.allow(options, params.get("from", ""), params.get("to", ""), ports)
+                case "egress":
+                    excepts = [e for e in params.get("except", "").split(",") if e.strip()]
+                    made = generating.egress(options, params.get("from", ""), params.get("to_cidr", ""), excepts,
+                                             ports)
+                case _:
+                    raise Refused(f"block {block!r}: one of default-deny, allow, egress")
+        except Stop as e:
+            raise Refused(_said(e)) from None
+        return made.printed or ""
+
+    def save(self, file: str, text: bytes, kind: str | None, key: str | None) -> Saved:
+        """Write ``text`` into ``file`` (replacing the document ``kind key``, or as a new file) once it is valid."""
+        options = self._loaded()
+        _, valid = self.validate(text)
+        if not valid:
+            raise Refused("the manifest has errors; fix them before saving")
+        target = None
+        if kind and key:
+            namespace, _, name = key.rpartition("/")
+            target = Target(kind, name, namespace or None)
+        try:
+            return save_text(options.files, file, text.decode("utf-8"), target, self.source.namespace)
+        except Stop as e:
+            raise Refused(_said(e)) from None
+
+    def policies_in(self, text: bytes) -> list[dict[str, str]]:
+        """The policies a manifest holds (kind and key), as the page names them."""
+        stdin = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8")
+        result = load(["-"], default_namespace=self.source.namespace, settings=self.settings, stdin=stdin)
+        return [{"kind": p.ref.kind, "key": p.ref.key} for p in ir_of(result.cluster).policies]
+
+    def document(self, kind: str, key: str) -> dict[str, Any]:
+        """The text of a loaded policy's document, and its file."""
+        found = next((p for p in ir_of(self.result.cluster).policies if p.ref.kind == kind and p.ref.key == key), None)
+        source = getattr(self._model_policy(found), "source", None) if found is not None else None
+        if source is None or not source.file or source.file == "-":
+            raise Refused(f"{kind} {key}: not loaded from a file")
+        namespace, _, name = key.rpartition("/")
+        try:
+            text = read_document(self._loaded().files, source.file, Target(kind, name, namespace or None),
+                                 self.source.namespace)
+        except Stop as e:
+            raise Refused(_said(e)) from None
+        return {"file": source.file, "kind": kind, "key": key, "text": text}
+
+    def reloaded(self) -> Workspace:
+        """The workspace loaded afresh from its source (after a save)."""
+        from podfence.app.browse import load_clusters
+
+        options = self._loaded()
+        try:
+            b = load_clusters(options, [self.context] if self.context else ())[0]
+        except Stop as e:
+            raise Refused(_said(e)) from None
+        return Workspace(b.result, b.run.config, b.run.settings, self.source, options, self.context)
+
+    def diff(self, base: str) -> str:
+        """``podfence diff --base BASE -f PATHS -o json`` on the loaded paths."""
+        from podfence.app.diff import diff as diffing
+
+        if not base:
+            raise Refused("base: give a git revision")
+        try:
+            report = diffing(self._loaded(), base=base, explain=False)
+        except Stop as e:
+            raise Refused(_said(e)) from None
+        return render_diff(report, "json")
 
     # --- port names, as the commands resolve them -----------------------------------------------
 
@@ -257,6 +378,11 @@ class Workspace:
                     getattr(q, "namespace", None) == p.ref.namespace:
                 return q
         return None
+
+
+def _said(stop: Stop) -> str:
+    """A stopped use case's lines, without the command line's lead."""
+    return "; ".join(line.removeprefix("podfence: error: ") for line in stop.lines())
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:

@@ -156,14 +156,45 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
 
     @app.post("/api/validate")
     async def validate(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise Refused(f"the manifest is {len(body)} bytes; at most {MAX_BODY} are read")
-        text, _ = workspace(request).validate(body)
+        text, _ = workspace(request).validate(await _body(request))
         return json_text(text)  # the errors are the answer, as check prints them
+
+    @app.post("/api/impact")
+    async def impact(request: Request) -> Response:
+        body = await _body(request)
+        return json_text(workspace(request).impact(body, request.query_params.get("replaces") or None))
+
+    @app.get("/api/generate/{block}")
+    def generate(request: Request, block: str) -> Response:
+        return JSONResponse({"yaml": workspace(request).generate(block, request.query_params)})
+
+    @app.get("/api/document")
+    def document(request: Request, kind: str = "", key: str = "") -> Response:
+        return JSONResponse(workspace(request).document(kind, key))
+
+    @app.post("/api/save")
+    async def save(request: Request) -> Response:
+        body = await _body(request)
+        name = request.query_params.get("context", first)
+        ws = workspace(request)
+        q = request.query_params
+        saved = ws.save(q.get("file", ""), body, q.get("kind") or None, q.get("key") or None)
+        workspaces[name] = ws.reloaded()
+        return JSONResponse({"file": str(saved.path), "created": saved.created, "policies": ws.policies_in(body)})
+
+    @app.get("/api/diff")
+    def diff(request: Request, base: str = "") -> Response:
+        return json_text(workspace(request).diff(base))
 
     app.mount("/static", StaticFiles(directory=static_dir(), follow_symlink=False), name="static")
     return app
+
+
+async def _body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise Refused(f"the manifest is {len(body)} bytes; at most {MAX_BODY} are read")
+    return body
 
 
 def _refusal(request: Request, guard: Guard) -> str | None:

@@ -22,14 +22,15 @@ export async function get(path, params) {
   return answer(await fetch(url(path, params), { credentials: "same-origin" }));
 }
 
-export async function post(path, text) {
-  return answer(await fetch(url(path), {
+export async function post(path, text, params) {
+  return answer(await fetch(url(path, params), {
     method: "POST", credentials: "same-origin", body: text,
     headers: { "Content-Type": "application/yaml", "X-Podfence-CSRF": csrf },
   }));
 }
 
 const cache = new Map();
+export function forget() { cache.clear(); }  // after a save: the workspace was loaded again
 export function once(path, params) {
   const key = url(path, params);
   if (!cache.has(key)) cache.set(key, get(path, params).catch((e) => { cache.delete(key); throw e; }));

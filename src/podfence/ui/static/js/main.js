@@ -5,8 +5,11 @@ import { mapView } from "./map.js";
 import { matrixView } from "./matrix.js";
 import { explainView } from "./explain.js";
 import { policiesView } from "./policies.js";
+import { editorView } from "./editor.js";
+import { changesView } from "./changes.js";
 
-const VIEWS = { map: mapView, matrix: matrixView, explain: explainView, policies: policiesView };
+const VIEWS = { map: mapView, matrix: matrixView, explain: explainView, policies: policiesView, editor: editorView,
+  changes: changesView };
 const main = document.getElementById("main");
 let rendering = 0;
 

@@ -18,14 +18,16 @@ export async function policiesView(main, params) {
     h("h3", {}, `${p.kind} ${p.key}`),
     h("p", { class: "muted" }, `${p.file ? `${p.file}:${p.line} · ` : ""}${p.tier.replace("_", " ")} · ${p.types.join(", ")}`),
     h("p", {}, "Selects: ", p.selects.length ? p.selects.join(", ") : "no pod", " · ",
-      h("a", { href: link("map", { policy: p.key }) }, "highlight on the map")),
+      h("a", { href: link("map", { policy: p.key }) }, "highlight on the map"),
+      p.file ? [" · ", h("a", { class: "edit", href: link("editor", { kind: p.kind, key: p.key }) }, "edit")] : null),
     h("ul", {}, p.rules.map((r) => h("li", {}, h("code", {}, r.field), " ", r.text))),
     p.findings.length ? h("div", {}, p.findings.map((f) => h("div", { class: `finding ${f.severity}` },
       h("strong", {}, `${f.rule} ${f.name}`), ` (${f.severity}) `, f.field ? h("code", {}, f.field) : "", ` ${f.message}`,
       h("br"), h("span", { class: "muted" }, `Fix: ${f.fix}`), " ",
       h("a", { href: link("policies", { policy: p.key, rule: f.rule }) }, "rule doc")))) : null));
   const doc = h("div", { id: "rule-doc" });
-  replace(main, h("div", { class: "split" }, h("div", {}, cards), h("aside", { class: "side" }, doc, grades)));
+  replace(main, h("p", {}, h("a", { href: link("editor", { new: "1" }) }, "New policy")),
+    h("div", { class: "split" }, h("div", {}, cards), h("aside", { class: "side" }, doc, grades)));
   if (params.get("rule")) {
     once(`/api/rules/${encodeURIComponent(params.get("rule"))}`).then(
       (d) => replace(doc, h("pre", { class: "rule-doc" }, d.doc)),
