@@ -10,9 +10,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
+from podfence.model.endpoints import Chosen, Focus
 from podfence.render.conns import block_text, conns_json, conns_text, shortened
 from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, printable
-from podfence.sets import ConnSet
+from podfence.sets import ConnSet, IPSet
 
 FORMATS = ("text", "json", "csv", "md", "dot")
 
@@ -44,9 +45,11 @@ def connectivity_text(conn: Connectivity) -> str:
     return "".join(connectivity_text_chunks(conn))
 
 
-def connectivity_text_chunks(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
-    """:func:`connectivity_text` a line at a time, each made :func:`printable`; ``namespace`` as above."""
-    return (printable(line[:-1]) + "\n" for line in _text_lines(conn, namespace))
+def connectivity_text_chunks(conn: Connectivity, namespace: str | None = None,
+                             focus: Focus | None = None) -> Iterator[str]:
+    """:func:`connectivity_text` a line at a time, each made :func:`printable`; ``namespace`` and
+    ``focus`` as in :func:`connectivity_chunks`."""
+    return (printable(line[:-1]) + "\n" for line in _text_lines(conn, namespace, focus))
 
 
 def _touches(namespace: str, *ends: str) -> bool:
@@ -54,7 +57,7 @@ def _touches(namespace: str, *ends: str) -> bool:
     return any(end.startswith(namespace + "/") and "/" not in end[len(namespace) + 1:] for end in ends)
 
 
-def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
+def _text_lines(conn: Connectivity, namespace: str | None = None, focus: Focus | None = None) -> Iterator[str]:
     ns_sizes: dict[str, int] = {}
     for p in conn.pods:
         ns_sizes[p.namespace] = ns_sizes.get(p.namespace, 0) + 1
@@ -62,16 +65,30 @@ def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[st
     def shown(*groups: tuple[Pod, ...]) -> bool:
         return namespace is None or any(p.namespace == namespace for g in groups for p in g)
 
-    groups = [g for g in conn.group_connections() if shown(g.src, g.dst)]
-    for g in groups:
-        yield f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}\n"
+    def chosen(group: tuple[Pod, ...], side: str) -> tuple[Pod, ...]:
+        wanted = None if focus is None else focus.src if side == "src" else focus.dst
+        return group if wanted is None else tuple(p for p in group if p.key in wanted.pods)
+
+    def outside(block: IPSet, side: str) -> IPSet:
+        wanted = None if focus is None else focus.src if side == "src" else focus.dst
+        return block if wanted is None else block & wanted.addresses
+
+    groups = [(src, dst, g.conns) for g in conn.group_connections() if shown(g.src, g.dst)
+              for src, dst in [(chosen(g.src, "src"), chosen(g.dst, "dst"))] if src and dst]
+    for src, dst, conns in groups:
+        yield f"{_group_label(src, ns_sizes)} -> {_group_label(dst, ns_sizes)}: {conns_text(conns)}\n"
     if not groups:
-        yield "(no pod may reach another pod)\n"
+        yield "(no pod may reach another pod)\n" if focus is None else "(no chosen pod may reach another)\n"
     for e in conn.pair_exceptions():
-        if namespace is None or _touches(namespace, e.src, e.dst):
+        if (namespace is None or _touches(namespace, e.src, e.dst)) and (focus is None or focus.keeps(e.src, e.dst)):
             yield f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)\n"
-    ext = [(group, direction, blocks) for group, direction, blocks in conn.group_address_blocks()
-           if shown(group)]
+    ext = []
+    for group, direction, blocks in conn.group_address_blocks():
+        egress = direction is Direction.EGRESS
+        pods = chosen(group, "src" if egress else "dst")
+        kept = [(b, c) for block, c in blocks for b in [outside(block, "dst" if egress else "src")] if b]
+        if shown(group) and pods and kept:
+            ext.append((pods, direction, kept))
     if ext:
         yield "\n"
     for group, direction, blocks in ext:
@@ -83,8 +100,22 @@ def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[st
                 yield f"{where} -> {_group_label(group, ns_sizes)}: {text}\n"
     kinds = {p.kind for p in conn.pods}
     yield "\n"
+    if focus is not None:
+        yield f"Only from {_side(focus.src)} to {_side(focus.dst)}, of {len(conn.pods)} pods.\n"
+        return
     yield (f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
            + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else "") + "\n")
+
+
+def _side(chosen: Chosen | None) -> str:
+    """One side of a focus in words: ``2 chosen pods and 10.0.0.0/8``, ``any pod or address``."""
+    if chosen is None:
+        return "any pod or address"
+    n = len(chosen.pods)
+    parts = [f"{n} chosen {'pod' if n == 1 else 'pods'}"] if n else []
+    if chosen.addresses:
+        parts.append(", ".join(chosen.addresses.cidrs()))
+    return " and ".join(parts) or "nothing"
 
 
 def connectivity_data(rows: Iterable[tuple[str, str, ConnSet]]) -> dict[str, Any]:
@@ -213,15 +244,19 @@ def _range_names(conn: Connectivity) -> set[str]:
     return names
 
 
-def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None = None) -> Iterator[str]:
+def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None = None,
+                        focus: Focus | None = None) -> Iterator[str]:
     """The whole-cluster connectivity in one format, a line (or entry) at a time.
 
-    ``namespace`` shows only what a pod of that namespace sends or receives.
+    ``namespace`` shows only what a pod of that namespace sends or receives;
+    ``focus`` only what its sources send to its destinations.
     """
     rows = conn.rows() if namespace is None else (r for r in conn.rows() if _touches(namespace, r[0], r[1]))
+    if focus is not None:
+        rows = (r for r in rows if focus.keeps(r[0], r[1]))
     match output:
         case "text":
-            return connectivity_text_chunks(conn, namespace)
+            return connectivity_text_chunks(conn, namespace, focus)
         case "json":
             return connectivity_json_chunks(rows)
         case "csv":
@@ -229,7 +264,7 @@ def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None =
         case "md":
             return connectivity_md_chunks(rows)
         case "dot":
-            return connectivity_dot_chunks(conn, None if namespace is None else rows)
+            return connectivity_dot_chunks(conn, None if namespace is None and focus is None else rows)
     raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
 
 
