@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from podfence.app import analysis
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, LISTENER, TIMEOUT, AllNamespaces,
@@ -20,6 +24,7 @@ def connectivity(
     dst: ToEndpoints = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Output = "text",
+    wide: Annotated[bool, typer.Option("--wide", help="Text: name every pod of a line, never 'and N more'.")] = False,
     staged: Staged = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
@@ -44,4 +49,4 @@ def connectivity(
         pairs, least = connectivity_min_size(conn, output) if shown is None and reach.focus is None else (0, 0)
     refuse_output(f"connectivity of {len(conn.pods)} pods", least, max_output_bytes,
                   f"at least {least} bytes as {output} for {pairs} pod pairs with something allowed")
-    write_bounded(connectivity_chunks(conn, output, shown, reach.focus), max_output_bytes, "connectivity output")
+    write_bounded(connectivity_chunks(conn, output, shown, reach.focus, wide), max_output_bytes, "connectivity output")
