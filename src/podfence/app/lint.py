@@ -53,20 +53,24 @@ def lint(options: Options, listener: Listener | None = None) -> Linted:
     return Linted(tuple(findings), tuple(r for r in RULES if r.group is not Group.REMOVED))
 
 
-def audit(options: Options, listener: Listener | None = None) -> Audit:
+def audit(options: Options, listener: Listener | None = None, include_excluded: bool = False) -> Audit:
     """A report per namespace: isolation, reach, sensitive exposure, findings and a grade.
 
-    With one namespace to show (``-n`` on a live cluster) the report is that
-    namespace's, graded on its own.
+    The namespaces of ``lint.exclude_namespaces`` (kube-system by default) are not
+    graded unless ``include_excluded``. With one namespace to show (``-n`` on a live
+    cluster) the report is that namespace's, graded on its own, excluded or not.
     """
     run, result, plan = _analysis(options, listener)
     tell(run, suppression_references(result.cluster), result.documents)
     findings = narrow_lines(run_lint(result.cluster, run.config, run.settings, plan=plan), result.documents)
-    report = run_audit(result.cluster, run.config, run.settings, findings)
     shown = options.shown_namespace
+    report = run_audit(result.cluster, run.config, run.settings, findings,
+                       include_excluded=include_excluded or shown is not None)
     if shown is not None:
         kept = tuple(a for a in report.namespaces if a.name == shown)
-        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers)
+        hidden = sum(1 for p in result.cluster.pods if p.namespace == shown and p.takes_part(run.settings)
+                     and not p.is_pod_endpoint(run.settings))
+        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers, (), hidden)
     return report
 
 
