@@ -81,3 +81,4 @@ def test_connectivity_to_one_pod_names_who_may_reach_it() -> None:
     rows = r.stdout.splitlines()[1:]
     assert rows and all(",gateway/edge-proxy," in row for row in rows)
     assert any(row.startswith("monitoring/prometheus,") for row in rows)
+
