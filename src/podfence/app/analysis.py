@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.app.errors import Stop, stop_on_errors
+from podfence.app.errors import Stop, in_file_order, stop_on_errors
 from podfence.app.focus import focus
 from podfence.app.loading import NO_MANIFESTS, evaluated, load_cluster, load_input, require_objects, tell_loaded
 from podfence.app.options import Listener, Options, Run, prepare
@@ -45,9 +45,10 @@ def check(options: Options, listener: Listener | None = None) -> Checked:
     c = result.cluster
     objects = len([n for n in c.namespaces if n.declared]) + len(c.pods) + len(c.services) + len(c.policies)
     shown = options.shown_namespace
+    ordered = in_file_order(result.diagnostics)
     if shown is None:
-        return Checked(tuple(result.diagnostics), objects, result.ok)
-    kept = tuple(d for d in result.diagnostics if _about(d, shown))
+        return Checked(tuple(ordered), objects, result.ok)
+    kept = tuple(d for d in ordered if _about(d, shown))
     return Checked(kept, objects, not any(d.is_error for d in kept))
 
 
