@@ -68,7 +68,10 @@ def test_junit_is_written_and_parses_back(tmp_path: Path) -> None:
     assert failure.get("message", "").startswith("broken by 3 sources")
     assert all(c.find("failure") is None for c in passing.findall("testcase"))
     assert root.get("tests") == str(len(cases) + 5) and root.get("failures") == str(len(failed))
-    # An existing report is only replaced with --force.
+    # A report podfence wrote is replaced by the next run; any other file only with --force.
+    r = run("test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"), "--junit", str(report))
+    assert r.returncode == 0 and ET.parse(report).getroot().get("failures") == "0"
+    report.write_text("<testsuites name=\"another tool\"/>\n")
     r = run("test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"), "--junit", str(report))
     assert r.returncode == 2 and "--force" in r.stderr
     r = run("test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"), "--junit", str(report), "--force")

@@ -8,7 +8,8 @@ from cli_support import podfence
 
 COMMANDS = ["check", "matrix", "connectivity", "explain", "diff", "test", "lint", "audit", "generate",
             "generate default-deny", "generate allow", "generate egress", "lab up", "lab apply", "lab probe",
-            "lab show", "lab denials", "lab down", "lab status", "lab matrix"]
+            "lab show", "lab denials", "lab down", "lab status", "lab matrix", "convert", "ui", "compare",
+            "snapshot", "watch", "monitor", "rollout check", "rollout plan", "rollout apply"]
 
 
 def test_no_arguments_prints_the_normal_help() -> None:
@@ -32,3 +33,4 @@ def test_every_command_has_plain_metavars_and_one_example() -> None:
         assert text.count("Example: ") == 1, (command, text)
     assert "--port PORT" in podfence("matrix", "--help").stdout
     assert "--wait SECONDS" in podfence("lab", "probe", "--help").stdout
+    assert "--flows-format FORMAT" in podfence("rollout", "check", "--help").stdout

@@ -179,7 +179,7 @@ def test_lab_denials_streams_json_lines(capsys: pytest.CaptureFixture[str]) -> N
             [sys.executable, "-m", "podfence.cli.main", "lab", "denials", "--count", "3", "--duration", "30", *name],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
         assert reader.stderr is not None
-        assert "listening for denied connections in 4 pod namespaces" in reader.stderr.readline()
+        assert "listening for denied connections in 4 pod network namespaces" in reader.stderr.readline()
         # TCP/80 drops three connections (see tests/fixtures/lab/denials.yaml)
         assert run(capsys, "lab", "probe", "--port", "80", *name)[0] == 0
         out, _ = reader.communicate(timeout=30)

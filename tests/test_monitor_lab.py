@@ -47,7 +47,7 @@ def test_monitor_counts_the_labs_denials_and_prometheus_scrapes_them(lab: str, t
     prometheus = need("prometheus")
     with monitor("--lab", LAB, env={"PODFENCE_LAB_STATE_DIR": lab}) as running:
         assert running.process.stderr is not None
-        assert "following denied connections in 4 pod namespaces" in running.process.stderr.readline()
+        assert "following denied connections in 4 pod network namespaces" in running.process.stderr.readline()
         target = running.url.split("//")[1].split("/")[0]
         config = tmp_path / "prometheus.yml"
         config.write_text(f"global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: podfence\n"

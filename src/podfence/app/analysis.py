@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.app.errors import Stop, stop_on_errors
+from podfence.app.errors import Stop, in_file_order, stop_on_errors
+from podfence.app.focus import focus
 from podfence.app.loading import NO_MANIFESTS, evaluated, load_cluster, load_input, require_objects, tell_loaded
 from podfence.app.options import Listener, Options, Run, prepare
 from podfence.engine import Connectivity, Endpoint, EndpointError, Engine, Matrix
 from podfence.loader import codes
 from podfence.model import Cluster, Diagnostic, Settings
+from podfence.model.endpoints import Focus
 from podfence.model.ports import PortSpec
 from podfence.model.words import shortened
 from podfence.rollout import Comparison, StagedViews
@@ -43,9 +45,10 @@ def check(options: Options, listener: Listener | None = None) -> Checked:
     c = result.cluster
     objects = len([n for n in c.namespaces if n.declared]) + len(c.pods) + len(c.services) + len(c.policies)
     shown = options.shown_namespace
+    ordered = in_file_order(result.diagnostics)
     if shown is None:
-        return Checked(tuple(result.diagnostics), objects, result.ok)
-    kept = tuple(d for d in result.diagnostics if _about(d, shown))
+        return Checked(tuple(ordered), objects, result.ok)
+    kept = tuple(d for d in ordered if _about(d, shown))
     return Checked(kept, objects, not any(d.is_error for d in kept))
 
 
@@ -60,30 +63,51 @@ def _about(d: Diagnostic, namespace: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """Every allowed connection, and the one namespace to show (None: all)."""
+    """Every allowed connection, the one namespace to show (None: all), and the
+    sources and destinations asked for (None: every one)."""
 
     connectivity: Connectivity
     namespace: str | None = None
+    focus: Focus | None = None
 
 
-def connectivity(options: Options, listener: Listener | None = None) -> Reach:
-    """Every allowed connection of the source's cluster (its promoted view under ``--staged``)."""
+def connectivity(options: Options, listener: Listener | None = None, sources: tuple[str, ...] = (),
+                 destinations: tuple[str, ...] = ()) -> Reach:
+    """Every allowed connection of the source's cluster (its promoted view under ``--staged``), narrowed
+    to ``sources`` and ``destinations`` when given (:mod:`podfence.app.focus`)."""
     run = prepare(options, listener)
     result = load_cluster(run)
+    cluster = evaluated(run, result)
     with run.busy("computing connectivity"):
-        conn = Engine(evaluated(run, result), run.settings).connectivity()
-    return Reach(conn, options.shown_namespace)
+        conn = Engine(cluster, run.settings).connectivity()
+    chosen = focus(cluster, conn.pods, options.namespace, sources, destinations, addresses=True)
+    return Reach(conn, options.shown_namespace, chosen)
 
 
-def matrix(options: Options, port: PortSpec, listener: Listener | None = None) -> Matrix:
-    """Which pod may open a connection to which, on one protocol and port (a name: the one number it stands for)."""
+def matrix(options: Options, port: PortSpec, listener: Listener | None = None, sources: tuple[str, ...] = (),
+           destinations: tuple[str, ...] = ()) -> Matrix:
+    """Which pod may open a connection to which, on one protocol and port (a name: the one number it stands
+    for); only the rows of ``sources`` and the columns of ``destinations`` when given."""
     run = prepare(options, listener)
     result = load_cluster(run)
     number = port.port if isinstance(port.port, int) else named_number(run, result.cluster, port)
+    cluster = evaluated(run, result)
     with run.busy("computing connectivity"):
-        m = Engine(evaluated(run, result), run.settings).connectivity().matrix(port.protocol, number)
+        conn = Engine(cluster, run.settings).connectivity()
+    chosen = focus(cluster, conn.pods, options.namespace, sources, destinations, addresses=False)
+    m = conn.matrix(port.protocol, number)
     shown = options.shown_namespace
-    return m if shown is None else in_namespace(m, shown)
+    m = m if shown is None else in_namespace(m, shown)
+    return m if chosen is None else narrowed(m, chosen)
+
+
+def narrowed(m: Matrix, chosen: Focus) -> Matrix:
+    """The rows of the chosen sources and the columns of the chosen destinations."""
+    rows = m.pods if chosen.src is None else tuple(p for p in m.pods if p in chosen.src.pods)
+    columns = m.pods if chosen.dst is None else tuple(p for p in m.pods if p in chosen.dst.pods)
+    keep = set(columns)
+    return Matrix(m.protocol, m.port, rows, {p: tuple(d for d in m.allowed.get(p, ()) if d in keep) for p in rows},
+                  m.kinds, columns=None if columns == rows else columns)
 
 
 def named_number(run: Run, cluster: Cluster, spec: PortSpec) -> int:
@@ -176,4 +200,4 @@ def port_number(spec: PortSpec, target: Endpoint, settings: Settings) -> int:
 
 
 __all__ = ["Checked", "Explanation", "Reach", "check", "connectivity", "explain", "in_namespace", "matrix",
-           "named_number", "port_number"]
+           "named_number", "narrowed", "port_number"]

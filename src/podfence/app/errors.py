@@ -44,10 +44,16 @@ def stop_on_errors(diagnostics: Iterable[Diagnostic], prefix: str = "") -> None:
     """Raise :class:`Stop` with every error among ``diagnostics``; nothing when there is none.
 
     A limit of the run (``L13``) reads like the run's own errors (``podfence: error:``).
+    The errors are in file and line order (:func:`in_file_order`).
     """
-    errors = [d for d in diagnostics if d.is_error]
+    errors = in_file_order(d for d in diagnostics if d.is_error)
     if errors:
         raise Stop(diagnostics=errors, prefix=prefix)
+
+
+def in_file_order(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by file name, then line; problems of no file first (the run's own), the rest as they came."""
+    return sorted(diagnostics, key=lambda d: (d.file is not None, d.file or "", d.line or 0))
 
 
 class Said(Stop):

@@ -7,10 +7,13 @@ disagree are reported.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from podfence.app import files as files_
 from podfence.app.errors import Stop, stop_on_errors
 from podfence.app.loading import load_cluster
 from podfence.app.options import Listener, Options, prepare
@@ -34,6 +37,7 @@ class Checked:
 
     suites: tuple[tuple[str, tuple[Result, ...]], ...]
     lab: LabReport | None = None
+    junit_force: bool = False  # the --junit file may be replaced: --force, or a report podfence wrote
 
     @property
     def results(self) -> tuple[Result, ...]:
@@ -70,13 +74,32 @@ def check_expectations(options: Options, specs: list[str], listener: Listener | 
     if junit is not None:
         if not junit:
             raise Stop("--junit '': name a file")
+        force = force or own_report(Path(junit))
         check_writable(Path(junit), force, "--junit")
     result = load_cluster(run)
     parsed = read_specs(specs, run.budget, result.cluster)
     checker = Checker(Engine(result.cluster, run.settings).connectivity())
     suites = tuple((path, tuple(checker.check(spec))) for path, spec in parsed)
     report = check_in_lab(result.cluster, run.settings, [s for _, s in parsed], checker, lab_name) if lab else None
-    return Checked(suites, report)
+    return Checked(suites, report, force)
+
+
+JUNIT_MARK = re.compile(rb'\A(<\?xml [^>]*\?>\s*)?<testsuites name="podfence test"')
+
+
+def own_report(path: Path) -> bool:
+    """True when ``path`` is a regular file holding a JUnit report ``podfence test`` wrote (its
+    ``<testsuites name="podfence test"``): a later run replaces it without ``--force``. Anything
+    else, or nothing, is False."""
+    try:
+        if files_.check_target(path, "--junit") is None:
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            head = handle.read(4096)
+    except (files_.Refused, OSError):
+        return False
+    return JUNIT_MARK.match(head) is not None
 
 
 def read_specs(paths: list[str], budget: Budget | None = None,

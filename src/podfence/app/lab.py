@@ -109,7 +109,7 @@ def _up(run: Run, lab: LabRun, held: control.LabSession, cluster: Cluster, pod_c
     for line in result.notes:
         run.say(f"note: {line}")
     if result.cleaned:
-        run.say(f"cleaned a stale lab {held.name!r} ({len(result.cleaned)} namespaces)")
+        run.say(f"cleaned a stale lab {held.name!r} ({len(result.cleaned)} network namespaces)")
     run.say(f"lab {held.name!r} is up: {len(result.state.pods)} pods in {time.monotonic() - started:.1f} s")
     return result
 
@@ -123,12 +123,23 @@ def _apply(run: Run, lab: LabRun, held: control.LabSession, cluster: Cluster) ->
     return result
 
 
+# What each probe outcome means, for the legend under the counts.
+OUTCOME_WORDS = {
+    Outcome.CONNECTED: "the connection was answered",
+    Outcome.REFUSED: "delivered, but nothing listens there (still counted as allowed)",
+    Outcome.DROPPED: "no answer, twice: a policy dropped it",
+    Outcome.BLOCKED: "the source's own egress rules refused to send it",
+    Outcome.ERROR: "the probe failed for another reason (see the notes)",
+}
+
+
 def _probe(listener: Listener, lab: LabRun, held: control.LabSession, cells: list[tuple[Protocol, int]],
-           timeout: float, sources: tuple[str, ...] = (), targets: tuple[str, ...] = ()) -> control.ProbeRun:
+           timeout: float, sources: tuple[str, ...] = (), targets: tuple[str, ...] = (),
+           protocols: tuple[Protocol, ...] = ()) -> control.ProbeRun:
     with lab.progress("lab probe") as (total, advance):
         started = time.monotonic()
         result = held.probe(cells, timeout=timeout, sources=sources, targets=targets, progress=advance,
-                            on_plan=total)
+                            on_plan=total, protocols=protocols)
     for line in result.notes:
         listener.say(f"note: {line}")
     counts = {o: 0 for o in Outcome}
@@ -136,6 +147,9 @@ def _probe(listener: Listener, lab: LabRun, held: control.LabSession, cells: lis
         counts[r.outcome] += 1
     summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
     listener.say(f"{len(result.results)} probes in {time.monotonic() - started:.1f} s: {summary or 'none'}")
+    for o, n in counts.items():
+        if n:
+            listener.say(f"  {o.value}: {OUTCOME_WORDS[o]}")
     return result
 
 
@@ -179,9 +193,14 @@ def _apply_cluster(run: Run, current: lab_state.LabState) -> Cluster:
                       policies=cluster.policies)
 
 
-def cells_of(ports: Sequence[int], protocols: Sequence[str]) -> list[tuple[Protocol, int]]:
-    """Every (protocol, port) asked for, in order, once each; TCP when no protocol is given."""
+def cells_of(ports: Sequence[int], protocols: Sequence[str], *, declared: bool = False) -> list[tuple[Protocol, int]]:
+    """Every (protocol, port) asked for, in order, once each; TCP when no protocol is given.
+
+    No port is an error, unless ``declared`` (``lab probe``: each destination's declared ports).
+    """
     if not ports:
+        if declared:
+            return []
         raise Stop("give at least one --port")
     protos = list(dict.fromkeys(protocol_of(p) for p in (protocols or ["TCP"])))
     return [(proto, port) for proto in protos for port in dict.fromkeys(ports)]
@@ -193,13 +212,15 @@ def pod_key(pod: str, namespace: str) -> str:
 
 def probe(lab: LabRun, cells: list[tuple[Protocol, int]], listener: Listener | None = None, *,
           timeout: float = MIN_TIMEOUT, sources: Sequence[str] = (), targets: Sequence[str] = (),
-          namespace: str = "default") -> list[Matrix]:
-    """Probe from every pod (or ``sources``) to every pod (or ``targets``): one measured matrix per cell."""
+          namespace: str = "default", protocols: Sequence[str] = ()) -> list[Matrix]:
+    """Probe from every pod (or ``sources``) to every pod (or ``targets``): one measured matrix per cell,
+    holding the probed pairs only. No ``cells``: each destination on the ports it declares (of ``protocols``)."""
     listener = listener or Listener()
     with session(lab, listener) as held:
         run = _probe(listener, lab, held, cells, timeout, tuple(pod_key(s, namespace) for s in sources),
-                     tuple(pod_key(t, namespace) for t in targets))
-    return [run.matrices[c] for c in cells]
+                     tuple(pod_key(t, namespace) for t in targets),
+                     tuple(dict.fromkeys(protocol_of(p) for p in protocols)))
+    return list(run.matrices.values())
 
 
 def show(lab: LabRun, pod: str, namespace: str = "default", live: bool = False,
@@ -219,7 +240,7 @@ def denials(lab: LabRun, listener: Listener | None = None, *, window: float = 10
         reader = open_reader(control.require_state(lab.name), window)
 
     def ready(n: int) -> None:
-        listener.say(f"listening for denied connections in {n} pod namespaces of lab {lab.name!r}")
+        listener.say(f"listening for denied connections in {n} pod network namespaces of lab {lab.name!r}")
 
     try:
         yield from stream(reader, duration=duration, count=count, ready=ready)

@@ -26,6 +26,7 @@ from podfence.lint.selection import (
 from podfence.loader import LineDict, LoadResult, locate
 from podfence.model import Diagnostic, FileOrigin, Origin, Severity
 from podfence.model.text import one_line
+from podfence.model.words import shortened
 
 FAIL_ON = tuple(s.value for s in Severity)
 RuleFlags = tuple[tuple[Selector, ...] | None, tuple[Selector, ...]]  # --select (None: not given), --ignore
@@ -50,23 +51,32 @@ def lint(options: Options, listener: Listener | None = None) -> Linted:
     tell(run, suppression_references(cluster), result.documents)
     findings = narrow_lines(run_lint(cluster, run.config, run.settings, plan=plan), result.documents)
     findings = in_namespace(findings, options.shown_namespace)
-    return Linted(tuple(findings), tuple(r for r in RULES if r.group is not Group.REMOVED))
+    return Linted(tuple(findings), reported_rules())
 
 
-def audit(options: Options, listener: Listener | None = None) -> Audit:
+def reported_rules() -> tuple[LintRule, ...]:
+    """The rules a SARIF log describes: every rule but the removed ones."""
+    return tuple(r for r in RULES if r.group is not Group.REMOVED)
+
+
+def audit(options: Options, listener: Listener | None = None, include_excluded: bool = False) -> Audit:
     """A report per namespace: isolation, reach, sensitive exposure, findings and a grade.
 
-    With one namespace to show (``-n`` on a live cluster) the report is that
-    namespace's, graded on its own.
+    The namespaces of ``lint.exclude_namespaces`` (kube-system by default) are not
+    graded unless ``include_excluded``. With one namespace to show (``-n`` on a live
+    cluster) the report is that namespace's, graded on its own, excluded or not.
     """
     run, result, plan = _analysis(options, listener)
     tell(run, suppression_references(result.cluster), result.documents)
     findings = narrow_lines(run_lint(result.cluster, run.config, run.settings, plan=plan), result.documents)
-    report = run_audit(result.cluster, run.config, run.settings, findings)
     shown = options.shown_namespace
+    report = run_audit(result.cluster, run.config, run.settings, findings,
+                       include_excluded=include_excluded or shown is not None)
     if shown is not None:
         kept = tuple(a for a in report.namespaces if a.name == shown)
-        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers)
+        hidden = sum(1 for p in result.cluster.pods if p.namespace == shown and p.takes_part(run.settings)
+                     and not p.is_pod_endpoint(run.settings))
+        report = Audit(kept, kept[0].score if kept else report.score, report.cluster_tiers, (), hidden)
     return report
 
 
@@ -159,11 +169,16 @@ def write_rule_pages(folder: Path, force: bool, listener: Listener | None = None
     changed = {n: text for n, text in sorted(wanted.items()) if current[n] != text.encode("utf-8")}
     clash = [n for n in changed if current[n] is not None]
     if clash and not force:
-        raise Stop(f"{len(clash)} page(s) in {folder} differ from the rules (e.g. {clash[0]}); "
-                   "add --force to overwrite")
+        raise Stop(f"--rules-doc: {len(clash)} page(s) already exist in {folder} and differ from the rules "
+                   f"({shortened(clash, 3)}); add --force to overwrite them")
     write_files(folder, changed, force=True, flag="--rules-doc")
     if listener is not None:
-        listener.say(f"podfence: {len(changed)} of {len(wanted)} rule page(s) written to {one_line(str(folder))}")
+        same = sum(1 for n in wanted if current[n] is not None and n not in changed)
+        replaced = len(clash)
+        notes = ([f"{replaced} replaced with --force"] if replaced else []) + \
+            ([f"{same} already up to date"] if same else [])
+        listener.say(f"podfence: {len(changed)} of {len(wanted)} rule page(s) written to {one_line(str(folder))}"
+                     + (f" ({', '.join(notes)})" if notes else ""))
 
 
-__all__ = ["FAIL_ON", "Linted", "audit", "in_namespace", "lint", "narrow_lines", "repo_uri", "rule_flags", "write_rule_pages"]
+__all__ = ["FAIL_ON", "Linted", "audit", "in_namespace", "lint", "narrow_lines", "repo_uri", "reported_rules", "rule_flags", "write_rule_pages"]

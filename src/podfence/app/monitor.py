@@ -121,7 +121,7 @@ def _follow_lab(running: Monitor, name: str, listener: Listener) -> None:
         reader = open_reader(control.require_state(name))
 
     def ready(n: int) -> None:
-        listener.say(f"podfence: following denied connections in {n} pod namespaces of lab {name!r}")
+        listener.say(f"podfence: following denied connections in {n} pod network namespaces of lab {name!r}")
 
     try:
         for record in stream(reader, ready=ready):

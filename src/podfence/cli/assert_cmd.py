@@ -32,7 +32,7 @@ def test_command(
     output: Output = "text",
     junit: Annotated[str | None, typer.Option("--junit", metavar="FILE",
                                               help="Also write JUnit XML (one testcase per expectation).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --junit file if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --junit file if it exists (a report podfence wrote is replaced anyway).")] = False,
     take_snapshot: Annotated[bool, typer.Option(
         "--snapshot", help="Print today's connectivity as an assertion file instead of checking one.")] = False,
     lab: Annotated[bool, typer.Option("--lab", help="Also probe the expectations with real packets in the lab "
@@ -64,7 +64,7 @@ def test_command(
     write(render_results(list(checked.results), output, checked.lab))
     if junit is not None:
         suites = [(path, list(results)) for path, results in checked.suites]
-        write_file(Path(junit), junit_xml(suites, time.perf_counter() - started), force, "--junit")
+        write_file(Path(junit), junit_xml(suites, time.perf_counter() - started), checked.junit_force, "--junit")
     raise typer.Exit(EXIT_FINDINGS if checked.failed else EXIT_OK)
 
 

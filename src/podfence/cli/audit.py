@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from podfence.app import lint as linting
 from podfence.cli.common import (
     TIMEOUT, AllNamespaces, ContextName, Kubeconfig, RequestTimeout,
@@ -18,6 +22,9 @@ def audit(
     filename: Filenames = [],  # noqa: B006 - typer needs a literal default
     namespace: Namespace = "default",
     output: Output = "text",
+    include_excluded: Annotated[bool, typer.Option(
+        "--include-excluded", help="Grade the namespaces lint.exclude_namespaces leaves out (kube-system by default).",
+    )] = False,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -37,5 +44,5 @@ def audit(
     report = linting.audit(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
                                    max_objects, select=select, ignore=ignore, preview=preview, kubeconfig=kubeconfig,
                                   context=context, request_timeout=request_timeout,
-                                  all_namespaces=all_namespaces), LISTENER)
+                                  all_namespaces=all_namespaces), LISTENER, include_excluded)
     write({"json": audit_json, "md": audit_md}.get(output, audit_text)(report))

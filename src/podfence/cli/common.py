@@ -58,6 +58,16 @@ def namespace_given() -> bool:
 Namespace = Annotated[
     str, typer.Option("-n", "--namespace", help="Namespace for objects that name none.", callback=namespace_flag)
 ]
+FromEndpoints = Annotated[
+    list[str],
+    typer.Option("--from", metavar="ENDPOINT",
+                 help="Only these sources: ns/name, name (in -n), svc/ns/name, ns/*, an IP or a CIDR. Repeatable."),
+]
+ToEndpoints = Annotated[
+    list[str],
+    typer.Option("--to", metavar="ENDPOINT",
+                 help="Only these destinations: ns/name, name (in -n), svc/ns/name, ns/*, an IP or a CIDR. Repeatable."),
+]
 SettingValues = Annotated[
     list[str],
     typer.Option("--set", metavar="KNOB=VALUE",
@@ -223,6 +233,7 @@ def write_sized(text: str, limit: int, what: str, output: str, noun: str = "it t
 
 
 __all__ = [
+    "FromEndpoints", "ToEndpoints",
     "DEFAULT_MAX_INPUT_BYTES", "DEFAULT_MAX_OBJECTS", "DEFAULT_MAX_OUTPUT_BYTES", "choose", "protocol_of",
     "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "LISTENER", "AllowEmpty", "ConfigPath",
     "Filenames", "MaxInputBytes", "MaxObjects", "MaxOutputBytes", "Namespace", "SettingValues", "StrictCidr",

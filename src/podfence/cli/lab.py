@@ -119,8 +119,10 @@ def apply(
 def probe(
     port: Ports = [],  # noqa: B006
     protocol: Protocols = [],  # noqa: B006
-    source: Annotated[list[str], typer.Option("--from", help="Only from this pod (ns/name). Repeatable.")] = [],  # noqa: B006
-    target: Annotated[list[str], typer.Option("--to", help="Only to this pod (ns/name). Repeatable.")] = [],  # noqa: B006
+    source: Annotated[list[str], typer.Option("--from", metavar="NS/NAME",
+                                              help="Only from this pod (ns/name). Repeatable.")] = [],  # noqa: B006
+    target: Annotated[list[str], typer.Option("--to", metavar="NS/NAME",
+                                              help="Only to this pod (ns/name). Repeatable.")] = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Output = "text",
     timeout: Timeout = MIN_TIMEOUT,
@@ -128,14 +130,16 @@ def probe(
     wait: LabWait = DEFAULT_WAIT,
     max_output_bytes: MaxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> None:
-    """Connect from every pod to every pod on the given ports and protocols (TCP connect, UDP
-    echo) and print the matrix. An answer, even 'nothing listens here', means the packets got
-    through; silence twice means dropped. SCTP is reported as unsupported."""
+    """Connect from every pod (or --from) to every pod (or --to) on the given ports and protocols
+    (TCP connect, UDP echo) and print one matrix per port, holding the probed pairs only. Without
+    --port, each destination is probed on the ports it declares. Connected or refused ('nothing
+    listens here') means the packets got through; dropped (silence twice) or blocked (the source's
+    egress rules) means they did not. SCTP is reported as unsupported."""
     choose(output, FORMATS, "-o")
-    cells = labs.cells_of(port, protocol)
+    cells = labs.cells_of(port, protocol, declared=True)
     matrices = labs.probe(lab_run(name, wait), cells, LISTENER, timeout=timeout, sources=source, targets=target,
-                          namespace=namespace)
-    write_sized(render_matrices(matrices, output), max_output_bytes, f"{len(cells)} measured matrices", output,
+                          namespace=namespace, protocols=protocol)
+    write_sized(render_matrices(matrices, output), max_output_bytes, f"{len(matrices)} measured matrices", output,
                 noun="they take")
 
 
@@ -178,7 +182,7 @@ def denials(
 def down(name: LabName = DEFAULT_LAB_NAME, wait: LabWait = DEFAULT_WAIT) -> None:
     """Remove the lab: its namespaces (with their links and tables), its server, its state."""
     removed = labs.down(lab_run(name, wait), LISTENER)
-    say(f"lab {name!r} is down ({len(removed)} namespaces removed)" if removed else f"no lab {name!r} was up")
+    say(f"lab {name!r} is down ({len(removed)} network namespaces removed)" if removed else f"no lab {name!r} was up")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from podfence import __version__
+from podfence.app import Stop
 from podfence.app import lint as linting
 from podfence.cli.common import (
     TIMEOUT, AllNamespaces, ContextName, Kubeconfig, RequestTimeout,
@@ -60,10 +61,16 @@ def lint(
         return
     choose(output, FORMATS, "-o")
     choose(fail_on, linting.FAIL_ON, "--fail-on")
-    linted = linting.lint(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
-                                  max_objects, select=select, ignore=ignore, preview=preview, kubeconfig=kubeconfig,
-                                  context=context, request_timeout=request_timeout,
-                                  all_namespaces=all_namespaces, staged=staged), LISTENER)
+    try:
+        linted = linting.lint(options(filename, namespace, config, setting, strict_cidr, allow_empty,
+                                      max_input_bytes, max_objects, select=select, ignore=ignore, preview=preview,
+                                      kubeconfig=kubeconfig, context=context, request_timeout=request_timeout,
+                                      all_namespaces=all_namespaces, staged=staged), LISTENER)
+    except Stop as stop:  # invalid manifests: code scanning shows them too, where they are
+        if output == "sarif" and stop.diagnostics:
+            write(lint_sarif([], linting.reported_rules(), version=__version__, uri=linting.repo_uri,
+                             invalid=stop.diagnostics))
+        raise
     findings = list(linted.findings)
     if output == "json":
         write(lint_json(findings))

@@ -78,7 +78,7 @@ def _is_usage_error(e: BaseException) -> bool:
 _METAVARS = {"output": "FORMAT", "namespace": "NS", "port": "PORT", "protocol": "PROTO", "wait": "SECONDS",
              "timeout": "SECONDS", "from": "SRC", "to": "DST", "name": "NAME", "junit": "FILE",
              "context": "CONTEXT", "base": "REV", "select": "RULES", "ignore": "RULES", "extend-select": "RULES",
-             "rules-doc": "DIR", "fail-on": "SEVERITY", "pod-cidr": "CIDR"}
+             "rules-doc": "DIR", "fail-on": "SEVERITY", "pod-cidr": "CIDR", "flows-format": "FORMAT"}
 
 
 # One example per command, at the end of its help; every one runs as written from the repository.
@@ -97,6 +97,15 @@ EXAMPLES = {
     "generate allow": "podfence generate allow -f examples/baa --from billing/invoicer --to svc/notify/mailer --port 80",
     "generate egress": "podfence generate egress -f examples/baa --from billing/invoicer --to-cidr 203.0.113.0/24 --port 443",
     "ui": "podfence ui -f examples/baa",
+    "compare": "podfence compare staging prod",
+    "snapshot": "podfence snapshot --context prod -o prod.yaml",
+    "watch": "podfence watch --context prod -o json",
+    "monitor": "podfence monitor --hubble examples/baa-staged/flows.jsonl -f examples/baa",
+    "rollout check": "podfence rollout check -f examples/baa -f examples/baa-staged "
+                     "--flows examples/baa-staged/flows.jsonl",
+    "rollout plan": "podfence rollout plan -f examples/baa --to examples/baa-next "
+                    "--flows examples/baa-staged/flows.jsonl -o md",
+    "rollout apply": "sudo .venv/bin/podfence rollout apply plan.json --lab demo --window 5",
     "lab matrix": "sudo .venv/bin/podfence lab matrix -f examples/baa --port 8080 --compare",
     "lab up": "sudo .venv/bin/podfence lab up -f examples/baa",
     "lab apply": "sudo .venv/bin/podfence lab apply",

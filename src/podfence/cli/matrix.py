@@ -5,7 +5,7 @@ from __future__ import annotations
 from podfence.app import analysis
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, DEFAULT_MAX_OUTPUT_BYTES, LISTENER, TIMEOUT, AllNamespaces,
-    AllowEmpty, ConfigPath, ContextName, Filenames, Kubeconfig, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace,
+    AllowEmpty, ConfigPath, ContextName, Filenames, FromEndpoints, ToEndpoints, Kubeconfig, MaxInputBytes, MaxObjects, MaxOutputBytes, Namespace,
     PortOption, ProtocolOption, RequestTimeout, SettingValues, Staged, StrictCidr, busy, choose, one_port, options,
     output_option, refuse_output, write_bounded,
 )
@@ -18,6 +18,8 @@ def matrix(
     filename: Filenames = [],  # noqa: B006
     port: PortOption = ...,  # type: ignore[assignment]
     protocol: ProtocolOption = [],  # noqa: B006
+    src: FromEndpoints = [],  # noqa: B006
+    dst: ToEndpoints = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Output = "text",
     staged: Staged = False,
@@ -39,9 +41,8 @@ def matrix(
     m = analysis.matrix(options(filename, namespace, config, setting, strict_cidr, allow_empty, max_input_bytes,
                                 max_objects, kubeconfig=kubeconfig, context=context,
                                 request_timeout=request_timeout, all_namespaces=all_namespaces, staged=staged),
-                        spec, LISTENER)
+                        spec, LISTENER, tuple(src), tuple(dst))
     with busy("computing connectivity"):
         size = matrix_size(m, output)
-    n = len(m.pods)
-    refuse_output(f"matrix of {n} x {n} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
+    refuse_output(f"matrix of {len(m.pods)} x {len(m.destinations)} pods", size, max_output_bytes, f"it takes {size} bytes as {output}")
     write_bounded(matrix_chunks(m, output), max_output_bytes, "matrix output")

@@ -20,6 +20,9 @@ class Matrix:
     both produce this value, so their answers compare cell by cell. The engine's
     ``allowed`` is a :class:`ClassRows`, which builds each row when asked, so a
     matrix of many pods costs memory for its classes, not for its cells.
+
+    ``columns`` are the destinations when they are not the rows' pods (a matrix
+    narrowed to some sources or destinations); ``allowed`` then holds columns only.
     """
 
     protocol: Protocol
@@ -27,6 +30,17 @@ class Matrix:
     pods: tuple[str, ...]
     allowed: Mapping[str, tuple[str, ...]]
     kinds: dict[str, str]
+    columns: tuple[str, ...] | None = None
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """The columns: the pods themselves unless narrowed."""
+        return self.pods if self.columns is None else self.columns
+
+    @property
+    def square(self) -> bool:
+        """True when the columns are the rows."""
+        return self.columns is None or self.columns == self.pods
 
     def can(self, src: str, dst: str) -> bool:
         return dst in self.allowed.get(src, ())
@@ -42,10 +56,10 @@ class Matrix:
 
     def row_sizes(self, weights: Sequence[int]) -> tuple[list[int], list[int]]:
         """Per source in ``pods`` order: how many destinations it may reach, and the sum of
-        their ``weights`` (indexed like ``pods``), without building the rows."""
+        their ``weights`` (indexed like :attr:`destinations`), without building the rows."""
         if isinstance(self.allowed, ClassRows):
             return self.allowed.row_sizes(weights)
-        index = {p: i for i, p in enumerate(self.pods)}
+        index = {p: i for i, p in enumerate(self.destinations)}
         counts, sums = [], []
         for src in self.pods:
             row = self.allowed.get(src, ())

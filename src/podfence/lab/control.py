@@ -310,8 +310,12 @@ def probe_cells(cells: list[tuple[Protocol, int]]) -> None:
 
 def probe(cells: list[tuple[Protocol, int]], *, name: str = DEFAULT_LAB_NAME, timeout: float = probing.MIN_TIMEOUT,
           sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
-          on_plan: Callable[[int], None] | None = None) -> ProbeRun:
+          on_plan: Callable[[int], None] | None = None, protocols: tuple[Protocol, ...] = ()) -> ProbeRun:
     """Connect from every pod (or ``sources``) to every pod (or ``targets``) on each cell.
+
+    Without ``cells``, each destination is probed on the ports it declares (of
+    ``protocols`` when given), one matrix per declared port with its declaring pods
+    as the columns.
 
     The results are trusted only if the dataplane was healthy (see :func:`check_health`):
     every pod involved reaches its node before and after, and the machine's neighbour
@@ -320,18 +324,29 @@ def probe(cells: list[tuple[Protocol, int]], *, name: str = DEFAULT_LAB_NAME, ti
     names = preflight(name)
     probe_cells(cells)
     with locked(name):
-        return _probe(cells, names, timeout, sources, targets, progress, on_plan)
+        return _probe(cells, names, timeout, sources, targets, progress, on_plan, protocols)
 
 
 def _probe(cells: list[tuple[Protocol, int]], names: LabNames, timeout: float, sources: tuple[str, ...],
-           targets: tuple[str, ...], progress: Progress | None, on_plan: Callable[[int], None] | None) -> ProbeRun:
+           targets: tuple[str, ...], progress: Progress | None, on_plan: Callable[[int], None] | None,
+           protocols: tuple[Protocol, ...] = ()) -> ProbeRun:
     current = require_state(names.lab)
     for key in (*sources, *targets):
         if current.pod(key) is None:
             raise LabError(f"the lab has no pod {key!r}")
     src = [p for p in current.pods if not sources or p.key in sources]
     dst = [p for p in current.pods if not targets or p.key in targets]
-    planned = probing.probes_for(src, dst, cells)
+    if cells:
+        columns = {cell: dst for cell in cells}
+        planned = probing.probes_for(src, dst, cells)
+    else:
+        columns = dict(probing.declared_cells(dst, protocols))
+        if not columns:
+            wanted = "/".join(protocols) + " " if protocols else ""
+            raise LabError(f"no destination pod declares a {wanted}container port: give --port")
+        cells = list(columns)
+        probe_cells(cells)
+        planned = [pr for cell, pods in columns.items() for pr in probing.probes_for(src, pods, [cell])]
     try:
         sized = neighbours.size()
     except neighbours.TooSmall as exc:
@@ -344,7 +359,7 @@ def _probe(cells: list[tuple[Protocol, int]], names: LabNames, timeout: float, s
     results = probing.Prober(names, timeout, progress=progress).run(planned)
     _check_overflows(before, "while probing")
     check_health(names, involved, timeout)
-    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells), tuple(sized))
+    return ProbeRun(tuple(results), probing.matrices(results, current.pods, cells, src, columns), tuple(sized))
 
 
 def check_health(names: LabNames, pods: Iterable[LabPod], timeout: float = probing.MIN_TIMEOUT) -> None:
@@ -433,10 +448,10 @@ class LabSession:
 
     def probe(self, cells: list[tuple[Protocol, int]], *, timeout: float = probing.MIN_TIMEOUT,
               sources: tuple[str, ...] = (), targets: tuple[str, ...] = (), progress: Progress | None = None,
-              on_plan: Callable[[int], None] | None = None) -> ProbeRun:
+              on_plan: Callable[[int], None] | None = None, protocols: tuple[Protocol, ...] = ()) -> ProbeRun:
         """Probe pod pairs on ``cells`` (see :func:`probe`)."""
         return probe(cells, name=self.name, timeout=timeout, sources=sources, targets=targets,
-                     progress=progress, on_plan=on_plan)
+                     progress=progress, on_plan=on_plan, protocols=protocols)
 
     def down(self) -> list[str]:
         """Remove the lab; return the namespaces removed."""

@@ -39,7 +39,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from podfence.engine import Matrix
 from podfence.lab import linux
@@ -328,18 +328,45 @@ def _outcome_of(code: int) -> Outcome:
     return Outcome.ERROR
 
 
-def matrices(results: Iterable[ProbeResult], pods: Iterable[LabPod],
-             cells: Iterable[tuple[Protocol, int]]) -> dict[tuple[Protocol, int], Matrix]:
-    """One :class:`Matrix` per (protocol, port): a pair is allowed if a probe of it reached."""
+def declared_cells(pods: Iterable[LabPod], protocols: Iterable[Protocol] = ()
+                   ) -> dict[tuple[Protocol, int], tuple[LabPod, ...]]:
+    """Every (protocol, port) the pods declare (only ``protocols`` when given), with the pods that
+    declare it, in protocol and port order: what ``lab probe`` without ``--port`` probes."""
+    wanted = set(protocols)
+    found: dict[tuple[Protocol, int], list[LabPod]] = {}
+    for pod in pods:
+        for protocol, ports in ((Protocol.TCP, pod.tcp_ports), (Protocol.UDP, pod.udp_ports),
+                                (Protocol.SCTP, pod.sctp_ports)):
+            if wanted and protocol not in wanted:
+                continue
+            for port in ports:
+                found.setdefault((protocol, port), []).append(pod)
+    order = {p: i for i, p in enumerate(Protocol)}
+    return {cell: tuple(found[cell]) for cell in sorted(found, key=lambda c: (order[c[0]], c[1]))}
+
+
+def matrices(results: Iterable[ProbeResult], pods: Iterable[LabPod], cells: Iterable[tuple[Protocol, int]],
+             sources: Iterable[LabPod] | None = None,
+             targets: Mapping[tuple[Protocol, int], Iterable[LabPod]] | None = None
+             ) -> dict[tuple[Protocol, int], Matrix]:
+    """One :class:`Matrix` per (protocol, port): a pair is allowed if a probe of it reached.
+
+    The rows are the probed ``sources`` and the columns each cell's probed ``targets``
+    (default: every pod), so a matrix holds the probed pairs only.
+    """
     pods = list(pods)
-    keys = tuple(sorted(p.key for p in pods))
     kinds = {p.key: p.kind for p in pods}
-    reached: dict[tuple[Protocol, int], dict[str, set[str]]] = {c: {k: set() for k in keys} for c in cells}
+    rows = tuple(sorted(p.key for p in (pods if sources is None else sources)))
+    out: dict[tuple[Protocol, int], Matrix] = {}
+    reached: dict[tuple[Protocol, int], dict[str, set[str]]] = {}
+    for cell in cells:
+        columns = rows if targets is None and sources is None else tuple(sorted(
+            p.key for p in (pods if targets is None else targets[cell])))
+        reached[cell] = {k: set() for k in rows}
+        out[cell] = Matrix(cell[0], cell[1], rows, {}, kinds, columns=None if columns == rows else columns)
     for result in results:
         cell = (result.probe.protocol, result.probe.port)
         if result.outcome.reached and cell in reached:
-            reached[cell][result.probe.src.key].add(result.probe.dst.key)
-    return {
-        cell: Matrix(cell[0], cell[1], keys, {k: tuple(sorted(v)) for k, v in rows.items()}, kinds)
-        for cell, rows in reached.items()
-    }
+            reached[cell].setdefault(result.probe.src.key, set()).add(result.probe.dst.key)
+    return {cell: Matrix(m.protocol, m.port, m.pods, {k: tuple(sorted(v)) for k, v in reached[cell].items()},
+                         m.kinds, m.columns) for cell, m in out.items()}

@@ -21,8 +21,16 @@ Admin and Baseline tiers force on it (:class:`TierRule`): every rule of every
 such policy that selects one of its pods, in the order the tiers run. They are
 facts, not scored: the namespace's owners cannot change them.
 
-Grades: A from 90, B from 80, C from 70, D from 60, else F. The overall score is
-the average over namespaces, weighted by their pods.
+Grades: A from 90, B from 80, C from 70, D from 60, else F. A namespace whose pods
+cannot resolve names (an error of NP121, dns-egress-blocked) scores at most 79: it
+cannot get B or better however tight it is. The overall score is the average over
+namespaces, weighted by their pods.
+
+The namespaces of ``lint.exclude_namespaces`` (kube-system by default) are left
+out of the grades, as lint leaves them out of its coverage rules, and named in
+:attr:`Audit.excluded`; ``include_excluded`` grades them too. Pods counts are of
+pod-network pods: hostNetwork pods are their node's address (no policy selects
+them), counted apart in :attr:`Audit.host_network`.
 """
 
 from __future__ import annotations
@@ -100,15 +108,22 @@ class Audit:
     namespaces: tuple[NamespaceAudit, ...]
     score: int
     cluster_tiers: bool = False  # the cluster has cluster-wide policies (each namespace lists their rules)
+    excluded: tuple[str, ...] = ()  # namespaces with pods left out of the grades (lint.exclude_namespaces)
+    host_network: int = 0  # hostNetwork pods of the graded namespaces, not counted as pods of them
 
     @property
     def grade(self) -> str:
         return grade_of(self.score)
 
 
+DNS_BLOCKED = "NP121"  # an error of it caps the namespace's score below B
+DNS_CAP = 79
+
+
 def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings | None = None,
-          findings: list[Finding] | None = None) -> Audit:
-    """Audit every namespace that has pods; ``findings`` are lint's (computed when None)."""
+          findings: list[Finding] | None = None, include_excluded: bool = False) -> Audit:
+    """Audit every namespace that has pods, but those lint excludes unless ``include_excluded``;
+    ``findings`` are lint's (computed when None)."""
     ctx = LintContext(cluster, config, settings)
     found = lint(cluster, config, settings) if findings is None else findings
     by_ns: dict[str, list[Finding]] = defaultdict(list)
@@ -167,8 +182,11 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
                 internet_in[p.namespace].add(p.key)
 
     allowed = set(config.sensitive.allowed_from)
+    skipped = set() if include_excluded else set(config.lint.exclude_namespaces)
     out = []
     for ns in sorted(ctx.endpoints_by_ns):
+        if ns in skipped:
+            continue
         pods = ctx.endpoints_by_ns[ns]
         ing = sum(1 for p in pods if ctx.isolating(p, Direction.INGRESS))
         eg = sum(1 for p in pods if ctx.isolating(p, Direction.EGRESS))
@@ -192,6 +210,8 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
             score -= 10
         if any(f.rule in ("NP501", "NP502") for f in mine):
             score -= 20
+        if any(f.rule == DNS_BLOCKED and f.severity is Severity.ERROR for f in mine):
+            score = min(score, DNS_CAP)
         reach = outside.get(ns, IPSet())
         out.append(NamespaceAudit(
             ns, len(pods), ing, eg, tuple(sorted(reached_from.get(ns, ()))), tuple(sorted(internet_in.get(ns, ()))),
@@ -200,7 +220,11 @@ def audit(cluster: Cluster, config: Config = DEFAULT_CONFIG, settings: Settings 
         ))
     total = sum(a.pods for a in out)
     overall = round(sum(a.score * a.pods for a in out) / total) if total else 100
-    return Audit(tuple(out), overall, bool(cluster.cluster_policies))
+    graded = {a.name for a in out}
+    excluded = tuple(sorted(ns for ns in ctx.endpoints_by_ns if ns in skipped))
+    host_network = sum(1 for p in ctx.pods if p.namespace in graded and p.takes_part(ctx.settings)
+                       and not p.is_pod_endpoint(ctx.settings))
+    return Audit(tuple(out), overall, bool(cluster.cluster_policies), excluded, host_network)
 
 
 _ACTION_WORDS = {Action.ALLOW: "Accept", Action.DENY: "Deny", Action.PASS: "Pass"}

@@ -10,8 +10,10 @@ peers of intent files name an endpoint as one of:
 * an IP address: the pod (or Service) that owns it, else the node that owns it,
   else an outside address;
 * a CIDR such as ``203.0.113.0/24``: the addresses in it;
+* ``ns/*``: every pod of a namespace, in intents and in the ``--from``/``--to``
+  filters of ``matrix`` and ``connectivity``;
 * in YAML files also a selector mapping or an ``ipBlock`` (see the test spec and
-  intent formats), and ``ns/*`` for every workload of a namespace in intents.
+  intent formats).
 
 Ports have their own grammar in :mod:`podfence.model.ports`. :func:`parse_endpoint`
 returns a value or a message; :func:`close_names` suggests known names for an
@@ -82,15 +84,32 @@ class AddressName:
     single: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class NamespaceName:
+    """``ns/*``: every pod of a namespace (where a command allows it)."""
+
+    namespace: str
+
+
 EndpointName = PodName | ServiceName | AddressName
 
 
-def parse_endpoint(text: str, default_namespace: str | None = None) -> EndpointName | str:
+def parse_endpoint(text: str, default_namespace: str | None = None, *,
+                   wildcard: bool = False) -> EndpointName | NamespaceName | str:
     """One endpoint as written (see the module docstring); a message if it is none.
 
-    ``default_namespace``: the namespace of a bare ``name`` (None: a bare name is refused).
+    ``default_namespace``: the namespace of a bare ``name`` (None: a bare name is refused);
+    ``wildcard``: ``ns/*`` is a :class:`NamespaceName` (else it is refused).
+
+    >>> parse_endpoint("shop/*", wildcard=True)
+    NamespaceName(namespace='shop')
     """
     text = text.strip()
+    ns, _, star = text.partition("/")
+    if wildcard and star == "*":
+        if not is_namespace_name(ns):
+            return f"{quoted(text)}: not a namespace name (lowercase letters, digits and '-')"
+        return NamespaceName(ns)
     address = parse_ip(text)
     if address is not None:
         return AddressName(text, IPSet.of_address(address), single=True)
@@ -108,6 +127,39 @@ def parse_endpoint(text: str, default_namespace: str | None = None) -> EndpointN
     if not is_namespace_name(parts[0]) or not is_object_name(parts[1]):
         return f"{quoted(text)}: not a namespace/name (lowercase letters, digits, '-' and, in names, '.')"
     return ServiceName(parts[0], parts[1]) if service else PodName(parts[0], parts[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """What one side of a ``--from``/``--to`` filter chose: pod keys and outside addresses."""
+
+    pods: frozenset[str] = frozenset()
+    addresses: IPSet = IPSet()
+
+    def has(self, end: str) -> bool:
+        """True for a chosen pod key, or an address range (a CIDR) that holds a chosen address.
+
+        >>> Chosen(frozenset({"a/x"}), IPSet.of_cidr(parse_cidr("10.0.0.0/8"))).has("10.1.0.0/16")
+        True
+        """
+        if end in self.pods:
+            return True
+        if not self.addresses:
+            return False
+        cidr = parse_cidr(end)
+        return cidr is not None and bool(IPSet.of_cidr(cidr) & self.addresses)
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The sources and destinations an answer is narrowed to (None: every one)."""
+
+    src: Chosen | None = None
+    dst: Chosen | None = None
+
+    def keeps(self, src: str, dst: str) -> bool:
+        """True when the entry from ``src`` to ``dst`` (pod keys or CIDRs) is shown."""
+        return (self.src is None or self.src.has(src)) and (self.dst is None or self.dst.has(dst))
 
 
 def close_names(text: str, known: Iterable[str], limit: int = 3) -> list[str]:
@@ -143,6 +195,6 @@ def did_you_mean(text: str, known: Iterable[str]) -> str:
 
 
 __all__ = [
-    "ENDPOINT_WORDS", "AddressName", "EndpointName", "PodName", "ServiceName", "close_names", "did_you_mean",
-    "is_namespace_name", "is_object_name", "parse_endpoint",
+    "ENDPOINT_WORDS", "AddressName", "Chosen", "EndpointName", "Focus", "NamespaceName", "PodName", "ServiceName",
+    "close_names", "did_you_mean", "is_namespace_name", "is_object_name", "parse_endpoint",
 ]

@@ -51,9 +51,23 @@ def tier_rule_text(t: TierRule) -> str:
             f"(priority {t.priority}, {t.field}{named})")
 
 
+def _left_out(report: Audit) -> str:
+    """What the counts leave out, in words (empty when nothing is)."""
+    parts = []
+    if report.excluded:
+        parts.append(f"not graded: {', '.join(report.excluded)} (lint.exclude_namespaces; --include-excluded "
+                     "grades them)")
+    if report.host_network:
+        parts.append(f"{report.host_network} hostNetwork pod(s) not counted: they are their node's address, "
+                     "which no policy selects")
+    return "; ".join(parts)
+
+
 def audit_text(report: Audit) -> str:
     pods = sum(a.pods for a in report.namespaces)
     lines = [f"overall grade {report.grade} ({report.score}/100): {len(report.namespaces)} namespace(s), {pods} pod(s)"]
+    if _left_out(report):
+        lines.append(one_line(_left_out(report)))
     for a in report.namespaces:
         lines += [
             "",
@@ -85,6 +99,10 @@ def tier_rule_data(t: TierRule) -> dict[str, Any]:
 
 def audit_data(report: Audit) -> dict[str, Any]:
     data = _audit_data(report)
+    if report.excluded:  # keys of their own, only when something is left out
+        data["excluded"] = list(report.excluded)
+    if report.host_network:
+        data["host_network_pods"] = report.host_network
     if report.cluster_tiers:  # a key of its own, only when there are cluster-wide policies
         for entry, a in zip(data["namespaces"], report.namespaces):
             entry["tiers"] = [tier_rule_data(t) for t in a.tiers]
@@ -115,7 +133,7 @@ def audit_md(report: Audit) -> str:
     pods = sum(a.pods for a in report.namespaces)
     lines = ["# podfence audit", "",
              f"Overall grade **{report.grade}** ({report.score}/100): {len(report.namespaces)} namespace(s), "
-             f"{pods} pod(s).", "",
+             f"{pods} pod(s)." + (f" {md_text(_left_out(report))}." if _left_out(report) else ""), "",
              "| namespace | grade | pods | ingress isolated | egress isolated | errors | warnings | notes |",
              "|---|---|---|---|---|---|---|---|"]
     for a in report.namespaces:

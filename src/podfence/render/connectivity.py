@@ -10,9 +10,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 from podfence.engine import Connection, Connectivity
 from podfence.model import Direction, Pod
+from podfence.model.endpoints import Chosen, Focus
 from podfence.render.conns import block_text, conns_json, conns_text, shortened
 from podfence.render.escape import csv_cell, dot_id, dot_label, md_code, printable
-from podfence.sets import ConnSet
+from podfence.model.words import address_order
+from podfence.sets import ConnSet, IPSet, parse_cidr
 
 FORMATS = ("text", "json", "csv", "md", "dot")
 
@@ -21,8 +23,9 @@ def _pod_label(pod: Pod) -> str:
     return pod.key if pod.kind == "Pod" else f"{pod.key} ({pod.kind})"
 
 
-def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int = 3) -> str:
-    """One pod by name; many as whole namespaces where they cover them, else a few names."""
+def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int | None = 3) -> str:
+    """One pod by name; many as whole namespaces where they cover them, else a few names (every
+    name when ``limit`` is None: ``--wide``)."""
     if len(group) == 1:
         return _pod_label(group[0])
     by_ns: dict[str, list[Pod]] = {}
@@ -31,11 +34,12 @@ def _group_label(group: tuple[Pod, ...], ns_sizes: dict[str, int], limit: int = 
     whole = [ns for ns, ps in by_ns.items() if len(ps) == ns_sizes.get(ns, -1) and len(ps) > 1]
     parts = []
     if whole:
-        shown = shortened(whole, limit)
+        shown = ", ".join(whole) if limit is None else shortened(whole, limit)
         parts.append(f"all pods of {'namespace' if len(whole) == 1 else 'namespaces'} {shown}")
     rest = [p for ns, ps in by_ns.items() if ns not in whole for p in ps]
     if rest:
-        parts.append(shortened([p.key for p in rest], limit))
+        keys = [p.key for p in rest]
+        parts.append(", ".join(keys) if limit is None else shortened(keys, limit))
     return f"[{'; '.join(parts)}] ({len(group)} pods)"
 
 
@@ -44,9 +48,11 @@ def connectivity_text(conn: Connectivity) -> str:
     return "".join(connectivity_text_chunks(conn))
 
 
-def connectivity_text_chunks(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
-    """:func:`connectivity_text` a line at a time, each made :func:`printable`; ``namespace`` as above."""
-    return (printable(line[:-1]) + "\n" for line in _text_lines(conn, namespace))
+def connectivity_text_chunks(conn: Connectivity, namespace: str | None = None,
+                             focus: Focus | None = None, wide: bool = False) -> Iterator[str]:
+    """:func:`connectivity_text` a line at a time, each made :func:`printable`; ``namespace``,
+    ``focus`` and ``wide`` as in :func:`connectivity_chunks`."""
+    return (printable(line[:-1]) + "\n" for line in _text_lines(conn, namespace, focus, 3 if not wide else None))
 
 
 def _touches(namespace: str, *ends: str) -> bool:
@@ -54,7 +60,8 @@ def _touches(namespace: str, *ends: str) -> bool:
     return any(end.startswith(namespace + "/") and "/" not in end[len(namespace) + 1:] for end in ends)
 
 
-def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[str]:
+def _text_lines(conn: Connectivity, namespace: str | None = None, focus: Focus | None = None,
+                limit: int | None = 3) -> Iterator[str]:
     ns_sizes: dict[str, int] = {}
     for p in conn.pods:
         ns_sizes[p.namespace] = ns_sizes.get(p.namespace, 0) + 1
@@ -62,29 +69,62 @@ def _text_lines(conn: Connectivity, namespace: str | None = None) -> Iterator[st
     def shown(*groups: tuple[Pod, ...]) -> bool:
         return namespace is None or any(p.namespace == namespace for g in groups for p in g)
 
-    groups = [g for g in conn.group_connections() if shown(g.src, g.dst)]
-    for g in groups:
-        yield f"{_group_label(g.src, ns_sizes)} -> {_group_label(g.dst, ns_sizes)}: {conns_text(g.conns)}\n"
+    def chosen(group: tuple[Pod, ...], side: str) -> tuple[Pod, ...]:
+        wanted = None if focus is None else focus.src if side == "src" else focus.dst
+        return group if wanted is None else tuple(p for p in group if p.key in wanted.pods)
+
+    def outside(block: IPSet, side: str) -> IPSet:
+        wanted = None if focus is None else focus.src if side == "src" else focus.dst
+        return block if wanted is None else block & wanted.addresses
+
+    groups = [(src, dst, g.conns) for g in conn.group_connections() if shown(g.src, g.dst)
+              for src, dst in [(chosen(g.src, "src"), chosen(g.dst, "dst"))] if src and dst]
+    for src, dst, conns in groups:
+        yield f"{_group_label(src, ns_sizes, limit)} -> {_group_label(dst, ns_sizes, limit)}: {conns_text(conns)}\n"
     if not groups:
-        yield "(no pod may reach another pod)\n"
+        yield "(no pod may reach another pod)\n" if focus is None else "(no chosen pod may reach another)\n"
     for e in conn.pair_exceptions():
-        if namespace is None or _touches(namespace, e.src, e.dst):
+        if (namespace is None or _touches(namespace, e.src, e.dst)) and (focus is None or focus.keeps(e.src, e.dst)):
             yield f"{e.src} -> {e.dst}: {conns_text(e.conns)} (own node)\n"
-    ext = [(group, direction, blocks) for group, direction, blocks in conn.group_address_blocks()
-           if shown(group)]
+    ext = []
+    for group, direction, blocks in conn.group_address_blocks():
+        egress = direction is Direction.EGRESS
+        pods = chosen(group, "src" if egress else "dst")
+        kept = [(b, c) for block, c in blocks for b in [outside(block, "dst" if egress else "src")] if b]
+        if shown(group) and pods and kept:
+            ext.append((pods, direction, kept))
     if ext:
         yield "\n"
     for group, direction, blocks in ext:
         for block, c in blocks:
             text, where = conns_text(c), block_text(block)
             if direction is Direction.EGRESS:
-                yield f"{_group_label(group, ns_sizes)} -> {where}: {text}\n"
+                yield f"{_group_label(group, ns_sizes, limit)} -> {where}: {text}\n"
             else:
-                yield f"{where} -> {_group_label(group, ns_sizes)}: {text}\n"
+                yield f"{where} -> {_group_label(group, ns_sizes, limit)}: {text}\n"
     kinds = {p.kind for p in conn.pods}
     yield "\n"
+    if focus is not None:
+        yield f"Only from {_side(focus.src)} to {_side(focus.dst)}, of {len(conn.pods)} pods.\n"
+        return
+    if namespace is not None:
+        mine = sum(1 for p in conn.pods if p.namespace == namespace)
+        yield (f"Only what the {mine} {'pod' if mine == 1 else 'pods'} of namespace {namespace} send or receive, "
+               f"of {len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour.\n")
+        return
     yield (f"{len(conn.pods)} pods in {len(conn.groups())} groups of identical behaviour."
            + (" Every bare pod may also reach itself (self traffic)." if "Pod" in kinds else "") + "\n")
+
+
+def _side(chosen: Chosen | None) -> str:
+    """One side of a focus in words: ``2 chosen pods and 10.0.0.0/8``, ``any pod or address``."""
+    if chosen is None:
+        return "any pod or address"
+    n = len(chosen.pods)
+    parts = [f"{n} chosen {'pod' if n == 1 else 'pods'}"] if n else []
+    if chosen.addresses:
+        parts.append(", ".join(chosen.addresses.cidrs()))
+    return " and ".join(parts) or "nothing"
 
 
 def connectivity_data(rows: Iterable[tuple[str, str, ConnSet]]) -> dict[str, Any]:
@@ -175,27 +215,48 @@ def connectivity_dot(conn: Connectivity, entries: Iterable[Connection] | None = 
 
 def connectivity_dot_chunks(conn: Connectivity,
                             rows: Iterable[tuple[str, str, ConnSet]] | None = None) -> Iterator[str]:
-    """:func:`connectivity_dot` a line at a time; ``rows`` default to the connectivity's own."""
+    """:func:`connectivity_dot` a line at a time; ``rows`` default to the connectivity's own.
+
+    A pod's address ranges with the same allowed connections are one box, named as
+    text names them (``0.0.0.0/0 except 10.0.0.0/8, ...``), so the internet is one
+    node rather than the dozens of CIDRs it is made of.
+    """
     yield "digraph podfence {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n  edge [fontsize=9];\n"
+    pod_keys = set()
     for ns, pods in groupby(conn.pods, key=lambda p: p.namespace):
         out = [f"  subgraph {dot_id('cluster_' + ns)} {{", f"    label={dot_id(ns)};"]
         for p in pods:
+            pod_keys.add(p.key)
             label = dot_label(p.name) if p.kind == "Pod" else dot_label(p.name, f"({p.kind})")
             out.append(f"    {dot_id(p.key)} [label={label}];")
         out.append("  }")
         yield "\n".join(out) + "\n"
-    if rows is None:
-        cidrs = sorted(_range_names(conn))
-        rows = conn.rows()
-    else:
-        rows = list(rows)
-        pod_keys = {p.key for p in conn.pods}
-        cidrs = sorted({n for src, dst, _ in rows for n in (src, dst) if n not in pod_keys})
-    for c in cidrs:
-        yield f"  {dot_id(c)} [shape=box];\n"
-    for src, dst, conns in rows:
+    edges: list[tuple[str, str, ConnSet]] = []
+    ranges: dict[tuple[str, bool, int], tuple[IPSet, ConnSet, int]] = {}  # (pod, egress, conns id) -> merged
+    for src, dst, conns in (conn.rows() if rows is None else rows):
         if src == dst:
             continue
+        if src in pod_keys and dst in pod_keys:
+            edges.append((src, dst, conns))
+            continue
+        egress = src in pod_keys
+        pod, cidr = (src, dst) if egress else (dst, src)
+        parsed = parse_cidr(cidr)
+        if parsed is None:  # neither a pod of this connectivity nor a range: an edge as given
+            edges.append((src, dst, conns))
+            continue
+        key = (pod, egress, id(conns))
+        block, _, at = ranges.get(key, (IPSet(), conns, len(edges)))
+        if key not in ranges:
+            edges.append((pod, "", conns))  # its place in the output: the pod's first range
+        ranges[key] = (block | IPSet.of_cidr(parsed), conns, at)
+    merged = {at: (pod, egress, block_text(block)) for (pod, egress, _), (block, _, at) in ranges.items()}
+    for name in sorted({name for _, _, name in merged.values()}, key=address_order):
+        yield f"  {dot_id(name)} [shape=box];\n"
+    for i, (src, dst, conns) in enumerate(edges):
+        if i in merged:
+            pod, egress, name = merged[i]
+            src, dst = (pod, name) if egress else (name, pod)
         yield f"  {dot_id(src)} -> {dot_id(dst)} [label={dot_label(conns_text(conns))}];\n"
     yield "}\n"
 
@@ -213,15 +274,20 @@ def _range_names(conn: Connectivity) -> set[str]:
     return names
 
 
-def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None = None) -> Iterator[str]:
+def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None = None,
+                        focus: Focus | None = None, wide: bool = False) -> Iterator[str]:
     """The whole-cluster connectivity in one format, a line (or entry) at a time.
 
-    ``namespace`` shows only what a pod of that namespace sends or receives.
+    ``namespace`` shows only what a pod of that namespace sends or receives;
+    ``focus`` only what its sources send to its destinations; ``wide`` names every
+    pod of a text line (never "and N more").
     """
     rows = conn.rows() if namespace is None else (r for r in conn.rows() if _touches(namespace, r[0], r[1]))
+    if focus is not None:
+        rows = (r for r in rows if focus.keeps(r[0], r[1]))
     match output:
         case "text":
-            return connectivity_text_chunks(conn, namespace)
+            return connectivity_text_chunks(conn, namespace, focus, wide)
         case "json":
             return connectivity_json_chunks(rows)
         case "csv":
@@ -229,7 +295,7 @@ def connectivity_chunks(conn: Connectivity, output: str, namespace: str | None =
         case "md":
             return connectivity_md_chunks(rows)
         case "dot":
-            return connectivity_dot_chunks(conn, None if namespace is None else rows)
+            return connectivity_dot_chunks(conn, None if namespace is None and focus is None else rows)
     raise ValueError(f"unknown output format {output!r}; choose from {', '.join(FORMATS)}")
 
 

@@ -31,7 +31,7 @@ def _utf8_len(text: str) -> int:
 
 
 def _marks(matrix: Matrix, row: tuple[str, ...], index: dict[str, int], allowed: str, denied: str) -> list[str]:
-    cells = [denied] * len(matrix.pods)
+    cells = [denied] * len(matrix.destinations)
     for dst in row:
         i = index.get(dst)
         if i is not None:
@@ -47,7 +47,11 @@ def _json_head(matrix: Matrix) -> str:
 
 
 def matrix_data(matrix: Matrix) -> dict[str, Any]:
-    """``{"port", "protocol", "pods": [...], "allowed": {src: [dst, ...]}}``, every pod a key of ``allowed``."""
+    """``{"port", "protocol", "pods": [...], "allowed": {src: [dst, ...]}}``, every pod a key of ``allowed``.
+
+    Narrowed by ``--from``/``--to``, ``pods`` are the chosen sources and ``allowed``
+    holds the chosen destinations only.
+    """
     return {"port": matrix.port, "protocol": str(matrix.protocol), "pods": list(matrix.pods),
             "allowed": {p: list(matrix.allowed.get(p, ())) for p in matrix.pods}}
 
@@ -104,8 +108,12 @@ def _text_labels(matrix: Matrix) -> tuple[int, list[str], int]:
 
 
 def matrix_text_chunks(matrix: Matrix) -> Iterator[str]:
-    """Rows are sources, numbered columns are destinations (numbers match the rows)."""
+    """Rows are sources, numbered columns are destinations (numbers match the rows; when the
+    destinations are not the sources, a list under the title numbers them)."""
     pods = matrix.pods
+    if not matrix.square:
+        yield from _narrowed_text_chunks(matrix)
+        return
     if not pods:
         yield _text_title(matrix) + "\n\n(no pods)\n"
         return
@@ -120,6 +128,28 @@ def matrix_text_chunks(matrix: Matrix) -> Iterator[str]:
         total += len(row)
         yield f"{label:<{name_w}} {' '.join(_marks(matrix, row, index, yes, no))}\n"
     yield f"\n{total} of {len(pods) ** 2} pairs allowed\n"
+
+
+def _narrowed_text_chunks(matrix: Matrix) -> Iterator[str]:
+    rows, columns = matrix.pods, matrix.destinations
+    yield _text_title(matrix) + "\n\n"
+    if not rows or not columns:
+        yield f"(no {'sources' if not rows else 'destinations'} chosen)\n"
+        return
+    width = len(str(len(columns)))
+    yield "columns:\n" + "".join(f"  {i + 1:>{width}} {printable(_label(matrix, p))}\n"
+                                 for i, p in enumerate(columns)) + "\n"
+    labels = [printable(_label(matrix, p)) for p in rows]
+    name_w = max(len(s) for s in labels)
+    yield " " * name_w + " " + " ".join(f"{i + 1:>{width}}" for i in range(len(columns))) + "\n"
+    index = {p: i for i, p in enumerate(columns)}
+    yes, no = f"{ALLOWED_MARK:>{width}}", f"{DENIED_MARK:>{width}}"
+    total = 0
+    for label, src in zip(labels, rows):
+        row = matrix.allowed.get(src, ())
+        total += len(row)
+        yield f"{label:<{name_w}} {' '.join(_marks(matrix, row, index, yes, no))}\n"
+    yield f"\n{total} of {len(rows) * len(columns)} pairs allowed\n"
 
 
 def _text_size(matrix: Matrix) -> int:
@@ -149,8 +179,8 @@ def _csv_line(fields: list[str]) -> str:
 
 
 def matrix_csv_chunks(matrix: Matrix) -> Iterator[str]:
-    yield _csv_line(["from\\to", *map(csv_cell, matrix.pods)])
-    index = {p: i for i, p in enumerate(matrix.pods)}
+    yield _csv_line(["from\\to", *map(csv_cell, matrix.destinations)])
+    index = {p: i for i, p in enumerate(matrix.destinations)}
     for src in matrix.pods:
         row = matrix.allowed.get(src, ())
         yield _csv_line([csv_cell(src), *_marks(matrix, row, index, "1", "0")])
@@ -168,7 +198,7 @@ def _csv_size(matrix: Matrix) -> int:
 
 
 def _md_head(matrix: Matrix) -> str:
-    pods = matrix.pods
+    pods = matrix.destinations
     return (f"**{matrix.protocol}/{matrix.port}** (rows: from, columns: to)\n\n"
             + "| from \\ to | " + " | ".join(md_code(p, table=True) for p in pods) + " |\n"
             + "|---|" + "|".join(":-:" for _ in pods) + "|\n")
@@ -180,7 +210,7 @@ def _md_row_start(matrix: Matrix, src: str) -> str:
 
 def matrix_md_chunks(matrix: Matrix) -> Iterator[str]:
     yield _md_head(matrix)
-    index = {p: i for i, p in enumerate(matrix.pods)}
+    index = {p: i for i, p in enumerate(matrix.destinations)}
     for src in matrix.pods:
         row = matrix.allowed.get(src, ())
         yield _md_row_start(matrix, src) + " | ".join(_marks(matrix, row, index, ALLOWED_MARK, DENIED_MARK)) + " |\n"
@@ -214,7 +244,10 @@ def matrix_chunks(matrix: Matrix, output: str) -> Iterator[str]:
 
 
 def matrix_size(matrix: Matrix, output: str) -> int:
-    """Exactly how many bytes (UTF-8) :func:`matrix_chunks` writes, from row counts alone."""
+    """Exactly how many bytes (UTF-8) :func:`matrix_chunks` writes, from row counts alone (a matrix
+    narrowed to chosen sources or destinations is measured by writing it: it is as large as asked)."""
+    if not matrix.square:
+        return sum(_utf8_len(chunk) for chunk in matrix_chunks(matrix, output))
     match output:
         case "json":
             return _json_size(matrix)
