@@ -81,6 +81,9 @@ def test_a_staged_stage_is_in_the_dataplane_and_observed_by_its_audit_records(la
         try:
             assert "listening for denied connections" in stream.stderr.readline()  # subscribed
             done = apply(lab)
+            deadline = time.monotonic() + 60  # a loaded machine hands the stream its records late
+            while '"AUDIT"' not in records.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
         finally:
             stream.send_signal(signal.SIGTERM)
             _, err = stream.communicate(timeout=60)
