@@ -98,11 +98,11 @@ def test_check_error_in_a_file_named_with_control_characters_stays_one_line(tmp_
     r = podfence("check", "-f", str(tmp_path))
     assert r.returncode == 2
     shown = f"{tmp_path}/evil{QUOTED}.yaml"
-    assert r.stdout.splitlines() == [
-        f'{shown}:15: NetworkPolicy shop/broken: spec.ingress[0].ports[0].protocol: Unsupported value: "tcp": '
-        'supported values: "TCP", "UDP", "SCTP"',
+    assert r.stdout.splitlines() == [  # errors in file and line order
         f'{shown}:13: NetworkPolicy shop/broken: spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: '
         '"10.0.0.0/24": must be a strict subset of `cidr`',
+        f'{shown}:15: NetworkPolicy shop/broken: spec.ingress[0].ports[0].protocol: Unsupported value: "tcp": '
+        'supported values: "TCP", "UDP", "SCTP"',
         "2 error(s), 0 warning(s)",
     ]
 
