@@ -20,10 +20,11 @@ applied on top.
 
 from __future__ import annotations
 
+import collections
 import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -649,6 +650,40 @@ class Connectivity:
                                            decode(masks[first[m]])))
         out.sort(key=lambda g: (g.src[0].key, g.dst[0].key))
         return out
+
+    def pair_counts(self, group_of: Callable[[Pod], str]) -> dict[tuple[str, str], int]:
+        """How many pod pairs (a pod to itself aside) allow something, per (source group, destination group).
+
+        Counted per pair of units (``group_of`` tallied over their members), never per
+        pod pair, so a map can fold a cluster of any size; own-node exceptions are
+        applied pair by pair.
+        """
+        pods = self._cc.pods
+        units, unit_of, src, dst, _ = self._unit_pairs
+        names: dict[str, int] = {}
+        group = np.array([names.setdefault(group_of(p), len(names)) for p in pods], dtype=np.int64)
+        tallies = [collections.Counter(group[m].tolist()) if m else collections.Counter() for m in units]
+        single = np.array([next(iter(t)) if len(t) == 1 else -1 for t in tallies], dtype=np.int64)
+        size = np.array([len(m) for m in units], dtype=np.int64)
+        g = len(names)
+        counts = np.zeros(g * g, dtype=np.int64)
+        simple = (single[src] >= 0) & (single[dst] >= 0) if len(src) else np.zeros(0, dtype=bool)
+        s, d = src[simple], dst[simple]
+        pairs = size[s] * size[d] - np.where(s == d, size[s], 0)  # a pod to itself is no edge
+        np.add.at(counts, single[s] * g + single[d], pairs)
+        for a, b in zip(src[~simple].tolist(), dst[~simple].tolist()):
+            for ga, na in tallies[a].items():
+                for gb, nb in tallies[b].items():
+                    counts[ga * g + gb] += na * nb - (na if a == b and ga == gb else 0)
+        allowed = set(zip(src.tolist(), dst.tolist()))
+        for (a, b), c in self._overrides.items():
+            if a == b:
+                continue
+            ua, ub = int(unit_of[a]), int(unit_of[b])
+            before = ua >= 0 and ub >= 0 and (ua, ub) in allowed
+            counts[group[a] * g + group[b]] += bool(c) - before
+        order = list(names)
+        return {(order[i // g], order[i % g]): int(counts[i]) for i in np.flatnonzero(counts).tolist()}
 
     def pair_exceptions(self) -> list[Connection]:
         """Pod pairs a pod's own node takes part in (self traffic aside), with something allowed."""
