@@ -53,6 +53,7 @@ class Server:
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
+        self.listening = time.perf_counter()  # the cluster is loaded: the URL comes after it
         if not self.url.startswith("http://"):
             self.close()
             raise SystemExit(f"podfence ui printed no URL for {path}")
@@ -78,15 +79,18 @@ def map_ready(page: Any) -> None:
 
 
 def start_to_map(browser: Any, path: Path) -> tuple[float, str]:
-    """Seconds from starting ``podfence ui`` to the drawn map, and the level it was drawn at."""
+    """Seconds from starting ``podfence ui`` to the drawn map, and the level it was drawn at (with the seconds
+    from the printed URL to the drawn map: computing the connectivity, folding it, drawing it)."""
     with Server(path) as server:
         page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
         page.goto(server.url + "#/map", timeout=TIMEOUT_MS)
         map_ready(page)
-        took = time.perf_counter() - server.started
+        took, after_url = time.perf_counter() - server.started, time.perf_counter() - server.listening
         nodes = page.evaluate("window.podfenceMap.nodes('.ns-node').length")
+        edges = page.evaluate("window.podfenceMap.edges().length")
         page.close()
-    return took, f"namespace ({nodes} namespaces)" if nodes else "workload"
+    level = f"namespace level: {nodes} namespaces, {edges} edges" if nodes else f"workload level: {edges} edges"
+    return took, f"{level}; {after_url:.2f} s of it after the URL"
 
 
 def edits_to_impact(browser: Any, path: Path, repeat: int) -> list[float]:

@@ -325,6 +325,9 @@ def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np
     return np.concatenate(out_s), np.concatenate(out_d), np.concatenate(masks)
 
 
+_PAIR_CHUNK = 1 << 18  # unit pairs expanded at once when folding
+
+
 @dataclass
 class Connectivity:
     """Who may reach whom, for every pod pair and between pods and address ranges."""
@@ -662,25 +665,33 @@ class Connectivity:
         units, unit_of, src, dst, _ = self._unit_pairs
         names: dict[str, int] = {}
         group = np.array([names.setdefault(group_of(p), len(names)) for p in pods], dtype=np.int64)
-        tallies = [collections.Counter(group[m].tolist()) if m else collections.Counter() for m in units]
-        single = np.array([next(iter(t)) if len(t) == 1 else -1 for t in tallies], dtype=np.int64)
-        size = np.array([len(m) for m in units], dtype=np.int64)
         g = len(names)
+        # each unit as (group, members in it) runs, laid out unit after unit
+        run_group, run_size, run_start = [], [], np.zeros(len(units) + 1, dtype=np.int64)
+        for u, m in enumerate(units):
+            tally = collections.Counter(group[m].tolist()) if m else {}
+            run_group.extend(tally.keys())
+            run_size.extend(tally.values())
+            run_start[u + 1] = len(run_group)
+        rg, rs = np.array(run_group, dtype=np.int64), np.array(run_size, dtype=np.int64)
+        runs = np.diff(run_start)
         counts = np.zeros(g * g, dtype=np.int64)
-        simple = (single[src] >= 0) & (single[dst] >= 0) if len(src) else np.zeros(0, dtype=bool)
-        s, d = src[simple], dst[simple]
-        pairs = size[s] * size[d] - np.where(s == d, size[s], 0)  # a pod to itself is no edge
-        np.add.at(counts, single[s] * g + single[d], pairs)
-        for a, b in zip(src[~simple].tolist(), dst[~simple].tolist()):
-            for ga, na in tallies[a].items():
-                for gb, nb in tallies[b].items():
-                    counts[ga * g + gb] += na * nb - (na if a == b and ga == gb else 0)
-        allowed = set(zip(src.tolist(), dst.tolist()))
+        for lo in range(0, len(src), _PAIR_CHUNK):  # every run of the source with every run of the destination
+            s, d = src[lo:lo + _PAIR_CHUNK], dst[lo:lo + _PAIR_CHUNK]
+            i = np.repeat(np.arange(len(s)), runs[s] * runs[d])
+            k = np.arange(len(i)) - np.repeat(np.cumsum(runs[s] * runs[d]) - runs[s] * runs[d], runs[s] * runs[d])
+            a = run_start[s[i]] + k // runs[d[i]]
+            b = run_start[d[i]] + k % runs[d[i]]
+            pairs = rs[a] * rs[b] - np.where((s[i] == d[i]) & (a == b), rs[a], 0)  # a pod to itself is no edge
+            np.add.at(counts, rg[a] * g + rg[b], pairs)
+        pair_keys = src * len(units) + dst  # sorted, as the pairs are
         for (a, b), c in self._overrides.items():
             if a == b:
                 continue
             ua, ub = int(unit_of[a]), int(unit_of[b])
-            before = ua >= 0 and ub >= 0 and (ua, ub) in allowed
+            key = ua * len(units) + ub
+            at = int(np.searchsorted(pair_keys, key))
+            before = ua >= 0 and ub >= 0 and at < len(pair_keys) and int(pair_keys[at]) == key
             counts[group[a] * g + group[b]] += bool(c) - before
         order = list(names)
         return {(order[i // g], order[i % g]): int(counts[i]) for i in np.flatnonzero(counts).tolist()}

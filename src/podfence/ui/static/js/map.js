@@ -76,7 +76,8 @@ function namespaceElements(folded) {
   for (const e of folded.edges) {
     if (e.src === e.dst) continue;
     out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst,
-      label: `${e.count} connection${e.count > 1 ? "s" : ""}` }, classes: "folded" });
+      label: `${e.src.replace(/^ns:/, "")} → ${e.dst.replace(/^ns:/, "")}: ${e.count} connection${e.count > 1 ? "s" : ""}` },
+      classes: "folded" });
   }
   return out;
 }
@@ -98,7 +99,9 @@ const STYLE = [
     "line-color": "#8895ad", "target-arrow-color": "#8895ad", "target-arrow-shape": "triangle",
     "text-background-color": "#fff", "text-background-opacity": 0.8, "text-rotation": "autorotate" } },
   // hundreds of folded edges: their counts show on hover and selection, not as hundreds of drawn labels
-  { selector: "edge.folded", style: { label: "", width: 1 } },
+  // haystack edges are straight and drawn without per-edge geometry: tens of thousands stay quick
+  { selector: "edge.folded", style: { label: "", width: 1, "curve-style": "haystack", "haystack-radius": 0,
+    opacity: 0.5 } },
   { selector: "edge.folded:selected, edge.folded.hover", style: { label: "data(label)" } },
   { selector: "edge:selected, edge.chosen", style: { "line-color": "#d35400", "target-arrow-color": "#d35400", width: 3 } },
   { selector: "node:selected, node.chosen", style: { "border-width": 3, "border-color": "#d35400" } },
