@@ -59,3 +59,19 @@ def test_rows_come_pods_first_then_ranges_in_address_order(seed: int) -> None:
     assert len({(r[0], r[1]) for r in rows}) == len(rows)
     for src, dst, conns in from_pods:
         assert conns == (conn.between(src, dst) if dst in pods else dict(conn.address_ranges(src, Direction.EGRESS))[dst])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pair_counts_fold_the_pod_pairs(seed: int) -> None:
+    """Folded per pod (units spread over many groups) and per namespace, own-node exceptions included."""
+    for tiers in (False, True):
+        rc = random_cluster(seed, tiers=tiers)
+        for settings in SETTINGS:
+            conn = Engine(rc.cluster, settings).connectivity()
+            pods = {p.key: p for p in conn.pods}
+            pairs = [(pods[a], pods[b]) for a, b, _ in conn.rows() if a in pods and b in pods and a != b]
+            for group_of in (lambda p: p.key, lambda p: p.namespace, lambda p: p.name[:1]):
+                want: dict[tuple[str, str], int] = {}
+                for a, b in pairs:
+                    want[(group_of(a), group_of(b))] = want.get((group_of(a), group_of(b)), 0) + 1
+                assert conn.pair_counts(group_of) == want

@@ -132,3 +132,27 @@ def test_bad_flags_are_one_line_and_exit_2() -> None:
     done = podfence("ui", "-f", "no/such/dir", "--no-browser")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_namespace_map_folds_the_connectivity(url: str) -> None:
+    """Pod pairs of ``podfence connectivity`` and pod/address edges of the workload map, counted per namespace."""
+    import json
+
+    folded = httpx.get(f"{url}api/namespace-map").json()
+    view = httpx.get(f"{url}api/view").json()
+    pods = {p["key"] for p in view["pods"]}
+
+    def end(name: str) -> str:
+        return "ns:" + name.split("/")[0] if name in pods else name
+
+    want: dict[tuple[str, str], int] = {}
+    for c in json.loads(podfence("connectivity", "-f", EXAMPLE, "-o", "json").stdout)["connections"]:
+        if c["src"] != c["dst"] and c["src"] in pods and c["dst"] in pods:
+            want[(end(c["src"]), end(c["dst"]))] = want.get((end(c["src"]), end(c["dst"])), 0) + 1
+    for e in view["edges"]:
+        if e["src"].startswith("out:") or e["dst"].startswith("out:"):
+            want[(end(e["src"]), end(e["dst"]))] = want.get((end(e["src"]), end(e["dst"])), 0) + 1
+    assert {(e["src"], e["dst"]): e["count"] for e in folded["edges"]} == want
+    assert any(e["src"].startswith("out:") or e["dst"].startswith("out:") for e in folded["edges"])
+    assert folded["workloads"] == len(pods)
+    assert folded["namespaces"] == view["namespaces"] and folded["outside"] == view["outside"]

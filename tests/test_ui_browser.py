@@ -210,3 +210,17 @@ def test_a_policy_highlights_what_it_selects(browser: object, example_url: str) 
     page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes().length > 0")
     highlighted = page.evaluate("window.podfenceMap.nodes('.selected').map(n => n.id()).sort()")
     assert highlighted == ["billing/billing-api", "billing/billing-report", "billing/invoicer"]
+
+
+def test_the_namespace_level_draws_the_servers_fold(browser: object, example_url: str) -> None:
+    import httpx
+
+    opened = Page(browser, example_url)
+    page = opened.open("#/map?level=namespace")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
+    drawn = page.evaluate("window.podfenceMap.edges().map(e => [e.data('source'), e.data('target'), e.data('label')])")
+    folded = httpx.get(f"{example_url}api/namespace-map").json()["edges"]
+    want = {(e["src"], e["dst"]): e["count"] for e in folded if e["src"] != e["dst"]}
+    assert {(s, d): int(label.split(": ")[-1].split(" ")[0]) for s, d, label in drawn} == want
+    assert all(label.startswith(f"{s.removeprefix('ns:')} → ") for s, _, label in drawn if s.startswith("ns:"))
+    assert not any("/api/view" in r for r in opened.requests), "the namespace level needs no workload view"

@@ -63,6 +63,8 @@ def run_per_context(argv: list[str], run_one: Callable[[list[str]], int]) -> int
     if not every and len(names) < 2:
         return None
     command = next((a for a in rest if not a.startswith("-")), "")
+    if command == "ui" and not every:
+        return None  # the page loads every --context itself and switches between them
     if command not in MULTI_COMMANDS or (command == "test" and _option(rest, "--junit") is not None):
         return _fail(f"several clusters at once (--context repeated, {ALL_CONTEXTS}) work with "
                      f"{', '.join(MULTI_COMMANDS)} (test without --junit), not with {command or 'no command'}")

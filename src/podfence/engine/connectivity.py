@@ -20,10 +20,11 @@ applied on top.
 
 from __future__ import annotations
 
+import collections
 import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -322,6 +323,9 @@ def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np
     if not out_s:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, W), dtype=np.uint64)
     return np.concatenate(out_s), np.concatenate(out_d), np.concatenate(masks)
+
+
+_PAIR_CHUNK = 1 << 18  # unit pairs expanded at once when folding
 
 
 @dataclass
@@ -649,6 +653,48 @@ class Connectivity:
                                            decode(masks[first[m]])))
         out.sort(key=lambda g: (g.src[0].key, g.dst[0].key))
         return out
+
+    def pair_counts(self, group_of: Callable[[Pod], str]) -> dict[tuple[str, str], int]:
+        """How many pod pairs (a pod to itself aside) allow something, per (source group, destination group).
+
+        Counted per pair of units (``group_of`` tallied over their members), never per
+        pod pair, so a map can fold a cluster of any size; own-node exceptions are
+        applied pair by pair.
+        """
+        pods = self._cc.pods
+        units, unit_of, src, dst, _ = self._unit_pairs
+        names: dict[str, int] = {}
+        group = np.array([names.setdefault(group_of(p), len(names)) for p in pods], dtype=np.int64)
+        g = len(names)
+        # each unit as (group, members in it) runs, laid out unit after unit
+        run_group, run_size, run_start = [], [], np.zeros(len(units) + 1, dtype=np.int64)
+        for u, m in enumerate(units):
+            tally = collections.Counter(group[m].tolist()) if m else {}
+            run_group.extend(tally.keys())
+            run_size.extend(tally.values())
+            run_start[u + 1] = len(run_group)
+        rg, rs = np.array(run_group, dtype=np.int64), np.array(run_size, dtype=np.int64)
+        runs = np.diff(run_start)
+        counts = np.zeros(g * g, dtype=np.int64)
+        for lo in range(0, len(src), _PAIR_CHUNK):  # every run of the source with every run of the destination
+            s, d = src[lo:lo + _PAIR_CHUNK], dst[lo:lo + _PAIR_CHUNK]
+            i = np.repeat(np.arange(len(s)), runs[s] * runs[d])
+            k = np.arange(len(i)) - np.repeat(np.cumsum(runs[s] * runs[d]) - runs[s] * runs[d], runs[s] * runs[d])
+            a = run_start[s[i]] + k // runs[d[i]]
+            b = run_start[d[i]] + k % runs[d[i]]
+            pairs = rs[a] * rs[b] - np.where((s[i] == d[i]) & (a == b), rs[a], 0)  # a pod to itself is no edge
+            np.add.at(counts, rg[a] * g + rg[b], pairs)
+        pair_keys = src * len(units) + dst  # sorted, as the pairs are
+        for (a, b), c in self._overrides.items():
+            if a == b:
+                continue
+            ua, ub = int(unit_of[a]), int(unit_of[b])
+            key = ua * len(units) + ub
+            at = int(np.searchsorted(pair_keys, key))
+            before = ua >= 0 and ub >= 0 and at < len(pair_keys) and int(pair_keys[at]) == key
+            counts[group[a] * g + group[b]] += bool(c) - before
+        order = list(names)
+        return {(order[i // g], order[i % g]): int(counts[i]) for i in np.flatnonzero(counts).tolist()}
 
     def pair_exceptions(self) -> list[Connection]:
         """Pod pairs a pod's own node takes part in (self traffic aside), with something allowed."""

@@ -309,6 +309,35 @@ class Workspace:
         """Pods, namespaces, policies and the map's edges, for drawing (not a CLI contract)."""
         return self._once("view", self._view)
 
+    def namespace_map(self) -> dict[str, Any]:
+        """The map folded to namespaces: allowed pod pairs counted per namespace pair (and per namespace and
+        address block), without expanding pod pairs, so it stays quick on any cluster (not a CLI contract)."""
+        return self._once("namespace-map", self._namespace_map)
+
+    def _namespace_map(self) -> dict[str, Any]:
+        conn = self.connectivity_view
+        counts = {("ns:" + a, "ns:" + b): n for (a, b), n in conn.pair_counts(lambda p: p.namespace).items()}
+        outside: dict[str, dict[str, Any]] = {}
+        for group, direction, blocks in conn.group_address_blocks():
+            spread: dict[str, int] = {}
+            for pod in group:
+                spread["ns:" + pod.namespace] = spread.get("ns:" + pod.namespace, 0) + 1
+            for block, _ in blocks:
+                name = block_text(block)
+                node = outside.setdefault(name, {"id": "out:" + name, "name": name,
+                                                 "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
+                                                 "address": _first_address(block)})
+                for ns, n in spread.items():
+                    key = (ns, node["id"]) if direction is Direction.EGRESS else (node["id"], ns)
+                    counts[key] = counts.get(key, 0) + n
+        return {
+            "source": self.source.name,
+            "workloads": len(conn.pods),
+            "namespaces": sorted({p.namespace for p in conn.pods} | {n.name for n in self.result.cluster.namespaces}),
+            "outside": sorted(outside.values(), key=lambda o: o["name"]),
+            "edges": [{"src": a, "dst": b, "count": n} for (a, b), n in sorted(counts.items())],
+        }
+
     def _view(self) -> dict[str, Any]:
         cluster, settings = self.result.cluster, self.settings
         conn = self.connectivity_view

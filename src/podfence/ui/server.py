@@ -123,6 +123,10 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
     def view(request: Request) -> Response:
         return JSONResponse(workspace(request).view())
 
+    @app.get("/api/namespace-map")
+    def namespace_map(request: Request) -> Response:
+        return JSONResponse(workspace(request).namespace_map())
+
     @app.get("/api/matrix")
     def matrix(request: Request, port: str = "", protocol: str | None = None) -> Response:
         return json_text(workspace(request).matrix(port, protocol))

@@ -65,23 +65,19 @@ function elements(view, params, pairs) {
 // From this many workloads the map starts at namespace level; a namespace opens its workloads.
 const NAMESPACE_LEVEL_FROM = 600;
 
-function namespaceElements(view) {
-  const nsOf = (id) => id.startsWith("out:") ? id : "ns:" + id.split("/")[0];
-  const counts = new Map();
-  for (const e of view.edges) {
-    const key = `${nsOf(e.src)}\u0000${nsOf(e.dst)}`;
-    counts.set(key, (counts.get(key) || 0) + 1);
-  }
-  const out = view.namespaces.map((n) => ({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns-node" }));
-  const used = new Set([...counts.keys()].flatMap((k) => k.split("\u0000")));
-  for (const o of view.outside) if (used.has(o.id)) {
+// The server folds the pairs (GET /api/namespace-map), so this level costs the same on any cluster.
+function namespaceElements(folded) {
+  const out = folded.namespaces.map((n) => ({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns-node" }));
+  const used = new Set(folded.edges.flatMap((e) => [e.src, e.dst]));
+  for (const o of folded.outside) if (used.has(o.id)) {
     out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
       classes: o.internet ? "outside internet-node" : "outside" });
   }
-  for (const [key, n] of [...counts.entries()].sort()) {
-    const [src, dst] = key.split("\u0000");
-    if (src === dst) continue;
-    out.push({ group: "edges", data: { id: key, source: src, target: dst, label: `${n} connection${n > 1 ? "s" : ""}` } });
+  for (const e of folded.edges) {
+    if (e.src === e.dst) continue;
+    out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst,
+      label: `${e.src.replace(/^ns:/, "")} → ${e.dst.replace(/^ns:/, "")}: ${e.count} connection${e.count > 1 ? "s" : ""}` },
+      classes: "folded" });
   }
   return out;
 }
@@ -102,19 +98,29 @@ const STYLE = [
   { selector: "edge", style: { label: "data(label)", "font-size": 8, "curve-style": "bezier", width: 1.5,
     "line-color": "#8895ad", "target-arrow-color": "#8895ad", "target-arrow-shape": "triangle",
     "text-background-color": "#fff", "text-background-opacity": 0.8, "text-rotation": "autorotate" } },
+  // hundreds of folded edges: their counts show on hover and selection, not as hundreds of drawn labels
+  // haystack edges are straight and drawn without per-edge geometry: tens of thousands stay quick
+  { selector: "edge.folded", style: { label: "", width: 1, "curve-style": "haystack", "haystack-radius": 0,
+    opacity: 0.5 } },
+  { selector: "edge.folded:selected, edge.folded.hover", style: { label: "data(label)" } },
   { selector: "edge:selected, edge.chosen", style: { "line-color": "#d35400", "target-arrow-color": "#d35400", width: 3 } },
   { selector: "node:selected, node.chosen", style: { "border-width": 3, "border-color": "#d35400" } },
 ];
 
-function layout() {
+function layout(level) {
+  // dagre's ranking costs seconds on hundreds of namespace edges; a circle is instant and reads as well
+  if (level === "namespace") return { name: "circle", animate: false, fit: true };
   return window.cytoscape && window.cytoscape.prototype && typeof window.dagre !== "undefined"
     ? { name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 70, animate: false, fit: true }
     : { name: "grid", animate: false, fit: true };
 }
 
 export async function mapView(main, params) {
-  const view = await once("/api/view");
-  const pairs = await allowedPairs(params);
+  const folded = await once("/api/namespace-map");
+  const level = params.get("level") || (folded.workloads >= NAMESPACE_LEVEL_FROM && !params.get("ns")
+    ? "namespace" : "workload");
+  const view = level === "namespace" ? folded : await once("/api/view");
+  const pairs = level === "namespace" ? null : await allowedPairs(params);
   const form = h("form", { class: "bar", id: "map-filters" },
     h("label", {}, "namespace", h("select", { name: "ns" }, h("option", { value: "" }, "all"),
       view.namespaces.map((n) => h("option", { value: n, selected: params.get("ns") === n }, n)))),
@@ -138,13 +144,13 @@ export async function mapView(main, params) {
   replace(main, form, h("div", { class: "split" }, graph, side));
   if (!window.cytoscape) { replace(graph, h("p", { class: "error-box" }, "The graph library did not load.")); return; }
   if (cy) cy.destroy();
-  const level = params.get("level") || (view.pods.length >= NAMESPACE_LEVEL_FROM && !params.get("ns")
-    ? "namespace" : "workload");
-  const drawn = level === "namespace" ? namespaceElements(view) : elements(view, params, pairs);
+  const drawn = level === "namespace" ? namespaceElements(folded) : elements(view, params, pairs);
   cy = window.cytoscape({ container: graph, elements: drawn, style: STYLE,
-    layout: layout()});
+    layout: layout(level) });
   window.podfenceMap = cy;  // for tests and screenshots: the drawn graph
   cy.on("tap", "node.ns-node", (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" }));
+  cy.on("mouseover", "edge.folded", (ev) => ev.target.addClass("hover"));
+  cy.on("mouseout", "edge.folded", (ev) => ev.target.removeClass("hover"));
   if (level === "namespace") return;
   cy.on("tap", "edge", (ev) => go("map", { ...Object.fromEntries(params), node: "",
     edge: `${ev.target.data("source")} ${ev.target.data("target")}` }));
