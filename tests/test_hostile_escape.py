@@ -135,7 +135,7 @@ def test_error_echoing_a_flag_value_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2
     # Not a name at all: the endpoint grammar says so, the value quoted on one line.
     assert r.stderr.splitlines() == [
-        f"podfence: error: --from: 'shop/we{QUOTED}': not a namespace/name (lowercase letters, digits, '-' and, "
+        f"podfence explain: error: --from: 'shop/we{QUOTED}': not a namespace/name (lowercase letters, digits, '-' and, "
         "in names, '.')"]
 
 

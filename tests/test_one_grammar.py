@@ -1,0 +1,59 @@
+"""Every error line names the command as typed: ``podfence matrix: error: ...``, ``podfence lab up: error: ...``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_support import podfence
+
+BAA = "examples/baa"
+
+
+@pytest.mark.parametrize(("args", "lead"), [
+    (["matrix", "-f", BAA, "--port", "abc"], "podfence matrix: error: "),
+    (["check", "-f", BAA, "-n", "Bad_NS"], "podfence check: error: "),
+    (["explain", "-f", BAA, "--from", "api/nobody", "--to", "data/postgres", "--port", "5432"],
+     "podfence explain: error: "),
+    (["generate", "allow", "-f", BAA, "--from", "api/api-server", "--to", "data/postgres", "--port", "0"],
+     "podfence generate allow: error: "),
+    (["rollout", "plan", "-f", BAA, "--to", BAA, "--write", "README.md"], "podfence rollout plan: error: "),
+    (["lint", "-f", BAA, "--select", "NPX"], "podfence lint: error: "),
+])
+def test_an_error_of_a_use_case_names_the_command_path(args: list[str], lead: str) -> None:
+    done = podfence(*args)
+    assert (done.returncode, done.stdout) == (2, "")
+    lines = done.stderr.splitlines()
+    assert lines and lines[-1].startswith(lead), done.stderr
+    assert "podfence: error:" not in done.stderr
+
+
+def test_a_loader_limit_line_names_the_command(tmp_path: Path) -> None:
+    path = tmp_path / "pods.yaml"
+    path.write_text("".join(f"---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: n{i}}}\n" for i in range(5)))
+    done = podfence("connectivity", "-f", str(path), "--max-objects", "2")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"podfence connectivity: error: {path}:")
+    assert "exceed --max-objects=2" in done.stderr
+
+
+def test_options_between_words_do_not_lengthen_the_path() -> None:
+    # The words after the first option are values, never part of the command path.
+    done = podfence("generate", "default-deny", "-n", "Bad_NS")
+    assert done.returncode == 2
+    assert done.stderr.startswith("podfence generate default-deny: error: -n 'Bad_NS'")
+
+
+def test_several_contexts_refused_by_their_command() -> None:
+    done = podfence("matrix", "-f", BAA, "--port", "80", "--all-contexts", "--context", "a")
+    assert done.returncode == 2
+    assert done.stderr == "podfence matrix: error: --all-contexts reads every context: leave out --context\n"
+
+
+def test_validation_diagnostics_keep_their_own_format(tmp_path: Path) -> None:
+    path = tmp_path / "np.yaml"
+    path.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\n"
+                    "spec: {podSelector: {}, policyTypes: [Sideways]}\n")
+    done = podfence("check", "-f", str(path))
+    assert done.returncode == 2
+    assert done.stdout.startswith(f"{path}:"), done.stdout
