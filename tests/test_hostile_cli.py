@@ -243,7 +243,7 @@ def test_rules_doc_with_a_page_that_is_a_fifo_neither_reads_nor_replaces_it(tmp_
 def test_rules_doc_with_a_page_that_is_not_utf8_differs_and_force_replaces_it(tmp_path: Path) -> None:
     (tmp_path / "NP101.md").write_bytes(b"\xff\xfe not text\n")
     assert one_line(podfence("lint", "--rules-doc", ".", cwd=tmp_path)) == \
-        "podfence lint: error: --rules-doc: 1 page(s) already exist in . and differ from the rules (NP101.md); " \
+        "podfence lint: error: --rules-doc: 1 page already exists in . and differ from the rules (NP101.md); " \
         "add --force to overwrite them"
     r = podfence("lint", "--rules-doc", ".", "--force", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

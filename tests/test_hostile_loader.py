@@ -153,7 +153,7 @@ def test_lists_nested_in_lists_hundreds_deep_are_read(tmp_path: Path) -> None:
     manifest = _write(tmp_path / "lists.json", '{"apiVersion": "v1", "kind": "List", "items": [' * 495 + pod
                       + "]}" * 495)
     r = podfence("check", "-f", manifest)
-    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 1 object(s) valid\n", "")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 1 object valid\n", "")
     r = podfence("lint", "-f", manifest, "--fail-on", "error")
     assert r.returncode == 0, r.stderr
 
@@ -188,7 +188,7 @@ def test_a_directory_without_manifests_fails(tmp_path: Path) -> None:
 def test_allow_empty_accepts_input_without_objects(tmp_path: Path) -> None:
     path = _write(tmp_path / "empty.yaml", "")
     r = podfence("check", "-f", path, "--allow-empty")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 0 object(s) valid\n", "")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 0 objects valid\n", "")
 
 
 def test_objects_podfence_does_not_model_are_not_nothing(tmp_path: Path) -> None:

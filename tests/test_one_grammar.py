@@ -57,3 +57,21 @@ def test_validation_diagnostics_keep_their_own_format(tmp_path: Path) -> None:
     done = podfence("check", "-f", str(path))
     assert done.returncode == 2
     assert done.stdout.startswith(f"{path}:"), done.stdout
+
+
+def test_counts_are_real_plurals_in_check_lint_and_audit() -> None:
+    checked = podfence("check", "-f", BAA)
+    assert checked.stdout == "ok: 77 objects valid\n"
+    linted = podfence("lint", "-f", BAA)
+    assert linted.stdout.splitlines()[-1] == "0 errors, 6 warnings, 1 note"
+    audited = podfence("audit", "-f", BAA).stdout.splitlines()
+    assert audited[0] == "overall grade A (94/100): 7 namespaces, 14 pods"
+    assert "1 hostNetwork pod not counted: it is its node's address" in audited[1]
+    assert "(s)" not in checked.stdout + linted.stdout + "\n".join(audited)
+
+
+def test_a_validation_summary_counts_one_error_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "np.yaml"
+    path.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\n"
+                    "spec: {podSelector: {}, policyTypes: [Sideways]}\n")
+    assert podfence("check", "-f", str(path)).stdout.splitlines()[-1] == "1 error, 0 warnings"
