@@ -75,3 +75,25 @@ def test_a_validation_summary_counts_one_error_in_the_singular(tmp_path: Path) -
     path.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\n"
                     "spec: {podSelector: {}, policyTypes: [Sideways]}\n")
     assert podfence("check", "-f", str(path)).stdout.splitlines()[-1] == "1 error, 0 warnings"
+
+
+@pytest.mark.lab
+def test_lab_probe_takes_the_endpoint_grammar(tmp_path: Path) -> None:
+    from test_lab_support import lab_name
+
+    lab = lab_name("pfw")
+    env = {"PODFENCE_LAB_STATE_DIR": str(tmp_path / "state")}
+    up = podfence("lab", "up", "-f", BAA, "--name", lab, env=env)
+    assert up.returncode == 0, up.stderr
+    try:
+        done = podfence("lab", "probe", "--name", lab, "--from", "api/*", "--to", "svc/data/postgres", env=env)
+        assert done.returncode == 0, done.stderr
+        rows = [line.split(" (")[0] for line in done.stdout.splitlines() if line.startswith("api/")]
+        assert sorted(set(rows)) == ["api/api-server", "api/api-worker"]
+        assert done.stdout.rstrip().endswith("2 of 2 pairs allowed")
+        wrong = podfence("lab", "probe", "--name", lab, "--from", "api/api-servr", "--to", "data/postgres", env=env)
+        assert (wrong.returncode, wrong.stdout) == (2, "")
+        assert wrong.stderr == ("podfence lab probe: error: --from api/api-servr: no pod, workload or service named "
+                                "api/api-servr; did you mean api/api-server?\n")
+    finally:
+        podfence("lab", "down", "--name", lab, env=env)
