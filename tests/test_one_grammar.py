@@ -97,3 +97,13 @@ def test_lab_probe_takes_the_endpoint_grammar(tmp_path: Path) -> None:
                                 "api/api-servr; did you mean api/api-server?\n")
     finally:
         podfence("lab", "down", "--name", lab, env=env)
+
+
+def test_files_written_are_reported_with_ok(tmp_path: Path) -> None:
+    docs = podfence("lint", "--rules-doc", "doc", cwd=tmp_path)
+    assert docs.returncode == 0
+    assert docs.stderr.startswith("ok: ") and " rule pages written to doc" in docs.stderr
+    out = tmp_path / "out"
+    made = podfence("generate", "default-deny", "-n", "shop", "--out", str(out))
+    assert made.returncode == 0
+    assert f"ok: wrote 1 policy in 1 file under {out}" in made.stderr, made.stderr

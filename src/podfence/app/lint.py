@@ -179,7 +179,7 @@ def write_rule_pages(folder: Path, force: bool, listener: Listener | None = None
         notes = ([f"{replaced} replaced with --force"] if replaced else []) + \
             ([f"{same} already up to date"] if same else [])
         pages_ = "page" if len(wanted) == 1 else "pages"
-        listener.say(f"podfence: {len(changed)} of {len(wanted)} rule {pages_} written to {one_line(str(folder))}"
+        listener.say(f"ok: {len(changed)} of {len(wanted)} rule {pages_} written to {one_line(str(folder))}"
                      + (f" ({', '.join(notes)})" if notes else ""))
 
 
