@@ -22,6 +22,19 @@ def podfence(*args: str, stdin: str | None = None, cwd: Path | None = None,
                           timeout=120, env={**os.environ, "PODFENCE_DEBUG": "", **(env or {})})
 
 
+GROUPS = ("lab", "rollout", "generate")
+
+
+def error_lead(*args: str) -> str:
+    """How an error of the command ``args`` starts: ``podfence lab up: error: ``, the command path as typed."""
+    words = ["podfence"]
+    for arg in map(str, args):
+        if arg.startswith("-") or (len(words) == 2 and words[1] not in GROUPS) or len(words) == 3:
+            break
+        words.append(arg)
+    return " ".join(words) + ": error: "
+
+
 def golden_checker(folder: Path) -> Callable[[str, str, bool], None]:
     """``check(name, text, update)`` against ``folder/name``; ``--update-goldens`` rewrites it."""
 

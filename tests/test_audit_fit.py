@@ -47,4 +47,4 @@ def test_audit_pod_counts_agree_with_matrix() -> None:
     assert counted == len(matrix["pods"])
     assert doc["host_network_pods"] == 1
     text = podfence("audit", "-f", BAA, "--include-excluded").stdout
-    assert "1 hostNetwork pod(s) not counted: they are their node's address" in text
+    assert "1 hostNetwork pod not counted: it is its node's address" in text

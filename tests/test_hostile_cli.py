@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from podfence.model.text import quoted
-from cli_support import ROOT, podfence
+from cli_support import ROOT, error_lead, podfence
 
 SPEC_CLUSTER = str(ROOT / "tests" / "fixtures" / "assertions" / "cluster.yaml")
 GEN_CLUSTER = str(ROOT / "tests" / "fixtures" / "generate" / "cluster.yaml")
@@ -125,14 +125,14 @@ def test_a_selector_namespace_must_be_a_namespace_name(tmp_path: Path, value: st
 def test_junit_empty_is_refused_rather_than_ignored(tmp_path: Path) -> None:
     spec = str(ROOT / "tests" / "fixtures" / "assertions" / "passing.yaml")
     assert one_line(podfence("test", "-f", SPEC_CLUSTER, spec, "--junit", "", cwd=tmp_path)) == \
-        "podfence: error: --junit '': name a file"
+        "podfence test: error: --junit '': name a file"
 
 
 def test_junit_on_a_fifo_is_refused_even_with_force_before_the_checks_run(tmp_path: Path) -> None:
     spec = str(ROOT / "tests" / "fixtures" / "assertions" / "passing.yaml")
     os.mkfifo(tmp_path / "report.xml")
     r = podfence("test", "-f", SPEC_CLUSTER, spec, "--junit", "report.xml", "--force", cwd=tmp_path)
-    assert one_line(r) == ("podfence: error: --junit report.xml: is a FIFO; podfence only replaces regular files, "
+    assert one_line(r) == ("podfence test: error: --junit report.xml: is a FIFO; podfence only replaces regular files, "
                            "even with --force")
     assert r.stdout == "" and stat.S_ISFIFO(os.lstat(tmp_path / "report.xml").st_mode)
 
@@ -142,14 +142,14 @@ def test_junit_on_a_fifo_is_refused_even_with_force_before_the_checks_run(tmp_pa
 @pytest.mark.parametrize("namespace", ["Bad_NS", "", "a" * 64])
 def test_default_deny_for_an_invalid_namespace_is_refused_naming_the_flag(namespace: str) -> None:
     assert one_line(podfence("generate", "default-deny", "-n", namespace)) == \
-        f"podfence: error: -n {namespace!r}: not a namespace name ({NAMESPACE_RULE})"
+        f"podfence generate default-deny: error: -n {namespace!r}: not a namespace name ({NAMESPACE_RULE})"
 
 
 @pytest.mark.parametrize("block", [["allow", "--from", "shop/frontend", "--to", "shop/checkout", "--port", "80"],
                                    ["egress", "--from", "shop/frontend", "--to-cidr", "10.0.0.0/8", "--port", "80"]])
 def test_building_blocks_refuse_an_invalid_default_namespace(block: list[str]) -> None:
     assert one_line(podfence("generate", *block, "-f", GEN_CLUSTER, "-n", "Bad_NS")) == \
-        f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})"
+        f"podfence generate {block[0]}: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})"
 
 
 @pytest.mark.parametrize("command", [
@@ -162,12 +162,12 @@ def test_every_command_refuses_an_invalid_default_namespace_before_reading(comma
     # Before -n was checked here, a bad name became the namespace of every object that named none.
     r = podfence(*command, "-f", GEN_CLUSTER, "-n", "Bad_NS")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n"
+    assert r.stderr == f"{error_lead(*command)}-n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n"
 
 
 def test_diff_refuses_an_invalid_default_namespace() -> None:
     r = podfence("diff", GEN_CLUSTER, GEN_CLUSTER, "-n", "Bad_NS")
-    assert (r.returncode, r.stderr) == (2, f"podfence: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n")
+    assert (r.returncode, r.stderr) == (2, f"podfence diff: error: -n 'Bad_NS': not a namespace name ({NAMESPACE_RULE})\n")
 
 
 def test_an_intent_file_excluding_an_invalid_namespace_names_file_line_and_entry(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_an_intent_file_excluding_an_invalid_namespace_names_file_line_and_entry
 def test_a_port_flag_with_odd_digits_is_refused(port: str, words: str) -> None:
     line = one_line(podfence("generate", "allow", "--from", "shop/frontend", "--to", "shop/checkout",
                              "--port", port, "-f", GEN_CLUSTER))
-    assert line == f"podfence: error: --port: port {quoted(port)}: {words}"
+    assert line == f"podfence generate allow: error: --port: port {quoted(port)}: {words}"
     assert len(line) < 400
 
 
@@ -206,14 +206,14 @@ def test_an_intent_entry_with_an_empty_port_list_is_refused_not_dropped(tmp_path
 @pytest.mark.parametrize("value", ["\u00b2", "9" * 5000])
 def test_a_cidr_prefix_with_odd_digits_is_refused(flag: str, value: str) -> None:
     line = one_line(podfence("generate", "-f", GEN_CLUSTER, "--from-flows", "-", flag, value, stdin=""))
-    assert line.startswith(f"podfence: error: {flag} {quoted(value)}: ") and line.endswith("or auto"), line
+    assert line.startswith(f"podfence generate: error: {flag} {quoted(value)}: ") and line.endswith("or auto"), line
     assert len(line) < 400
 
 
 @pytest.mark.parametrize("flag, words", [("--out", "name a directory"), ("--write-intents", "name a file")])
 def test_an_empty_output_place_is_refused_rather_than_ignored(flag: str, words: str) -> None:
     r = podfence("generate", "-f", GEN_CLUSTER, "--from-flows", "-", flag, "", stdin="")
-    assert one_line(r) == f"podfence: error: {flag} '': {words}"
+    assert one_line(r) == f"podfence generate: error: {flag} '': {words}"
 
 
 # ---- podfence lint --rules-doc -----------------------------------------------------------------------------------
@@ -221,29 +221,29 @@ def test_an_empty_output_place_is_refused_rather_than_ignored(flag: str, words: 
 def test_rules_doc_into_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "docs").write_text("x")
     assert one_line(podfence("lint", "--rules-doc", "docs", cwd=tmp_path)) == \
-        "podfence: error: --rules-doc docs: not a directory"
+        "podfence lint: error: --rules-doc docs: not a directory"
     assert one_line(podfence("lint", "--rules-doc", "docs/rules", cwd=tmp_path)) == \
-        "podfence: error: --rules-doc docs/rules: not a directory (a part of the path is a file)"
+        "podfence lint: error: --rules-doc docs/rules: not a directory (a part of the path is a file)"
 
 
 def test_rules_doc_with_a_page_that_is_a_directory_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "NP101.md").mkdir()
     assert one_line(podfence("lint", "--rules-doc", ".", "--force", cwd=tmp_path)) == \
-        "podfence: error: --rules-doc NP101.md: is a directory; podfence only replaces regular files, even with --force"
+        "podfence lint: error: --rules-doc NP101.md: is a directory; podfence only replaces regular files, even with --force"
     assert listing(tmp_path) == ["NP101.md"]
 
 
 def test_rules_doc_with_a_page_that_is_a_fifo_neither_reads_nor_replaces_it(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "README.md")  # reading it would wait for a writer for ever
     assert one_line(podfence("lint", "--rules-doc", ".", "--force", cwd=tmp_path)) == \
-        "podfence: error: --rules-doc README.md: is a FIFO; podfence only replaces regular files, even with --force"
+        "podfence lint: error: --rules-doc README.md: is a FIFO; podfence only replaces regular files, even with --force"
     assert listing(tmp_path) == ["README.md"] and stat.S_ISFIFO(os.lstat(tmp_path / "README.md").st_mode)
 
 
 def test_rules_doc_with_a_page_that_is_not_utf8_differs_and_force_replaces_it(tmp_path: Path) -> None:
     (tmp_path / "NP101.md").write_bytes(b"\xff\xfe not text\n")
     assert one_line(podfence("lint", "--rules-doc", ".", cwd=tmp_path)) == \
-        "podfence: error: --rules-doc: 1 page(s) already exist in . and differ from the rules (NP101.md); " \
+        "podfence lint: error: --rules-doc: 1 page already exists in . and differ from the rules (NP101.md); " \
         "add --force to overwrite them"
     r = podfence("lint", "--rules-doc", ".", "--force", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -285,7 +285,7 @@ def test_rules_doc_on_a_read_only_file_system_is_one_line(tmp_path: Path, monkey
     frozen.mkdir()
     inject(monkeypatch, tmp_path, READ_ONLY.format(folder=str(frozen)))
     assert one_line(podfence("lint", "--rules-doc", str(frozen / "rules"))) == (
-        f"podfence: error: --rules-doc {frozen}/rules: cannot write in {frozen} (permission denied or "
+        f"podfence lint: error: --rules-doc {frozen}/rules: cannot write in {frozen} (permission denied or "
         "read-only file system)")
     assert listing(frozen) == []
 
@@ -297,13 +297,13 @@ def test_every_file_option_on_a_read_only_file_system_is_one_line(tmp_path: Path
     inject(monkeypatch, tmp_path, READ_ONLY.format(folder=str(frozen)))
     words = f"cannot write in {frozen} (permission denied or read-only file system)"
     r = podfence("generate", "default-deny", "-n", "shop", "--out", str(frozen))
-    assert one_line(r) == f"podfence: error: --out {frozen}: {words}"
+    assert one_line(r) == f"podfence generate default-deny: error: --out {frozen}: {words}"
     spec = str(ROOT / "tests" / "fixtures" / "assertions" / "passing.yaml")
     r = podfence("test", "-f", SPEC_CLUSTER, spec, "--junit", str(frozen / "r.xml"))
-    assert one_line(r) == f"podfence: error: --junit {frozen}/r.xml: {words}"
+    assert one_line(r) == f"podfence test: error: --junit {frozen}/r.xml: {words}"
     r = podfence("generate", "-f", GEN_CLUSTER, "--from-flows", "-", "--write-intents", str(frozen / "i.yaml"),
                  stdin="")
-    assert one_line(r) == f"podfence: error: --write-intents {frozen}/i.yaml: {words}"
+    assert one_line(r) == f"podfence generate: error: --write-intents {frozen}/i.yaml: {words}"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
@@ -313,7 +313,7 @@ def test_rules_doc_into_a_read_only_directory_is_one_line(tmp_path: Path) -> Non
         line = one_line(podfence("lint", "--rules-doc", "rules", cwd=tmp_path))
     finally:
         tmp_path.chmod(0o755)
-    assert line == "podfence: error: --rules-doc rules: cannot write in . (permission denied or read-only file system)"
+    assert line == "podfence lint: error: --rules-doc rules: cannot write in . (permission denied or read-only file system)"
 
 
 # ---- podfence diff --base: a file name that is not UTF-8 --------------------------------------------------------
@@ -358,7 +358,7 @@ def test_out_writes_nothing_when_a_later_target_is_a_directory(intents: Path, tm
     out = tmp_path / "out"
     (out / "shop.yaml").mkdir(parents=True)  # pay.yaml comes first
     r = generate_out(intents, out, "--force")
-    assert error_line(r) == (f"podfence: error: --out {out}/shop.yaml: is a directory; podfence only replaces "
+    assert error_line(r) == (f"podfence generate: error: --out {out}/shop.yaml: is a directory; podfence only replaces "
                            "regular files, even with --force")
     assert listing(out) == ["shop.yaml"]
 
@@ -388,7 +388,7 @@ def test_force_never_replaces_anything_but_a_regular_file(intents: Path, tmp_pat
     for name, kind in kinds.items():
         os.replace(out / name, out / "shop.yaml")
         r = podfence("generate", "default-deny", "-n", "shop", "--out", str(out), "--force")
-        assert error_line(r) == (f"podfence: error: --out {out}/shop.yaml: is {kind}; podfence only replaces "
+        assert error_line(r) == (f"podfence generate default-deny: error: --out {out}/shop.yaml: is {kind}; podfence only replaces "
                                "regular files, even with --force"), name
         os.replace(out / "shop.yaml", out / name)
     after = {name: os.lstat(out / name) for name in listing(out)}
@@ -401,7 +401,7 @@ def test_write_intents_and_junit_refuse_a_link_to_a_regular_file(tmp_path: Path)
     (tmp_path / "link.yaml").symlink_to("real.yaml")
     r = podfence("generate", "-f", GEN_CLUSTER, "--from-flows", "-", "--write-intents", "link.yaml", "--force",
                  stdin="", cwd=tmp_path)
-    assert one_line(r) == ("podfence: error: --write-intents link.yaml: is a symbolic link; podfence only replaces "
+    assert one_line(r) == ("podfence generate: error: --write-intents link.yaml: is a symbolic link; podfence only replaces "
                            "regular files, even with --force")
     assert (tmp_path / "real.yaml").read_text() == "# mine\n" and (tmp_path / "link.yaml").is_symlink()
 
@@ -505,5 +505,5 @@ def test_flow_lines_nested_too_deeply_or_with_huge_numbers_are_unreadable_record
         "  unreadable (2 records):",
         "    1 x not JSON (a number with too many digits) (first: f.jsonl:2)",
         "    1 x not JSON (nested too deeply) (first: f.jsonl:1)",
-        "podfence: error: the flows imply no connection of a workload in the manifests: nothing to generate",
+        "podfence generate: error: the flows imply no connection of a workload in the manifests: nothing to generate",
     ]

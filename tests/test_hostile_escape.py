@@ -103,7 +103,7 @@ def test_check_error_in_a_file_named_with_control_characters_stays_one_line(tmp_
         '"10.0.0.0/24": must be a strict subset of `cidr`',
         f'{shown}:15: NetworkPolicy shop/broken: spec.ingress[0].ports[0].protocol: Unsupported value: "tcp": '
         'supported values: "TCP", "UDP", "SCTP"',
-        "2 error(s), 0 warning(s)",
+        "2 errors, 0 warnings",
     ]
 
 
@@ -115,7 +115,7 @@ def test_lint_findings_in_a_file_named_with_control_characters_stay_one_line_eac
     assert lines[0] == (f"{tmp_path}/shop{QUOTED}.yaml:13: warning NP901 suppression-without-reason: NetworkPolicy "
                         "shop/default-deny: metadata.annotations.podfence.io/ignore: podfence.io/ignore entry "
                         "'NP201' gives no reason")
-    assert lines[1].startswith("    fix: ") and lines[2:] == ["0 error(s), 1 warning(s), 0 note(s)"]
+    assert lines[1].startswith("    fix: ") and lines[2:] == ["0 errors, 1 warning, 0 notes"]
 
 
 def test_note_about_an_ignored_kind_is_one_line(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_note_about_an_ignored_kind_is_one_line(tmp_path: Path) -> None:
     r = podfence("check", "-f", str(path))
     assert r.returncode == 0
     assert r.stderr.splitlines() == ["note: ignored 1 Widget\\x1b[31m\\npodfence: error: forged object"]
-    assert r.stdout == "ok: 1 object(s) valid\n"
+    assert r.stdout == "ok: 1 object valid\n"
 
 
 def test_error_echoing_a_flag_value_is_one_line(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_error_echoing_a_flag_value_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2
     # Not a name at all: the endpoint grammar says so, the value quoted on one line.
     assert r.stderr.splitlines() == [
-        f"podfence: error: --from: 'shop/we{QUOTED}': not a namespace/name (lowercase letters, digits, '-' and, "
+        f"podfence explain: error: --from: 'shop/we{QUOTED}': not a namespace/name (lowercase letters, digits, '-' and, "
         "in names, '.')"]
 
 
@@ -184,7 +184,7 @@ def test_a_long_annotation_value_is_echoed_capped(tmp_path: Path) -> None:
     assert [line for line in r.stdout.splitlines() if not line.startswith("    fix:")] == [
         f"{where} NP901 suppression-without-reason: {about} entry {shown} gives no reason",
         f"{where} NP902 suppression-of-unknown-rule: {about} names {shown}, which is no podfence rule",
-        "0 error(s), 2 warning(s), 0 note(s)",
+        "0 errors, 2 warnings, 0 notes",
     ]
 
 
@@ -195,6 +195,6 @@ def test_an_error_about_a_huge_value_is_one_short_line(tmp_path: Path) -> None:
     r = podfence("check", "-f", str(path))
     assert r.returncode == 2
     lines = r.stdout.splitlines()
-    assert len(lines) == 2 and lines[1] == "1 error(s), 0 warning(s)"
+    assert len(lines) == 2 and lines[1] == "1 error, 0 warnings"
     assert lines[0].startswith(f"{path}:6: NetworkPolicy shop/big: spec.policyTypes[0]: ")
     assert len(lines[0]) <= LINE_LIMIT + len("…(+1048576 chars)")

@@ -134,7 +134,7 @@ def test_a_command_on_a_lab_in_use_waits_for_it_or_names_the_pid_that_holds_it(s
         _until_holding(state_dir, holder)
         busy = podfence("lab", "status", "--name", LAB, "--wait", "0")
         assert busy.returncode == 2 and busy.stdout == ""
-        assert busy.stderr == f"podfence: error: lab '{LAB}' is in use by pid {holder.pid}\n"
+        assert busy.stderr == f"podfence lab status: error: lab '{LAB}' is in use by pid {holder.pid}\n"
         waiter = _start("lab", "status", "--name", LAB)
         assert waiter.stderr is not None
         assert waiter.stderr.readline() == f"waiting up to 60 s for lab '{LAB}': in use by pid {holder.pid}\n"
@@ -183,7 +183,7 @@ def test_lab_matrix_refuses_to_replace_a_lab_that_lab_up_made() -> None:
         assert podfence("lab", "up", "-f", str(FIXTURE), "--name", LAB).returncode == 0
         done = podfence("lab", "matrix", "-f", str(FIXTURE), "--port", "80", "--name", LAB)
         assert done.returncode == 2 and done.stdout == ""
-        assert done.stderr == (f"podfence: error: lab '{LAB}' is up (made by 'podfence lab up'): give this run "
+        assert done.stderr == (f"podfence lab matrix: error: lab '{LAB}' is up (made by 'podfence lab up'): give this run "
                                f"another --name, or remove that lab first with podfence lab down --name {LAB}\n")
         status = podfence("lab", "status", "--name", LAB)
         assert status.stdout.startswith(f"lab '{LAB}' is up: 4 pods, 5 namespaces")  # untouched
@@ -281,7 +281,7 @@ def test_a_pod_whose_neighbour_resolution_fails_makes_probes_an_error_not_false_
             assert Path("/proc/net/arp").read_text().count("\n") == 1  # the header only
         done = podfence("lab", "probe", "--port", "80", "--name", LAB)
         assert done.returncode == 2 and done.stdout == ""
-        assert done.stderr == ("podfence: error: the lab's dataplane is failing: 1 of 4 pods got no answer from "
+        assert done.stderr == ("podfence lab probe: error: the lab's dataplane is failing: 1 of 4 pods got no answer from "
                                "their node (the first: 'back/api' over IPv4), so probes would report denials that "
                                "no policy made\n")
     finally:
@@ -299,7 +299,7 @@ def test_lab_matrix_output_is_bounded_by_max_output_bytes_like_matrix(tmp_path: 
     over = podfence("lab", "matrix", "-f", str(path), "--port", "80", "-o", "json", "--name", LAB,
                     "--max-output-bytes", str(size - 1))
     assert (over.returncode, over.stdout) == (2, "")
-    assert over.stderr.splitlines()[-1] == (f"podfence: error: matrix of 2 x 2 pods would exceed --max-output-bytes="
+    assert over.stderr.splitlines()[-1] == (f"podfence lab matrix: error: matrix of 2 x 2 pods would exceed --max-output-bytes="
                                             f"{size - 1} (it takes {size} bytes as json); give fewer manifests or "
                                             "raise the limit")
     exact = podfence("lab", "matrix", "-f", str(path), "--port", "80", "-o", "json", "--name", LAB,

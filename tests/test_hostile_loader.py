@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from cli_support import PODFENCE, podfence
+from cli_support import PODFENCE, error_lead, podfence
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\n"
 NO_OBJECTS = "(pass --allow-empty to accept empty input)"
@@ -153,7 +153,7 @@ def test_lists_nested_in_lists_hundreds_deep_are_read(tmp_path: Path) -> None:
     manifest = _write(tmp_path / "lists.json", '{"apiVersion": "v1", "kind": "List", "items": [' * 495 + pod
                       + "]}" * 495)
     r = podfence("check", "-f", manifest)
-    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 1 object(s) valid\n", "")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 1 object valid\n", "")
     r = podfence("lint", "-f", manifest, "--fail-on", "error")
     assert r.returncode == 0, r.stderr
 
@@ -174,7 +174,7 @@ def test_a_flow_line_nested_2000_deep_is_reported_as_unreadable(tmp_path: Path) 
 def test_a_file_without_objects_fails_instead_of_grading_a(tmp_path: Path, text: str) -> None:
     path = _write(tmp_path / "manifests.yaml", text)
     r = podfence("audit", "-f", path)
-    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"podfence: error: no Kubernetes objects in {path} {NO_OBJECTS}\n")
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"podfence audit: error: no Kubernetes objects in {path} {NO_OBJECTS}\n")
 
 
 def test_a_directory_without_manifests_fails(tmp_path: Path) -> None:
@@ -182,13 +182,13 @@ def test_a_directory_without_manifests_fails(tmp_path: Path) -> None:
     r = podfence("check", "-f", str(tmp_path))
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == (f"note: no .yaml, .yml or .json files in {tmp_path}\n"
-                        f"podfence: error: no Kubernetes objects in {tmp_path} {NO_OBJECTS}\n")
+                        f"podfence check: error: no Kubernetes objects in {tmp_path} {NO_OBJECTS}\n")
 
 
 def test_allow_empty_accepts_input_without_objects(tmp_path: Path) -> None:
     path = _write(tmp_path / "empty.yaml", "")
     r = podfence("check", "-f", path, "--allow-empty")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 0 object(s) valid\n", "")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "ok: 0 objects valid\n", "")
 
 
 def test_objects_podfence_does_not_model_are_not_nothing(tmp_path: Path) -> None:
@@ -210,7 +210,7 @@ def test_every_command_that_reads_manifests_refuses_empty_input(tmp_path: Path, 
     intents = _write(tmp_path / "intents.yaml", "services:\n  default/web:\n    talks_to: []\n")
     args = [intents if a == "INTENTS" else a for a in command]
     r = podfence(*args, "-f", path)
-    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"podfence: error: no Kubernetes objects in {path} {NO_OBJECTS}\n")
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"{error_lead(*args)}no Kubernetes objects in {path} {NO_OBJECTS}\n")
     allowed = podfence(*args, "-f", path, "--allow-empty")
     assert "no Kubernetes objects" not in allowed.stderr
     assert allowed.returncode != 3, allowed.stderr
@@ -226,7 +226,7 @@ def test_diff_accepts_one_empty_side_but_not_two(tmp_path: Path) -> None:
     also_empty = _write(tmp_path / "empty.yaml", "")
     r = podfence("diff", str(empty), also_empty)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr.splitlines()[-1] == f"podfence: error: no Kubernetes objects in {empty}, {also_empty} {NO_OBJECTS}"
+    assert r.stderr.splitlines()[-1] == f"podfence diff: error: no Kubernetes objects in {empty}, {also_empty} {NO_OBJECTS}"
     assert podfence("diff", str(empty), also_empty, "--allow-empty").returncode == 0
 
 
@@ -249,7 +249,7 @@ def test_endless_standard_input_stops_at_the_byte_limit() -> None:
         r = subprocess.run([str(PODFENCE), "connectivity", "-f", "-", "--max-input-bytes", "5000000"], stdin=zeros,
                            capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == "podfence: error: -: input exceeds --max-input-bytes=5000000 (raise it with --max-input-bytes)\n"
+    assert r.stderr == "podfence connectivity: error: -: input exceeds --max-input-bytes=5000000 (raise it with --max-input-bytes)\n"
 
 
 def test_the_byte_limit_counts_all_inputs_together(tmp_path: Path) -> None:
@@ -259,10 +259,10 @@ def test_the_byte_limit_counts_all_inputs_together(tmp_path: Path) -> None:
     assert podfence("connectivity", "-f", first, "--max-input-bytes", limit).returncode == 0
     r = podfence("connectivity", "-f", first, "-f", second, "--max-input-bytes", limit)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == (f"podfence: error: {second}: input exceeds --max-input-bytes={limit} "
+    assert r.stderr == (f"podfence connectivity: error: {second}: input exceeds --max-input-bytes={limit} "
                         "(raise it with --max-input-bytes)\n")
     r = podfence("connectivity", "-f", "-", "--max-input-bytes", "100", stdin=POD * 3)
-    assert r.stderr == "podfence: error: -: input exceeds --max-input-bytes=100 (raise it with --max-input-bytes)\n"
+    assert r.stderr == "podfence connectivity: error: -: input exceeds --max-input-bytes=100 (raise it with --max-input-bytes)\n"
 
 
 def test_the_byte_limit_covers_config_specs_intents_and_flows(tmp_path: Path) -> None:
@@ -279,7 +279,7 @@ def test_the_byte_limit_covers_config_specs_intents_and_flows(tmp_path: Path) ->
                        (flows, ["generate", "-f", manifest, "--from-flows", flows])]:
         r = podfence(*args, "--max-input-bytes", limit)
         assert (r.returncode, r.stdout, r.stderr) == (
-            2, "", f"podfence: error: {path}: input exceeds --max-input-bytes={limit} (raise it with --max-input-bytes)\n")
+            2, "", f"{error_lead(*args)}{path}: input exceeds --max-input-bytes={limit} (raise it with --max-input-bytes)\n")
 
 
 def test_the_object_limit_names_the_first_object_past_it(tmp_path: Path) -> None:
@@ -287,7 +287,7 @@ def test_the_object_limit_names_the_first_object_past_it(tmp_path: Path) -> None
     assert podfence("connectivity", "-f", path, "--max-objects", "3").returncode == 0
     r = podfence("connectivity", "-f", path, "--max-objects", "2")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == (f"podfence: error: {path}:13: Kubernetes objects exceed --max-objects=2 "
+    assert r.stderr == (f"podfence connectivity: error: {path}:13: Kubernetes objects exceed --max-objects=2 "
                         "(raise it with --max-objects)\n")
 
 
@@ -316,7 +316,7 @@ def test_a_fifo_is_read_and_bounded(tmp_path: Path) -> None:
     r = podfence("connectivity", "-f", str(fifo), "--max-input-bytes", "1000")
     feeder.join(timeout=10)
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == (f"podfence: error: {fifo}: input exceeds --max-input-bytes=1000 "
+    assert r.stderr == (f"podfence connectivity: error: {fifo}: input exceeds --max-input-bytes=1000 "
                         "(raise it with --max-input-bytes)\n")
 
 

@@ -62,7 +62,7 @@ def test_matrix_one_byte_over_the_limit_is_refused_with_nothing_on_stdout(tmp_pa
     over = podfence("matrix", "-f", str(cluster), "--port", "8080", "-o", fmt, "--max-output-bytes", str(size - 1))
     assert over.returncode == 2
     assert over.stdout == ""
-    assert over.stderr == (f"podfence: error: matrix of 40 x 40 pods would exceed --max-output-bytes={size - 1} "
+    assert over.stderr == (f"podfence matrix: error: matrix of 40 x 40 pods would exceed --max-output-bytes={size - 1} "
                            f"(it takes {size} bytes as {fmt}); {HINT}\n")
 
     exact = podfence("matrix", "-f", str(cluster), "--port", "8080", "-o", fmt, "--max-output-bytes", str(size))
@@ -90,7 +90,7 @@ def test_connectivity_refuses_when_its_pod_pairs_alone_exceed_the_limit(tmp_path
 
     r = podfence("connectivity", "-f", str(cluster), "-o", "json", "--max-output-bytes", "1000")
     assert r.returncode == 2 and r.stdout == ""
-    m = re.fullmatch(r"podfence: error: connectivity of 40 pods would exceed --max-output-bytes=1000 "
+    m = re.fullmatch(r"podfence connectivity: error: connectivity of 40 pods would exceed --max-output-bytes=1000 "
                      rf"\(at least (\d+) bytes as json for 1600 pod pairs with something allowed\); {HINT}\n",
                      r.stderr)
     assert m, r.stderr
@@ -107,7 +107,7 @@ def test_connectivity_stops_at_the_limit_after_the_last_whole_line(tmp_path: Pat
     r = podfence("connectivity", "-f", str(cluster), "-o", fmt, "--max-output-bytes", str(limit))
     assert r.returncode == 2
     written = nbytes(r.stdout)
-    assert r.stderr == (f"podfence: error: connectivity output exceeds --max-output-bytes={limit}: "
+    assert r.stderr == (f"podfence connectivity: error: connectivity output exceeds --max-output-bytes={limit}: "
                         f"stopped after {written} bytes; {HINT}\n")
     assert 0 < written <= limit
     assert full.stdout.startswith(r.stdout) and r.stdout.endswith("\n")
@@ -238,7 +238,7 @@ def test_diff_one_byte_over_the_limit_is_refused_with_nothing_on_stdout(tmp_path
 
     over = podfence("diff", str(old), str(new), "-o", "json", "--max-output-bytes", str(size - 1))
     assert over.returncode == 2 and over.stdout == ""
-    assert over.stderr == (f"podfence: error: diff of {changed} changed pairs would exceed "
+    assert over.stderr == (f"podfence diff: error: diff of {changed} changed pairs would exceed "
                            f"--max-output-bytes={size - 1} (it takes {size} bytes as json); {HINT}\n")
 
     exact = podfence("diff", str(old), str(new), "-o", "json", "--max-output-bytes", str(size))

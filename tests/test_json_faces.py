@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import ROOT, podfence
+from cli_support import ROOT, error_lead, podfence
 
 from podfence import __version__
 from podfence.app import Options, analysis, diff, expectations, generate, lint, rollout
@@ -207,7 +207,7 @@ def test_output_choices_and_help_come_from_the_renderer(index: int) -> None:
     args, formats = _formats()[index]
     done = podfence(*args, "-o", "nope")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"podfence: error: -o 'nope': choose one of {', '.join(formats)}\n"
+    assert done.stderr == f"{error_lead(*args)}-o 'nope': choose one of {', '.join(formats)}\n"
     listed = ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
     helped = podfence(*args[:2] if args[0] in ("rollout", "lab") else args[:1], "--help")
     assert listed in " ".join(helped.stdout.split())

@@ -36,7 +36,7 @@ def test_without_root_every_command_says_so_in_one_line(monkeypatch: pytest.Monk
         code, out, err = run(capsys, *argv)
         assert code == 2, argv
         assert out == ""
-        assert err == "podfence: error: podfence lab needs root (run with sudo)\n"
+        assert err == f"podfence {' '.join(argv[:2])}: error: podfence lab needs root (run with sudo)\n"
 
 
 def test_without_nft_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch,
@@ -45,7 +45,7 @@ def test_without_nft_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(linux.shutil, "which", lambda name: None)
     code, _, err = run(capsys, "lab", "status")
     assert code == 2
-    assert err == "podfence: error: podfence lab needs nftables: apt-get install nftables\n"
+    assert err == "podfence lab status: error: podfence lab needs nftables: apt-get install nftables\n"
 
 
 def test_a_bad_lab_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +61,7 @@ def test_lab_matrix_needs_a_port(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.lab
 def test_commands_on_a_lab_that_is_not_up(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "lab", "probe", "--port", "80", "--name", LAB)
-    assert code == 2 and err == f"podfence: error: no lab named '{LAB}' is up: run podfence lab up -f ...\n"
+    assert code == 2 and err == f"podfence lab probe: error: no lab named '{LAB}' is up: run podfence lab up -f ...\n"
     code, out, _ = run(capsys, "lab", "status", "--name", LAB)
     assert code == 0 and out == f"lab '{LAB}' is down\n"
 

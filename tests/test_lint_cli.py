@@ -20,7 +20,7 @@ def test_text_names_file_line_rule_and_fix() -> None:
     lines = r.stdout.splitlines()
     assert "examples/baa/policies/monitoring.yaml:56: warning NP201 policy-selects-no-pod: " \
            "NetworkPolicy monitoring/grafana-egress: spec.podSelector: " in r.stdout
-    assert lines[-1] == "0 error(s), 6 warning(s), 1 note(s)"
+    assert lines[-1] == "0 errors, 6 warnings, 1 note"
     assert any(line.startswith("    fix: ") for line in lines)
 
 

@@ -42,28 +42,28 @@ def test_ignore_wins_over_select() -> None:
 def test_an_unknown_rule_in_a_flag_is_one_line_naming_the_flag_with_a_suggestion() -> None:
     r = podfence("lint", "-f", EXAMPLE, "--select", "NP2,NP1O1")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == ("podfence: error: --select NP1O1: no such rule ID, rule name, ID prefix or ALL "
+    assert r.stderr == ("podfence lint: error: --select NP1O1: no such rule ID, rule name, ID prefix or ALL "
                         "(did you mean NP101?)\n")
     r = podfence("lint", "-f", EXAMPLE, "--ignore", "redundant-rules")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == ("podfence: error: --ignore redundant-rules: no such rule ID, rule name, ID prefix or ALL "
+    assert r.stderr == ("podfence lint: error: --ignore redundant-rules: no such rule ID, rule name, ID prefix or ALL "
                         "(did you mean redundant-rule?)\n")
 
 
 def test_a_prefix_no_rule_has_is_an_error() -> None:
     r = podfence("lint", "-f", EXAMPLE, "--ignore", "NP7")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == ("podfence: error: --ignore NP7: no rule ID starts with NP7 "
+    assert r.stderr == ("podfence lint: error: --ignore NP7: no rule ID starts with NP7 "
                         "(families: NP1, NP2, NP3, NP4, NP5, NP6, NP9)\n")
     r = podfence("lint", "-f", EXAMPLE, "--select", ",")
     assert r.returncode == 2
-    assert r.stderr == "podfence: error: --select ',': expected rule IDs, ID prefixes or ALL, separated by commas\n"
+    assert r.stderr == "podfence lint: error: --select ',': expected rule IDs, ID prefixes or ALL, separated by commas\n"
 
 
 def test_flags_come_before_reading_manifests() -> None:
     r = podfence("lint", "-f", "no/such/dir", "--select", "NPX")
     assert r.returncode == 2
-    assert r.stderr.splitlines() == ["podfence: error: --select NPX: no such rule ID, rule name, ID prefix or ALL "
+    assert r.stderr.splitlines() == ["podfence lint: error: --select NPX: no such rule ID, rule name, ID prefix or ALL "
                                      "(see docs/rules)"]
 
 
@@ -113,5 +113,5 @@ def test_audit_takes_the_same_flags() -> None:
     assert audited("--ignore", "ALL") == []
     r = podfence("audit", "-f", EXAMPLE, "--select", "NP2O1")
     assert (r.returncode, r.stdout) == (2, "")
-    assert r.stderr == ("podfence: error: --select NP2O1: no such rule ID, rule name, ID prefix or ALL "
+    assert r.stderr == ("podfence audit: error: --select NP2O1: no such rule ID, rule name, ID prefix or ALL "
                         "(did you mean NP201?)\n")

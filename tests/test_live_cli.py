@@ -116,7 +116,7 @@ def test_snapshot_never_overwrites_without_force(live, tmp_path):
 
 def test_refused_list_names_the_resource_and_says_forbidden(live):
     line = one_error_line(podfence("snapshot", "--kubeconfig", live["kubeconfig"], "--context", "nobody"))
-    assert line.startswith("podfence: error: ")
+    assert line.startswith("podfence snapshot: error: ")
     assert "cannot list namespaces at the cluster scope: forbidden" in line
     assert 'User "nobody" cannot list resource "namespaces"' in line
 
@@ -148,11 +148,11 @@ def test_bad_kubeconfig_names_file_line_and_field(tmp_path):
     config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- name: a\n  context:\n"
                       "    cluster: c\n    user: u\nclusters:\n- name: c\n  cluster: {}\n")
     line = one_error_line(podfence("snapshot", "--kubeconfig", str(config)))
-    assert line == f"podfence: error: {config}:11: kubeconfig: clusters[0].cluster.server: required: " \
+    assert line == f"podfence snapshot: error: {config}:11: kubeconfig: clusters[0].cluster.server: required: " \
                    "the cluster's API server URL"
     config.write_text("contexts: [\n")
     line = one_error_line(podfence("snapshot", "--kubeconfig", str(config)))
-    assert line.startswith(f"podfence: error: {config}:") and "kubeconfig" in line
+    assert line.startswith(f"podfence snapshot: error: {config}:") and "kubeconfig" in line
     line = one_error_line(podfence("snapshot", "--kubeconfig", str(tmp_path / "missing")))
     assert str(tmp_path / "missing") in line
 
@@ -315,7 +315,7 @@ def test_all_contexts_runs_every_one_and_exits_with_the_worst(live):
                     "--request-timeout", "0.5")
     assert done.returncode == 2
     assert sorted(json.loads(done.stdout)["clusters"]) == ["prod", "with-pod"]
-    errors = [line for line in done.stderr.splitlines() if line.startswith("podfence: error:")]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("podfence lint: error:")]
     assert len(errors) == 4 and all(any(f"context '{n}'" in e for e in errors)
                                     for n in ("nobody", "stranger", "down", "silent"))
 

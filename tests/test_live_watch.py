@@ -190,7 +190,7 @@ def test_a_refused_watch_is_one_line_and_exit_2(live):
         code = watch.proc.wait(timeout=30)
         lines = watch.stderr().strip().splitlines()
         assert code == 2 and "Traceback" not in watch.stderr()
-        assert lines[-1].startswith("podfence: error: context 'lister'")
+        assert lines[-1].startswith("podfence watch: error: context 'lister'")
         assert "cannot watch" in lines[-1] and "forbidden" in lines[-1]
 
 

@@ -103,4 +103,4 @@ def test_an_address_in_use_is_one_line_and_exit_2() -> None:
         taken = running.url.split("//")[1].split("/")[0]
         result = podfence("monitor", "--hubble", "-", "--listen", taken, "-q")
         assert result.returncode == 2
-        assert result.stderr.startswith(f"podfence: error: --listen '{taken}': cannot serve there")
+        assert result.stderr.startswith(f"podfence monitor: error: --listen '{taken}': cannot serve there")

@@ -251,7 +251,7 @@ def test_flows_to_a_host_network_dns_server_are_kept_as_generate_cannot_select_i
     r = podfence("generate", "-f", cluster, "--from-flows", flows)
     assert r.returncode == 1
     assert "  1 DNS lookup to the cluster DNS: allowed by defaults.dns: allow" in r.stderr.splitlines()
-    assert r.stderr.endswith("podfence: error: the flows imply no connection of a workload in the manifests: "
+    assert r.stderr.endswith("podfence generate: error: the flows imply no connection of a workload in the manifests: "
                              "nothing to generate\n")
 
 
@@ -308,7 +308,7 @@ def test_a_bad_port_reads_the_same_in_an_intent_file_and_a_test_spec(tmp_path: P
         "s.yaml:3: podfence test: tests[1].port: port 'dns': a port name is not allowed here; give the number\n"))
     flag = podfence("explain", "-f", cluster, "--from", "a/client", "--to", "a/server", "--port", "53",
                     "--protocol", "XYZ")
-    assert (flag.returncode, flag.stderr) == (2, "podfence: error: --protocol 'XYZ': must be TCP, UDP or SCTP\n")
+    assert (flag.returncode, flag.stderr) == (2, "podfence explain: error: --protocol 'XYZ': must be TCP, UDP or SCTP\n")
 
 
 # -- connections and long lists in words ----------------------------------------------------

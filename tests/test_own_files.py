@@ -44,15 +44,15 @@ def test_rules_doc_says_which_pages_exist_and_that_force_replaces_them(tmp_path:
     again = podfence("lint", "--rules-doc", "doc", cwd=tmp_path)
     assert again.returncode == 0
     total = len(list((tmp_path / "doc").iterdir()))
-    assert f"0 of {total} rule page(s) written to doc ({total} already up to date)" in again.stderr
+    assert f"0 of {total} rule pages written to doc ({total} already up to date)" in again.stderr
     for name in ("NP101.md", "NP102.md"):
         (tmp_path / "doc" / name).write_text("mine\n")
     clash = podfence("lint", "--rules-doc", "doc", cwd=tmp_path)
     assert clash.returncode == 2
-    assert clash.stderr.strip() == ("podfence: error: --rules-doc: 2 page(s) already exist in doc and differ from "
+    assert clash.stderr.strip() == ("podfence lint: error: --rules-doc: 2 pages already exist in doc and differ from "
                                     "the rules (NP101.md, NP102.md); add --force to overwrite them")
     forced = podfence("lint", "--rules-doc", "doc", "--force", cwd=tmp_path)
-    assert f"2 of {total} rule page(s) written to doc (2 replaced with --force, {total - 2} already up to date)" \
+    assert f"2 of {total} rule pages written to doc (2 replaced with --force, {total - 2} already up to date)" \
         in forced.stderr
 
 

@@ -152,7 +152,7 @@ def test_bad_plan_files_are_one_line_errors(tmp_path, cluster):
     done = podfence("rollout", "apply", str(bad), "--context", "prod", "--kubeconfig", cluster["kubeconfig"])
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        f"podfence: error: {bad}: stages[0].staged[0].kind: must be StagedKubernetesNetworkPolicy")
+        f"podfence rollout apply: error: {bad}: stages[0].staged[0].kind: must be StagedKubernetesNetworkPolicy")
     done = podfence("rollout", "apply", str(tmp_path / "missing.json"), "--context", "prod")
     assert done.returncode == 2 and "cannot read the plan" in done.stderr
     done = podfence("rollout", "apply", str(bad))
@@ -172,7 +172,7 @@ def test_a_write_the_server_refuses_is_one_line_and_nothing_is_written(tmp_path,
                         "--log", str(tmp_path / "log"), "--window", "0")
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         line = done.stderr.strip().splitlines()[-1]
-        assert line.startswith("podfence: error: context 'prod': the server-side dry run of apply "
+        assert line.startswith("podfence rollout apply: error: context 'prod': the server-side dry run of apply "
                                "StagedKubernetesNetworkPolicy auth/session-cache-from-auth-server: the API server "
                                "answered 403:"), line
         assert writes(server) == []
@@ -213,7 +213,7 @@ def test_the_log_of_another_plan_is_refused_and_a_cut_line_is_dropped(cluster, p
     log.write_text('{"log": 1, "plan": "0000000000000000", "stage": 1, "step": "enforced"}\n')
     done = apply(cluster, plan_file)
     assert done.returncode == 2 and writes(cluster["server"]) == []
-    assert done.stderr.strip().splitlines()[-1].startswith(f"podfence: error: {log}:1: the log of another plan")
+    assert done.stderr.strip().splitlines()[-1].startswith(f"podfence rollout apply: error: {log}:1: the log of another plan")
     log.write_text('{"log": 1, "plan": "')  # a crash in the middle of the first line
     done = apply(cluster, plan_file, "--threshold", "2")
     assert done.returncode == 0, done.stderr

@@ -102,7 +102,7 @@ def test_write_keeps_what_exists_unless_forced(tmp_path):
     path.write_text("mine")
     done = podfence("rollout", "plan", "-f", BAA, "--to", NEXT, "--write", str(path))
     assert done.returncode == 2 and path.read_text() == "mine"
-    assert done.stderr.strip().splitlines()[-1] == f"podfence: error: --write {path}: exists (pass --force to overwrite)"
+    assert done.stderr.strip().splitlines()[-1] == f"podfence rollout plan: error: --write {path}: exists (pass --force to overwrite)"
     done = podfence("rollout", "plan", "-f", BAA, "--to", NEXT, "--write", str(path), "--force")
     assert done.returncode == 0, done.stderr
     assert json.loads(path.read_text())["plan_version"] == 1

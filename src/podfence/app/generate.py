@@ -34,6 +34,7 @@ from podfence.loader.limits import Budget
 from podfence.model import Cluster, Diagnostic, Direction, Settings, Source
 from podfence.model.ports import PortSpec, parse_ports
 from podfence.model.text import one_line, quoted
+from podfence.model.words import plural
 from podfence.render.conns import shortened
 from podfence.render.generate import converted_yaml, flows_text, intents_yaml, policies_yaml
 from podfence.sources import read_flows
@@ -105,7 +106,8 @@ def _emit(run: Run, policies: Sequence[GeneratedPolicy], out: str | None, force:
     directory = Path(out)
     stale = sorted(f.name for f in directory.glob("*.yaml") if f.name not in texts) if directory.is_dir() else []
     write_files(directory, texts, force)
-    run.say(one_line(f"wrote {len(policies)} policies in {len(texts)} files under {directory}"))
+    run.say(one_line(f"ok: wrote {plural(len(policies), 'policy', 'policies')} in {plural(len(texts), 'file')} "
+                     f"under {directory}"))
     if stale:
         run.say(one_line(f"note: {directory} also holds {', '.join(stale)}, not written this time (remove them "
                          "if they are left from an earlier generation)"))
@@ -200,7 +202,7 @@ def from_intent(options: Options, listener: Listener | None = None, *, intents: 
                 "Review and edit it, then: podfence generate -f ... --intents THIS_FILE --out DIR",
             ])
             write_file(Path(write_intents), text, force, "--write-intents")
-            run.say(one_line(f"wrote the implied intent to {write_intents}"))
+            run.say(one_line(f"ok: wrote the implied intent to {write_intents}"))
             source = write_intents
 
         def place(found: list[Diagnostic], label: str) -> tuple[Diagnostic, ...]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from podfence.app.errors import Stop, stop_on_errors
+from podfence.app.focus import focus
 from podfence.app.loading import load_cluster
 from podfence.app.options import Listener, Options, Run, prepare, protocol_of
 from podfence.engine import Matrix
@@ -217,10 +218,32 @@ def probe(lab: LabRun, cells: list[tuple[Protocol, int]], listener: Listener | N
     holding the probed pairs only. No ``cells``: each destination on the ports it declares (of ``protocols``)."""
     listener = listener or Listener()
     with session(lab, listener) as held:
-        run = _probe(listener, lab, held, cells, timeout, tuple(pod_key(s, namespace) for s in sources),
-                     tuple(pod_key(t, namespace) for t in targets),
+        src, dst = _endpoints(lab, listener, namespace, tuple(sources), tuple(targets))
+        run = _probe(listener, lab, held, cells, timeout, src, dst,
                      tuple(dict.fromkeys(protocol_of(p) for p in protocols)))
     return list(run.matrices.values())
+
+
+def _endpoints(lab: LabRun, listener: Listener, namespace: str, sources: tuple[str, ...],
+               targets: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--from`` / ``--to`` in podfence's endpoint grammar (``ns/name``, ``ns/*``, ``svc/ns/name``), as lab pod keys.
+
+    Services and workloads are read from the manifests ``lab up`` read; a lab made from
+    standard input knows its pods only, by ``ns/name``. An unknown name stops the run with the close names.
+    """
+    if not sources and not targets:
+        return (), ()
+    current = control.require_state(lab.name)
+    in_lab = {p.key for p in current.pods}
+    if not current.manifests or "-" in current.manifests:
+        return tuple(pod_key(x, namespace) for x in sources), tuple(pod_key(x, namespace) for x in targets)
+    run = prepare(Options(files=tuple(current.manifests), namespace=namespace), listener)
+    cluster = load_cluster(run, allow_empty=True).cluster
+    pods = [p for p in cluster.pods if p.key in in_lab]
+    chosen = focus(cluster, pods, namespace, sources, targets, addresses=False)
+    src = tuple(sorted(chosen.src.pods)) if chosen and chosen.src else ()
+    dst = tuple(sorted(chosen.dst.pods)) if chosen and chosen.dst else ()
+    return src, dst
 
 
 def show(lab: LabRun, pod: str, namespace: str = "default", live: bool = False,

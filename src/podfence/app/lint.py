@@ -26,7 +26,7 @@ from podfence.lint.selection import (
 from podfence.loader import LineDict, LoadResult, locate
 from podfence.model import Diagnostic, FileOrigin, Origin, Severity
 from podfence.model.text import one_line
-from podfence.model.words import shortened
+from podfence.model.words import plural, shortened
 
 FAIL_ON = tuple(s.value for s in Severity)
 RuleFlags = tuple[tuple[Selector, ...] | None, tuple[Selector, ...]]  # --select (None: not given), --ignore
@@ -169,7 +169,8 @@ def write_rule_pages(folder: Path, force: bool, listener: Listener | None = None
     changed = {n: text for n, text in sorted(wanted.items()) if current[n] != text.encode("utf-8")}
     clash = [n for n in changed if current[n] is not None]
     if clash and not force:
-        raise Stop(f"--rules-doc: {len(clash)} page(s) already exist in {folder} and differ from the rules "
+        exist = "exists" if len(clash) == 1 else "exist"
+        raise Stop(f"--rules-doc: {plural(len(clash), 'page')} already {exist} in {folder} and differ from the rules "
                    f"({shortened(clash, 3)}); add --force to overwrite them")
     write_files(folder, changed, force=True, flag="--rules-doc")
     if listener is not None:
@@ -177,7 +178,8 @@ def write_rule_pages(folder: Path, force: bool, listener: Listener | None = None
         replaced = len(clash)
         notes = ([f"{replaced} replaced with --force"] if replaced else []) + \
             ([f"{same} already up to date"] if same else [])
-        listener.say(f"podfence: {len(changed)} of {len(wanted)} rule page(s) written to {one_line(str(folder))}"
+        pages_ = "page" if len(wanted) == 1 else "pages"
+        listener.say(f"ok: {len(changed)} of {len(wanted)} rule {pages_} written to {one_line(str(folder))}"
                      + (f" ({', '.join(notes)})" if notes else ""))
 
 

@@ -119,10 +119,12 @@ def apply(
 def probe(
     port: Ports = [],  # noqa: B006
     protocol: Protocols = [],  # noqa: B006
-    source: Annotated[list[str], typer.Option("--from", metavar="NS/NAME",
-                                              help="Only from this pod (ns/name). Repeatable.")] = [],  # noqa: B006
-    target: Annotated[list[str], typer.Option("--to", metavar="NS/NAME",
-                                              help="Only to this pod (ns/name). Repeatable.")] = [],  # noqa: B006
+    source: Annotated[list[str], typer.Option("--from", metavar="SRC",
+                                              help="Only from these pods: ns/name, ns/* or svc/ns/name. "
+                                                   "Repeatable.")] = [],  # noqa: B006
+    target: Annotated[list[str], typer.Option("--to", metavar="DST",
+                                              help="Only to these pods: ns/name, ns/* or svc/ns/name. "
+                                                   "Repeatable.")] = [],  # noqa: B006
     namespace: Namespace = "default",
     output: Output = "text",
     timeout: Timeout = MIN_TIMEOUT,

@@ -145,6 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     return _main(args) if several is None else several
 
 
+_APP_LEAD = "podfence: error: "
+
+
+def command_path(command: object, argv: list[str]) -> str:
+    """The command as typed (``podfence lab up``): the longest known path among the leading non-option words."""
+    words = ["podfence"]
+    for arg in argv:
+        subs = getattr(command, "commands", None)
+        if arg.startswith("-") or not subs or arg not in subs:
+            break
+        words.append(arg)
+        command = subs[arg]
+    return " ".join(words)
+
+
 def _main(argv: list[str]) -> int:
     command = typer.main.get_command(app)
     _plain_metavars(command)
@@ -155,8 +170,9 @@ def _main(argv: list[str]) -> int:
         return int(getattr(e, "exit_code", 0) or 0)
     except Stop as stop:
         sys.stdout.flush()
+        lead = f"{command_path(command, argv)}: error: "
         for line in stop.lines():
-            sys.stderr.write(f"{line}\n")
+            sys.stderr.write(f"{lead}{line.removeprefix(_APP_LEAD)}\n" if line.startswith(_APP_LEAD) else f"{line}\n")
         return stop.code
     except typer.Abort:
         sys.stderr.write("podfence: aborted\n")

@@ -67,17 +67,17 @@ def run_per_context(argv: list[str], run_one: Callable[[list[str]], int]) -> int
         return None  # the page loads every --context itself and switches between them
     if command not in MULTI_COMMANDS or (command == "test" and _option(rest, "--junit") is not None):
         return _fail(f"several clusters at once (--context repeated, {ALL_CONTEXTS}) work with "
-                     f"{', '.join(MULTI_COMMANDS)} (test without --junit), not with {command or 'no command'}")
+                     f"{', '.join(MULTI_COMMANDS)} (test without --junit), not with {command or 'no command'}",
+                     command if command in MULTI_COMMANDS else "")
     if every:
         if names:
-            return _fail(f"{ALL_CONTEXTS} reads every context: leave out --context")
+            return _fail(f"{ALL_CONTEXTS} reads every context: leave out --context", command)
         found = context_names(_option(rest, "--kubeconfig"))
         if isinstance(found, str):
-            sys.stderr.write(f"podfence: error: {found}\n")
-            return 2
+            return _fail(found, command)
         names = found
         if not names:
-            return _fail("the kubeconfig has no context")
+            return _fail("the kubeconfig has no context", command)
     names = list(dict.fromkeys(names))
     json_output = _option(rest, "-o", "--output") == "json"
     outputs: dict[str, str] = {}
@@ -98,6 +98,8 @@ def run_per_context(argv: list[str], run_one: Callable[[list[str]], int]) -> int
     return worst
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"podfence: error: {one_line(message)}\n")
+def _fail(message: str, command: str = "") -> int:
+    """One error line, led by the command as typed (``podfence matrix: error: ...``)."""
+    lead = f"podfence {command}" if command else "podfence"
+    sys.stderr.write(f"{lead}: error: {one_line(message)}\n")
     return 2

@@ -6,6 +6,7 @@ from typing import Any
 
 from podfence.lint.audit import Audit, NamespaceAudit, TierRule
 from podfence.model import Severity
+from podfence.model.words import plural
 from podfence.render.conns import addresses_text, conns_json, conns_text, shortened
 from podfence.render.escape import md_text, one_line, text_lines
 from podfence.render.lint import finding_data
@@ -34,7 +35,7 @@ def _reach_out(a: NamespaceAudit) -> str:
 
 
 def _counts(a: NamespaceAudit) -> str:
-    return ", ".join(f"{a.count(s)} {s.value}(s)" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE))
+    return ", ".join(plural(a.count(s), s.value) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE))
 
 
 _VERBS = {"Accept": "accepts", "Deny": "denies", "Pass": "passes"}
@@ -58,14 +59,16 @@ def _left_out(report: Audit) -> str:
         parts.append(f"not graded: {', '.join(report.excluded)} (lint.exclude_namespaces; --include-excluded "
                      "grades them)")
     if report.host_network:
-        parts.append(f"{report.host_network} hostNetwork pod(s) not counted: they are their node's address, "
+        is_ = "it is its" if report.host_network == 1 else "they are their"
+        parts.append(f"{plural(report.host_network, 'hostNetwork pod')} not counted: {is_} node's address, "
                      "which no policy selects")
     return "; ".join(parts)
 
 
 def audit_text(report: Audit) -> str:
     pods = sum(a.pods for a in report.namespaces)
-    lines = [f"overall grade {report.grade} ({report.score}/100): {len(report.namespaces)} namespace(s), {pods} pod(s)"]
+    lines = [f"overall grade {report.grade} ({report.score}/100): {plural(len(report.namespaces), 'namespace')}, "
+             f"{plural(pods, 'pod')}"]
     if _left_out(report):
         lines.append(one_line(_left_out(report)))
     for a in report.namespaces:
@@ -132,8 +135,8 @@ def audit_json(report: Audit) -> str:
 def audit_md(report: Audit) -> str:
     pods = sum(a.pods for a in report.namespaces)
     lines = ["# podfence audit", "",
-             f"Overall grade **{report.grade}** ({report.score}/100): {len(report.namespaces)} namespace(s), "
-             f"{pods} pod(s)." + (f" {md_text(_left_out(report))}." if _left_out(report) else ""), "",
+             f"Overall grade **{report.grade}** ({report.score}/100): {plural(len(report.namespaces), 'namespace')}, "
+             f"{plural(pods, 'pod')}." + (f" {md_text(_left_out(report))}." if _left_out(report) else ""), "",
              "| namespace | grade | pods | ingress isolated | egress isolated | errors | warnings | notes |",
              "|---|---|---|---|---|---|---|---|"]
     for a in report.namespaces:

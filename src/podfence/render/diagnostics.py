@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from podfence.model import Diagnostic
+from podfence.model.words import plural
 from podfence.render.escape import text_lines
 from podfence.render.json_text import json_document
 
@@ -41,7 +42,7 @@ def check_text(diagnostics: Iterable[Diagnostic], objects: int) -> str:
     warnings = [d for d in diags if not d.is_error]
     lines = [d.one_line() for d in errors] + [f"warning: {d.one_line()}" for d in warnings]
     if errors:
-        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")
+        lines.append(f"{plural(len(errors), 'error')}, {plural(len(warnings), 'warning')}")
     else:
-        lines.append(f"ok: {objects} object(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+        lines.append(f"ok: {plural(objects, 'object')} valid" + (f", {plural(len(warnings), 'warning')}" if warnings else ""))
     return text_lines(lines)

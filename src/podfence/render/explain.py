@@ -194,7 +194,7 @@ def render_service_verdicts(service: str, protocol: str, port: int, verdicts: tu
     ok = sum(v.allowed for v in verdicts)
     share = "all are" if allowed else ("none is" if ok == 0 else f"{ok} of {len(verdicts)} are")
     head = (f"Connections to service {service} on {protocol} {port} land on {len(verdicts)} backend "
-            f"port(s) after DNAT; {share} allowed.\n\n")
+            f"{'port' if len(verdicts) == 1 else 'ports'} after DNAT; {share} allowed.\n\n")
     return head + "\n".join(verdict_text(v) for v in verdicts)
 
 

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from podfence.lint import Finding
 from podfence.model import Severity
+from podfence.model.words import plural
 from podfence.render.escape import one_line, text_lines
 from podfence.render.json_text import json_document
 
@@ -52,7 +53,7 @@ def lint_text(findings: Iterable[Finding], *, with_fix: bool = True) -> str:
             lines.append(f"    fix: {f.fix}")
     counts = {s: sum(1 for f in found if f.severity is s) for s in Severity}
     if found:
-        lines.append(", ".join(f"{counts[s]} {s.value}(s)" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)))
+        lines.append(", ".join(plural(counts[s], s.value) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)))
     else:
         lines.append("ok: no findings")
     return text_lines(lines)
