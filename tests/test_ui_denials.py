@@ -146,3 +146,43 @@ def test_ui_refuses_a_lab_that_is_not_up() -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no lab 'pfnone9' is up" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_page_that_goes_away_stops_watching(workspaces: dict[str, Workspace]) -> None:
+    import socket
+
+    import httpx
+    import uvicorn
+
+    quiet = threading.Event()
+
+    def source() -> Iterator[dict[str, Any]]:
+        yield RECORDS[0]
+        quiet.wait(60)  # a lab with nothing to report
+
+    feed = DenialFeed(source)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    guard = Guard.for_host("127.0.0.1", sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(workspaces, guard, feed), log_level="warning"))
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    serving.start()
+    try:
+        while not server.started:
+            serving.join(0.05)
+        with httpx.stream("GET", guard.url + "api/denials", timeout=30) as got:
+            lines = got.iter_lines()
+            assert next(lines).startswith(":")
+            assert next(l for l in lines if l.startswith("data: ")) == "data: " + json_line(RECORDS[0]).rstrip("\n")
+            assert feed.watching == 1
+        for _ in range(600):  # the server notices the closed connection and drops the page
+            if feed.watching == 0:
+                break
+            serving.join(0.05)
+        assert feed.watching == 0
+    finally:
+        quiet.set()
+        server.should_exit = True
+        serving.join(30)
+        sock.close()

@@ -41,6 +41,12 @@ class DenialFeed:
         with self._lock:
             self._watchers.discard(watcher)
 
+    @property
+    def watching(self) -> int:
+        """How many pages watch now."""
+        with self._lock:
+            return len(self._watchers)
+
     def _send(self, event: Event) -> None:
         with self._lock:
             watchers = list(self._watchers)

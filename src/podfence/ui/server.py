@@ -43,6 +43,7 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 COOKIE = "podfence_token"
 MAX_BODY = 4 << 20  # a manifest posted for validation
 HEARTBEAT = 15.0  # seconds between the comments that keep an idle denial stream open
+POLL = 1.0  # seconds between looks whether the page watching the denials went away
 NO_LAB = "no lab to watch: start podfence ui with --lab NAME (a lab that podfence lab up brought up)"
 
 
@@ -223,12 +224,17 @@ async def _events(request: Request, feed: DenialFeed):  # type: ignore[no-untype
     watcher = feed.subscribe()
     try:
         yield ": watching the lab's denied connections\n\n"
+        quiet = 0.0
         while not await request.is_disconnected():
             try:
                 kind, value = await asyncio.to_thread(_next, watcher)
             except queue.Empty:
-                yield ": heartbeat\n\n"
+                quiet += POLL
+                if quiet >= HEARTBEAT:
+                    quiet = 0.0
+                    yield ": heartbeat\n\n"
                 continue
+            quiet = 0.0
             if kind == "end":
                 yield f"event: end\ndata: {json.dumps({'error': value})}\n\n"
                 return
@@ -238,7 +244,7 @@ async def _events(request: Request, feed: DenialFeed):  # type: ignore[no-untype
 
 
 def _next(watcher: queue.SimpleQueue[Event]) -> Event:
-    return watcher.get(timeout=HEARTBEAT)
+    return watcher.get(timeout=POLL)
 
 
 def _refusal(request: Request, guard: Guard) -> str | None:
