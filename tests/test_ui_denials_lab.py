@@ -37,6 +37,14 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         podfence("lab", "down", "--name", LAB)
 
 
+def test_ui_refuses_a_lab_that_is_not_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODFENCE_LAB_STATE_DIR", str(tmp_path))
+    done = podfence("ui", "-f", FIXTURE, "--lab", "pfnone9", "--no-browser", "--port", "0")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no lab 'pfnone9' is up" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
 def read_stream(url: str, lines: queue.Queue[str | None], stop: threading.Event) -> None:
     try:
         with httpx.stream("GET", url + "api/denials", timeout=httpx.Timeout(5.0, read=None)) as got:
