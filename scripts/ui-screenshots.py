@@ -1,10 +1,13 @@
 """Take the screenshots of podfence ui in docs/ui/ (Debian's chromium, through Playwright).
 
-Run from the repository root: .venv/bin/python scripts/ui-screenshots.py
+Run from the repository root: .venv/bin/python scripts/ui-screenshots.py [denials]
+(``denials``: that picture alone). The Denials picture brings a lab up on the example,
+so it needs root; without root it is skipped.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -63,7 +66,49 @@ def edited_repository(folder: Path) -> Path:
     return folder
 
 
+LAB = "pfshot"
+
+
+def denials_picture() -> None:
+    """docs/ui/denials.png: the example in a lab, every pair probed on its declared ports, the denials listed."""
+    if os.geteuid() != 0:
+        print("docs/ui/denials.png: skipped (the lab needs root)")
+        return
+    tool = str(Path(sys.executable).parent / "podfence")
+    state = tempfile.TemporaryDirectory()
+    env = {**os.environ, "PODFENCE_LAB_STATE_DIR": state.name}
+    subprocess.run([tool, "lab", "up", "-f", "examples/baa", "--name", LAB], cwd=ROOT, env=env, check=True)
+    server = None
+    try:
+        subprocess.run([tool, "lab", "apply", "-f", "examples/baa", "--name", LAB], cwd=ROOT, env=env, check=True)
+        server = subprocess.Popen([tool, "ui", "-f", "examples/baa", "--lab", LAB, "--port", "0", "--no-browser"],
+                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 950})
+            page.goto(url + "#/denials")
+            page.wait_for_selector("body[data-ready=true]", timeout=30000)
+            subprocess.run([tool, "lab", "probe", "--name", LAB], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            page.wait_for_selector("#denials tbody tr", timeout=60000)
+            page.wait_for_timeout(1500)  # the last records of the probe run
+            page.screenshot(path=str(OUT / "denials.png"))
+            print("docs/ui/denials.png")
+            browser.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
+        subprocess.run([tool, "lab", "down", "--name", LAB], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        state.cleanup()
+
+
 def main() -> None:
+    if sys.argv[1:] == ["denials"]:
+        OUT.mkdir(parents=True, exist_ok=True)
+        denials_picture()
+        return
     server = serve(ROOT)
     scratch = tempfile.TemporaryDirectory()
     changes = serve(edited_repository(Path(scratch.name)))
@@ -94,6 +139,7 @@ def main() -> None:
             proc.terminate()
             proc.wait()
         scratch.cleanup()
+    denials_picture()
 
 
 if __name__ == "__main__":

@@ -224,3 +224,12 @@ def test_the_namespace_level_draws_the_servers_fold(browser: object, example_url
     assert {(s, d): int(label.split(": ")[-1].split(" ")[0]) for s, d, label in drawn} == want
     assert all(label.startswith(f"{s.removeprefix('ns:')} → ") for s, _, label in drawn if s.startswith("ns:"))
     assert not any("/api/view" in r for r in opened.requests), "the namespace level needs no workload view"
+
+
+def test_without_a_lab_the_denials_view_says_how_to_start_one(browser: object, example_url: str) -> None:
+    page = Page(browser, example_url)
+    shown = page.open("#/denials")
+    text = shown.locator("#denials-off").inner_text()  # type: ignore[attr-defined]
+    assert "podfence ui -f MANIFESTS --lab NAME" in text and "podfence lab up" in text
+    assert not any(r.endswith("/api/denials") for r in page.requests)  # no stream is opened
+    assert page.errors == []

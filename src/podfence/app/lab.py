@@ -271,6 +271,15 @@ def denials(lab: LabRun, listener: Listener | None = None, *, window: float = 10
         raise Stop(str(exc)) from None
 
 
+def watch_denials(lab: LabRun, listener: Listener | None = None) -> Callable[[], Iterator[dict[str, Any]]]:
+    """How to subscribe to a running lab's denials later (each call: :func:`denials` afresh); Stop when
+    the lab is not up now."""
+    listener = listener or Listener()
+    if not status(lab, listener).up:
+        raise Stop(f"--lab {lab.name}: no lab {lab.name!r} is up (start it with podfence lab up --name {lab.name})")
+    return lambda: denials(lab, listener)
+
+
 def down(lab: LabRun, listener: Listener | None = None) -> list[str]:
     """Remove the lab (namespaces, links, tables, server, state); the namespaces removed."""
     with session(lab, listener or Listener()):
@@ -309,4 +318,4 @@ def matrix(options: Options, lab: LabRun, protocol: Protocol, port: int, listene
 
 
 __all__ = ["DEFAULT_LAB_NAME", "DEFAULT_POD_CIDR", "DEFAULT_WAIT", "MIN_TIMEOUT", "LabRun", "Measured", "apply",
-           "cells_of", "denials", "down", "matrix", "pod_key", "probe", "show", "status", "up"]
+           "cells_of", "denials", "down", "matrix", "pod_key", "probe", "show", "status", "up", "watch_denials"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from podfence.app import lab as labs
 from podfence.app.browse import load_clusters
 from podfence.cli.common import (
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OBJECTS, LISTENER, TIMEOUT, AllowEmpty, ConfigPath, Filenames, Kubeconfig,
     MaxInputBytes, MaxObjects, Namespace, RequestTimeout, SettingValues, StrictCidr, options,
 )
 from podfence.ui.api import Source, Workspace
+from podfence.ui.denials import DenialFeed
 
 
 def ui(
@@ -29,6 +31,9 @@ def ui(
                        "that the printed URL carries.")] = "127.0.0.1",
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the browser.")] = False,
     read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every write.")] = False,
+    lab: Annotated[Optional[str], typer.Option(
+        "--lab", metavar="NAME", help="Show the denied connections of this running lab (podfence lab up) live, "
+                                      "in the Denials view and as red edges on the map.")] = None,
     strict_cidr: StrictCidr = False,
     config: ConfigPath = None,
     setting: SettingValues = [],  # noqa: B006
@@ -48,5 +53,6 @@ def ui(
     workspaces = {b.result.cluster.name: Workspace(b.result, b.run.config, b.run.settings, Source(b.label, namespace),
                                                    given, name)
                   for b, name in zip(load_clusters(given, context, LISTENER), context or [None])}
-    serve(workspaces, host, port, read_only, not no_browser)
+    denials = None if lab is None else DenialFeed(labs.watch_denials(labs.LabRun(name=lab), LISTENER))
+    serve(workspaces, host, port, read_only, not no_browser, denials)
 

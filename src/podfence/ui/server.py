@@ -16,7 +16,10 @@ Guards, in the order a request meets them:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
+import queue
 import secrets
 import socket
 import sys
@@ -26,17 +29,22 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from podfence.app import Stop
+from podfence.render.json_text import json_line
 from podfence.ui.api import Refused, Workspace, rule_doc
+from podfence.ui.denials import DenialFeed, Event
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 COOKIE = "podfence_token"
 MAX_BODY = 4 << 20  # a manifest posted for validation
+HEARTBEAT = 15.0  # seconds between the comments that keep an idle denial stream open
+POLL = 1.0  # seconds between looks whether the page watching the denials went away
+NO_LAB = "no lab to watch: start podfence ui with --lab NAME (a lab that podfence lab up brought up)"
 
 
 def static_dir() -> Path:
@@ -76,8 +84,9 @@ class Guard:
         return {f"http://{h}" for h in self.hosts()}
 
 
-def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
-    """The application: ``workspaces`` by context name ("" for manifests alone), the first the default."""
+def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFeed | None = None) -> FastAPI:
+    """The application: ``workspaces`` by context name ("" for manifests alone), the first the default;
+    ``denials``, the lab's denied connections that ``/api/denials`` streams (None: no lab)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     first = next(iter(workspaces))
     index_html = (static_dir() / "index.html").read_text(encoding="utf-8")
@@ -117,7 +126,8 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
 
     @app.get("/api/contexts")
     def contexts() -> Response:
-        return JSONResponse({"contexts": list(workspaces), "read_only": guard.read_only})
+        return JSONResponse({"contexts": list(workspaces), "read_only": guard.read_only,
+                             "denials": denials is not None})
 
     @app.get("/api/view")
     def view(request: Request) -> Response:
@@ -190,6 +200,13 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard) -> FastAPI:
     def diff(request: Request, base: str = "") -> Response:
         return json_text(workspace(request).diff(base))
 
+    @app.get("/api/denials")
+    def denial_stream(request: Request) -> Response:
+        if denials is None:
+            return JSONResponse({"error": NO_LAB}, status_code=404)
+        return StreamingResponse(_events(request, denials), media_type="text/event-stream",
+                                 headers={"X-Accel-Buffering": "no"})
+
     app.mount("/static", StaticFiles(directory=static_dir(), follow_symlink=False), name="static")
     return app
 
@@ -199,6 +216,35 @@ async def _body(request: Request) -> bytes:
     if len(body) > MAX_BODY:
         raise Refused(f"the manifest is {len(body)} bytes; at most {MAX_BODY} are read")
     return body
+
+
+async def _events(request: Request, feed: DenialFeed):  # type: ignore[no-untyped-def]
+    """Server-sent events: ``data: RECORD`` per denial (the JSON line podfence lab denials prints), a
+    comment every HEARTBEAT seconds, and ``event: end`` with the reason when the lab's stream ends."""
+    watcher = feed.subscribe()
+    try:
+        yield ": watching the lab's denied connections\n\n"
+        quiet = 0.0
+        while not await request.is_disconnected():
+            try:
+                kind, value = await asyncio.to_thread(_next, watcher)
+            except queue.Empty:
+                quiet += POLL
+                if quiet >= HEARTBEAT:
+                    quiet = 0.0
+                    yield ": heartbeat\n\n"
+                continue
+            quiet = 0.0
+            if kind == "end":
+                yield f"event: end\ndata: {json.dumps({'error': value})}\n\n"
+                return
+            yield f"data: {json_line(value)}\n"  # the line ends the data field, the blank line the event
+    finally:
+        feed.unsubscribe(watcher)
+
+
+def _next(watcher: queue.SimpleQueue[Event]) -> Event:
+    return watcher.get(timeout=POLL)
 
 
 def _refusal(request: Request, guard: Guard) -> str | None:
@@ -219,7 +265,8 @@ def _refusal(request: Request, guard: Guard) -> str | None:
     return None
 
 
-def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool) -> None:
+def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool,
+          denials: DenialFeed | None = None) -> None:
     """Listen on ``host:port``, print the URL (first line on stdout), open the browser, answer until interrupted."""
     import uvicorn
 
@@ -234,7 +281,7 @@ def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: boo
                    f"({e.strerror if isinstance(e, OSError) else e})") from None
     sock.listen(128)
     guard = Guard.for_host(host, sock.getsockname()[1], read_only)
-    app = create_app(workspaces, guard)
+    app = create_app(workspaces, guard, denials)
     sys.stdout.write(guard.url + "\n")
     sys.stdout.flush()
     if browser:

@@ -7,9 +7,10 @@ import { explainView } from "./explain.js";
 import { policiesView } from "./policies.js";
 import { editorView } from "./editor.js";
 import { changesView } from "./changes.js";
+import { denialsView, setLive } from "./denials.js";
 
 const VIEWS = { map: mapView, matrix: matrixView, explain: explainView, policies: policiesView, editor: editorView,
-  changes: changesView };
+  changes: changesView, denials: denialsView };
 const main = document.getElementById("main");
 let rendering = 0;
 
@@ -34,6 +35,7 @@ async function start() {
   replace(picker, info.contexts.map((c) => h("option", { value: c, selected: c === chosen }, c || "manifests")));
   picker.disabled = info.contexts.length < 2;
   setContext(picker.value || null);
+  setLive(info.denials);
   picker.addEventListener("change", () => {
     const q = new URLSearchParams(location.search);
     q.set("context", picker.value);

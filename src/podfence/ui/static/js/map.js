@@ -2,6 +2,7 @@
 import { h, replace, link, go } from "./dom.js";
 import { once, get } from "./api.js";
 import { explanation } from "./explanation.js";
+import { drawDenials } from "./denials.js";
 
 let cy = null;
 
@@ -104,6 +105,9 @@ const STYLE = [
     opacity: 0.5 } },
   { selector: "edge.folded:selected, edge.folded.hover", style: { label: "data(label)" } },
   { selector: "edge:selected, edge.chosen", style: { "line-color": "#d35400", "target-arrow-color": "#d35400", width: 3 } },
+  { selector: "edge.denied", style: { "line-color": "#c0392b", "target-arrow-color": "#c0392b", width: 2.5,
+    "line-style": "dashed", "curve-style": "bezier", color: "#c0392b" } },
+  { selector: "edge.denied.audit", style: { "line-color": "#e67e22", "target-arrow-color": "#e67e22" } },
   { selector: "node:selected, node.chosen", style: { "border-width": 3, "border-color": "#d35400" } },
 ];
 
@@ -148,11 +152,13 @@ export async function mapView(main, params) {
   cy = window.cytoscape({ container: graph, elements: drawn, style: STYLE,
     layout: layout(level) });
   window.podfenceMap = cy;  // for tests and screenshots: the drawn graph
+  drawDenials(cy, view);
   cy.on("tap", "node.ns-node", (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" }));
   cy.on("mouseover", "edge.folded", (ev) => ev.target.addClass("hover"));
   cy.on("mouseout", "edge.folded", (ev) => ev.target.removeClass("hover"));
   if (level === "namespace") return;
-  cy.on("tap", "edge", (ev) => go("map", { ...Object.fromEntries(params), node: "",
+  cy.on("tap", "edge.denied", () => go("denials"));
+  cy.on("tap", "edge[!until]", (ev) => go("map", { ...Object.fromEntries(params), node: "",
     edge: `${ev.target.data("source")} ${ev.target.data("target")}` }));
   cy.on("tap", "node.pod, node.outside", (ev) => go("map", { ...Object.fromEntries(params), edge: "",
     node: ev.target.id() }));
