@@ -193,7 +193,7 @@ def test_lint_and_diff_agree_on_what_is_sensitive(tmp_path: Path) -> None:
         lint = podfence("lint", "-f", new, "--config", config, "--select", "NP502")
         assert (how, _lines(lint.stdout, "NP502")) == (how, [
             f"{new}:15: warning NP502 sensitive-reachable-from-unallowed-namespace: Pod vault/store: sensitive, "
-            "and reachable from namespace(s) outside sensitive.allowed_from [billing]: api (api/client)"])
+            "and reachable from a namespace outside sensitive.allowed_from [billing]: api (api/client)"])
         diff = podfence("diff", old, new, "--config", config)
         assert (how, diff.returncode, _lines(diff.stdout, "review")) == (
             how, 1, ["  review: into sensitive namespace vault"])

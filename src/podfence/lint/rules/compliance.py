@@ -80,7 +80,8 @@ def sensitive_reachable_from_unallowed_namespace(ctx: LintContext) -> Iterator[H
     for key in sorted(reached):
         by_ns = reached[key]
         parts = [f"{ns} ({shortened(sorted(pods), 3)})" for ns, pods in sorted(by_ns.items())]
-        yield Hit(targets[key], f"sensitive, and reachable from namespace(s) outside sensitive.allowed_from "
+        yield Hit(targets[key], f"sensitive, and reachable from {'a namespace' if len(by_ns) == 1 else 'namespaces'} "
+                                f"outside sensitive.allowed_from "
                                 f"[{', '.join(sorted(allowed))}]: {'; '.join(parts)}")
 
 

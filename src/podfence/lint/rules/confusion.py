@@ -119,7 +119,8 @@ def ipblock_matches_pod_ips(ctx: LintContext) -> Iterator[Hit]:
     for policy, direction, i, j, block in _ip_blocks(ctx):
         pods = [p for p in ctx.endpoints if any(a in block.addresses for a in p.ips)]
         if pods:
-            yield Hit(policy, f"{block} contains the IPs of pod(s) {pod_list(pods)}; whether ipBlock "
+            yield Hit(policy, f"{block} contains the IPs of {'pod' if len(pods) == 1 else 'pods'} "
+                              f"{pod_list(pods)}; whether ipBlock "
                               f"matches pods depends on the network plugin",
                       peer_field(direction, i, j, "ipBlock", "cidr"))
 
@@ -240,8 +241,10 @@ def implicit_ingress_isolation(ctx: LintContext) -> Iterator[Hit]:
         alone = [p for p in ctx.selected[policy.key]
                  if [q.key for q in ctx.isolating(p, Direction.INGRESS)] == [policy.key]]
         if alone:
+            one = len(alone) == 1
             yield Hit(policy, f"policyTypes is left out, so it is [Ingress, Egress]: {pod_list(alone)} "
-                              f"accept(s) no connection at all, and only this policy isolates them for ingress",
+                              f"{'accepts' if one else 'accept'} no connection at all, and only this policy "
+                              f"isolates {'it' if one else 'them'} for ingress",
                       ("spec",))
 
 

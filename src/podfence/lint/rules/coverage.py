@@ -13,7 +13,12 @@ from podfence.lint.context import LintContext, pod_list
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import Direction, Pod, Severity
 from podfence.model.dns import DNS_PORT
+from podfence.model.words import plural
 from podfence.sets import ConnSet, Protocol
+
+
+def _are(pods: list[Pod]) -> str:
+    return "is" if len(pods) == 1 else "are"
 
 
 def _default_deny_missing(ctx: LintContext, direction: Direction) -> Iterator[Hit]:
@@ -23,7 +28,8 @@ def _default_deny_missing(ctx: LintContext, direction: Direction) -> Iterator[Hi
         if ctx.excluded(ns.name) or not pods or ctx.default_deny(ns.name, direction):
             continue
         open_pods = [p for p in pods if not ctx.isolating(p, direction)]
-        tail = (f"; {len(open_pods)} of its {len(pods)} pod(s) are not isolated for {direction.value}: "
+        tail = (f"; {len(open_pods)} of its {plural(len(pods), 'pod')} {_are(open_pods)} not isolated for "
+                f"{direction.value}: "
                 f"{pod_list(open_pods)}" if open_pods else
                 "; today each of its pods has a policy of its own, but the next one will not")
         yield Hit(ns, f"no policy with an empty podSelector and policyTypes {word} isolates the whole "
@@ -143,8 +149,10 @@ def hostnetwork_pod_selected(ctx: LintContext) -> Iterator[Hit]:
             continue
         host = [p for p in ctx.label_matched[policy.key] if p.host_network]
         if host:
-            yield Hit(policy, f"selects hostNetwork pod(s) {pod_list(host)}, which use the node's network: "
-                              f"no NetworkPolicy applies to them", ("spec", "podSelector"))
+            one = len(host) == 1
+            yield Hit(policy, f"selects hostNetwork {'pod' if one else 'pods'} {pod_list(host)}, which "
+                              f"{'uses' if one else 'use'} the node's network: no NetworkPolicy applies to "
+                              f"{'it' if one else 'them'}", ("spec", "podSelector"))
 
 
 # -- DNS -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from podfence.lint.context import LintContext, peer_field, pod_list, rule_field
 from podfence.lint.redundancy import Redundant, find_redundant
 from podfence.lint.rule import Category, Hit, rule
 from podfence.model import NAMESPACE_NAME_LABEL, Direction, LabelSelector, Namespace, Severity
-from podfence.model.words import shortened
+from podfence.model.words import plural, shortened
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -127,7 +127,9 @@ def rules_ignored_by_policy_types(ctx: LintContext) -> Iterator[Hit]:
         for direction in Direction:
             if policy.rules(direction) and not policy.guards(direction):
                 types = ", ".join(t.value for t in policy.policy_types)
-                yield Hit(policy, f"{len(policy.rules(direction))} {direction.value} rule(s) are ignored: "
+                count = len(policy.rules(direction))
+                yield Hit(policy, f"{plural(count, direction.value + ' rule')} {'is' if count == 1 else 'are'} "
+                                  f"ignored: "
                                   f"policyTypes is [{types}]", ("spec", direction.value))
 
 
