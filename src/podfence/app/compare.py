@@ -12,11 +12,10 @@ import os
 from dataclasses import replace
 
 from podfence.app.errors import Stop
-from podfence.app.loading import load_cluster, require_objects
+from podfence.app.loading import evaluated, load_cluster, require_objects
 from podfence.app.options import Listener, Live, Options, Run, prepare
 from podfence.diff import Drift, drift
 from podfence.loader import LoadResult
-from podfence.model import promoted
 from podfence.model.text import quoted
 
 _PATH_LOOK = (".yaml", ".yml", ".json")
@@ -40,8 +39,7 @@ def compare(options: Options, a: str, b: str, listener: Listener | None = None, 
     first = _side(run, a, "A")
     second = _side(run, b, "B")
     require_objects([first, second], [a, b], options.allow_empty)
-    view = promoted if options.staged else (lambda cluster: cluster)
-    return drift(view(first.cluster), view(second.cluster), run.settings, run.config, explain=explain)
+    return drift(evaluated(run, first), evaluated(run, second), run.settings, run.config, explain=explain)
 
 
 __all__ = ["compare"]

@@ -11,10 +11,9 @@ shows as added or removed. Both sides empty stop the run unless ``allow_empty``.
 from __future__ import annotations
 
 from podfence.app.errors import Stop
-from podfence.app.loading import load_at_revision, load_cluster, require_objects
+from podfence.app.loading import evaluated, load_at_revision, load_cluster, require_objects
 from podfence.app.options import Listener, Options, prepare
 from podfence.diff import DiffReport, diff as diff_clusters
-from podfence.model import promoted
 
 
 def diff(options: Options, old: str | None = None, new: str | None = None, base: str | None = None,
@@ -40,8 +39,7 @@ def diff(options: Options, old: str | None = None, new: str | None = None, base:
         before = load_cluster(run, [old], allow_empty=True)
         after = load_cluster(run, [new], allow_empty=True)
         require_objects([before, after], [old, new], options.allow_empty)
-    view = promoted if options.staged else (lambda cluster: cluster)
-    return diff_clusters(view(before.cluster), view(after.cluster), run.settings, run.config, explain=explain)
+    return diff_clusters(evaluated(run, before), evaluated(run, after), run.settings, run.config, explain=explain)
 
 
 __all__ = ["diff"]

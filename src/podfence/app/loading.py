@@ -9,7 +9,7 @@ run's listener.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from podfence.app.errors import Said, Stop, stop_on_errors
 from podfence.app.options import Listener, Live, Run
@@ -89,15 +89,22 @@ def missing_kubeconfig(budget: Budget | None) -> str | None:
     return found.message if isinstance(found, Diagnostic) and found.code == NO_KUBECONFIG else None
 
 
-def read_live(live: Live, listener: Listener, budget: Budget | None = None) -> ClusterObjects:
-    """Every object podfence reads from the context; says which one, and any problem stops the run (exit 2)."""
+def announcing(listener: Listener) -> Callable[[Context], None]:
+    """What says which cluster and context a read goes to, before it starts."""
 
     def starting(chosen: Context) -> None:
         listener.say(f"reading cluster {chosen.cluster!r} (context {chosen.name!r}, {chosen.server})")
 
+    return starting
+
+
+def read_live(live: Live, listener: Listener, budget: Budget | None = None) -> ClusterObjects:
+    """Every object podfence reads from the context; says which one, and any problem stops the run (exit 2)."""
+
     context = live.context
     with listener.busy(f"reading context {context}" if context else "reading the current context"):
-        read = read_cluster(live.kubeconfig, context, timeout=live.timeout, budget=budget, starting=starting)
+        read = read_cluster(live.kubeconfig, context, timeout=live.timeout, budget=budget,
+                            starting=announcing(listener))
     for note in read.notes:
         listener.say(f"note: {one_line(note)}")
     if read.problem is not None:

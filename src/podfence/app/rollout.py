@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
@@ -181,7 +181,8 @@ def apply(options: Options, plan_file: str, listener: Listener | None = None, *,
         writer = ManifestWriter(cluster_api.apply, cluster_api.delete)
 
         def observe(stage: PlanStage) -> list[FlowChange]:
-            fresh = prepare(options)  # each observation reads everything again, with a fresh budget
+            fresh = replace(run, budget=Budget(max_input_bytes=options.max_input_bytes,
+                                               max_objects=options.max_objects))  # each observation reads anew
             result = load_cluster(fresh, allow_empty=False)
             records = _read_flows(observed_flows, flows_format, fresh.budget)
             keys = set(stage.staged_keys)

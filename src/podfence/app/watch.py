@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from podfence.app.errors import Said, Stop, stop_on_errors
-from podfence.app.loading import tell_loaded
+from podfence.app.loading import announcing, tell_loaded
 from podfence.app.options import Listener, Options, prepare
 from podfence.live import LiveCluster, Update, follow as follow_live
 from podfence.model.text import one_line
 from podfence.sources.cluster import TIMEOUT
-from podfence.sources.kubeconfig import Context
 from podfence.sources.watch import Watching, open_watch as open_cluster_watch
 
 
@@ -42,12 +41,10 @@ def open_watch(options: Options, listener: Listener | None = None) -> Watch:
         raise Stop("--context: give a context name")
     run = prepare(options, listener)
 
-    def starting(chosen: Context) -> None:
-        run.say(f"reading cluster {chosen.cluster!r} (context {chosen.name!r}, {chosen.server})")
-
     with run.busy("reading the cluster"):
         watching = open_cluster_watch(live.kubeconfig if live else None, live.context if live else None,
-                                      timeout=live.timeout if live else TIMEOUT, budget=run.budget, starting=starting)
+                                      timeout=live.timeout if live else TIMEOUT, budget=run.budget,
+                                      starting=announcing(run.listener))
     read = watching.objects
     for text in read.notes:
         run.say(f"note: {one_line(text)}")
