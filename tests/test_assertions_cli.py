@@ -27,7 +27,7 @@ def rel(path: Path) -> str:
 def test_all_pass_exits_0() -> None:
     r = run("test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.endswith("5 passed, 0 failed.\n")
+    assert r.stdout.endswith("7 passed, 0 failed.\n")
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -67,7 +67,7 @@ def test_junit_is_written_and_parses_back(tmp_path: Path) -> None:
     assert failure is not None and "gateway/envoy -> 0.0.0.0/0" in (failure.text or "")
     assert failure.get("message", "").startswith("broken by 3 sources")
     assert all(c.find("failure") is None for c in passing.findall("testcase"))
-    assert root.get("tests") == str(len(cases) + 5) and root.get("failures") == str(len(failed))
+    assert root.get("tests") == str(len(cases) + 7) and root.get("failures") == str(len(failed))
     # A report podfence wrote is replaced by the next run; any other file only with --force.
     r = run("test", "-f", rel(CLUSTER), rel(SPECS / "passing.yaml"), "--junit", str(report))
     assert r.returncode == 0 and ET.parse(report).getroot().get("failures") == "0"
@@ -121,10 +121,38 @@ def test_an_unknown_endpoint_is_invalid_input_with_a_suggestion(tmp_path: Path) 
     r = run("test", "-f", "examples/baa", str(spec))
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.splitlines() == [
-        f"{spec}:6: podfence test: tests[1].from: 'svc/notify/mailer': a test names pods, and ports as the pods "
-        "see them; name the workload behind the Service (ns/name) and its target port"]
+        f"{spec}:6: podfence test: tests[1].from: 'svc/notify/mailer': a Service cannot be a source: name its pods "
+        "(ns/name or a selector); a Service goes under 'to'"]
     spec.write_text("tests:\n  - from: api/api-servr\n    to: 10.0.0.0/8\n    port: 53/udp\n    expect: deny\n")
     r = run("test", "-f", "examples/baa", str(spec))
     assert r.returncode == 2 and r.stderr == (
         f"{spec}:2: podfence test: tests[0].from: no pod or workload named api/api-servr; "
         "did you mean api/api-server?\n"), r.stderr
+
+
+def test_a_service_destination_is_its_pods_on_its_ports(tmp_path: Path) -> None:
+    """``to: svc/ns/name``: the backends, through the Service's ports mapped to their target ports."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("tests:\n"
+                    "  - {name: web, from: gateway/envoy, to: svc/api/server, port: 80, expect: allow}\n"
+                    "  - {name: all, from: gateway/envoy, to: svc/api/server, expect: allow}\n"
+                    "  - {name: admin, from: gateway/envoy, to: svc/api/server, port: 9090, expect: deny}\n")
+    r = run("test", "-f", rel(CLUSTER), str(spec))
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("PASS  web") and lines[-1] == "2 passed, 1 failed."
+    # every Service port is asked for; 80 lands on 8080, which the policy admits; 9090 does not pass
+    assert "FAIL  all  (allow All)" in lines
+    assert "      gateway/envoy -> api/server (through svc/api/server): TCP 9090 denied" in lines
+    # the target port is not a Service port: invalid input naming what the Service offers
+    spec.write_text("tests:\n  - {from: gateway/envoy, to: svc/api/server, port: 8080, expect: allow}\n"
+                    "  - {from: gateway/envoy, to: svc/api/sever, port: 80, expect: allow}\n"
+                    "  - {from: gateway/envoy, to: svc/api/server, ports: [80, 81], expect: allow}\n")
+    r = run("test", "-f", rel(CLUSTER), str(spec))
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert r.stderr.splitlines() == [
+        f"{spec}:2: podfence test: tests[0].to: service api/server offers none of the ports asked for "
+        "(it offers TCP 80 (to http), TCP 9090)",
+        f"{spec}:3: podfence test: tests[1].to: no service named api/sever; did you mean api/server?",
+        f"{spec}:4: podfence test: tests[2].to: service api/server does not offer TCP 81 (it offers TCP 80 (to "
+        "http), TCP 9090); a test through a Service names its ports"]

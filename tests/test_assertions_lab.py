@@ -58,6 +58,17 @@ def test_plan_probes_pod_pairs_only(checker: Checker) -> None:
     assert c.pairs == ()  # billing/ledger-db reaching itself is self traffic: not judged, not probed
 
 
+def test_plan_probes_a_service_at_the_target_ports_of_its_backends(checker: Checker) -> None:
+    spec, problems = parse_spec({"tests": [{"name": "svc", "from": "gateway/envoy", "to": "svc/api/server",
+                                            "expect": "allow"}]})
+    assert problems == []
+    pods, through = plan(spec, checker)
+    assert pods.pairs == ()  # the Service is not a pod: its backends are probed in a plan of their own
+    # Service port 80 lands on the pod's port named http (8080); 9090 on 9090
+    assert through.targets == ("api/server",) and through.pairs == (("gateway/envoy", "api/server"),)
+    assert through.cells == ((TCP, 8080), (TCP, 9090))
+
+
 def test_compare_reports_each_cell_where_packets_and_engine_differ(checker: Checker) -> None:
     spec, _ = parse_spec({"tests": [{"name": "db", "from": {"namespace": "api"}, "to": "billing/ledger-db",
                                      "ports": [5432, 5433], "expect": "allow"}]})

@@ -18,7 +18,7 @@ def test_matrix_from_a_namespace_to_one_workload_has_those_rows_and_that_column(
     rows = [line for line in lines if line.startswith("billing/")]
     assert len(rows) == 3 and all(line.endswith("✓") for line in rows)
     assert "api/api-server" not in r.stdout
-    assert lines[-1] == "3 of 3 pairs allowed"
+    assert lines[-1] == "3 sources x 1 destination: 3 of 3 pairs allowed"
 
 
 def test_matrix_json_keeps_its_shape_with_fewer_entries() -> None:

@@ -44,7 +44,7 @@ def test_probe_from_and_to_shows_and_counts_only_the_probed_pairs(lab: dict[str,
     rows = [line for line in lines if line.startswith(("front/web", "ext/tool"))]
     assert [row.split()[-1] for row in rows] == ["·", "·"]  # TCP/80 to db is dropped for both
     assert "back/api" not in r.stdout
-    assert lines[-1] == "0 of 2 pairs allowed"
+    assert lines[-1] == "2 sources x 1 destination: 0 of 2 pairs allowed"
     assert "2 probes in" in r.stderr and "2 dropped" in r.stderr
     assert "dropped: no answer, twice: a policy dropped it" in r.stderr
 

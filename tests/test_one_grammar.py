@@ -90,7 +90,7 @@ def test_lab_probe_takes_the_endpoint_grammar(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         rows = [line.split(" (")[0] for line in done.stdout.splitlines() if line.startswith("api/")]
         assert sorted(set(rows)) == ["api/api-server", "api/api-worker"]
-        assert done.stdout.rstrip().endswith("2 of 2 pairs allowed")
+        assert done.stdout.rstrip().endswith(": 2 of 2 pairs allowed")
         wrong = podfence("lab", "probe", "--name", lab, "--from", "api/api-servr", "--to", "data/postgres", env=env)
         assert (wrong.returncode, wrong.stdout) == (2, "")
         assert wrong.stderr == ("podfence lab probe: error: --from api/api-servr: no pod, workload or service named "

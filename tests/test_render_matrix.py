@@ -55,4 +55,6 @@ def test_size_is_known_before_writing(m: Matrix) -> None:
 def test_text_counts_the_allowed_pairs(m: Matrix) -> None:
     text = render_matrix(m, "text")
     total = sum(len(row) for row in m.allowed.values())
-    assert text.endswith(f"\n{total} of {len(m.pods) ** 2} pairs allowed\n" if m.pods else "(no pods)\n")
+    n = len(m.pods)
+    counted = f"\n{n} pod{'' if n == 1 else 's'}: {total} of {n * n} pair{'' if n == 1 else 's'} allowed\n"
+    assert text.endswith(counted if m.pods else "(no pods)\n")

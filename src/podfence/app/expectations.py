@@ -20,7 +20,7 @@ from podfence.app.options import Listener, Options, prepare
 from podfence.app.writing import check_writable
 from podfence.assertions import Checker, Result, Spec, parse_spec, probes
 from podfence.assertions.probes import LabReport
-from podfence.assertions.spec import unknown_names
+from podfence.assertions.spec import service_problems, unknown_names
 from podfence.assertions.snapshot import snapshot
 from podfence.engine import Engine, PodRows
 from podfence.loader import read_own_file
@@ -107,7 +107,8 @@ def read_specs(paths: list[str], budget: Budget | None = None,
     """Every assertion file parsed; any problem in any of them stops the run (exit 2).
 
     With ``cluster``, a name that no pod or workload of it has is such a problem too
-    (with close names suggested), not a failed expectation.
+    (with close names suggested), not a failed expectation; so are an unknown Service and
+    a port the Service named does not offer.
     """
     specs, problems = [], []
     known = {p.key for p in cluster.pods} if cluster is not None else None
@@ -117,8 +118,8 @@ def read_specs(paths: list[str], budget: Budget | None = None,
         if own.problems:
             continue
         spec, found = parse_spec(own.data)
-        if known is not None and not found:
-            found = unknown_names(spec, known)
+        if cluster is not None and known is not None and not found:
+            found = unknown_names(spec, known) + service_problems(spec, {s.key: s for s in cluster.services})
         problems += own.place(found, "podfence test")
         specs.append((path, spec))
     stop_on_errors(sorted(problems, key=lambda d: (d.file or "", d.line or 0)))

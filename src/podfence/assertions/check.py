@@ -13,6 +13,12 @@ An address of a family the pod has no address in cannot be reached at all. A CID
 or ipBlock endpoint means addresses outside the pods; an IP that belongs to a pod
 names that pod.
 
+A Service destination (``svc/ns/name``) stands for its backend pods reached
+through it: the expectation's ports are Service ports (no port: every port the
+Service offers), and a Service port counts as allowed towards a backend when every
+target port it lands on in that pod is allowed (the policies see the target port,
+after the Service's address translation).
+
 Pairs that the settings decide rather than the policies (a bare pod reaching
 itself, a pod and its own node) are left out of every expectation.
 """
@@ -22,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from podfence.assertions.spec import Address, Endpoint, Expect, Expectation, PodName, Selector, Spec
+from podfence.assertions.spec import Address, Endpoint, Expect, Expectation, PodName, Selector, ServiceRef, Spec
 from podfence.engine import Connectivity, PodRows, namespace_labels
-from podfence.model import Cluster, Direction, Pod
+from podfence.model import Cluster, Direction, Pod, Service, Settings
 from podfence.sets import ConnSet, IPAddress, IPSet, parse_ip
 
 
@@ -39,6 +45,7 @@ class Failure:
     src: str
     dst: str
     allowed: ConnSet
+    asked: ConnSet | None = None  # what this pair is held to, when not the expectation's ports (a Service's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,25 @@ class Ends:
     pods: tuple[str, ...]
     addresses: IPSet
     problems: tuple[str, ...] = ()
+    behind: tuple[tuple[Service, str], ...] = ()  # (Service, backend pod key), for svc/ns/name
+
+
+def offered(service: Service) -> ConnSet:
+    """The ports a Service offers, as connections to its address."""
+    out = ConnSet.none()
+    for sp in service.ports:
+        out = out | ConnSet.ports(sp.protocol, sp.port, sp.port)
+    return out
+
+
+def through(service: Service, pod: Pod, allowed: ConnSet, settings: Settings) -> ConnSet:
+    """The Service ports whose every target port in ``pod`` is in ``allowed`` (what passes through it)."""
+    out = ConnSet.none()
+    for sp in service.ports:
+        targets = service.target_numbers(sp, pod, settings)
+        if targets and all(allowed.allows(sp.protocol, t) for t in targets):
+            out = out | ConnSet.ports(sp.protocol, sp.port, sp.port)
+    return out
 
 
 class Checker:
@@ -105,8 +131,18 @@ class Checker:
         pods: set[str] = set()
         addresses = IPSet()
         problems = []
+        behind: list[tuple[Service, str]] = []
         for e in endpoints:
             match e:
+                case ServiceRef(key=key):
+                    svc = self.cluster.service(key)
+                    backends = [] if svc is None else [k for k, p in self.pods.items() if svc.selects(p)]
+                    if svc is None:
+                        problems.append(f"{role}: no service named {key}")
+                    elif not backends:
+                        problems.append(f"{role}: service {key} selects no running pod")
+                    else:
+                        behind += [(svc, k) for k in sorted(backends)]
                 case PodName(key=key):
                     if key in self.pods:
                         pods.add(key)
@@ -126,7 +162,7 @@ class Checker:
                     if not found:
                         problems.append(f"{role} selector matches no pod")
                     pods |= found
-        return Ends(tuple(sorted(pods)), addresses, tuple(problems))
+        return Ends(tuple(sorted(pods)), addresses, tuple(problems), tuple(behind))
 
     # ---- checking -----------------------------------------------------------------
 
@@ -156,6 +192,15 @@ class Checker:
                     c = self.rows.cell(s, d)
                     if not _meets(c, want, expect):
                         failures.append(Failure(s, d, c))
+        for svc, d in dst.behind:
+            asked = want & offered(svc)
+            for s in src.pods:
+                if self.rows.decided_outside(s, d):
+                    continue
+                pairs += 1
+                passed = through(svc, self.pods[d], self.rows.cell(s, d), self.conn.settings)
+                if not _meets(passed, asked, expect):
+                    failures.append(Failure(s, f"{d} (through svc/{svc.key})", passed, asked))
         if dst.addresses:
             for s in src.pods:
                 pairs += 1

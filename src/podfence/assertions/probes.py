@@ -7,7 +7,9 @@ by port, so each expectation is sampled: both ends of every listed range (at mos
 outside each range, where the expectation says traffic must stop. ``everything``
 (and "all ports") is sampled at TCP and UDP 1, 53, 80, 443, 8080 and 65535. SCTP
 is left to the engine. Pairs the settings decide (self traffic, own node) are
-not probed, as they are not judged.
+not probed, as they are not judged. A Service destination is sampled on its ports
+and probed at the target ports they land on in each backend pod (the lab has no
+Service addresses, and the policies see the target port).
 
 A probe reached its pod when any address family got through, as the engine's
 answer for a pair is the union over families. The comparison is between the
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.assertions.check import Checker
+from podfence.assertions.check import Checker, offered
 from podfence.assertions.spec import Expect, Expectation, Spec
 from podfence.engine import PodRows
 from podfence.sets import ALL_PORTS, MAX_PORT, MIN_PORT, ConnSet, Protocol
@@ -101,6 +103,25 @@ def plan(spec: Spec, checker: Checker) -> list[ProbePlan]:
         if e.conns.for_protocol(Protocol.SCTP) and e.conns.for_protocol(Protocol.SCTP) != ALL_PORTS:
             notes.append("SCTP ports are left to the engine")
         out.append(ProbePlan(e, src.pods, dst.pods, sample(e.conns, e.expect), pairs, tuple(notes)))
+        out += _through_services(e, src.pods, dst.behind, checker)
+    return out
+
+
+def _through_services(e: Expectation, sources: tuple[str, ...], behind: tuple, checker: Checker) -> list[ProbePlan]:
+    """The backends of each Service destination, grouped by the target ports its sampled ports land on."""
+    groups: dict[tuple[Cell, ...], list[str]] = {}
+    for svc, key in behind:
+        pod = checker.pods[key]
+        cells: list[Cell] = []
+        for protocol, port in sample(e.conns & offered(svc), e.expect):
+            for sp in svc.ports:
+                if sp.protocol is protocol and sp.port == port:
+                    cells += [(protocol, t) for t in sorted(svc.target_numbers(sp, pod, checker.conn.settings))]
+        groups.setdefault(tuple(dict.fromkeys(cells)), []).append(key)
+    out = []
+    for cells, targets in groups.items():
+        pairs = tuple((s, d) for s in sources for d in targets if not checker.rows.decided_outside(s, d))
+        out.append(ProbePlan(e, sources, tuple(targets), cells, pairs))
     return out
 
 

@@ -13,6 +13,9 @@ An assertion file is a list of expectations::
 Endpoints:
 
 * ``ns/name``: a pod or a workload.
+* ``svc/ns/name`` (in ``to`` only): a Service, that is the pods behind it, reached
+  through it: ports are the Service's ports, each checked at the target port it
+  lands on in every backend pod.
 * an IP address (the pod that owns it, else an outside address) or a CIDR.
 * ``{ipBlock: {cidr: C, except: [C, ...]}}``: outside addresses, as in a policy.
 * a selector: ``{namespace: NAME, namespaceSelector: S, podSelector: S, except: [...]}``
@@ -42,13 +45,14 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any, Collection, Mapping
 
-from podfence.model import Diagnostic, LabelSelector, Severity, selector_from_dict
+from podfence.model import Diagnostic, LabelSelector, Service, Severity, selector_from_dict
 from podfence.model.diagnostic import FieldPath
 from podfence.model.own_fields import NAMESPACE_RULE, OwnFields
 from podfence.model.endpoints import AddressName, ServiceName, did_you_mean, parse_endpoint
 from podfence.model.endpoints import PodName as EndpointPodName
+from podfence.model.words import conns_text
 from podfence.model.ports import PROTOCOL_WORDS, parse_ports, parse_protocol, port_number
-from podfence.sets import ConnSet, IPSet, Protocol, parse_cidr
+from podfence.sets import ALL_PORTS, ConnSet, IPSet, Protocol, parse_cidr
 from podfence.validate import is_dns1123_label, validate_selector
 
 CODE = "T1"
@@ -93,7 +97,15 @@ class Selector:
     except_: tuple[PodName | Selector, ...] = ()
 
 
-Endpoint = PodName | Address | Selector
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """``svc/ns/name``: the pods behind a Service, on its ports; ``field`` is where the spec names it."""
+
+    key: str
+    field: FieldPath = dataclass_field(default=(), compare=False)
+
+
+Endpoint = PodName | Address | Selector | ServiceRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +158,8 @@ def _test(raw: Any, path: FieldPath, r: OwnFields) -> Expectation | None:
         if key not in raw:
             r.error(path + (key,), "required")
     name = r.string(raw.get("name"), path + ("name",))
-    src = _endpoints(raw.get("from"), path + ("from",), out) if "from" in raw else ()
-    dst = _endpoints(raw.get("to"), path + ("to",), out) if "to" in raw else ()
+    src = _endpoints(raw.get("from"), path + ("from",), out, services=False) if "from" in raw else ()
+    dst = _endpoints(raw.get("to"), path + ("to",), out, services=True) if "to" in raw else ()
     if _is_address_only(src) and _is_address_only(dst):
         r.error(path + ("to",), "from and to are both addresses: at least one end must be a pod")
     conns = _conns(raw, path, out)
@@ -168,7 +180,7 @@ def describe(raw: Any) -> str:
     return str(raw)
 
 
-def _endpoints(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[Endpoint, ...]:
+def _endpoints(raw: Any, path: FieldPath, out: list[Diagnostic], *, services: bool) -> tuple[Endpoint, ...]:
     if isinstance(raw, list):
         if not raw:
             out.append(_err(path, "an empty list names no endpoint"))
@@ -177,17 +189,17 @@ def _endpoints(raw: Any, path: FieldPath, out: list[Diagnostic]) -> tuple[Endpoi
             if isinstance(item, list):
                 out.append(_err(path + (j,), "lists do not nest: write one list of endpoints"))
                 continue
-            e = _endpoint(item, path + (j,), out)
+            e = _endpoint(item, path + (j,), out, services=services)
             if e is not None:
                 found.append(e)
         return tuple(found)
-    e = _endpoint(raw, path, out)
+    e = _endpoint(raw, path, out, services=services)
     return (e,) if e is not None else ()
 
 
-def _endpoint(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Endpoint | None:
+def _endpoint(raw: Any, path: FieldPath, out: list[Diagnostic], *, services: bool) -> Endpoint | None:
     if isinstance(raw, str):
-        return _named(raw, path, out, addresses=True)
+        return _named(raw, path, out, addresses=True, services=services)
     if not isinstance(raw, Mapping):
         out.append(_err(path, "must be ns/name, an IP or CIDR, an ipBlock, a selector, or a list of them"))
         return None
@@ -196,7 +208,8 @@ def _endpoint(raw: Any, path: FieldPath, out: list[Diagnostic]) -> Endpoint | No
     return _selector(raw, path, out, allow_except=True)
 
 
-def _named(text: str, path: FieldPath, out: list[Diagnostic], *, addresses: bool) -> Endpoint | None:
+def _named(text: str, path: FieldPath, out: list[Diagnostic], *, addresses: bool,
+           services: bool = False) -> Endpoint | None:
     text = text.strip()
     parsed = parse_endpoint(text)
     match parsed:
@@ -204,9 +217,12 @@ def _named(text: str, path: FieldPath, out: list[Diagnostic], *, addresses: bool
             return Address(text if single else shown, block, single=single)
         case EndpointPodName(key=key):
             return PodName(key, path)
+        case ServiceName(key=key) if services:
+            return ServiceRef(key, path)
         case ServiceName():
-            out.append(_err(path, f"{text!r}: a test names pods, and ports as the pods see them; name the "
-                                  f"workload behind the Service (ns/name) and its target port"))
+            why = ("a Service cannot be a source: name its pods (ns/name or a selector); a Service goes under 'to'"
+                   if addresses else "except lists pods (ns/name) or selectors, not a Service")
+            out.append(_err(path, f"{text!r}: {why}"))
             return None
     what = "ns/name, an IP address or a CIDR" if addresses else "ns/name"
     out.append(_err(path, f"{text!r} is not {what}"))
@@ -224,6 +240,34 @@ def unknown_names(spec: Spec, known: Collection[str]) -> list[Diagnostic]:
         for name in named:
             if name.key not in known:
                 out.append(_err(name.field, f"no pod or workload named {name.key}{did_you_mean(name.key, known)}"))
+    return out
+
+
+def service_problems(spec: Spec, services: Mapping[str, Service]) -> list[Diagnostic]:
+    """An error for every ``svc/ns/name`` of ``spec`` that names no Service of ``services`` (by key,
+    with close names suggested), and for ports such a Service does not offer: a test through a
+    Service is on the Service's ports (a whole protocol, or no port, means every port it offers)."""
+    out = []
+    for e in spec.tests:
+        for ref in (x for x in e.dst if isinstance(x, ServiceRef)):
+            svc = services.get(ref.key)
+            if svc is None:
+                out.append(_err(ref.field, f"no service named {ref.key}{did_you_mean(ref.key, services)}"))
+                continue
+            offers = ConnSet.none()
+            for p in svc.ports:
+                offers = offers | ConnSet.ports(p.protocol, p.port, p.port)
+            shown = ", ".join(f"{p.protocol} {p.port}" + ("" if p.target_port == p.port else f" (to {p.target_port})")
+                              for p in svc.ports) or "no ports"
+            written = ConnSet.none()  # the ports written as such: a whole protocol means its offered ports
+            for proto, ports in e.conns.by_protocol():
+                if ports != ALL_PORTS:
+                    written = written | ConnSet.of_protocol(proto, ports)
+            if not e.conns & offers:
+                out.append(_err(ref.field, f"service {ref.key} offers none of the ports asked for (it offers {shown})"))
+            elif written - offers:
+                out.append(_err(ref.field, f"service {ref.key} does not offer {conns_text(written - offers)} "
+                                           f"(it offers {shown}); a test through a Service names its ports"))
     return out
 
 

@@ -23,6 +23,7 @@ def wanted_text(conns: ConnSet) -> str:
 
 def failure_text(f: Failure, expect: Expect, want: ConnSet) -> str:
     """One broken pair, in the words of the expectation it breaks."""
+    want = want if f.asked is None else f.asked
     match expect:
         case Expect.DENY:
             return f"{f.src} -> {f.dst}: allows {conns_text(f.allowed & want)}"

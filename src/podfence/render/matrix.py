@@ -14,6 +14,7 @@ import json
 from typing import Any, Iterator
 
 from podfence.engine import Matrix
+from podfence.model.words import plural
 from podfence.render.escape import csv_cell, md_code, printable
 
 FORMATS = ("text", "json", "csv", "md")
@@ -127,7 +128,12 @@ def matrix_text_chunks(matrix: Matrix) -> Iterator[str]:
         row = matrix.allowed.get(src, ())
         total += len(row)
         yield f"{label:<{name_w}} {' '.join(_marks(matrix, row, index, yes, no))}\n"
-    yield f"\n{total} of {len(pods) ** 2} pairs allowed\n"
+    yield _footer(len(pods), total)
+
+
+def _footer(pods: int, allowed: int) -> str:
+    """The count under a square matrix: its pods, and how many of their ordered pairs are allowed."""
+    return f"\n{plural(pods, 'pod')}: {allowed} of {plural(pods ** 2, 'pair')} allowed\n"
 
 
 def _narrowed_text_chunks(matrix: Matrix) -> Iterator[str]:
@@ -149,7 +155,8 @@ def _narrowed_text_chunks(matrix: Matrix) -> Iterator[str]:
         row = matrix.allowed.get(src, ())
         total += len(row)
         yield f"{label:<{name_w}} {' '.join(_marks(matrix, row, index, yes, no))}\n"
-    yield f"\n{total} of {len(rows) * len(columns)} pairs allowed\n"
+    yield (f"\n{plural(len(rows), 'source')} x {plural(len(columns), 'destination')}: "
+           f"{total} of {plural(len(rows) * len(columns), 'pair')} allowed\n")
 
 
 def _text_size(matrix: Matrix) -> int:
@@ -166,7 +173,7 @@ def _text_size(matrix: Matrix) -> int:
     for label in labels:
         size += _utf8_len(label) + (name_w - len(label)) + 1 + mark_bytes + 1
     size += allowed * _utf8_len(ALLOWED_MARK) + (n * n - allowed) * _utf8_len(DENIED_MARK)
-    return size + len(f"\n{allowed} of {n ** 2} pairs allowed\n")
+    return size + len(_footer(n, allowed))
 
 
 # --- csv ---------------------------------------------------------------------------
