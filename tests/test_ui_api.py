@@ -27,6 +27,9 @@ def cli_json(*args: str, stdin: str | None = None) -> str:
     ("matrix", {"port": "8080"}, ["matrix", "--port", "8080"]),
     ("matrix", {"port": "53", "protocol": "UDP"}, ["matrix", "--port", "53", "--protocol", "UDP"]),
     ("matrix", {"port": "53/UDP"}, ["matrix", "--port", "53/UDP"]),
+    ("matrix", {"port": "redis"}, ["matrix", "--port", "redis"]),
+    ("explain", {"from": "gateway/edge-proxy", "to": "svc/api/api-server", "port": "http"},
+     ["explain", "--from", "gateway/edge-proxy", "--to", "svc/api/api-server", "--port", "http"]),
     ("connectivity", {}, ["connectivity"]),
     ("explain", {"from": "gateway/edge-proxy", "to": "api/api-server", "port": "8080"},
      ["explain", "--from", "gateway/edge-proxy", "--to", "api/api-server", "--port", "8080"]),
@@ -75,6 +78,22 @@ def test_a_refused_question_is_400_with_the_reason(url: str) -> None:
     assert "gateway/nope" in got.json()["error"]
     got = httpx.get(f"{url}api/matrix", params={"port": "99999"})
     assert got.status_code == 400 and "port" in got.json()["error"]
+
+
+@pytest.mark.parametrize("path, params, command", [
+    ("explain", {"from": "gateway/nope", "to": "api/api-servr", "port": "80"},
+     ["explain", "--from", "gateway/nope", "--to", "api/api-servr", "--port", "80"]),
+    ("matrix", {"port": "http"}, ["matrix", "--port", "http"]),
+    ("matrix", {"port": "80-90"}, ["matrix", "--port", "80-90"]),
+    ("explain", {"from": "gateway/edge-proxy", "to": "svc/api/api-server", "port": "81"},
+     ["explain", "--from", "gateway/edge-proxy", "--to", "svc/api/api-server", "--port", "81"]),
+])
+def test_a_refusal_says_what_the_command_says(url: str, path: str, params: dict[str, str], command: list[str]) -> None:
+    """The same use case refuses both: the page's reason is the command's, its fields named without dashes."""
+    got = httpx.get(f"{url}api/{path}", params=params)
+    said = podfence(*command, "-f", EXAMPLE).stderr.strip()
+    assert got.status_code == 400 and said.startswith(f"podfence {path}: error: --"), said
+    assert got.json()["error"] == said.removeprefix(f"podfence {path}: error: ").replace("--", ""), said
 
 
 def test_writes_need_same_origin_and_the_csrf_token(url: str) -> None:

@@ -8,18 +8,20 @@ the promoted view, and explain shows both views when they differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from podfence.app.errors import Stop, in_file_order, stop_on_errors
 from podfence.app.focus import focus
 from podfence.app.loading import NO_MANIFESTS, evaluated, load_cluster, load_input, require_objects, tell_loaded
-from podfence.app.options import Listener, Options, Run, prepare
+from podfence.app.options import Listener, Options, prepare
 from podfence.engine import Connectivity, Endpoint, EndpointError, Engine, Matrix
 from podfence.loader import codes
 from podfence.model import Cluster, Diagnostic, Settings
 from podfence.model.endpoints import Focus
 from podfence.model.ports import PortSpec
 from podfence.model.words import shortened
+from podfence.render.explain import render_comparison, render_service_comparisons
 from podfence.rollout import Comparison, StagedViews
 
 
@@ -90,13 +92,22 @@ def matrix(options: Options, port: PortSpec, listener: Listener | None = None, s
     for); only the rows of ``sources`` and the columns of ``destinations`` when given."""
     run = prepare(options, listener)
     result = load_cluster(run)
-    number = port.port if isinstance(port.port, int) else named_number(run, result.cluster, port)
+    number = port.port if isinstance(port.port, int) else named_number(result.cluster, run.settings, port, run.say)
     cluster = evaluated(run, result)
     with run.busy("computing connectivity"):
         conn = Engine(cluster, run.settings).connectivity()
-    chosen = focus(cluster, conn.pods, options.namespace, sources, destinations, addresses=False)
+    return matrix_of(conn, replace(port, port=number), options.namespace, options.shown_namespace, sources,
+                     destinations)
+
+
+def matrix_of(conn: Connectivity, port: PortSpec, namespace: str = "default", shown: str | None = None,
+              sources: tuple[str, ...] = (), destinations: tuple[str, ...] = ()) -> Matrix:
+    """The matrix of a computed connectivity on one port (a name: the one number it stands for), as
+    ``matrix`` answers it: between the pods of ``shown`` (None: all), narrowed to ``sources`` and
+    ``destinations`` (bare names in ``namespace``). The web face asks here on the cluster it keeps."""
+    number = port.port if isinstance(port.port, int) else named_number(conn.cluster, conn.settings, port)
+    chosen = focus(conn.cluster, conn.pods, namespace, sources, destinations, addresses=False)
     m = conn.matrix(port.protocol, number)
-    shown = options.shown_namespace
     m = m if shown is None else in_namespace(m, shown)
     return m if chosen is None else narrowed(m, chosen)
 
@@ -110,19 +121,20 @@ def narrowed(m: Matrix, chosen: Focus) -> Matrix:
                   m.kinds, columns=None if columns == rows else columns)
 
 
-def named_number(run: Run, cluster: Cluster, spec: PortSpec) -> int:
+def named_number(cluster: Cluster, settings: Settings, spec: PortSpec, say: Callable[[str], None] | None = None) -> int:
     """The one number a port name stands for across the pods that declare it (a matrix is on one port)."""
     name = str(spec.port)
     numbers: dict[int, list[str]] = {}
     for pod in cluster.pods:
-        for n in pod.named_port_numbers(name, spec.protocol, run.settings):
+        for n in pod.named_port_numbers(name, spec.protocol, settings):
             numbers.setdefault(n, []).append(pod.key)
     if len(numbers) != 1:
         found = "; ".join(f"{n} on {shortened(keys, 3)}" for n, keys in sorted(numbers.items()))
         raise Stop(f"--port {name}: " + (f"no pod declares a {spec.protocol} port named {name}" if not numbers else
                                          f"the name stands for several numbers ({found}); give one number"))
     (number, keys), = numbers.items()
-    run.say(f"note: --port {name} is {spec.protocol} {number} (declared by {shortened(sorted(keys), 3)})")
+    if say is not None:
+        say(f"note: --port {name} is {spec.protocol} {number} (declared by {shortened(sorted(keys), 3)})")
     return number
 
 
@@ -154,19 +166,23 @@ def explain(options: Options, src: str, dst: str, port: PortSpec, listener: List
     """Explain whether ``src`` may reach ``dst``: the policies and rules behind the verdict, in both views."""
     run = prepare(options, listener)
     result = load_cluster(run)
-    views = StagedViews(result.cluster, run.settings)
+    return explain_in(StagedViews(result.cluster, run.settings), src, dst, port, options.namespace)
+
+
+def explain_in(views: StagedViews, src: str, dst: str, port: PortSpec, namespace: str = "default") -> Explanation:
+    """``explain`` on a loaded cluster's two views (bare names in ``namespace``); the web face asks here."""
     engine = views.now
     ends: dict[str, Endpoint] = {}
     problems = []
     for flag, text in (("--from", src), ("--to", dst)):
         try:
-            ends[flag] = engine.endpoint(text, options.namespace)
+            ends[flag] = engine.endpoint(text, namespace)
         except EndpointError as e:
             problems.append(f"{flag}: {e}")
     if problems:  # both unknown ends at once
         raise Stop("; ".join(problems))
     source, target = ends["--from"], ends["--to"]
-    number = port_number(port, target, run.settings)
+    number = port_number(port, target, engine.settings)
     proto = port.protocol
     try:
         if target.service is not None:
@@ -177,6 +193,16 @@ def explain(options: Options, src: str, dst: str, port: PortSpec, listener: List
                            deletions=views.deletions)
     except EndpointError as e:  # a service as the source, or a port the service does not offer
         raise Stop(f"{'--from' if source.service is not None else '--to'}: {e}") from None
+
+
+def rendered(found: Explanation, output: str) -> str:
+    """An explanation in ``output`` (a format of :mod:`podfence.render.explain`): one face for the
+    command and the web page, so the two print the same bytes."""
+    if found.service is not None:
+        return render_service_comparisons(found.service, found.protocol, found.port, found.comparisons, output,
+                                          found.deletions)
+    assert found.comparison is not None
+    return render_comparison(found.comparison, output, found.deletions)
 
 
 def port_number(spec: PortSpec, target: Endpoint, settings: Settings) -> int:
@@ -199,5 +225,5 @@ def port_number(spec: PortSpec, target: Endpoint, settings: Settings) -> int:
     return found[0]
 
 
-__all__ = ["Checked", "Explanation", "Reach", "check", "connectivity", "explain", "in_namespace", "matrix",
-           "named_number", "narrowed", "port_number"]
+__all__ = ["Checked", "Explanation", "Reach", "check", "connectivity", "explain", "explain_in", "in_namespace",
+           "matrix", "matrix_of", "named_number", "narrowed", "port_number", "rendered"]

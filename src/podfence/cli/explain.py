@@ -12,7 +12,7 @@ from podfence.cli.common import (
     Kubeconfig, MaxInputBytes, MaxObjects, Namespace, PortOption, ProtocolOption, RequestTimeout, SettingValues,
     StrictCidr, choose, one_port, options, output_option, write,
 )
-from podfence.render.explain import FORMATS, render_comparison, render_service_comparisons
+from podfence.render.explain import FORMATS
 
 Output = output_option(FORMATS)
 
@@ -47,8 +47,4 @@ def explain(
                                      max_objects, kubeconfig=kubeconfig, context=context,
                                      request_timeout=request_timeout, all_namespaces=all_namespaces), src, dst, spec,
                              LISTENER)
-    if found.service is not None:
-        write(render_service_comparisons(found.service, found.protocol, found.port, found.comparisons, output,
-                                         found.deletions))
-    elif found.comparison is not None:
-        write(render_comparison(found.comparison, output, found.deletions))
+    write(analysis.rendered(found, output))

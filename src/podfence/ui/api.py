@@ -15,15 +15,17 @@ not a CLI contract, built from the same values.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
-from podfence.app import Live, Options, Stop
+from podfence.app import Live, Options, Stop, analysis
+from podfence.app import one_port as app_one_port
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
-    AddressPeer, Connectivity, Endpoint, EndpointError, Engine, IRPolicy, SelectorPeer, Session, ir_of,
+    AddressPeer, Connectivity, Engine, IRPolicy, SelectorPeer, Session, ir_of,
     isolating_policies, selects,
 )
 from podfence.lint import Finding, lint
@@ -32,19 +34,15 @@ from podfence.lint.selection import plan_rules
 from podfence.loader import LineDict, LoadResult, load, locate
 from podfence.model import Direction, Origin, Pod, Settings
 from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
-from podfence.model.ports import PortSpec, parse_port, parse_protocol, PROTOCOL_WORDS
-from podfence.model.text import quoted
-from podfence.model.words import shortened
+from podfence.model.ports import PortSpec
 from podfence.render.audit import audit_json
 from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.render.connectivity import connectivity_chunks
 from podfence.render.diagnostics import check_json
 from podfence.render.diff import diff_json, render_diff
-from podfence.render.explain import render_comparison, render_service_comparisons
 from podfence.render.lint import finding_data, lint_json
 from podfence.render.matrix import matrix_chunks
 from podfence.rollout import StagedViews
-from podfence.sets import Protocol
 
 
 def rule_doc(rule: str) -> str | None:
@@ -99,9 +97,11 @@ class Workspace:
     def matrix(self, port: str, protocol: str | None) -> str:
         """``podfence matrix --port PORT [--protocol P] -o json``."""
         spec = one_port(port, protocol)
-        number = spec.port if isinstance(spec.port, int) else self._named_number(spec)
-        return self._once(("matrix", spec.protocol, number), lambda: "".join(
-            matrix_chunks(self.connectivity_view.matrix(spec.protocol, number), "json")))
+
+        def make() -> str:
+            return "".join(matrix_chunks(answered(lambda: analysis.matrix_of(
+                self.connectivity_view, spec, self.source.namespace)), "json"))
+        return self._once(("matrix", spec.protocol, spec.port), make)
 
     def connectivity(self) -> str:
         """``podfence connectivity -o json``."""
@@ -112,25 +112,8 @@ class Workspace:
         """``podfence explain --from SRC --to DST --port PORT [--protocol P] -o json``."""
         spec = one_port(port, protocol)
         views = StagedViews(self.result.cluster, self.settings)
-        ends: dict[str, Endpoint] = {}
-        problems = []
-        for name, text in (("from", src), ("to", dst)):
-            try:
-                ends[name] = views.now.endpoint(text, self.source.namespace)
-            except EndpointError as e:
-                problems.append(f"{name}: {e}")
-        if problems:
-            raise Refused("; ".join(problems))
-        source, target = ends["from"], ends["to"]
-        number = self._target_number(spec, target)
-        try:
-            if target.service is not None:
-                comparisons = views.compare_service(source, target, spec.protocol, number)
-                return render_service_comparisons(target.service.key, str(spec.protocol), number, comparisons,
-                                                  "json", views.deletions)
-            return render_comparison(views.compare(source, target, spec.protocol, number), "json", views.deletions)
-        except EndpointError as e:
-            raise Refused(f"{'from' if source.service is not None else 'to'}: {e}") from None
+        return analysis.rendered(answered(lambda: analysis.explain_in(views, src, dst, spec, self.source.namespace)),
+                                 "json")
 
     def findings(self) -> list[Finding]:
         """The lint findings, placed at their field's line (as ``podfence lint`` places them)."""
@@ -271,38 +254,6 @@ class Workspace:
             raise Refused(_said(e)) from None
         return render_diff(report, "json")
 
-    # --- port names, as the commands resolve them -----------------------------------------------
-
-    def _named_number(self, spec: PortSpec) -> int:
-        name = str(spec.port)
-        numbers: dict[int, list[str]] = {}
-        for pod in self.result.cluster.pods:
-            for n in pod.named_port_numbers(name, spec.protocol, self.settings):
-                numbers.setdefault(n, []).append(pod.key)
-        if len(numbers) != 1:
-            found = "; ".join(f"{n} on {shortened(keys, 3)}" for n, keys in sorted(numbers.items()))
-            raise Refused(f"port {name}: " + (f"no pod declares a {spec.protocol} port named {name}" if not numbers
-                                              else f"the name stands for several numbers ({found}); give one number"))
-        return next(iter(numbers))
-
-    def _target_number(self, spec: PortSpec, target: Endpoint) -> int:
-        if isinstance(spec.port, int):
-            return spec.port
-        name = str(spec.port)
-        if target.service is not None:
-            found = sorted({p.port for p in target.service.ports if p.name == name and p.protocol is spec.protocol})
-            what = f"service {target.service.key}"
-        elif target.pod is not None:
-            found = sorted(target.pod.named_port_numbers(name, spec.protocol, self.settings))
-            what = target.pod.key
-        else:
-            raise Refused(f"port {name}: a port name is resolved on the destination pod; {target.name} is an "
-                          "address, give the number")
-        if len(found) != 1:
-            how = "declares no" if not found else f"declares {len(found)} ({', '.join(map(str, found))}) for the"
-            raise Refused(f"port {name}: {what} {how} {spec.protocol} port named {name}; give the number")
-        return found[0]
-
     # --- the page's own model -------------------------------------------------------------------
 
     def view(self) -> dict[str, Any]:
@@ -410,8 +361,9 @@ class Workspace:
 
 
 def _said(stop: Stop) -> str:
-    """A stopped use case's lines, without the command line's lead."""
-    return "; ".join(line.removeprefix("podfence: error: ") for line in stop.lines())
+    """A stopped use case's lines, without the command line's lead, its fields named as the page names
+    them (``port``, not ``--port``)."""
+    return "; ".join(_FLAG.sub(r"\1", line.removeprefix("podfence: error: ")) for line in stop.lines())
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:
@@ -467,19 +419,19 @@ def narrow_lines(findings: list[Finding], documents: Mapping[Origin, Any]) -> li
 
 
 def one_port(port: str, protocol: str | None) -> PortSpec:
-    """``port`` and ``protocol`` of a question about one port, in podfence's one port syntax."""
-    chosen = None
-    if protocol:
-        chosen = parse_protocol(protocol)
-        if chosen is None:
-            raise Refused(f"protocol {quoted(protocol)}: must be {PROTOCOL_WORDS}")
+    """``port`` and ``protocol`` of a question about one port, read as the commands read them."""
     if not port:
         raise Refused("port: give a number, a port name or N/PROTO")
-    parsed = parse_port(port, chosen or Protocol.TCP)
-    if isinstance(parsed, str):
-        raise Refused(f"port: {parsed}")
-    if parsed.every or parsed.end_port is not None:
-        raise Refused(f"port {quoted(port)}: give one number, a port name or N/PROTO")
-    if chosen is not None and "/" in port and parsed.protocol is not chosen:
-        raise Refused(f"port {quoted(port)} and protocol {chosen} disagree")
-    return parsed
+    return answered(lambda: app_one_port(port, [protocol] if protocol else []))
+
+
+T = TypeVar("T")
+_FLAG = re.compile(r"(?<![\w-])--(from|to|port|protocol)\b")
+
+
+def answered(question: Callable[[], T]) -> T:
+    """The answer of an app use case; what stops it is :class:`Refused`, in the page's words."""
+    try:
+        return question()
+    except Stop as e:
+        raise Refused(_said(e)) from None
