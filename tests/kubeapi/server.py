@@ -10,6 +10,9 @@ What it speaks (enough for the ``kubernetes`` client and ``kubectl get/-w/apply/
   ``timeoutSeconds``, and an ``ERROR`` event with a 410 Status for a forgotten version;
 * create, get, update, patch (JSON merge, strategic merge read as merge, server-side
   apply) and delete, with ``dryRun=All``;
+* an admission refusal a test asks for: a written object annotated
+  ``kubeapi.test/deny: MESSAGE`` is refused (403, as a validating webhook's denial),
+  dry runs included;
 * bearer tokens (401 for an unknown one) and per-token RBAC rules (403 with the API
   server's message), Status objects for every failure.
 
@@ -70,6 +73,9 @@ class Refused(Exception):
         super().__init__(body["message"])
         self.body = body
 
+
+DENY = "kubeapi.test/deny"  # an object annotated so is refused on every write, as a webhook would refuse it
+DENYING_WEBHOOK = "deny.kubeapi.test"
 
 EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
@@ -401,6 +407,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(201, self._save(resource, obj, query))
 
     def _save(self, resource: Resource, obj: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        denied = (obj["metadata"].get("annotations") or {}).get(DENY)
+        if denied is not None:  # admission runs before the dry run stops: a dry run is refused alike
+            raise Refused(status(403, "Forbidden", f'admission webhook "{DENYING_WEBHOOK}" denied the request: '
+                                                   f"{denied}"))
         if query.get("dryRun") == "All":
             obj["apiVersion"], obj["kind"] = resource.group_version, resource.kind
             return obj
