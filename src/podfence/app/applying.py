@@ -121,7 +121,8 @@ def apply_policy(options: Options, context: str, text: str, listener: Listener |
                 try:
                     writer.dry_run_apply(manifest)
                 except WriteRefused as e:
-                    return ClusterApply(context, False, (), Refusal(p.kind, p.namespace, p.name, _line(p), str(e)))
+                    return ClusterApply(context, False, (),
+                                        Refusal("NetworkPolicy", p.namespace, p.name, _line(p), str(e)))
         applied: list[AppliedObject] = []
         with run.busy(f"context {context}: applying {count}"):
             for p, manifest in manifests:
@@ -129,8 +130,8 @@ def apply_policy(options: Options, context: str, text: str, listener: Listener |
                     created = writer.apply_checked(manifest)
                 except WriteRefused as e:
                     return ClusterApply(context, True, tuple(applied),
-                                        Refusal(p.kind, p.namespace, p.name, _line(p), str(e)))
-                applied.append(AppliedObject(p.kind, p.namespace, p.name, created))
+                                        Refusal("NetworkPolicy", p.namespace, p.name, _line(p), str(e)))
+                applied.append(AppliedObject("NetworkPolicy", p.namespace, p.name, created))
         return ClusterApply(context, True, tuple(applied))
     finally:
         writer.close()

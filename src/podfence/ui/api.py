@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from podfence.app import Live, Options, Stop
+from podfence.app.applying import ClusterApply, apply_policy
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
@@ -228,6 +229,32 @@ class Workspace:
         except Stop as e:
             raise Refused(_said(e)) from None
 
+    @property
+    def live_context(self) -> str | None:
+        """The kubeconfig context this workspace reads a live cluster from (None: manifests alone)."""
+        return self.context or self.result.cluster.name or None
+
+    def apply(self, text: bytes) -> dict[str, Any]:
+        """Apply the NetworkPolicies of ``text`` to this workspace's live cluster, every object's server-side dry
+        run before any real write: ``{"dry_run": "ok"|"refused", "applied": [...], "message": ...}``.
+
+        A refusal by the cluster is an answer (``refused`` names the object and its line in ``text``); text that
+        is not valid NetworkPolicy documents, or a workspace without a live cluster, is :class:`Refused`.
+        """
+        context = self.live_context
+        if context is None:
+            raise Refused("apply: the page shows manifests, not a live cluster; start podfence ui with "
+                          "--context NAME to apply to a cluster")
+        options = self._loaded()
+        try:
+            body = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("the manifest is not UTF-8 text") from None
+        try:
+            return apply_answer(apply_policy(options, context, body))
+        except Stop as e:
+            raise Refused(_said(e)) from None
+
     def policies_in(self, text: bytes) -> list[dict[str, str]]:
         """The policies a manifest holds (kind and key), as the page names them."""
         stdin = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8")
@@ -412,6 +439,28 @@ class Workspace:
 def _said(stop: Stop) -> str:
     """A stopped use case's lines, without the command line's lead."""
     return "; ".join(line.removeprefix("podfence: error: ") for line in stop.lines())
+
+
+def apply_answer(done: ClusterApply) -> dict[str, Any]:
+    """``POST /api/apply``'s answer: the dry run's outcome, what was written, one line for a person, the refusal."""
+    applied = [{"kind": a.kind, "key": a.key, "action": a.action} for a in done.applied]
+    written = ", ".join(f"{a.kind} {a.key} {a.action}" for a in done.applied)
+    refused = done.refused
+    if refused is None:
+        message = f"dry-run passed, applied to context {done.context}: {written}"
+    elif not done.dry_run_passed:
+        message = f"dry-run refused, nothing applied: {refused.message}"
+    else:
+        message = (f"dry-run passed, but the apply failed: {refused.message}"
+                   + (f"; applied before it: {written}" if written else "; nothing applied"))
+    return {
+        "context": done.context,
+        "dry_run": "ok" if done.dry_run_passed else "refused",
+        "applied": applied,
+        "message": message,
+        "refused": None if refused is None else {"kind": refused.kind, "key": refused.key, "line": refused.line,
+                                                 "message": refused.message},
+    }
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:
