@@ -1,8 +1,9 @@
 // Editor: a policy's YAML (CodeMirror 6, bundled into static/vendor/codemirror.js), checked as it is typed (errors at their line), its impact listed and drawn,
-// filled by the building-block forms, saved back into its file or downloaded.
+// filled by the building-block forms, saved back into its file, downloaded, or applied to a live cluster (apply.js).
 import { h, replace, go } from "./dom.js";
 import { once, get, post, forget } from "./api.js";
 import { changeList, changeGraph, clearGraph } from "./changes.js";
+import { applyControls } from "./apply.js";
 
 const readOnly = document.querySelector('meta[name="podfence-read-only"]').content === "true";
 const DEBOUNCE_MS = 150;
@@ -132,10 +133,12 @@ export async function editorView(main, params) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
 
+  const apply = await applyControls(editor);
   replace(main,
     h("div", { class: "bar" }, h("strong", {}, key ? `${kind} ${key}` : "New policy"),
-      h("label", {}, "file", fileInput), saveButton, download, saveStatus, status,
+      h("label", {}, "file", fileInput), saveButton, download, apply?.button, saveStatus, status,
       h("a", { href: "#/editor?new=1" }, "New policy")),
+    apply?.result,
     h("details", { id: "block-forms", open: key ? null : true }, h("summary", {}, "Building blocks"), blockForms(fill)),
     h("div", { class: "split" },
       h("div", { class: "editor" }, holder, errors),
