@@ -138,6 +138,29 @@ def test_a_refused_dry_run_writes_nothing_and_names_the_object_and_the_servers_m
                                                             for r in writes(fleet, "staging", "refused-second"))
 
 
+def test_a_write_refused_after_every_dry_run_passed_reports_what_was_applied_before_it(url: str,
+                                                                                      fleet: Any) -> None:
+    server = fleet.servers["staging"]
+    server.admission = lambda resource, obj, dry: (
+        None if dry or obj["metadata"]["name"] != "late-second" else "the quota of policies is used up")
+    try:
+        got = apply(url, policy("early-first") + "---\n" + policy("late-second"), "staging")
+    finally:
+        server.admission = None
+    assert got.status_code == 200, got.text
+    answer = got.json()
+    assert answer["dry_run"] == "ok"
+    assert answer["applied"] == [{"kind": "NetworkPolicy", "key": "data/early-first", "action": "created"}]
+    assert answer["refused"]["key"] == "data/late-second"
+    assert answer["message"].startswith("dry-run passed, but the apply failed: context 'staging': apply "
+                                        "NetworkPolicy data/late-second: the API server answered 403: ")
+    assert answer["message"].endswith("the quota of policies is used up; applied before it: "
+                                      "NetworkPolicy data/early-first created")
+    assert stored(fleet, "staging", "data", "early-first") is not None
+    assert stored(fleet, "staging", "data", "late-second") is None
+    assert "data/early-first" in policy_keys(url, "staging"), "what was written shows after the reload"
+
+
 @pytest.mark.parametrize(("body", "said"), [
     ("kind: NetworkPolicy\nmetadata: [\n", "-:3: invalid YAML"),
     (policy("bad-port").replace("5432", "99999"), "-:17: NetworkPolicy data/bad-port: spec.ingress[0].ports[0].port"),
