@@ -3,11 +3,13 @@ before any real write, behind the same guards as Save; checked against the API t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
 import pytest
+import yaml
 
 from cli_support import ROOT
 from test_ui_editing import csrf_headers
@@ -15,6 +17,7 @@ from ui_support import ui_server
 
 EXAMPLE = ROOT / "examples/baa"
 NETWORK_POLICIES = ("networking.k8s.io", "v1", "networkpolicies")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def policy(name: str, namespace: str = "data", annotations: str = "") -> str:
@@ -47,10 +50,14 @@ def fleet() -> Iterator[Any]:
     from kubeapi import Fleet, User
     from live_support import manifests
 
+    objects = manifests(EXAMPLE)
+    for obj in objects:  # as kubectl apply leaves it, with an annotation of its own
+        if obj["kind"] == "NetworkPolicy" and obj["metadata"]["name"] == "redis-ingress":
+            obj["metadata"]["annotations"] = {LAST_APPLIED: json.dumps(obj), "owner": "data-team"}
     f = Fleet()
     try:
         for name in ("prod", "staging"):
-            f.cluster(name, {"admin": User("admin")}).seed(manifests(EXAMPLE))
+            f.cluster(name, {"admin": User("admin")}).seed(objects)
             f.context(name, name, "admin")
         yield f
     finally:
@@ -159,6 +166,30 @@ def test_a_write_refused_after_every_dry_run_passed_reports_what_was_applied_bef
     assert stored(fleet, "staging", "data", "early-first") is not None
     assert stored(fleet, "staging", "data", "late-second") is None
     assert "data/early-first" in policy_keys(url, "staging"), "what was written shows after the reload"
+
+
+def test_a_policy_read_from_the_cluster_opens_as_its_manifest_and_an_edit_applies_back(url: str,
+                                                                                     fleet: Any) -> None:
+    got = httpx.get(f"{url}api/document", params={"context": "prod", "kind": "NetworkPolicy",
+                                                  "key": "data/redis-ingress"}, timeout=60)
+    assert got.status_code == 200, got.text
+    doc = got.json()
+    assert doc["file"] is None and doc["key"] == "data/redis-ingress"
+    before = stored(fleet, "prod", "data", "redis-ingress")
+    assert before is not None
+    assert yaml.safe_load(doc["text"]) == {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "redis-ingress", "namespace": "data", "annotations": {"owner": "data-team"}},
+        "spec": before["spec"]}, "the manifest without what the server or kubectl keep for themselves"
+    edited = doc["text"].replace("port: redis", "port: 6380")
+    answer = apply(url, edited, "prod").json()
+    assert answer["applied"] == [{"kind": "NetworkPolicy", "key": "data/redis-ingress", "action": "configured"}]
+    after = stored(fleet, "prod", "data", "redis-ingress")
+    assert after is not None and after["spec"]["ingress"][0]["ports"] == [{"port": 6380}]
+    assert LAST_APPLIED in after["metadata"]["annotations"], "an apply leaves what it does not send"
+    view = httpx.get(f"{url}api/view", params={"context": "prod"}, timeout=60).json()
+    rules = next(p["rules"] for p in view["policies"] if p["key"] == "data/redis-ingress")
+    assert "6380" in rules[0]["text"]
 
 
 @pytest.mark.parametrize(("body", "said"), [

@@ -85,6 +85,29 @@ def test_a_refused_dry_run_is_shown_at_its_line_as_text_and_nothing_is_written(b
     assert not page.script_errors
 
 
+def test_a_cluster_policy_is_edited_from_the_policies_view_and_applied_back(browser: Any, url: str,
+                                                                            fleet: Any) -> None:  # noqa: F811
+    page = open_page(browser, url, "#/policies?policy=data/redis-ingress")
+    page.click('section.policy[data-policy="data/redis-ingress"] a.edit')
+    page.wait_for_selector("body[data-ready=true] #editor-text .cm-content", timeout=30000)
+    text = page.evaluate("window.podfenceEditor.text()")
+    assert "name: redis-ingress" in text and "last-applied" not in text
+    assert page.locator("#editor-save").is_disabled() and page.locator("#editor-download").is_enabled()
+    type_in(page, text.replace("port: redis", "port: 6380"))
+    page.wait_for_selector("#impact-list li.closed", timeout=30000)
+    page.click("#editor-apply")
+    done = page.locator('#editor-apply-result [data-outcome="applied"]')
+    done.wait_for(timeout=30000)
+    assert "NetworkPolicy data/redis-ingress configured" in done.inner_text()
+    kept = stored(fleet, "prod", "data", "redis-ingress")
+    assert kept is not None and kept["spec"]["ingress"][0]["ports"] == [{"port": 6380}]
+    page.click('#editor-apply-result li[data-key="data/redis-ingress"] a')
+    card = page.locator('section.policy[data-policy="data/redis-ingress"]')
+    card.wait_for(timeout=30000)
+    assert "6380" in card.inner_text()
+    assert not page.script_errors
+
+
 def test_no_apply_button_on_manifests_or_with_read_only(browser: Any, kubeconfig: Path) -> None:  # noqa: F811
     for args in (("-f", "examples/baa"), ("--kubeconfig", str(kubeconfig), "--context", "prod", "--read-only")):
         with ui_server(*args) as url:

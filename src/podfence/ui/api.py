@@ -19,8 +19,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+import yaml
+
 from podfence.app import Live, Options, Stop
-from podfence.app.applying import ClusterApply, apply_policy
+from podfence.app.applying import ClusterApply, apply_policy, policy_manifest
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
@@ -31,7 +33,7 @@ from podfence.lint import Finding, lint
 from podfence.lint.audit import audit as run_audit
 from podfence.lint.selection import plan_rules
 from podfence.loader import LineDict, LoadResult, load, locate
-from podfence.model import Direction, Origin, Pod, Settings
+from podfence.model import ClusterOrigin, Direction, Origin, Pod, Settings
 from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
 from podfence.model.ports import PortSpec, parse_port, parse_protocol, PROTOCOL_WORDS
 from podfence.model.text import quoted
@@ -54,6 +56,9 @@ def rule_doc(rule: str) -> str | None:
     from podfence.lint.docs import pages
 
     return pages(REGISTRY).get(f"{rule}.md")
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 class Refused(ValueError):
@@ -262,9 +267,12 @@ class Workspace:
         return [{"kind": p.ref.kind, "key": p.ref.key} for p in ir_of(result.cluster).policies]
 
     def document(self, kind: str, key: str) -> dict[str, Any]:
-        """The text of a loaded policy's document, and its file."""
+        """The text of a loaded policy's document, and its file; for a NetworkPolicy read from the cluster, the
+        manifest Apply would send (file None)."""
         found = next((p for p in ir_of(self.result.cluster).policies if p.ref.kind == kind and p.ref.key == key), None)
         source = getattr(self._model_policy(found), "source", None) if found is not None else None
+        if isinstance(source, ClusterOrigin) and kind == "NetworkPolicy":
+            return {"file": None, "kind": kind, "key": key, "text": self._cluster_text(source, key)}
         if source is None or not source.file or source.file == "-":
             raise Refused(f"{kind} {key}: not loaded from a file")
         namespace, _, name = key.rpartition("/")
@@ -274,6 +282,17 @@ class Workspace:
         except Stop as e:
             raise Refused(_said(e)) from None
         return {"file": source.file, "kind": kind, "key": key, "text": text}
+
+    def _cluster_text(self, source: ClusterOrigin, key: str) -> str:
+        """A NetworkPolicy as the cluster holds it, without what the server keeps for itself or kubectl's copy
+        of its last applied text (an apply leaves both as they are)."""
+        namespace, _, name = key.rpartition("/")
+        manifest = policy_manifest(self.result.documents.get(source), namespace, name)
+        annotations = manifest["metadata"].get("annotations") or {}
+        annotations.pop(LAST_APPLIED, None)
+        if not annotations:
+            manifest["metadata"].pop("annotations", None)
+        return yaml.safe_dump(manifest, sort_keys=False)
 
     def reloaded(self) -> Workspace:
         """The workspace loaded afresh from its source (after a save)."""

@@ -40,10 +40,12 @@ export async function editorView(main, params) {
   const key = params.get("key");
   let file = params.get("file") || "";
   let text = "";
+  let fromCluster = false;  // a policy read from the cluster: no file to save into, Apply changes it
   if (key) {
     const doc = await get("/api/document", { kind, key });
     text = doc.text;
     file = doc.file;
+    fromCluster = doc.file === null;
   }
   const holder = h("div", { id: "editor-text", class: "code", "aria-label": "policy YAML" });
   const errors = h("div", { id: "editor-errors", "aria-live": "polite" });
@@ -51,9 +53,12 @@ export async function editorView(main, params) {
   const status = h("span", { id: "editor-status", class: "muted" });
   const saveStatus = h("span", { id: "editor-save-status", "aria-live": "polite" });
   const graph = h("div", { id: "impact-graph", class: "graph small", role: "img", "aria-label": "map of the edit's impact" });
-  const fileInput = h("input", { id: "editor-file", value: file || newFileName(view), size: 48, readonly: key ? true : null });
-  const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || null,
-    title: readOnly ? "podfence ui runs with --read-only" : null }, key ? "Save" : "Save as new file");
+  const fileInput = h("input", { id: "editor-file", value: fromCluster ? "" : file || newFileName(view), size: 48,
+    readonly: key ? true : null });
+  const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || fromCluster || null,
+    title: readOnly ? "podfence ui runs with --read-only"
+      : fromCluster ? "read from the cluster, not from a file: apply it, or download it" : null },
+  key ? "Save" : "Save as new file");
   const download = h("button", { id: "editor-download", type: "button" }, "Download YAML");
   let ticket = 0;
   let timer = null;
