@@ -44,6 +44,7 @@ def test_apply_dry_runs_writes_and_the_policies_view_shows_the_new_policy(browse
     page = open_page(browser, url, "#/editor?new=1")
     button = page.locator("#editor-apply")
     assert button.inner_text() == "Apply to cluster (context prod)"
+    assert page.locator("#editor-file").input_value() == "new-policy.yaml", "no file name made of a cluster's object"
     type_in(page, policy("from-browser"))
     page.wait_for_selector("#impact-list li.opened", timeout=30000)
     assert stored(fleet, "prod", "data", "from-browser") is None
@@ -72,13 +73,18 @@ def test_a_refused_dry_run_is_shown_at_its_line_as_text_and_nothing_is_written(b
     shown = page.locator('#editor-apply-result [data-outcome="refused"]')
     shown.wait_for(timeout=30000)
     text = shown.inner_text()
-    assert text.startswith("Dry-run refused at line 19: dry-run refused, nothing applied: ")
+    assert text.startswith("Line 19: dry-run refused, nothing applied: ")
     assert "NetworkPolicy data/refused-in-browser" in text
     assert 'denied the request: data policies need <b>an owner</b> label' in text, "the server's words, as text"
     assert shown.locator("b").count() == 0
     marked = page.locator(".cm-content .cm-line", has=page.locator(".cm-lintRange-error"))
     marked.first.wait_for(timeout=30000)
     assert marked.count() == 1 and marked.inner_text() == "apiVersion: networking.k8s.io/v1"
+    assert page.evaluate("window.podfenceEditor.view.state.doc.lineAt("
+                         "window.podfenceEditor.view.state.selection.main.head).number") != 19
+    shown.locator("a.refused-line").click()
+    assert page.evaluate("window.podfenceEditor.view.state.doc.lineAt("
+                         "window.podfenceEditor.view.state.selection.main.head).number") == 19
     assert stored(fleet, "prod", "data", "kept-back") is None and stored(fleet, "prod", "data",
                                                                           "refused-in-browser") is None
     assert all("dryRun=All" in r for r in writes(fleet, "prod", "kept-back"))

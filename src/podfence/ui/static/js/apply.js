@@ -29,12 +29,11 @@ function shown(result, editor, answer) {
   if (answer.applied.length) forget();  // the workspace was loaded again from the cluster
   const refused = answer.refused;
   const outcome = refused ? (answer.dry_run === "ok" ? "failed" : "refused") : "applied";
-  const where = refused?.line ? h("a", { href: "#", class: "refused-line" }, `line ${refused.line}`) : null;
+  const where = refused?.line ? h("a", { href: "#", class: "refused-line" }, `Line ${refused.line}`) : null;
   where?.addEventListener("click", (ev) => { ev.preventDefault(); editor.select(refused.line); });
   if (refused?.line) editor.mark([{ line: refused.line, message: refused.message, severity: "error" }]);
   replace(result, h("div", { class: refused ? "error-box" : "applied", "data-outcome": outcome },
-    h("strong", {}, refused ? (answer.dry_run === "ok" ? "Apply failed" : "Dry-run refused") : "Applied"),
-    where ? [" at ", where] : null, ": ", answer.message,
+    where ? [where, ": "] : null, answer.message,
     answer.applied.length ? h("ul", {}, answer.applied.map((a) => h("li", { "data-key": a.key },
       `${a.kind} ${a.key} ${a.action} · `, h("a", { href: link("policies", { policy: a.key }) }, "show in Policies"))))
       : null));

@@ -152,7 +152,7 @@ export async function editorView(main, params) {
 }
 
 function newFileName(view) {
-  const files = view.policies.map((p) => p.file).filter((f) => f);
+  const files = view.policies.filter((p) => p.file && p.line).map((p) => p.file);  // a cluster's objects have no line
   const dir = files.length ? files[0].replace(/[^/]*$/, "") : "";
   return `${dir}new-policy.yaml`;
 }
