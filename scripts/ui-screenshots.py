@@ -208,6 +208,7 @@ def main() -> None:
             proc.terminate()
             proc.wait()
         scratch.cleanup()
+    apply_picture()
     denials_picture()
 
 
