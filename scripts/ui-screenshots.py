@@ -1,8 +1,9 @@
 """Take the screenshots of podfence ui in docs/ui/ (Debian's chromium, through Playwright).
 
-Run from the repository root: .venv/bin/python scripts/ui-screenshots.py [denials]
-(``denials``: that picture alone). The Denials picture brings a lab up on the example,
-so it needs root; without root it is skipped.
+Run from the repository root: .venv/bin/python scripts/ui-screenshots.py [denials|apply]
+(``denials`` or ``apply``: that picture alone). The Denials picture brings a lab up on the
+example, so it needs root; without root it is skipped. The Apply picture serves the example
+from the tests' API server (tests/kubeapi), one admission webhook refusing a policy.
 """
 
 from __future__ import annotations
@@ -104,10 +105,78 @@ def denials_picture() -> None:
         state.cleanup()
 
 
+# The Apply picture: a new policy, and a second one the cluster's admission webhook refuses at its dry run.
+APPLIED = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: postgres-from-backup
+  namespace: data
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: postgres
+  policyTypes:
+    - Ingress
+  ingress:
+    - from:
+        - ipBlock:
+            cidr: 192.0.2.0/24
+      ports:
+        - port: 5432
+"""
+REFUSED = APPLIED.replace("postgres-from-backup", "redis-from-backup").replace("postgres", "redis").replace(
+    "  namespace: data\n", "  namespace: data\n  annotations:\n    kubeapi.test/deny: every policy needs an owner label\n"
+).replace("5432", "6379")
+
+
+def apply_picture() -> None:
+    """docs/ui/editor-apply.png: the example on a test API server, two policies applied, one refused."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from kubeapi import Fleet, User  # the tests' API server
+    from live_support import manifests
+
+    fleet = Fleet()
+    scratch = tempfile.TemporaryDirectory()
+    server = None
+    try:
+        fleet.cluster("prod", {"admin": User("admin")}).seed(manifests(ROOT / "examples" / "baa"))
+        fleet.context("prod", "prod", "admin")
+        kubeconfig = fleet.write_kubeconfig(Path(scratch.name) / "config", current="prod")
+        server = subprocess.Popen([str(Path(sys.executable).parent / "podfence"), "ui", "--kubeconfig",
+                                   str(kubeconfig), "--context", "prod", "--port", "0", "--no-browser"],
+                                  cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 950})
+            page.goto(url + "#/editor?new=1")
+            page.wait_for_selector("body[data-ready=true]", timeout=30000)
+            page.click("#block-forms summary")  # folded, so the editor and the answer show
+            page.fill("#editor-text .cm-content", APPLIED + "---\n" + REFUSED)
+            page.wait_for_selector("#impact-list li.opened", timeout=30000)
+            page.click("#editor-apply")
+            page.wait_for_selector("#editor-apply-result [data-outcome]", timeout=30000)
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUT / "editor-apply.png"))
+            print("docs/ui/editor-apply.png")
+            browser.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
+        fleet.stop()
+        scratch.cleanup()
+
+
 def main() -> None:
     if sys.argv[1:] == ["denials"]:
         OUT.mkdir(parents=True, exist_ok=True)
         denials_picture()
+        return
+    if sys.argv[1:] == ["apply"]:
+        OUT.mkdir(parents=True, exist_ok=True)
+        apply_picture()
         return
     server = serve(ROOT)
     scratch = tempfile.TemporaryDirectory()
@@ -139,6 +208,7 @@ def main() -> None:
             proc.terminate()
             proc.wait()
         scratch.cleanup()
+    apply_picture()
     denials_picture()
 
 

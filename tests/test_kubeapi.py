@@ -106,6 +106,27 @@ def test_dry_run_creates_nothing(fleet, prod):  # noqa: F811
     assert request(fleet, prod, "/api/v1/namespaces/shop/pods/dry", "admin-token")[0] == 404
 
 
+def test_an_object_annotated_to_be_denied_is_refused_by_admission_dry_run_or_not(fleet, prod):  # noqa: F811
+    denied = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "deny-all", "namespace": "shop",
+                           "annotations": {"kubeapi.test/deny": "policies here need an owner label"}},
+              "spec": {"podSelector": {}}}
+    path = "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/deny-all"
+    for query in ("?fieldManager=t&dryRun=All", "?fieldManager=t"):
+        code, body = request(fleet, prod, path + query, "admin-token", "PATCH", denied, "application/apply-patch+yaml")
+        assert (code, body["reason"]) == (403, "Forbidden")
+        assert body["message"] == ('admission webhook "deny.kubeapi.test" denied the request: '
+                                   "policies here need an owner label")
+    assert request(fleet, prod, path, "admin-token")[0] == 404
+    allowed = {**denied, "metadata": {"name": "deny-all", "namespace": "shop"}}
+    assert request(fleet, prod, path + "?fieldManager=t&dryRun=All", "admin-token", "PATCH", allowed,
+                   "application/apply-patch+yaml")[0] == 201
+    assert request(fleet, prod, path, "admin-token")[0] == 404, "a dry run stores nothing"
+    assert request(fleet, prod, path + "?fieldManager=t", "admin-token", "PATCH", allowed,
+                   "application/apply-patch+yaml")[0] == 201
+    assert request(fleet, prod, path, "admin-token")[0] == 200
+
+
 # -- the real kubectl ----------------------------------------------------------------------
 
 

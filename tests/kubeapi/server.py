@@ -10,6 +10,10 @@ What it speaks (enough for the ``kubernetes`` client and ``kubectl get/-w/apply/
   ``timeoutSeconds``, and an ``ERROR`` event with a 410 Status for a forgotten version;
 * create, get, update, patch (JSON merge, strategic merge read as merge, server-side
   apply) and delete, with ``dryRun=All``;
+* an admission refusal a test asks for: a written object annotated
+  ``kubeapi.test/deny: MESSAGE`` is refused (403, as a validating webhook's denial),
+  dry runs included, and so is a write the server's ``admission`` hook answers with a
+  message;
 * bearer tokens (401 for an unknown one) and per-token RBAC rules (403 with the API
   server's message), Status objects for every failure.
 
@@ -71,6 +75,9 @@ class Refused(Exception):
         self.body = body
 
 
+DENY = "kubeapi.test/deny"  # an object annotated so is refused on every write, as a webhook would refuse it
+DENYING_WEBHOOK = "deny.kubeapi.test"
+
 EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
     "without the continue parameter, or use the continue token in this response to retrieve the remainder of "
@@ -97,6 +104,9 @@ class ApiServer:
         self.bookmark_interval = bookmark_interval
         self.requests: list[str] = []  # "VERB path?query" of every request, for tests
         self.before_list: Any = None  # a test's hook, called with (resource, query) before each list page
+        # a test's admission hook, called with (resource, object, dry_run) on every create, update and patch:
+        # a message refuses the write as the annotation kubeapi.test/deny does
+        self.admission: Any = None
         self._stopping = threading.Event()
         handler = type("Handler", (_Handler,), {"api": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -401,7 +411,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(201, self._save(resource, obj, query))
 
     def _save(self, resource: Resource, obj: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
-        if query.get("dryRun") == "All":
+        dry = query.get("dryRun") == "All"
+        denied = (obj["metadata"].get("annotations") or {}).get(DENY)
+        if denied is None and self.api.admission is not None:
+            denied = self.api.admission(resource, obj, dry)
+        if denied is not None:  # admission runs before the dry run stops: a dry run is refused alike
+            raise Refused(status(403, "Forbidden", f'admission webhook "{DENYING_WEBHOOK}" denied the request: '
+                                                   f"{denied}"))
+        if dry:
             obj["apiVersion"], obj["kind"] = resource.group_version, resource.kind
             return obj
         return self.api.store.put(resource, obj, manager=query.get("fieldManager", "kubectl"))

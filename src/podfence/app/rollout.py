@@ -9,12 +9,12 @@ splits the change from the current policies to the next ones into stages, and
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Sequence, TextIO
 
+from podfence.app.applying import policy_manifest
 from podfence.app.errors import Stop, stop_on_errors
 from podfence.app.loading import load_cluster
 from podfence.app.options import Listener, Options, choose, prepare
@@ -100,8 +100,8 @@ def plan(options: Options, to: Sequence[str], listener: Listener | None = None, 
     current = load_cluster(run)
     with run.busy("reading the next policies"):
         nxt = load_cluster(run, list(to), live=False, keep_documents=True)
-    manifests = {p.key: _manifest(nxt.documents.get(p.source) if p.source is not None else None, p.namespace,
-                                  p.name) for p in nxt.cluster.policies}
+    manifests = {p.key: policy_manifest(nxt.documents.get(p.source) if p.source is not None else None,
+                                        p.namespace, p.name) for p in nxt.cluster.policies}
     records = _read_flows(flows, flows_format, run.budget, stdin) if flows else None
     with run.busy("planning the rollout"):
         result = plan_rollout(current.cluster, nxt.cluster.policies, manifests, settings=run.settings,
@@ -111,18 +111,6 @@ def plan(options: Options, to: Sequence[str], listener: Listener | None = None, 
     if write_plan is not None:
         write_file(Path(write_plan), plan_json(result, inputs), force, "--write")
     return Planned(result, inputs)
-
-
-def _manifest(doc: Any, namespace: str, name: str) -> dict[str, Any]:
-    """The NetworkPolicy as written, with its namespace filled in and nothing the server keeps for itself."""
-    plain = json.loads(json.dumps(doc)) if isinstance(doc, dict) else {}
-    meta = {"name": name, "namespace": namespace}
-    given = plain.get("metadata") or {}
-    for key in ("labels", "annotations"):
-        if given.get(key):
-            meta[key] = given[key]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta,
-            "spec": plain.get("spec") or {}}
 
 
 @dataclass(frozen=True, slots=True)

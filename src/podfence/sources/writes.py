@@ -1,4 +1,5 @@
-"""Writes to a live cluster for ``rollout apply``: server-side apply and delete, each after a server-side dry run.
+"""Writes to a live cluster (``rollout apply``, the web UI's Apply): server-side apply and delete, each after a
+server-side dry run.
 
 Every write is sent twice: first with ``dryRun=All`` (the API server validates
 and admits it, and stores nothing), then for real. A refusal of either is one
@@ -55,13 +56,27 @@ class ClusterWriter:
 
     def apply(self, manifest: Mapping[str, Any]) -> None:
         """Server-side apply (field manager ``podfence``, forcing conflicts): dry run, then for real."""
+        self.dry_run_apply(manifest)
+        self.apply_checked(manifest)
+
+    def dry_run_apply(self, manifest: Mapping[str, Any]) -> None:
+        """Only the server-side dry run of :meth:`apply`: the server validates and admits it, stores nothing.
+
+        To write several objects all or none as far as admission goes, dry-run each first, then
+        :meth:`apply_checked` each.
+        """
+        self._apply(manifest, dry=True)
+
+    def apply_checked(self, manifest: Mapping[str, Any]) -> bool:
+        """The real write of :meth:`apply`, for a manifest whose dry run passed; True when it created the object."""
+        return self._apply(manifest, dry=False) == 201
+
+    def _apply(self, manifest: Mapping[str, Any], dry: bool) -> int:
         meta = manifest["metadata"]
         path = _path(manifest["kind"], meta["namespace"], meta["name"])
-        body = json.dumps(manifest)
-        for dry in (True, False):
-            query = {"fieldManager": FIELD_MANAGER, "force": "true", **({"dryRun": "All"} if dry else {})}
-            self._call("PATCH", path, query, body, "application/apply-patch+yaml",
-                       f"apply {manifest['kind']} {meta['namespace']}/{meta['name']}", dry)
+        query = {"fieldManager": FIELD_MANAGER, "force": "true", **({"dryRun": "All"} if dry else {})}
+        return self._call("PATCH", path, query, json.dumps(manifest), "application/apply-patch+yaml",
+                          f"apply {manifest['kind']} {meta['namespace']}/{meta['name']}", dry)
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         """Delete (dry run, then for real); an object already gone is fine."""

@@ -20,8 +20,11 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, TypeVar
 
+import yaml
+
 from podfence.app import Live, Options, Stop, analysis
 from podfence.app import one_port as app_one_port
+from podfence.app.applying import ClusterApply, apply_policy, policy_manifest
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
@@ -32,7 +35,7 @@ from podfence.lint import Finding, lint
 from podfence.lint.audit import audit as run_audit
 from podfence.lint.selection import plan_rules
 from podfence.loader import LineDict, LoadResult, load, locate
-from podfence.model import Direction, Origin, Pod, Settings
+from podfence.model import ClusterOrigin, Direction, Origin, Pod, Settings
 from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
 from podfence.model.ports import PortSpec
 from podfence.render.audit import audit_json
@@ -51,6 +54,9 @@ def rule_doc(rule: str) -> str | None:
     from podfence.lint.docs import pages
 
     return pages(REGISTRY).get(f"{rule}.md")
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 class Refused(ValueError):
@@ -211,6 +217,32 @@ class Workspace:
         except Stop as e:
             raise Refused(_said(e)) from None
 
+    @property
+    def live_context(self) -> str | None:
+        """The kubeconfig context this workspace reads a live cluster from (None: manifests alone)."""
+        return self.context or self.result.cluster.name or None
+
+    def apply(self, text: bytes) -> dict[str, Any]:
+        """Apply the NetworkPolicies of ``text`` to this workspace's live cluster, every object's server-side dry
+        run before any real write: ``{"dry_run": "ok"|"refused", "applied": [...], "message": ...}``.
+
+        A refusal by the cluster is an answer (``refused`` names the object and its line in ``text``); text that
+        is not valid NetworkPolicy documents, or a workspace without a live cluster, is :class:`Refused`.
+        """
+        context = self.live_context
+        if context is None:
+            raise Refused("apply: the page shows manifests, not a live cluster; start podfence ui with "
+                          "--context NAME to apply to a cluster")
+        options = self._loaded()
+        try:
+            body = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("the manifest is not UTF-8 text") from None
+        try:
+            return apply_answer(apply_policy(options, context, body))
+        except Stop as e:
+            raise Refused(_said(e)) from None
+
     def policies_in(self, text: bytes) -> list[dict[str, str]]:
         """The policies a manifest holds (kind and key), as the page names them."""
         stdin = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8")
@@ -218,9 +250,12 @@ class Workspace:
         return [{"kind": p.ref.kind, "key": p.ref.key} for p in ir_of(result.cluster).policies]
 
     def document(self, kind: str, key: str) -> dict[str, Any]:
-        """The text of a loaded policy's document, and its file."""
+        """The text of a loaded policy's document, and its file; for a NetworkPolicy read from the cluster, the
+        manifest Apply would send (file None)."""
         found = next((p for p in ir_of(self.result.cluster).policies if p.ref.kind == kind and p.ref.key == key), None)
         source = getattr(self._model_policy(found), "source", None) if found is not None else None
+        if isinstance(source, ClusterOrigin) and kind == "NetworkPolicy":
+            return {"file": None, "kind": kind, "key": key, "text": self._cluster_text(source, key)}
         if source is None or not source.file or source.file == "-":
             raise Refused(f"{kind} {key}: not loaded from a file")
         namespace, _, name = key.rpartition("/")
@@ -230,6 +265,17 @@ class Workspace:
         except Stop as e:
             raise Refused(_said(e)) from None
         return {"file": source.file, "kind": kind, "key": key, "text": text}
+
+    def _cluster_text(self, source: ClusterOrigin, key: str) -> str:
+        """A NetworkPolicy as the cluster holds it, without what the server keeps for itself or kubectl's copy
+        of its last applied text (an apply leaves both as they are)."""
+        namespace, _, name = key.rpartition("/")
+        manifest = policy_manifest(self.result.documents.get(source), namespace, name)
+        annotations = manifest["metadata"].get("annotations") or {}
+        annotations.pop(LAST_APPLIED, None)
+        if not annotations:
+            manifest["metadata"].pop("annotations", None)
+        return yaml.safe_dump(manifest, sort_keys=False)
 
     def reloaded(self) -> Workspace:
         """The workspace loaded afresh from its source (after a save)."""
@@ -364,6 +410,28 @@ def _said(stop: Stop) -> str:
     """A stopped use case's lines, without the command line's lead, its fields named as the page names
     them (``port``, not ``--port``)."""
     return "; ".join(_FLAG.sub(r"\1", line.removeprefix("podfence: error: ")) for line in stop.lines())
+
+
+def apply_answer(done: ClusterApply) -> dict[str, Any]:
+    """``POST /api/apply``'s answer: the dry run's outcome, what was written, one line for a person, the refusal."""
+    applied = [{"kind": a.kind, "key": a.key, "action": a.action} for a in done.applied]
+    written = ", ".join(f"{a.kind} {a.key} {a.action}" for a in done.applied)
+    refused = done.refused
+    if refused is None:
+        message = f"dry-run passed, applied to context {done.context}: {written}"
+    elif not done.dry_run_passed:
+        message = f"dry-run refused, nothing applied: {refused.message}"
+    else:
+        message = (f"dry-run passed, but the apply failed: {refused.message}"
+                   + (f"; applied before it: {written}" if written else "; nothing applied"))
+    return {
+        "context": done.context,
+        "dry_run": "ok" if done.dry_run_passed else "refused",
+        "applied": applied,
+        "message": message,
+        "refused": None if refused is None else {"kind": refused.kind, "key": refused.key, "line": refused.line,
+                                                 "message": refused.message},
+    }
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:

@@ -7,9 +7,10 @@ Guards, in the order a request meets them:
   cannot read the answers.
 * Off the loopback address, every request needs the access token: the printed URL
   carries it (``?token=``), which sets a cookie for the rest of the session.
-* A write (``POST``) needs the session's CSRF token in ``X-Podfence-CSRF`` (the page
-  reads it from its ``<meta>``) and an ``Origin`` equal to the server's own; anything
-  else is 403. ``--read-only`` refuses every write.
+* A write (``POST``: a save into a loaded file, an apply to the live cluster, and
+  the editor's checks) needs the session's CSRF token in ``X-Podfence-CSRF`` (the
+  page reads it from its ``<meta>``) and an ``Origin`` equal to the server's own;
+  anything else is 403. ``--read-only`` refuses every write.
 * Every answer carries a Content-Security-Policy that allows this origin's scripts
   and styles only: no inline script or style, no other host.
 """
@@ -127,7 +128,8 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFe
     @app.get("/api/contexts")
     def contexts() -> Response:
         return JSONResponse({"contexts": list(workspaces), "read_only": guard.read_only,
-                             "denials": denials is not None})
+                             "denials": denials is not None,
+                             "live": [name for name, ws in workspaces.items() if ws.live_context is not None]})
 
     @app.get("/api/view")
     def view(request: Request) -> Response:
@@ -195,6 +197,19 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFe
         saved = ws.save(q.get("file", ""), body, q.get("kind") or None, q.get("key") or None)
         workspaces[name] = ws.reloaded()
         return JSONResponse({"file": str(saved.path), "created": saved.created, "policies": ws.policies_in(body)})
+
+    @app.post("/api/apply")
+    async def apply(request: Request) -> Response:
+        body = await _body(request)
+        name = request.query_params.get("context", first)
+        ws = workspace(request)
+        answer = await asyncio.to_thread(ws.apply, body)  # the cluster's answers take a while: keep serving
+        if answer["applied"]:
+            try:
+                workspaces[name] = await asyncio.to_thread(ws.reloaded)
+            except Refused as e:
+                answer["message"] += f"; the page still shows the cluster as it was before: {e}"
+        return JSONResponse(answer)
 
     @app.get("/api/diff")
     def diff(request: Request, base: str = "") -> Response:

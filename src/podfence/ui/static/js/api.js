@@ -3,6 +3,7 @@ const csrf = document.querySelector('meta[name="podfence-csrf"]').content;
 let context = null;
 
 export function setContext(name) { context = name; }
+export function contextName() { return context; }
 
 function url(path, params = {}) {
   const q = new URLSearchParams();

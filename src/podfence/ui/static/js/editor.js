@@ -1,8 +1,9 @@
 // Editor: a policy's YAML (CodeMirror 6, bundled into static/vendor/codemirror.js), checked as it is typed (errors at their line), its impact listed and drawn,
-// filled by the building-block forms, saved back into its file or downloaded.
+// filled by the building-block forms, saved back into its file, downloaded, or applied to a live cluster (apply.js).
 import { h, replace, go } from "./dom.js";
 import { once, get, post, forget } from "./api.js";
 import { changeList, changeGraph, clearGraph } from "./changes.js";
+import { applyControls } from "./apply.js";
 
 const readOnly = document.querySelector('meta[name="podfence-read-only"]').content === "true";
 const DEBOUNCE_MS = 150;
@@ -39,10 +40,12 @@ export async function editorView(main, params) {
   const key = params.get("key");
   let file = params.get("file") || "";
   let text = "";
+  let fromCluster = false;  // a policy read from the cluster: no file to save into, Apply changes it
   if (key) {
     const doc = await get("/api/document", { kind, key });
     text = doc.text;
     file = doc.file;
+    fromCluster = doc.file === null;
   }
   const holder = h("div", { id: "editor-text", class: "code", "aria-label": "policy YAML" });
   const errors = h("div", { id: "editor-errors", "aria-live": "polite" });
@@ -50,9 +53,12 @@ export async function editorView(main, params) {
   const status = h("span", { id: "editor-status", class: "muted" });
   const saveStatus = h("span", { id: "editor-save-status", "aria-live": "polite" });
   const graph = h("div", { id: "impact-graph", class: "graph small", role: "img", "aria-label": "map of the edit's impact" });
-  const fileInput = h("input", { id: "editor-file", value: file || newFileName(view), size: 48, readonly: key ? true : null });
-  const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || null,
-    title: readOnly ? "podfence ui runs with --read-only" : null }, key ? "Save" : "Save as new file");
+  const fileInput = h("input", { id: "editor-file", value: fromCluster ? "" : file || newFileName(view), size: 48,
+    readonly: key ? true : null });
+  const saveButton = h("button", { id: "editor-save", type: "button", disabled: readOnly || fromCluster || null,
+    title: readOnly ? "podfence ui runs with --read-only"
+      : fromCluster ? "read from the cluster, not from a file: apply it, or download it" : null },
+  key ? "Save" : "Save as new file");
   const download = h("button", { id: "editor-download", type: "button" }, "Download YAML");
   let ticket = 0;
   let timer = null;
@@ -132,10 +138,12 @@ export async function editorView(main, params) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
 
+  const apply = await applyControls(editor);
   replace(main,
     h("div", { class: "bar" }, h("strong", {}, key ? `${kind} ${key}` : "New policy"),
-      h("label", {}, "file", fileInput), saveButton, download, saveStatus, status,
+      h("label", {}, "file", fileInput), saveButton, download, apply?.button, saveStatus, status,
       h("a", { href: "#/editor?new=1" }, "New policy")),
+    apply?.result,
     h("details", { id: "block-forms", open: key ? null : true }, h("summary", {}, "Building blocks"), blockForms(fill)),
     h("div", { class: "split" },
       h("div", { class: "editor" }, holder, errors),
@@ -144,7 +152,7 @@ export async function editorView(main, params) {
 }
 
 function newFileName(view) {
-  const files = view.policies.map((p) => p.file).filter((f) => f);
+  const files = view.policies.filter((p) => p.file && p.line).map((p) => p.file);  // a cluster's objects have no line
   const dir = files.length ? files[0].replace(/[^/]*$/, "") : "";
   return `${dir}new-policy.yaml`;
 }
