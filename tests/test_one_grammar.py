@@ -99,6 +99,33 @@ def test_lab_probe_takes_the_endpoint_grammar(tmp_path: Path) -> None:
         podfence("lab", "down", "--name", lab, env=env)
 
 
+@pytest.mark.lab
+def test_a_lab_made_from_standard_input_takes_namespaces_and_close_names(tmp_path: Path) -> None:
+    from test_lab_support import lab_name
+
+    lab = lab_name("pfi")
+    env = {"PODFENCE_LAB_STATE_DIR": str(tmp_path / "state")}
+    text = "".join(f"---\n{p.read_text()}\n" for p in sorted(Path(BAA).glob("*.yaml")))
+    up = podfence("lab", "up", "-f", "-", "--name", lab, env=env, stdin=text)
+    assert up.returncode == 0, up.stderr
+    try:
+        done = podfence("lab", "probe", "--name", lab, "--port", "5432", "--from", "api/*", "--to", "data/postgres",
+                        env=env)
+        assert done.returncode == 0, done.stderr
+        rows = [line.split(" (")[0] for line in done.stdout.splitlines() if line.startswith("api/")]
+        assert sorted(set(rows)) == ["api/api-server", "api/api-worker"]
+        wrong = podfence("lab", "probe", "--name", lab, "--from", "api/api-servr", "--to", "data/*", env=env)
+        assert (wrong.returncode, wrong.stdout) == (2, "")
+        assert wrong.stderr == ("podfence lab probe: error: --from api/api-servr: no pod, workload or service named "
+                                "api/api-servr; did you mean api/api-server?\n")
+        service = podfence("lab", "probe", "--name", lab, "--from", "api/*", "--to", "svc/data/postgres", env=env)
+        assert (service.returncode, service.stderr) == (2, (
+            f"podfence lab probe: error: --to svc/data/postgres: lab '{lab}' was made from standard input and knows "
+            "its pods, not their Services; name pods (ns/name, ns/*)\n"))
+    finally:
+        podfence("lab", "down", "--name", lab, env=env)
+
+
 def test_files_written_are_reported_with_ok(tmp_path: Path) -> None:
     docs = podfence("lint", "--rules-doc", "doc", cwd=tmp_path)
     assert docs.returncode == 0

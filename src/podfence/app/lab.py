@@ -26,7 +26,8 @@ from podfence.lab.naming import DEFAULT_LAB_NAME
 from podfence.lab.plan import DEFAULT_POD_CIDR, Unhostable, unhostable
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
 from podfence.loader import LineDict, locate
-from podfence.model import Cluster, Diagnostic, Origin, Settings
+from podfence.model.endpoints import ServiceName, parse_endpoint
+from podfence.model import Cluster, Diagnostic, Labels, Origin, Pod, Settings
 from podfence.sets import Protocol, parse_ip
 
 Progress = Callable[[str], AbstractContextManager[tuple[Callable[[int], None], Callable[[int], None]]]]
@@ -229,21 +230,35 @@ def _endpoints(lab: LabRun, listener: Listener, namespace: str, sources: tuple[s
     """``--from`` / ``--to`` in podfence's endpoint grammar (``ns/name``, ``ns/*``, ``svc/ns/name``), as lab pod keys.
 
     Services and workloads are read from the manifests ``lab up`` read; a lab made from
-    standard input knows its pods only, by ``ns/name``. An unknown name stops the run with the close names.
+    standard input knows its pods only (names, labels and addresses: ``ns/name``, ``ns/*``
+    and IPs, no Services). An unknown name stops the run with the close names.
     """
     if not sources and not targets:
         return (), ()
     current = control.require_state(lab.name)
     in_lab = {p.key for p in current.pods}
     if not current.manifests or "-" in current.manifests:
-        return tuple(pod_key(x, namespace) for x in sources), tuple(pod_key(x, namespace) for x in targets)
-    run = prepare(Options(files=tuple(current.manifests), namespace=namespace), listener)
-    cluster = load_cluster(run, allow_empty=True).cluster
+        services = [f"{flag} {text}" for flag, texts in (("--from", sources), ("--to", targets)) for text in texts
+                    if isinstance(parse_endpoint(text, namespace), ServiceName)]
+        if services:
+            raise Stop(f"{', '.join(services)}: lab {lab.name!r} was made from standard input and knows its pods, "
+                       "not their Services; name pods (ns/name, ns/*)")
+        cluster = Cluster.of(pods=[_lab_pod(p) for p in current.pods])
+    else:
+        run = prepare(Options(files=tuple(current.manifests), namespace=namespace), listener)
+        cluster = load_cluster(run, allow_empty=True).cluster
     pods = [p for p in cluster.pods if p.key in in_lab]
     chosen = focus(cluster, pods, namespace, sources, targets, addresses=False)
     src = tuple(sorted(chosen.src.pods)) if chosen and chosen.src else ()
     dst = tuple(sorted(chosen.dst.pods)) if chosen and chosen.dst else ()
     return src, dst
+
+
+def _lab_pod(pod: Any) -> Pod:
+    """A pod of a lab's state as the model has it (what the lab keeps: name, labels, addresses)."""
+    namespace, _, name = pod.key.partition("/")
+    ips = tuple(ip for ip in (parse_ip(text) for text in pod.ips) if ip is not None)
+    return Pod(namespace, name, Labels(dict(pod.labels)), ips=ips, kind=pod.kind)
 
 
 def show(lab: LabRun, pod: str, namespace: str = "default", live: bool = False,
