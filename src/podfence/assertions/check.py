@@ -28,7 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from podfence.assertions.spec import Address, Endpoint, Expect, Expectation, PodName, Selector, ServiceRef, Spec
+from podfence.assertions.spec import (
+    Address, Endpoint, Expect, Expectation, PodName, Selector, ServiceRef, Spec, offered,
+)
 from podfence.engine import Connectivity, PodRows, namespace_labels
 from podfence.model import Cluster, Direction, Pod, Service, Settings
 from podfence.sets import ConnSet, IPAddress, IPSet, parse_ip
@@ -74,14 +76,6 @@ class Ends:
     addresses: IPSet
     problems: tuple[str, ...] = ()
     behind: tuple[tuple[Service, str], ...] = ()  # (Service, backend pod key), for svc/ns/name
-
-
-def offered(service: Service) -> ConnSet:
-    """The ports a Service offers, as connections to its address."""
-    out = ConnSet.none()
-    for sp in service.ports:
-        out = out | ConnSet.ports(sp.protocol, sp.port, sp.port)
-    return out
 
 
 def through(service: Service, pod: Pod, allowed: ConnSet, settings: Settings) -> ConnSet:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podfence.assertions.check import Checker, offered
-from podfence.assertions.spec import Expect, Expectation, Spec
+from podfence.assertions.check import Checker
+from podfence.assertions.spec import Expect, Expectation, Spec, offered
 from podfence.engine import PodRows
 from podfence.sets import ALL_PORTS, MAX_PORT, MIN_PORT, ConnSet, Protocol
 

@@ -243,6 +243,14 @@ def unknown_names(spec: Spec, known: Collection[str]) -> list[Diagnostic]:
     return out
 
 
+def offered(service: Service) -> ConnSet:
+    """The ports a Service offers, as connections to its address."""
+    out = ConnSet.none()
+    for sp in service.ports:
+        out = out | ConnSet.ports(sp.protocol, sp.port, sp.port)
+    return out
+
+
 def service_problems(spec: Spec, services: Mapping[str, Service]) -> list[Diagnostic]:
     """An error for every ``svc/ns/name`` of ``spec`` that names no Service of ``services`` (by key,
     with close names suggested), and for ports such a Service does not offer: a test through a
@@ -254,9 +262,7 @@ def service_problems(spec: Spec, services: Mapping[str, Service]) -> list[Diagno
             if svc is None:
                 out.append(_err(ref.field, f"no service named {ref.key}{did_you_mean(ref.key, services)}"))
                 continue
-            offers = ConnSet.none()
-            for p in svc.ports:
-                offers = offers | ConnSet.ports(p.protocol, p.port, p.port)
+            offers = offered(svc)
             shown = ", ".join(f"{p.protocol} {p.port}" + ("" if p.target_port == p.port else f" (to {p.target_port})")
                               for p in svc.ports) or "no ports"
             written = ConnSet.none()  # the ports written as such: a whole protocol means its offered ports
