@@ -341,15 +341,18 @@ class Workspace:
         conn = self.connectivity_view
         counts = {("ns:" + a, "ns:" + b): n for (a, b), n in conn.pair_counts(lambda p: p.namespace).items()}
         outside: dict[str, dict[str, Any]] = {}
+        nodes: dict[Any, dict[str, Any]] = {}  # thousands of groups share a few dozen blocks: each worded once
         for group, direction, blocks in conn.group_address_blocks():
             spread: dict[str, int] = {}
             for pod in group:
                 spread["ns:" + pod.namespace] = spread.get("ns:" + pod.namespace, 0) + 1
             for block, _ in blocks:
-                name = block_text(block)
-                node = outside.setdefault(name, {"id": "out:" + name, "name": name,
-                                                 "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
-                                                 "address": _first_address(block)})
+                node = nodes.get(block)
+                if node is None:
+                    name = block_text(block)
+                    node = nodes[block] = outside.setdefault(name, {
+                        "id": "out:" + name, "name": name, "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
+                        "address": _first_address(block)})
                 for ns, n in spread.items():
                     key = (ns, node["id"]) if direction is Direction.EGRESS else (node["id"], ns)
                     counts[key] = counts.get(key, 0) + n
