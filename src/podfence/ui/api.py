@@ -15,6 +15,7 @@ not a CLI contract, built from the same values.
 from __future__ import annotations
 
 import io
+import json
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
@@ -102,7 +103,7 @@ class Workspace:
         first request finds them made or in the making (a failure is left for that request to meet)."""
         def run() -> None:
             try:
-                self.namespace_map()
+                self.namespace_map_json()
             except Exception:  # noqa: BLE001 - the request that needs the map computes it again and answers
                 pass
         thread = threading.Thread(target=run, name="podfence-ui-warm", daemon=True)
@@ -337,6 +338,11 @@ class Workspace:
         address block), without expanding pod pairs, so it stays quick on any cluster (not a CLI contract)."""
         return self._once("namespace-map", self._namespace_map)
 
+    def namespace_map_json(self) -> str:
+        """:meth:`namespace_map` as JSON text, written once (it runs to megabytes on a large cluster)."""
+        return self._once("namespace-map-json", lambda: json.dumps(
+            self.namespace_map(), ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+
     def _namespace_map(self) -> dict[str, Any]:
         conn = self.connectivity_view
         counts = {("ns:" + a, "ns:" + b): n for (a, b), n in conn.pair_counts(lambda p: p.namespace).items()}
@@ -350,9 +356,10 @@ class Workspace:
                 node = nodes.get(block)
                 if node is None:
                     name = block_text(block)
-                    node = nodes[block] = outside.setdefault(name, {
-                        "id": "out:" + name, "name": name, "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
-                        "address": _first_address(block)})
+                    public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
+                    node = nodes[block] = outside.setdefault(name, {"id": "out:" + name, "name": name,
+                                                                    "internet": public,
+                                                                    "address": _first_address(block)})
                 for ns, n in spread.items():
                     key = (ns, node["id"]) if direction is Direction.EGRESS else (node["id"], ns)
                     counts[key] = counts.get(key, 0) + n

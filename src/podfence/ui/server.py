@@ -135,7 +135,7 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFe
 
     @app.get("/api/namespace-map")
     def namespace_map(request: Request) -> Response:
-        return JSONResponse(workspace(request).namespace_map())
+        return json_text(workspace(request).namespace_map_json())
 
     @app.get("/api/namespace-view")
     def namespace_view(request: Request, namespace: str = "") -> Response:
