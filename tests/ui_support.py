@@ -70,7 +70,8 @@ def namespaces_cluster(folder: Path) -> Path:
                 "spec:\n  podSelector: {}\n  ingress:\n"
                 "  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}]\n")
     docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-                "metadata: {name: outside-only, namespace: quiet}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]\n")
+                "metadata: {name: outside-only, namespace: quiet}\n"
+                "spec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]\n")
     docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-in, namespace: batch}\n"
                 "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
     path = folder / "cluster.yaml"
