@@ -417,7 +417,8 @@ class Workspace:
                         edges.append({"src": pod.key, "dst": node["id"], **edge})
                     else:
                         edges.append({"src": node["id"], "dst": pod.key, **edge})
-                        internet_in.update([pod.key] if public else [])
+                        if public:
+                            internet_in.add(pod.key)
         pods = []
         for pod in mine:
             isolated = {d.value: [p.ref.key for p in isolating_policies(cluster, pod, d, settings)]
