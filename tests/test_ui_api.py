@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from cli_support import podfence
-from ui_support import ui_server
+from ui_support import namespaces_cluster, ui_server
 
 EXAMPLE = "examples/baa"
 
@@ -175,3 +175,90 @@ def test_the_namespace_map_folds_the_connectivity(url: str) -> None:
     assert any(e["src"].startswith("out:") or e["dst"].startswith("out:") for e in folded["edges"])
     assert folded["workloads"] == len(pods)
     assert folded["namespaces"] == view["namespaces"] and folded["outside"] == view["outside"]
+
+
+# --- a cluster large enough for the namespace level, whose namespace pairs are known (ui_support) ------------
+
+NAMESPACES = {"web", "db", "open", "quiet", "batch"}
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(namespaces_cluster(tmp_path_factory.mktemp("namespaces")))
+
+
+@pytest.fixture(scope="module")
+def large_url(large: str) -> str:
+    with ui_server("-f", large) as url:
+        yield url
+
+
+def engine_pod_pairs(path: str) -> list[tuple[str, str]]:
+    """The pod pairs (a pod to itself aside) that ``podfence connectivity -o json`` says allow something."""
+    import json
+
+    done = podfence("connectivity", "-f", path, "-o", "json")
+    connections = json.loads(done.stdout)["connections"]
+    is_pod = lambda end: end.split("/")[0] in NAMESPACES  # noqa: E731 - the other ends are address ranges
+    return [(c["src"], c["dst"]) for c in connections if c["src"] != c["dst"] and is_pod(c["src"]) and is_pod(c["dst"])]
+
+
+def ns_of(key: str) -> str:
+    return key.split("/")[0]
+
+
+def test_the_namespace_map_agrees_with_the_connectivity_folded_by_namespace(large_url: str, large: str) -> None:
+    folded = httpx.get(f"{large_url}api/namespace-map").json()
+    want: dict[tuple[str, str], int] = {}
+    for src, dst in engine_pod_pairs(large):
+        key = ("ns:" + ns_of(src), "ns:" + ns_of(dst))
+        want[key] = want.get(key, 0) + 1
+    got = {(e["src"], e["dst"]): e["count"] for e in folded["edges"]
+           if e["src"].startswith("ns:") and e["dst"].startswith("ns:")}
+    assert got == want
+    assert got[("ns:web", "ns:db")] == 2 * 3 and ("ns:batch", "ns:db") not in got  # the known pairs
+    assert folded["workloads"] == 600
+    reached_by_all = sorted(b for b in NAMESPACES if all(("ns:" + a, "ns:" + b) in want for a in NAMESPACES - {b}))
+    assert folded["reached_by_all"] == reached_by_all == ["open", "web"]
+    assert folded["reaching_all"] == []  # web, the widest, does not reach quiet or batch
+
+
+def test_one_namespace_is_its_workloads_and_their_edges_folded_per_namespace(large_url: str, large: str) -> None:
+    opened = httpx.get(f"{large_url}api/namespace-view", params={"namespace": "db"})
+    assert opened.status_code == 200, opened.text
+    one = opened.json()
+    whole = httpx.get(f"{large_url}api/view").json()  # small enough here to hold the whole workload view
+    mine = [p for p in whole["pods"] if p["namespace"] == "db"]
+    assert one["pods"] == [{k: v for k, v in p.items() if k != "findings"} for p in mine]
+    assert [p["key"] for p in one["pods"]] == ["db/db-0", "db/db-1", "db/db-2"]
+    want: dict[tuple[str, str], int] = {}
+    for src, dst in engine_pod_pairs(large):
+        if ns_of(src) == "db" and ns_of(dst) == "db":
+            key = (src, dst)
+        elif ns_of(src) == "db":
+            key = (src, "ns:" + ns_of(dst))
+        elif ns_of(dst) == "db":
+            key = ("ns:" + ns_of(src), dst)
+        else:
+            continue
+        want[key] = want.get(key, 0) + 1
+    got = {(e["src"], e["dst"]): e.get("count", 1) for e in one["edges"]
+           if not e["src"].startswith("out:") and not e["dst"].startswith("out:")}
+    assert got == want
+    assert got[("ns:web", "db/db-0")] == 2 and ("ns:batch", "db/db-0") not in got and ("db/db-0", "db/db-1") not in got
+    assert {p["id"] for p in one["peers"]} == {a for a, _ in got if a.startswith("ns:")} | {
+        b for _, b in got if b.startswith("ns:")}
+    outside = [e for e in one["edges"] if e["src"].startswith("out:") or e["dst"].startswith("out:")]
+    keys = {p["key"] for p in mine}
+    assert sorted(outside, key=str) == sorted(
+        (e for e in whole["edges"] if (e["src"] in keys or e["dst"] in keys)
+         and (e["src"].startswith("out:") or e["dst"].startswith("out:"))), key=str)
+    assert [p["key"] for p in one["policies"]] == ["db/from-web"]
+    assert one["policies"][0]["selects"] == ["db/db-0", "db/db-1", "db/db-2"]
+
+
+@pytest.mark.parametrize("params, said", [({"namespace": "nope"}, "namespace 'nope': not in the loaded cluster"),
+                                          ({}, "namespace: give the namespace to open")])
+def test_an_unknown_namespace_is_refused_with_the_reason(large_url: str, params: dict[str, str], said: str) -> None:
+    got = httpx.get(f"{large_url}api/namespace-view", params=params)
+    assert got.status_code == 400 and got.json() == {"error": said}

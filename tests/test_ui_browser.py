@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from cli_support import podfence
-from ui_support import CHROMIUM, CHROMIUM_FLAGS, ui_server
+from ui_support import CHROMIUM, CHROMIUM_FLAGS, namespaces_cluster, ui_server
 
 EXAMPLE = "examples/baa"
 
@@ -37,9 +37,10 @@ def browser() -> Iterator[object]:
 class Page:
     """A page that records every request it makes, every dialog and every script error."""
 
-    def __init__(self, browser: object, url: str) -> None:
-        self.url = url
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    def __init__(self, browser: object, url: str, bypass_csp: bool = False) -> None:
+        self.url = url  # bypass_csp: for waits that poll a script (the CSP forbids evaluating one)
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900},  # type: ignore[attr-defined]
+                                     bypass_csp=bypass_csp)
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
@@ -197,11 +198,14 @@ def test_a_cross_origin_post_from_another_page_is_refused(browser: object, examp
 def test_the_namespace_level_opens_a_namespace(browser: object, example_url: str) -> None:
     page = Page(browser, example_url).open("#/map?level=namespace")
     page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
-    shown = page.evaluate("window.podfenceMap.nodes('.ns-node').map(n => n.data('label')).sort()")
+    shown = page.evaluate("window.podfenceMap.nodes('.ns-node').map(n => n.data('label').split(' ')[0]).sort()")
     import json
     pods = json.loads(podfence("matrix", "-f", EXAMPLE, "--port", "80", "-o", "json").stdout)["pods"]
     assert set(shown) >= {p.split("/")[0] for p in pods}
-    page.evaluate("window.podfenceMap.getElementById('ns:billing').emit('tap')")
+    page.evaluate("window.podfenceMap.getElementById('ns:billing').emit('tap')")  # chooses it
+    page.wait_for_selector("#side a.open-namespace", timeout=30000)
+    assert "chosen=billing" in page.url
+    page.click("#side a.open-namespace")
     page.wait_for_function("location.hash.includes('ns=billing') && location.hash.includes('level=workload')")
 
 
@@ -213,17 +217,67 @@ def test_a_policy_highlights_what_it_selects(browser: object, example_url: str) 
 
 
 def test_the_namespace_level_draws_the_servers_fold(browser: object, example_url: str) -> None:
+    """Every namespace pair of the fold is drawn once: as its own edge, or by the "every namespace" node."""
     import httpx
 
     opened = Page(browser, example_url)
     page = opened.open("#/map?level=namespace")
     page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
     drawn = page.evaluate("window.podfenceMap.edges().map(e => [e.data('source'), e.data('target'), e.data('label')])")
-    folded = httpx.get(f"{example_url}api/namespace-map").json()["edges"]
-    want = {(e["src"], e["dst"]): e["count"] for e in folded if e["src"] != e["dst"]}
-    assert {(s, d): int(label.split(": ")[-1].split(" ")[0]) for s, d, label in drawn} == want
+    folded = httpx.get(f"{example_url}api/namespace-map").json()
+    want = {(e["src"], e["dst"]): e["count"] for e in folded["edges"] if e["src"] != e["dst"]}
+    populated = {e.removeprefix("ns:") for pair in want for e in pair if e.startswith("ns:")}
+    assert folded["reached_by_all"] == ["kube-system"] and folded["reaching_all"] == ["monitoring"]  # DNS, scraping
+    every = "every:namespace"
+    by_every = {("ns:" + a, "ns:" + b) for b in folded["reached_by_all"] for a in populated - {b}} | {
+        ("ns:" + a, "ns:" + b) for a in folded["reaching_all"] for b in populated - {a}}
+    own = {(s, d): int(label.split(": ")[-1].split(" ")[0]) for s, d, label in drawn if every not in (s, d)}
+    assert set(own) | by_every == set(want) and not set(own) & by_every  # each pair once
+    assert all(want[pair] == n for pair, n in own.items())
+    assert sorted((s, d) for s, d, _ in drawn if every in (s, d)) == sorted(
+        [(every, "ns:kube-system"), ("ns:monitoring", every)])
     assert all(label.startswith(f"{s.removeprefix('ns:')} → ") for s, _, label in drawn if s.startswith("ns:"))
+    node = "window.podfenceMap.getElementById('ns:api').data('reaches')"  # every pair stays in the page's data
+    assert page.evaluate(node) == {d: n for (s, d), n in want.items() if s == "ns:api"}
     assert not any("/api/view" in r for r in opened.requests), "the namespace level needs no workload view"
+
+
+@pytest.fixture(scope="module")
+def large_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with ui_server("-f", str(namespaces_cluster(tmp_path_factory.mktemp("namespaces")))) as url:
+        yield url
+
+
+def test_a_namespace_opened_at_namespace_level_shows_its_workloads_and_edges(browser: object, large_url: str) -> None:
+    """600 workloads: the map starts at namespace level; db, opened, shows its own workloads and what reaches
+    them per namespace, from its own view (ui_support.namespaces_cluster says what is known)."""
+    opened = Page(browser, large_url, bypass_csp=True)
+    page = opened.open("#/map")
+    page.wait_for_function("window.podfenceMap && window.podfenceMap.nodes('.ns-node').length > 0")
+    reaches = "window.podfenceMap.getElementById('{}').data('reaches')"
+    assert page.evaluate(reaches.format("ns:web"))["ns:db"] == 6  # a known pair is connected
+    assert "ns:db" not in page.evaluate(reaches.format("ns:batch"))  # and a known one is not
+    from_every = page.evaluate("window.podfenceMap.getElementById('every:namespace').outgoers('node')"
+                               ".map(n => n.id()).sort()")
+    assert from_every == ["ns:open", "ns:web"]
+    page.evaluate("window.podfenceMap.getElementById('ns:db').emit('tap')")
+    page.wait_for_selector("#side a.open-namespace", timeout=30000)
+    assert "web: 6 connections" in page.inner_text("#side")
+    page.click("#side a.open-namespace")
+    page.wait_for_function("location.hash.includes('ns=db') && document.body.dataset.ready === 'true' && "
+                           "window.podfenceMap.nodes('.pod').length > 0", timeout=30000)
+    assert page.evaluate("window.podfenceMap.nodes('.pod').map(n => n.id()).sort()") == [
+        "db/db-0", "db/db-1", "db/db-2"]
+    edges = page.evaluate("window.podfenceMap.edges().map(e => [e.data('source'), e.data('target'), "
+                          "e.data('count') || 0])")
+    pods = [f"db/db-{i}" for i in range(3)]
+    folded = {(s, d, n) for s, d, n in edges if n}
+    assert folded == {("ns:web", p, 2) for p in pods} | {(p, ns, 2) for p in pods for ns in ("ns:web", "ns:open")}
+    assert not any(s in pods and d in pods for s, d, _ in edges)  # db admits web alone, not its own pods
+    assert page.evaluate("window.podfenceMap.nodes('.peer').map(n => n.id()).sort()") == ["ns:open", "ns:web"]
+    assert any("/api/namespace-view" in r for r in opened.requests)
+    assert not any("/api/view" in r for r in opened.requests), "one namespace needs no whole workload view"
+    assert opened.errors == []
 
 
 def test_without_a_lab_the_denials_view_says_how_to_start_one(browser: object, example_url: str) -> None:

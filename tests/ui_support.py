@@ -47,3 +47,33 @@ def _wait_listening(url: str) -> None:
         except httpx.TransportError:
             time.sleep(0.05)
     raise AssertionError(f"{url} never answered")
+
+
+def namespaces_cluster(folder: Path) -> Path:
+    """600 workloads (enough for the map to start at namespace level) whose namespace pairs are known:
+
+    * ``web`` (2 workloads) reaches ``db`` (3), which admits nothing else (and none of its own);
+    * ``open`` (2) has no policy: every other namespace reaches it;
+    * ``quiet`` (2) admits nothing from pods, only 198.51.100.0/24;
+    * ``batch`` (591) admits nothing: it reaches ``web`` and ``open`` but is never reached.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for ns, count in (("web", 2), ("db", 3), ("open", 2), ("quiet", 2), ("batch", 591)):
+        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n")
+        for i in range(count):
+            docs.append(f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {ns}-{i}, namespace: {ns}}}\n"
+                        f"spec:\n  selector: {{matchLabels: {{app: {ns}}}}}\n  template:\n"
+                        f"    metadata: {{labels: {{app: {ns}, n: '{i}'}}}}\n"
+                        f"    spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: 80}}]}}]}}\n")
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-web, namespace: db}\n"
+                "spec:\n  podSelector: {}\n  ingress:\n"
+                "  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}]\n")
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                "metadata: {name: outside-only, namespace: quiet}\n"
+                "spec:\n  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]\n")
+    docs.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-in, namespace: batch}\n"
+                "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
+    path = folder / "cluster.yaml"
+    path.write_text("---\n".join(docs), encoding="utf-8")
+    return path

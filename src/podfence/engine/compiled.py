@@ -175,8 +175,16 @@ class CompiledCluster:
         self.signatures = []
         self.sig_rep = []
         ids = []
+        # A signature depends on the pod's ports alone (and whether it is a pod endpoint); thousands of
+        # replicas of a few templates share them, so each port list is resolved once.
+        by_ports: dict[Hashable, Hashable] = {}
         for pod in self.pods:
-            sig = named_port_signature(pod, self.named_keys, self.settings) if self.named_keys else None
+            sig = None
+            if self.named_keys:
+                key = (pod.ports, pod.is_pod_endpoint(self.settings))
+                sig = by_ports.get(key, by_ports)
+                if sig is by_ports:
+                    sig = by_ports[key] = named_port_signature(pod, self.named_keys, self.settings)
             if sig not in sig_ids:
                 sig_ids[sig] = len(sig_ids)
                 self.signatures.append(sig)

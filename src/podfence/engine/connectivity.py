@@ -305,21 +305,20 @@ def _combine(E: np.ndarray, I: np.ndarray, egress_of: np.ndarray, ingress_of: np
     """The non-empty class pairs (src, dst) among ``srcs`` x ``dsts``, with their bit masks."""
     out_s, out_d, masks = [], [], []
     D = len(dsts)
-    whole = D == E.shape[1] if E.ndim == 3 else False  # every destination: plain slices
     block = max(1, _BLOCK_BYTES // max(1, D * W * 8))
-    for start in range(0, len(srcs), block):
+    towards = E if D == E.shape[1] else E[:, dsts]  # every destination: no copy
+    admits = ingress_of[dsts]
+    for start in range(0, len(srcs) if D and W else 0, block):
         s = srcs[start:start + block]
-        if whole:
-            rows = E[egress_of[s]]  # (B, C, W): what each source's egress allows towards every class
-        else:
-            rows = E[egress_of[s][:, None], dsts[None, :]]
-        cols = I[ingress_of[dsts][None, :], s[:, None]]  # (B, D, W): what each destination admits from each source
-        both = rows & cols
-        hit = both.any(axis=2)
-        b, d = np.nonzero(hit)
-        out_s.append(s[b])
-        out_d.append(dsts[d])
-        masks.append(both[b, d])
+        both = towards[egress_of[s]]  # (B, D, W): what each source's egress allows towards each destination
+        # and what each destination admits from each source: whole rows of I gathered, then
+        # its profiles, which is several times quicker than a gather of (profile, source) pairs
+        both &= np.swapaxes(I[:, s], 0, 1)[:, admits]
+        flat = both.reshape(-1, W)
+        at = np.flatnonzero(flat[:, 0] != 0 if W == 1 else flat.any(axis=1))  # flat: no 2-D nonzero
+        out_s.append(s[at // D])
+        out_d.append(dsts[at % D])
+        masks.append(flat[at])
     if not out_s:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, W), dtype=np.uint64)
     return np.concatenate(out_s), np.concatenate(out_d), np.concatenate(masks)

@@ -15,6 +15,7 @@ not a CLI contract, built from the same values.
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from podfence.loader import LineDict, LoadResult, load, locate
 from podfence.model import ClusterOrigin, Direction, Origin, Pod, Settings
 from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
 from podfence.model.ports import PortSpec
+from podfence.model.text import quoted
 from podfence.render.audit import audit_json
 from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.render.connectivity import connectivity_chunks
@@ -83,12 +85,35 @@ class Workspace:
     context: str | None = None  # the kubeconfig context, when several were loaded
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _making: dict[Any, threading.Lock] = field(default_factory=dict, repr=False)
 
     def _once(self, key: Any, make: Any) -> Any:
+        # One lock per answer: a request waits only for the answer it needs (the map warming up
+        # does not hold back a validation), and an answer being made is made once.
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = make()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = make()
+            with self._lock:
+                self._cache[key] = value
+            return value
+
+    def warm(self) -> threading.Thread:
+        """Start computing the connectivity and the namespace map in the background, so the page's
+        first request finds them made or in the making (a failure is left for that request to meet)."""
+        def run() -> None:
+            try:
+                self.namespace_map_json()
+            except Exception:  # noqa: BLE001 - the request that needs the map computes it again and answers
+                pass
+        thread = threading.Thread(target=run, name="podfence-ui-warm", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def engine(self) -> Engine:
@@ -311,28 +336,115 @@ class Workspace:
         address block), without expanding pod pairs, so it stays quick on any cluster (not a CLI contract)."""
         return self._once("namespace-map", self._namespace_map)
 
+    def namespace_map_json(self) -> str:
+        """:meth:`namespace_map` as JSON text, written once (it runs to megabytes on a large cluster)."""
+        return self._once("namespace-map-json", lambda: json.dumps(
+            self.namespace_map(), ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+
     def _namespace_map(self) -> dict[str, Any]:
         conn = self.connectivity_view
         counts = {("ns:" + a, "ns:" + b): n for (a, b), n in conn.pair_counts(lambda p: p.namespace).items()}
         outside: dict[str, dict[str, Any]] = {}
+        nodes: dict[Any, dict[str, Any]] = {}  # thousands of groups share a few dozen blocks: each worded once
         for group, direction, blocks in conn.group_address_blocks():
             spread: dict[str, int] = {}
             for pod in group:
                 spread["ns:" + pod.namespace] = spread.get("ns:" + pod.namespace, 0) + 1
             for block, _ in blocks:
-                name = block_text(block)
-                node = outside.setdefault(name, {"id": "out:" + name, "name": name,
-                                                 "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
-                                                 "address": _first_address(block)})
+                node = nodes.get(block)
+                if node is None:
+                    name = block_text(block)
+                    public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
+                    node = nodes[block] = outside.setdefault(name, {"id": "out:" + name, "name": name,
+                                                                    "internet": public,
+                                                                    "address": _first_address(block)})
                 for ns, n in spread.items():
                     key = (ns, node["id"]) if direction is Direction.EGRESS else (node["id"], ns)
                     counts[key] = counts.get(key, 0) + n
+        reached_by_all, reaching_all = _open_to_all(counts, {p.namespace for p in conn.pods})
         return {
             "source": self.source.name,
             "workloads": len(conn.pods),
             "namespaces": sorted({p.namespace for p in conn.pods} | {n.name for n in self.result.cluster.namespaces}),
             "outside": sorted(outside.values(), key=lambda o: o["name"]),
             "edges": [{"src": a, "dst": b, "count": n} for (a, b), n in sorted(counts.items())],
+            "reached_by_all": reached_by_all,
+            "reaching_all": reaching_all,
+        }
+
+    def namespace_view(self, namespace: str) -> dict[str, Any]:
+        """One namespace opened, for a cluster too large for :meth:`view`: its workloads (as in the view),
+        the edges among them and to address ranges, and their edges to and from other namespaces folded per
+        namespace (a count of workloads), with the policies that select its workloads (not a CLI contract).
+        Lint findings are left out: they need the whole cluster linted."""
+        if not namespace:
+            raise Refused("namespace: give the namespace to open")
+        if namespace not in self.namespace_map()["namespaces"]:
+            raise Refused(f"namespace {quoted(namespace)}: not in the loaded cluster")
+        return self._once(("namespace-view", namespace), lambda: self._namespace_view(namespace))
+
+    def _namespace_view(self, namespace: str) -> dict[str, Any]:
+        cluster, settings = self.result.cluster, self.settings
+        conn = self.connectivity_view
+        mine = tuple(p for p in conn.pods if p.namespace == namespace)
+        keys = {p.key for p in mine}
+        edges: list[dict[str, Any]] = []
+        for a in mine:  # pod by pod inside the namespace, in the order of the whole view
+            for b in mine:
+                conns = conn.between(a.key, b.key) if a is not b else None
+                if conns:
+                    edges.append({"src": a.key, "dst": b.key, "label": conns_text(conns), "probe": _probe(conns)})
+        peers: set[str] = set()
+        folded = conn.pair_counts(lambda p: p.key if p.namespace == namespace else "ns:" + p.namespace)
+        for (a, b), n in sorted(folded.items()):
+            if (a in keys) == (b in keys):
+                continue  # inside the namespace (drawn pod by pod above) or between two others
+            peers.add(b if a in keys else a)
+            edges.append({"src": a, "dst": b, "count": n, "label": f"{n} {'workload' if n == 1 else 'workloads'}"})
+        outside: dict[str, dict[str, Any]] = {}
+        internet_in: set[str] = set()
+        for pod in mine:
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                for block, conns in conn.address_blocks(pod.key, direction):
+                    name = block_text(block)
+                    public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
+                    node = outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
+                                                      "address": _first_address(block)})
+                    edge = {"label": conns_text(conns), "probe": _probe(conns)}
+                    if direction is Direction.EGRESS:
+                        edges.append({"src": pod.key, "dst": node["id"], **edge})
+                    else:
+                        edges.append({"src": node["id"], "dst": pod.key, **edge})
+                        if public:
+                            internet_in.add(pod.key)
+        pods = []
+        for pod in mine:
+            isolated = {d.value: [p.ref.key for p in isolating_policies(cluster, pod, d, settings)]
+                        for d in (Direction.INGRESS, Direction.EGRESS)}
+            pods.append({
+                "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
+                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()),
+                "file": _file(pod.source), "line": _line(pod.source),
+                "isolated": {d: bool(keys) for d, keys in isolated.items()},
+                "policies": isolated, "internet": pod.key in internet_in,
+            })
+        policies = []
+        for p in ir_of(cluster).policies:
+            if p.ref.namespace not in (None, namespace):
+                continue  # a namespaced policy selects pods of its own namespace only
+            shown = self._policy(p, mine, {})
+            if p.ref.namespace == namespace or shown["selects"]:
+                del shown["findings"]
+                policies.append(shown)
+        return {
+            "source": self.source.name,
+            "namespace": namespace,
+            "namespaces": self.namespace_map()["namespaces"],
+            "pods": pods,
+            "peers": [{"id": n, "name": n.removeprefix("ns:")} for n in sorted(peers)],
+            "outside": sorted(outside.values(), key=lambda o: o["name"]),
+            "edges": edges,
+            "policies": policies,
         }
 
     def _view(self) -> dict[str, Any]:
@@ -432,6 +544,22 @@ def apply_answer(done: ClusterApply) -> dict[str, Any]:
         "refused": None if refused is None else {"kind": refused.kind, "key": refused.key, "line": refused.line,
                                                  "message": refused.message},
     }
+
+
+def _open_to_all(counts: Mapping[tuple[str, str], int], populated: set[str]) -> tuple[list[str], list[str]]:
+    """Namespaces that every other namespace with workloads reaches, and those that reach every other one
+    (with three namespaces or more: below that, "every other" is one pair)."""
+    if len(populated) < 3:
+        return [], []
+    into: dict[str, int] = {}
+    out: dict[str, int] = {}
+    for a, b in counts:
+        if a != b and a.startswith("ns:") and b.startswith("ns:"):
+            into[b] = into.get(b, 0) + 1
+            out[a] = out.get(a, 0) + 1
+    others = len(populated) - 1
+    return (sorted(n.removeprefix("ns:") for n, k in into.items() if k == others),
+            sorted(n.removeprefix("ns:") for n, k in out.items() if k == others))
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:

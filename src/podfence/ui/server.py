@@ -137,7 +137,11 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFe
 
     @app.get("/api/namespace-map")
     def namespace_map(request: Request) -> Response:
-        return JSONResponse(workspace(request).namespace_map())
+        return json_text(workspace(request).namespace_map_json())
+
+    @app.get("/api/namespace-view")
+    def namespace_view(request: Request, namespace: str = "") -> Response:
+        return JSONResponse(workspace(request).namespace_view(namespace))
 
     @app.get("/api/matrix")
     def matrix(request: Request, port: str = "", protocol: str | None = None) -> Response:
@@ -283,6 +287,8 @@ def _refusal(request: Request, guard: Guard) -> str | None:
 def serve(workspaces: dict[str, Workspace], host: str, port: int, read_only: bool, browser: bool,
           denials: DenialFeed | None = None) -> None:
     """Listen on ``host:port``, print the URL (first line on stdout), open the browser, answer until interrupted."""
+    for ws in workspaces.values():  # the page's first question is the map: have it answered by then
+        ws.warm()
     import uvicorn
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -3,6 +3,7 @@ import { h, replace, link, go } from "./dom.js";
 import { once, get } from "./api.js";
 import { explanation } from "./explanation.js";
 import { drawDenials } from "./denials.js";
+import { namespaceElements, namespaceNote, showNamespace } from "./nsmap.js";
 
 let cy = null;
 
@@ -33,6 +34,7 @@ function elements(view, params, pairs) {
     return pp && (shownPods.has(e.src) || shownPods.has(e.dst) || !q);
   });
   if (ns) edges = edges.filter((e) => e.src.startsWith(ns + "/") || e.dst.startsWith(ns + "/"));
+  if (view.peers) edges = foldPeers(edges, "ns:" + ns, params.get("node"));
   const keep = new Set();
   for (const p of view.pods) if ((!ns || p.namespace === ns) && shownPods.has(p.key)) keep.add(p.key);
   for (const e of edges) { keep.add(e.src); keep.add(e.dst); }
@@ -55,33 +57,41 @@ function elements(view, params, pairs) {
     if (keep.has(o.id)) out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
       classes: o.internet ? "outside internet-node" : "outside" });
   }
+  // one namespace of a large cluster (GET /api/namespace-view): the other namespaces as single nodes
+  for (const o of view.peers || []) {
+    if (keep.has(o.id)) out.push({ group: "nodes", data: { id: o.id, label: o.name }, classes: "ns-node peer" });
+  }
   for (const e of edges) {
-    out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst, label: e.label } });
+    out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst, label: e.label,
+      count: e.count }, classes: e.count ? "folded" : "" });
   }
   out.sort((a, b) => (a.group === b.group ? 0 : a.group === "nodes" ? -1 : 1)
     || (a.data.id < b.data.id ? -1 : a.data.id > b.data.id ? 1 : 0));
   return out;
 }
 
+// Edges between one workload and another namespace drawn one by one up to this many; above, they are drawn
+// per namespace pair (the opened namespace's box to the other namespace), but the chosen workload's.
+const PEER_EDGES_UP_TO = 400;
+
+function foldPeers(edges, box, chosen) {
+  if (edges.filter((e) => e.count).length <= PEER_EDGES_UP_TO) return edges;
+  const sums = new Map();
+  const kept = edges.filter((e) => {
+    if (!e.count || e.src === chosen || e.dst === chosen) return true;
+    const key = e.src.startsWith("ns:") ? `${e.src}\u0000${box}` : `${box}\u0000${e.dst}`;
+    sums.set(key, (sums.get(key) || 0) + e.count);
+    return false;
+  });
+  for (const [key, count] of [...sums].sort()) {
+    const [src, dst] = key.split("\u0000");
+    kept.push({ src, dst, count, label: `${count} workload pair${count === 1 ? "" : "s"}` });
+  }
+  return kept;
+}
+
 // From this many workloads the map starts at namespace level; a namespace opens its workloads.
 const NAMESPACE_LEVEL_FROM = 600;
-
-// The server folds the pairs (GET /api/namespace-map), so this level costs the same on any cluster.
-function namespaceElements(folded) {
-  const out = folded.namespaces.map((n) => ({ group: "nodes", data: { id: "ns:" + n, label: n }, classes: "ns-node" }));
-  const used = new Set(folded.edges.flatMap((e) => [e.src, e.dst]));
-  for (const o of folded.outside) if (used.has(o.id)) {
-    out.push({ group: "nodes", data: { id: o.id, label: o.internet ? `internet: ${o.name}` : o.name },
-      classes: o.internet ? "outside internet-node" : "outside" });
-  }
-  for (const e of folded.edges) {
-    if (e.src === e.dst) continue;
-    out.push({ group: "edges", data: { id: `${e.src}\u0000${e.dst}`, source: e.src, target: e.dst,
-      label: `${e.src.replace(/^ns:/, "")} → ${e.dst.replace(/^ns:/, "")}: ${e.count} connection${e.count > 1 ? "s" : ""}` },
-      classes: "folded" });
-  }
-  return out;
-}
 
 const STYLE = [
   { selector: "node.ns-node", style: { label: "data(label)", shape: "round-rectangle", width: 60, height: 30,
@@ -104,6 +114,14 @@ const STYLE = [
   { selector: "edge.folded", style: { label: "", width: 1, "curve-style": "haystack", "haystack-radius": 0,
     opacity: 0.5 } },
   { selector: "edge.folded:selected, edge.folded.hover", style: { label: "data(label)" } },
+  { selector: "edge.dense", style: { label: "", width: 1, "curve-style": "haystack", "haystack-radius": 0,
+    opacity: 0.5 } },
+  { selector: "edge.dense:selected, edge.dense.hover", style: { label: "data(label)" } },
+  { selector: "edge.folded.mine", style: { opacity: 0.9, "line-color": "#d35400", "target-arrow-color": "#d35400" } },
+  { selector: "node.every-node", style: { label: "data(label)", shape: "star", width: 34, height: 34,
+    "background-color": "#e09b00", "font-size": 11, "text-valign": "bottom" } },
+  { selector: "node.open-to-all", style: { "border-width": 3, "border-color": "#e09b00" } },
+  { selector: "node.peer", style: { "background-color": "#dfe4ee" } },
   { selector: "edge:selected, edge.chosen", style: { "line-color": "#d35400", "target-arrow-color": "#d35400", width: 3 } },
   { selector: "edge.denied", style: { "line-color": "#c0392b", "target-arrow-color": "#c0392b", width: 2.5,
     "line-style": "dashed", "curve-style": "bezier", color: "#c0392b" } },
@@ -111,9 +129,17 @@ const STYLE = [
   { selector: "node:selected, node.chosen", style: { "border-width": 3, "border-color": "#d35400" } },
 ];
 
-function layout(level) {
+// Above this many edges a workload map is drawn as rings (its workloads inside, other namespaces and
+// address ranges around them) with straight edges: dagre takes seconds on thousands of edges.
+const DENSE_FROM = 300;
+
+function layout(level, dense) {
   // dagre's ranking costs seconds on hundreds of namespace edges; a circle is instant and reads as well
   if (level === "namespace") return { name: "circle", animate: false, fit: true };
+  if (dense) {
+    return { name: "concentric", animate: false, fit: true, minNodeSpacing: 4, levelWidth: () => 1,
+      concentric: (n) => (n.hasClass("pod") ? 2 : 1) };
+  }
   return window.cytoscape && window.cytoscape.prototype && typeof window.dagre !== "undefined"
     ? { name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 70, animate: false, fit: true }
     : { name: "grid", animate: false, fit: true };
@@ -121,10 +147,13 @@ function layout(level) {
 
 export async function mapView(main, params) {
   const folded = await once("/api/namespace-map");
-  const level = params.get("level") || (folded.workloads >= NAMESPACE_LEVEL_FROM && !params.get("ns")
-    ? "namespace" : "workload");
-  const view = level === "namespace" ? folded : await once("/api/view");
-  const pairs = level === "namespace" ? null : await allowedPairs(params);
+  const large = folded.workloads >= NAMESPACE_LEVEL_FROM;
+  const level = params.get("level") || (large && !params.get("ns") ? "namespace" : "workload");
+  // a large cluster opens one namespace at a time: its workloads, the other namespaces folded
+  const one = level === "workload" && large && params.get("ns");
+  const view = level === "namespace" ? folded
+    : one ? await once("/api/namespace-view", { namespace: params.get("ns") }) : await once("/api/view");
+  const pairs = level === "namespace" || one ? null : await allowedPairs(params);
   const form = h("form", { class: "bar", id: "map-filters" },
     h("label", {}, "namespace", h("select", { name: "ns" }, h("option", { value: "" }, "all"),
       view.namespaces.map((n) => h("option", { value: n, selected: params.get("ns") === n }, n)))),
@@ -145,20 +174,34 @@ export async function mapView(main, params) {
   const graph = h("div", { id: "graph", role: "img", "aria-label": "map of allowed connections" });
   const side = h("aside", { class: "side", id: "side", "aria-live": "polite" },
     h("p", { class: "muted" }, "Click a connection for its explanation, or a workload for its policies."));
-  replace(main, form, h("div", { class: "split" }, graph, side));
+  const chosen = params.get("chosen") ? "ns:" + params.get("chosen") : null;
+  const nsLevel = level === "namespace" ? namespaceElements(folded, chosen) : null;
+  const note = nsLevel ? namespaceNote(nsLevel.drawAll, nsLevel.pairs)
+    : one && params.get("port") ? h("p", { class: "muted" }, "The port filter applies to the whole-cluster map; "
+      + "one namespace of a large cluster shows every allowed connection.") : null;
+  replace(main, form, note, h("div", { class: "split" }, graph, side));
   if (!window.cytoscape) { replace(graph, h("p", { class: "error-box" }, "The graph library did not load.")); return; }
   if (cy) cy.destroy();
-  const drawn = level === "namespace" ? namespaceElements(folded) : elements(view, params, pairs);
+  const drawn = nsLevel ? nsLevel.elements : elements(view, params, pairs);
+  const dense = !nsLevel && drawn.filter((e) => e.group === "edges").length > DENSE_FROM;
+  if (dense) for (const e of drawn) if (e.group === "edges") e.classes = `${e.classes || ""} dense`;
   cy = window.cytoscape({ container: graph, elements: drawn, style: STYLE,
-    layout: layout(level) });
+    layout: layout(level, dense) });
   window.podfenceMap = cy;  // for tests and screenshots: the drawn graph
   drawDenials(cy, view);
-  cy.on("tap", "node.ns-node", (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" }));
-  cy.on("mouseover", "edge.folded", (ev) => ev.target.addClass("hover"));
-  cy.on("mouseout", "edge.folded", (ev) => ev.target.removeClass("hover"));
-  if (level === "namespace") return;
+  const open = (ev) => go("map", { ns: ev.target.id().slice(3), level: "workload" });
+  cy.on("mouseover", "edge.folded, edge.dense", (ev) => ev.target.addClass("hover"));
+  cy.on("mouseout", "edge.folded, edge.dense", (ev) => ev.target.removeClass("hover"));
+  if (level === "namespace") {
+    cy.on("tap", "node.ns-node, node.outside", (ev) => go("map", { ...Object.fromEntries(params),
+      chosen: ev.target.id().startsWith("ns:") ? ev.target.id().slice(3) : "" }));
+    cy.on("dbltap", "node.ns-node", open);
+    if (chosen) showNamespace(side, cy, chosen);
+    return;
+  }
+  cy.on("tap", "node.peer", open);
   cy.on("tap", "edge.denied", () => go("denials"));
-  cy.on("tap", "edge[!until]", (ev) => go("map", { ...Object.fromEntries(params), node: "",
+  cy.on("tap", "edge[!until][!count]", (ev) => go("map", { ...Object.fromEntries(params), node: "",
     edge: `${ev.target.data("source")} ${ev.target.data("target")}` }));
   cy.on("tap", "node.pod, node.outside", (ev) => go("map", { ...Object.fromEntries(params), edge: "",
     node: ev.target.id() }));
@@ -192,7 +235,7 @@ function showNode(side, view, key) {
   cy.getElementById(key).addClass("chosen");
   const pod = view.pods.find((p) => p.key === key);
   const ins = view.edges.filter((e) => e.dst === key), outs = view.edges.filter((e) => e.src === key);
-  const name = (id) => id.startsWith("out:") ? id.slice(4) : id;
+  const name = (id) => id.startsWith("out:") ? id.slice(4) : id.startsWith("ns:") ? `namespace ${id.slice(3)}` : id;
   const list = (items) => items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "nothing");
   if (!pod) {
     replace(side, h("h3", {}, name(key)), h("h4", {}, "Reaches"), list(outs.map((e) => h("li", {}, `${name(e.dst)}: ${e.label}`))),
@@ -212,6 +255,7 @@ function showNode(side, view, key) {
       : h("p", { class: "verdict-denied" }, "not isolated for egress: it may connect anywhere"),
     h("h4", {}, "Reached by"), list(ins.map((e) => h("li", {}, `${name(e.src)}: ${e.label}`))),
     h("h4", {}, "Reaches"), list(outs.map((e) => h("li", {}, `${name(e.dst)}: ${e.label}`))),
-    h("h4", {}, "Lint findings"), list(pod.findings.map((f) => h("li", { class: `finding ${f.severity}` },
-      `${f.rule} ${f.name}: ${f.message}`))));
+    h("h4", {}, "Lint findings"), pod.findings ? list(pod.findings.map((f) => h("li", { class: `finding ${f.severity}` },
+      `${f.rule} ${f.name}: ${f.message}`))) : h("p", { class: "muted" }, "not listed for one namespace of a large "
+      + "cluster (that needs the whole cluster linted): podfence lint lists them"));
 }
