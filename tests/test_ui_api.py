@@ -257,6 +257,18 @@ def test_one_namespace_is_its_workloads_and_their_edges_folded_per_namespace(lar
     assert one["policies"][0]["selects"] == ["db/db-0", "db/db-1", "db/db-2"]
 
 
+def test_the_catalog_is_the_view_without_its_edges(url: str, large_url: str) -> None:
+    """Policies, explain, editor and changes list pods and policies: the same data as the map's view, no edges."""
+    for base in (url, large_url):
+        whole = httpx.get(f"{base}api/view", timeout=60).json()
+        listed = httpx.get(f"{base}api/catalog", timeout=60).json()
+        assert whole.pop("edges") and listed == whole
+    policies = {p["key"]: p for p in listed["policies"]}
+    assert policies["db/from-web"]["selects"] == ["db/db-0", "db/db-1", "db/db-2"]
+    pods = {p["key"]: p for p in listed["pods"]}
+    assert pods["db/db-0"]["policies"]["ingress"] == ["db/from-web"] and pods["db/db-0"]["isolated"]["ingress"]
+
+
 @pytest.mark.parametrize("params, said", [({"namespace": "nope"}, "namespace 'nope': not in the loaded cluster"),
                                           ({}, "namespace: give the namespace to open")])
 def test_an_unknown_namespace_is_refused_with_the_reason(large_url: str, params: dict[str, str], said: str) -> None:

@@ -280,6 +280,19 @@ def test_a_namespace_opened_at_namespace_level_shows_its_workloads_and_edges(bro
     assert opened.errors == []
 
 
+def test_policies_and_explain_of_a_large_cluster_need_no_workload_view(browser: object, large_url: str) -> None:
+    opened = Page(browser, large_url)
+    page = opened.open("#/policies?policy=db/from-web")
+    page.wait_for_selector("section[data-policy='db/from-web']", timeout=30000)
+    assert "Selects: db/db-0, db/db-1, db/db-2" in page.inner_text("section[data-policy='db/from-web']")
+    page = opened.open("#/explain?from=web/web-0&to=db/db-0&port=80")
+    page.wait_for_function("document.getElementById('explain-result').textContent.includes('db/from-web')",
+                           timeout=30000)
+    assert page.locator("#endpoints option[value='db/db-0']").count() == 1
+    assert not any("/api/view" in r for r in opened.requests), "a list of pods and policies needs no edges"
+    assert opened.errors == []
+
+
 def test_without_a_lab_the_denials_view_says_how_to_start_one(browser: object, example_url: str) -> None:
     page = Page(browser, example_url)
     shown = page.open("#/denials")

@@ -29,7 +29,7 @@ from podfence.app.applying import ClusterApply, apply_policy, policy_manifest
 from podfence.app.editing import Saved, Target, impact as policy_impact, read_document, save as save_text
 from podfence.config import Config
 from podfence.engine import (
-    AddressPeer, Connectivity, Engine, IRPolicy, SelectorPeer, Session, ir_of,
+    AddressPeer, Connectivity, Engine, IRPolicy, SelectorPeer, Session, Tier, ir_of,
     isolating_policies, selects,
 )
 from podfence.lint import Finding, lint
@@ -447,16 +447,14 @@ class Workspace:
             "policies": policies,
         }
 
+    def catalog(self) -> dict[str, Any]:
+        """The view without its edges: pods, namespaces, outside ranges and policies, for the views that
+        list or name them (policies, explain, editor, changes), quick on any cluster (not a CLI contract)."""
+        return self._once("catalog", self._catalog)
+
     def _view(self) -> dict[str, Any]:
-        cluster, settings = self.result.cluster, self.settings
         conn = self.connectivity_view
-        policies = ir_of(cluster).policies
-        by_policy: dict[str, list[dict[str, Any]]] = {}
-        for f in self.findings():
-            by_policy.setdefault(str(f.ref), []).append(finding_data(f))
-        internet_in: set[str] = set()
         edges: list[dict[str, Any]] = []
-        outside: dict[str, dict[str, Any]] = {}
         pod_keys = {p.key for p in conn.pods}
         for src, dst, conns in conn.rows():
             if src == dst or src not in pod_keys or dst not in pod_keys:
@@ -464,25 +462,49 @@ class Workspace:
             edges.append({"src": src, "dst": dst, "label": conns_text(conns), "probe": _probe(conns)})
         for group, direction, blocks in conn.group_address_blocks():
             for block, conns in blocks:
-                name = block_text(block)
-                public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
-                node = outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
-                                                  "address": _first_address(block)})
+                node = "out:" + block_text(block)
                 for pod in group:
                     edge = {"label": conns_text(conns), "probe": _probe(conns)}
                     if direction is Direction.EGRESS:
-                        edges.append({"src": pod.key, "dst": node["id"], **edge})
+                        edges.append({"src": pod.key, "dst": node, **edge})
                     else:
-                        edges.append({"src": node["id"], "dst": pod.key, **edge})
-                        if public:
-                            internet_in.add(pod.key)
+                        edges.append({"src": node, "dst": pod.key, **edge})
+        return {**self.catalog(), "edges": edges}
+
+    def _catalog(self) -> dict[str, Any]:
+        cluster = self.result.cluster
+        conn = self.connectivity_view
+        by_policy: dict[str, list[dict[str, Any]]] = {}
+        for f in self.findings():
+            by_policy.setdefault(str(f.ref), []).append(finding_data(f))
+        internet_in: set[str] = set()
+        outside: dict[str, dict[str, Any]] = {}
+        for group, direction, blocks in conn.group_address_blocks():
+            for block, _ in blocks:
+                name = block_text(block)
+                public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
+                outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
+                                          "address": _first_address(block)})
+                if public and direction is Direction.INGRESS:
+                    internet_in.update(pod.key for pod in group)
+        policies = ir_of(cluster).policies
+        chosen = self._selected(conn.pods)  # pod -> indices into policies; pods alike share one tuple
+        isolated_of: dict[int, dict[str, list[str]]] = {}
+        selects_of: dict[int, list[str]] = {}
         pods = []
         for pod in conn.pods:
-            isolated = {d.value: [p.ref.key for p in isolating_policies(cluster, pod, d, settings)]
-                        for d in (Direction.INGRESS, Direction.EGRESS)}
+            picked = chosen[pod.key]
+            isolated = isolated_of.get(id(picked))
+            if isolated is None:
+                isolating = [policies[i] for i in picked if policies[i].tier is Tier.NETWORK_POLICY]
+                isolated = isolated_of[id(picked)] = {d.value: [p.ref.key for p in isolating if p.guarded(d)]
+                                                      for d in (Direction.INGRESS, Direction.EGRESS)}
+            for i in picked:
+                selects_of.setdefault(i, []).append(pod.key)
             pods.append({
                 "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
-                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()), "file": _file(pod.source), "line": _line(pod.source),
+                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()),
+                "file": _file(pod.source), "line": _line(pod.source),
                 "isolated": {d: bool(keys) for d, keys in isolated.items()},
                 "policies": isolated, "internet": pod.key in internet_in,
                 "findings": by_policy.get(f"{pod.kind} {pod.key}", []),
@@ -492,11 +514,28 @@ class Workspace:
             "namespaces": sorted({p.namespace for p in conn.pods} | {n.name for n in cluster.namespaces}),
             "pods": pods,
             "outside": sorted(outside.values(), key=lambda o: o["name"]),
-            "edges": edges,
-            "policies": [self._policy(p, conn.pods, by_policy) for p in policies],
+            "policies": [self._policy(p, selects_of.get(i, []), by_policy) for i, p in enumerate(policies)],
         }
 
-    def _policy(self, p: IRPolicy, pods: tuple[Pod, ...], findings: Mapping[str, list[dict[str, Any]]]
+    def _selected(self, pods: tuple[Pod, ...]) -> dict[str, tuple[int, ...]]:
+        """Which policies (every tier; indices in the cluster's order) pick each pod as a subject. Pods alike
+        in namespace, labels and whether policies can select them are picked alike: each such group is matched
+        once (replicas share), and its pods share one tuple."""
+        cluster, settings = self.result.cluster, self.settings
+        policies = ir_of(cluster).policies
+        groups: dict[Any, list[Pod]] = {}
+        for pod in pods:
+            key = (pod.namespace, tuple(sorted(pod.labels.items())), pod.is_pod_endpoint(settings))
+            groups.setdefault(key, []).append(pod)
+        out: dict[str, tuple[int, ...]] = {}
+        for (namespace, _, _), members in groups.items():
+            picked = tuple(i for i, p in enumerate(policies) if p.ref.namespace in (None, namespace)
+                           and selects(p, members[0], cluster, settings))
+            for pod in members:
+                out[pod.key] = picked
+        return out
+
+    def _policy(self, p: IRPolicy, selected: list[str], findings: Mapping[str, list[dict[str, Any]]]
                 ) -> dict[str, Any]:
         model = self._model_policy(p)
         source = getattr(model, "source", None)
@@ -504,7 +543,7 @@ class Workspace:
             "key": p.ref.key, "kind": p.ref.kind, "namespace": p.ref.namespace, "name": p.ref.name,
             "tier": p.tier.name.lower(), "file": _file(source), "line": _line(source),
             "types": sorted(d.value for d in p.guards),
-            "selects": [pod.key for pod in pods if selects(p, pod, self.result.cluster, self.settings)],
+            "selects": selected,
             "rules": [_rule_words(r) for r in (*p.ingress, *p.egress)],
             "findings": findings.get(f"{p.ref.kind} {p.ref.key}", []),
         }

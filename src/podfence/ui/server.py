@@ -135,6 +135,10 @@ def create_app(workspaces: dict[str, Workspace], guard: Guard, denials: DenialFe
     def view(request: Request) -> Response:
         return JSONResponse(workspace(request).view())
 
+    @app.get("/api/catalog")
+    def catalog(request: Request) -> Response:
+        return JSONResponse(workspace(request).catalog())
+
     @app.get("/api/namespace-map")
     def namespace_map(request: Request) -> Response:
         return json_text(workspace(request).namespace_map_json())

@@ -74,7 +74,7 @@ const STYLE = [
 ];
 
 export async function changesView(main, params) {
-  const view = await once("/api/view");
+  const view = await once("/api/catalog");
   const base = params.get("base") || "";
   const form = h("form", { class: "bar", id: "changes-form" },
     h("label", {}, "compare with the git revision", h("input", { name: "base", value: base || "HEAD", size: 24 })),

@@ -35,7 +35,7 @@ function blockForms(fill) {
 }
 
 export async function editorView(main, params) {
-  const view = await once("/api/view");
+  const view = await once("/api/catalog");
   const kind = params.get("kind") || "NetworkPolicy";
   const key = params.get("key");
   let file = params.get("file") || "";

@@ -4,7 +4,7 @@ import { get, once } from "./api.js";
 import { explanation } from "./explanation.js";
 
 export async function explainView(main, params) {
-  const view = await once("/api/view");
+  const view = await once("/api/catalog");
   const names = [...view.pods.map((p) => p.key), ...view.outside.map((o) => o.address).filter(Boolean)];
   const list = h("datalist", { id: "endpoints" }, names.map((n) => h("option", { value: n })));
   const field = (name, label, value, extra = {}) =>

@@ -3,7 +3,7 @@ import { h, replace, link } from "./dom.js";
 import { once } from "./api.js";
 
 export async function policiesView(main, params) {
-  const [view, audit] = await Promise.all([once("/api/view"), once("/api/audit")]);
+  const [view, audit] = await Promise.all([once("/api/catalog"), once("/api/audit")]);
   const chosen = params.get("policy");
   const grades = h("table", { id: "audit-grades" },
     h("caption", {}, `Audit: grade ${audit.grade} (${audit.score})`),
