@@ -19,7 +19,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import yaml
 
@@ -30,7 +30,7 @@ from podfence.app.editing import Saved, Target, impact as policy_impact, read_do
 from podfence.config import Config
 from podfence.engine import (
     AddressPeer, Connectivity, Engine, IRPolicy, SelectorPeer, Session, Tier, ir_of,
-    isolating_policies, selects,
+    selects,
 )
 from podfence.lint import Finding, lint
 from podfence.lint.audit import audit as run_audit
@@ -384,7 +384,7 @@ class Workspace:
         return self._once(("namespace-view", namespace), lambda: self._namespace_view(namespace))
 
     def _namespace_view(self, namespace: str) -> dict[str, Any]:
-        cluster, settings = self.result.cluster, self.settings
+        cluster = self.result.cluster
         conn = self.connectivity_view
         mine = tuple(p for p in conn.pods if p.namespace == namespace)
         keys = {p.key for p in mine}
@@ -417,23 +417,13 @@ class Workspace:
                         edges.append({"src": node["id"], "dst": pod.key, **edge})
                         if public:
                             internet_in.add(pod.key)
-        pods = []
-        for pod in mine:
-            isolated = {d.value: [p.ref.key for p in isolating_policies(cluster, pod, d, settings)]
-                        for d in (Direction.INGRESS, Direction.EGRESS)}
-            pods.append({
-                "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
-                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()),
-                "file": _file(pod.source), "line": _line(pod.source),
-                "isolated": {d: bool(keys) for d, keys in isolated.items()},
-                "policies": isolated, "internet": pod.key in internet_in,
-            })
+        pods, selects_of = self._pods(mine, internet_in, None)
         policies = []
-        for p in ir_of(cluster).policies:
+        for i, p in enumerate(ir_of(cluster).policies):
             if p.ref.namespace not in (None, namespace):
                 continue  # a namespaced policy selects pods of its own namespace only
-            shown = self._policy(p, mine, {})
-            if p.ref.namespace == namespace or shown["selects"]:
+            if p.ref.namespace == namespace or selects_of.get(i):
+                shown = self._policy(p, selects_of.get(i, []), {})
                 del shown["findings"]
                 policies.append(shown)
         return {
@@ -488,27 +478,7 @@ class Workspace:
                 if public and direction is Direction.INGRESS:
                     internet_in.update(pod.key for pod in group)
         policies = ir_of(cluster).policies
-        chosen = self._selected(conn.pods)  # pod -> indices into policies; pods alike share one tuple
-        isolated_of: dict[int, dict[str, list[str]]] = {}
-        selects_of: dict[int, list[str]] = {}
-        pods = []
-        for pod in conn.pods:
-            picked = chosen[pod.key]
-            isolated = isolated_of.get(id(picked))
-            if isolated is None:
-                isolating = [policies[i] for i in picked if policies[i].tier is Tier.NETWORK_POLICY]
-                isolated = isolated_of[id(picked)] = {d.value: [p.ref.key for p in isolating if p.guarded(d)]
-                                                      for d in (Direction.INGRESS, Direction.EGRESS)}
-            for i in picked:
-                selects_of.setdefault(i, []).append(pod.key)
-            pods.append({
-                "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
-                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()),
-                "file": _file(pod.source), "line": _line(pod.source),
-                "isolated": {d: bool(keys) for d, keys in isolated.items()},
-                "policies": isolated, "internet": pod.key in internet_in,
-                "findings": by_policy.get(f"{pod.kind} {pod.key}", []),
-            })
+        pods, selects_of = self._pods(conn.pods, internet_in, by_policy)
         return {
             "source": self.source.name,
             "namespaces": sorted({p.namespace for p in conn.pods} | {n.name for n in cluster.namespaces}),
@@ -517,7 +487,37 @@ class Workspace:
             "policies": [self._policy(p, selects_of.get(i, []), by_policy) for i, p in enumerate(policies)],
         }
 
-    def _selected(self, pods: tuple[Pod, ...]) -> dict[str, tuple[int, ...]]:
+    def _pods(self, pods: Sequence[Pod], internet_in: set[str], findings: Mapping[str, list[dict[str, Any]]] | None
+              ) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+        """The page's entries for ``pods`` (with their lint findings unless ``findings`` is None), and which of
+        them each policy selects (by its index in the cluster's policies)."""
+        policies = ir_of(self.result.cluster).policies
+        chosen = self._selected(pods)  # pods alike share one tuple
+        isolated_of: dict[int, dict[str, list[str]]] = {}
+        selects_of: dict[int, list[str]] = {}
+        out = []
+        for pod in pods:
+            picked = chosen[pod.key]
+            isolated = isolated_of.get(id(picked))
+            if isolated is None:
+                isolating = [policies[i] for i in picked if policies[i].tier is Tier.NETWORK_POLICY]
+                isolated = isolated_of[id(picked)] = {d.value: [p.ref.key for p in isolating if p.guarded(d)]
+                                                      for d in (Direction.INGRESS, Direction.EGRESS)}
+            for i in picked:
+                selects_of.setdefault(i, []).append(pod.key)
+            entry = {
+                "key": pod.key, "namespace": pod.namespace, "name": pod.name, "kind": pod.kind,
+                "labels": dict(pod.labels.items()), "annotations": dict(pod.annotations.items()),
+                "file": _file(pod.source), "line": _line(pod.source),
+                "isolated": {d: bool(keys) for d, keys in isolated.items()},
+                "policies": isolated, "internet": pod.key in internet_in,
+            }
+            if findings is not None:
+                entry["findings"] = findings.get(f"{pod.kind} {pod.key}", [])
+            out.append(entry)
+        return out, selects_of
+
+    def _selected(self, pods: Sequence[Pod]) -> dict[str, tuple[int, ...]]:
         """Which policies (every tier; indices in the cluster's order) pick each pod as a subject. Pods alike
         in namespace, labels and whether policies can select them are picked alike: each such group is matched
         once (replicas share), and its pods share one tuple."""
