@@ -6,7 +6,6 @@ Skipped without /usr/bin/chromium, unless PODFENCE_REQUIRE_LAB=1 (then these mus
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,23 +13,15 @@ import pytest
 
 from test_ui_apply import DENIED, fleet, kubeconfig, policy, stored, writes  # noqa: F401 - fixtures
 from test_ui_editor_browser import open_page, type_in
-from ui_support import CHROMIUM, CHROMIUM_FLAGS, ui_server
+from ui_support import chromium, playwright_api, ui_server
 
-if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-    if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
-        pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)",
-                    pytrace=False)
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
+playwright_api()  # skips the module without Debian's chromium (fails under PODFENCE_REQUIRE_LAB=1)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ Skipped without /usr/bin/chromium, unless PODFENCE_REQUIRE_LAB=1 (CI installs it
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -13,25 +12,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from cli_support import podfence
-from ui_support import CHROMIUM, CHROMIUM_FLAGS, namespaces_cluster, ui_server
+from ui_support import chromium, playwright_api, namespaces_cluster, ui_server
 
 EXAMPLE = "examples/baa"
 
-if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-    if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
-        pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)",
-                    pytrace=False)
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
+playwright_api()  # skips the module without Debian's chromium (fails under PODFENCE_REQUIRE_LAB=1)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Page:

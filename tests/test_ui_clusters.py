@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from cli_support import ROOT, podfence
-from ui_support import CHROMIUM, CHROMIUM_FLAGS, ui_server
+from ui_support import chromium, ui_server
 
 EXAMPLE = "examples/baa"
 DEBUG_POD = {"apiVersion": "v1", "kind": "Pod",
@@ -77,29 +76,20 @@ def test_an_unloaded_context_is_refused(url: str) -> None:
 
 
 def test_the_page_switches_clusters_and_keeps_the_choice_in_the_url(url: str) -> None:
-    if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
-            pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)")
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url + "#/matrix?port=8080&protocol=TCP")
-            page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
-            assert page.locator("#context option").all_inner_texts() == ["prod", "staging"]
-            assert page.locator("#context").input_value() == "prod"
-            assert page.locator('#matrix-table td[data-src="api/debug"]').count() == 0
-            page.select_option("#context", "staging")
-            page.wait_for_url("**context=staging**", timeout=30000)
-            page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
-            assert "#/matrix?port=8080" in page.url, "the view stays when the cluster changes"
-            assert page.locator("#context").input_value() == "staging"
-            assert page.locator('#matrix-table td[data-src="api/debug"]').count() > 0
-            page.reload()
-            page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
-            assert page.locator("#context").input_value() == "staging"
-            assert page.locator('#matrix-table td[data-src="api/debug"]').count() > 0
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url + "#/matrix?port=8080&protocol=TCP")
+        page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
+        assert page.locator("#context option").all_inner_texts() == ["prod", "staging"]
+        assert page.locator("#context").input_value() == "prod"
+        assert page.locator('#matrix-table td[data-src="api/debug"]').count() == 0
+        page.select_option("#context", "staging")
+        page.wait_for_url("**context=staging**", timeout=30000)
+        page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
+        assert "#/matrix?port=8080" in page.url, "the view stays when the cluster changes"
+        assert page.locator("#context").input_value() == "staging"
+        assert page.locator('#matrix-table td[data-src="api/debug"]').count() > 0
+        page.reload()
+        page.wait_for_selector("body[data-ready=true] #matrix-table", timeout=30000)
+        assert page.locator("#context").input_value() == "staging"
+        assert page.locator('#matrix-table td[data-src="api/debug"]').count() > 0

@@ -6,7 +6,6 @@ Needs root and nftables (marker ``lab``); the fixture's drops are worked out in 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 from pathlib import Path
@@ -85,36 +84,27 @@ def test_a_dropped_probe_appears_in_the_page_s_denial_stream(lab: str) -> None:
 
 
 def test_the_page_shows_a_dropped_probe_in_its_table_and_on_the_map(lab: str) -> None:
-    from ui_support import CHROMIUM, CHROMIUM_FLAGS
+    from ui_support import chromium
 
-    if not CHROMIUM.exists():
-        if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
-            pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)")
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
-    with ui_server("-f", FIXTURE, "--lab", lab) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url + "#/denials")
-            page.wait_for_selector("body[data-ready=true]", timeout=30000)
-            assert page.locator("#denials tbody tr").count() == 0
-            probe = podfence("lab", "probe", "--name", lab, "--from", "ext/tool", "--to", "back/db", "--port", "80",
-                             "--protocol", "TCP")
-            assert probe.returncode in (0, 1), probe.stderr
-            row = page.locator("#denials tbody tr").first
-            row.wait_for(timeout=60000)
-            cells = row.locator("td").all_inner_texts()
-            assert cells[1:] == ["DROPPED", "ext/tool", "back/db", "TCP/80", "INGRESS",
-                                 "back/db-ingress, back/db-monitoring"]
-            page.goto(url + "#/map")  # same page: the records seen so far are kept
-            page.wait_for_function("() => window.podfenceMap && window.podfenceMap.edges('.denied').length > 0",
-                                   timeout=30000)
-            denied = page.evaluate("() => window.podfenceMap.edges('.denied').map((e) => [e.source().id(), "
-                                   "e.target().id(), e.data('label')])")
-            assert denied == [["ext/tool", "back/db", "denied: TCP/80"]]
-            assert errors == []
-        finally:
-            browser.close()
+    with ui_server("-f", FIXTURE, "--lab", lab) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "#/denials")
+        page.wait_for_selector("body[data-ready=true]", timeout=30000)
+        assert page.locator("#denials tbody tr").count() == 0
+        probe = podfence("lab", "probe", "--name", lab, "--from", "ext/tool", "--to", "back/db", "--port", "80",
+                         "--protocol", "TCP")
+        assert probe.returncode in (0, 1), probe.stderr
+        row = page.locator("#denials tbody tr").first
+        row.wait_for(timeout=60000)
+        cells = row.locator("td").all_inner_texts()
+        assert cells[1:] == ["DROPPED", "ext/tool", "back/db", "TCP/80", "INGRESS",
+                             "back/db-ingress, back/db-monitoring"]
+        page.goto(url + "#/map")  # same page: the records seen so far are kept
+        page.wait_for_function("() => window.podfenceMap && window.podfenceMap.edges('.denied').length > 0",
+                               timeout=30000)
+        denied = page.evaluate("() => window.podfenceMap.edges('.denied').map((e) => [e.source().id(), "
+                               "e.target().id(), e.data('label')])")
+        assert denied == [["ext/tool", "back/db", "denied: TCP/80"]]
+        assert errors == []

@@ -6,7 +6,6 @@ Skipped without /usr/bin/chromium, unless PODFENCE_REQUIRE_LAB=1 (then these mus
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,25 +15,17 @@ import pytest
 
 from cli_support import ROOT, podfence
 from test_ui_editing import API_FILE, EDITED_INGRESS, NEW_OPEN, git, the_ingress_document
-from ui_support import CHROMIUM, CHROMIUM_FLAGS, ui_server
+from ui_support import chromium, playwright_api, ui_server
 
-if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-    if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
-        pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)",
-                    pytrace=False)
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
+playwright_api()  # skips the module without Debian's chromium (fails under PODFENCE_REQUIRE_LAB=1)
 
 EDIT = "#/editor?kind=NetworkPolicy&key=api/api-server-ingress"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture()

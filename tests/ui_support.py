@@ -7,13 +7,38 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+import pytest
 
 from cli_support import PODFENCE, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def playwright_api() -> Any:
+    """Playwright's sync API, for Debian's chromium. Without the browser the calling test (or module, at
+    import) is skipped with the reason, except under PODFENCE_REQUIRE_LAB=1, where it must run: a failure."""
+    if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("PODFENCE_REQUIRE_LAB") == "1":
+            pytest.fail("PODFENCE_REQUIRE_LAB=1 but /usr/bin/chromium is missing (apt-get install chromium)",
+                        pytrace=False)
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+                    allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api", reason="needs the playwright package (the test extra)")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright; closed when the block ends."""
+    with playwright_api().sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextmanager
