@@ -187,10 +187,7 @@ class Workspace:
         edited = result.cluster
         if edited.pods or edited.services or edited.cluster_policies or edited.nodes or edited.staged:
             raise Refused("the impact is computed for NetworkPolicy edits; post NetworkPolicy documents only")
-        try:
-            return diff_json(policy_impact(self.session, edited.policies, replaces))
-        except Stop as e:
-            raise Refused(_said(e)) from None
+        return diff_json(answered(lambda: policy_impact(self.session, edited.policies, replaces)))
 
     # --- generating, saving, comparing: the app's use cases on the loaded source -------------------
 
@@ -237,10 +234,7 @@ class Workspace:
         if kind and key:
             namespace, _, name = key.rpartition("/")
             target = Target(kind, name, namespace or None)
-        try:
-            return save_text(options.files, file, text.decode("utf-8"), target, self.source.namespace)
-        except Stop as e:
-            raise Refused(_said(e)) from None
+        return answered(lambda: save_text(options.files, file, text.decode("utf-8"), target, self.source.namespace))
 
     @property
     def live_context(self) -> str | None:
@@ -263,10 +257,7 @@ class Workspace:
             body = text.decode("utf-8")
         except UnicodeDecodeError:
             raise Refused("the manifest is not UTF-8 text") from None
-        try:
-            return apply_answer(apply_policy(options, context, body))
-        except Stop as e:
-            raise Refused(_said(e)) from None
+        return apply_answer(answered(lambda: apply_policy(options, context, body)))
 
     def policies_in(self, text: bytes) -> list[dict[str, str]]:
         """The policies a manifest holds (kind and key), as the page names them."""
@@ -284,11 +275,8 @@ class Workspace:
         if source is None or not source.file or source.file == "-":
             raise Refused(f"{kind} {key}: not loaded from a file")
         namespace, _, name = key.rpartition("/")
-        try:
-            text = read_document(self._loaded().files, source.file, Target(kind, name, namespace or None),
-                                 self.source.namespace)
-        except Stop as e:
-            raise Refused(_said(e)) from None
+        text = answered(lambda: read_document(self._loaded().files, source.file,
+                                              Target(kind, name, namespace or None), self.source.namespace))
         return {"file": source.file, "kind": kind, "key": key, "text": text}
 
     def _cluster_text(self, source: ClusterOrigin, key: str) -> str:
@@ -303,15 +291,14 @@ class Workspace:
         return yaml.safe_dump(manifest, sort_keys=False)
 
     def reloaded(self) -> Workspace:
-        """The workspace loaded afresh from its source (after a save)."""
+        """The workspace loaded afresh from its source (after a save or an apply), its map warming up."""
         from podfence.app.browse import load_clusters
 
         options = self._loaded()
-        try:
-            b = load_clusters(options, [self.context] if self.context else ())[0]
-        except Stop as e:
-            raise Refused(_said(e)) from None
-        return Workspace(b.result, b.run.config, b.run.settings, self.source, options, self.context)
+        b = answered(lambda: load_clusters(options, [self.context] if self.context else ())[0])
+        fresh = Workspace(b.result, b.run.config, b.run.settings, self.source, options, self.context)
+        fresh.warm()
+        return fresh
 
     def diff(self, base: str) -> str:
         """``podfence diff --base BASE -f PATHS -o json`` on the loaded paths."""
@@ -319,10 +306,7 @@ class Workspace:
 
         if not base:
             raise Refused("base: give a git revision")
-        try:
-            report = diffing(self._loaded(), base=base, explain=False)
-        except Stop as e:
-            raise Refused(_said(e)) from None
+        report = answered(lambda: diffing(self._loaded(), base=base, explain=False))
         return render_diff(report, "json")
 
     # --- the page's own model -------------------------------------------------------------------
