@@ -511,10 +511,14 @@ class Workspace:
         for pod in pods:
             key = (pod.namespace, tuple(sorted(pod.labels.items())), pod.is_pod_endpoint(settings))
             groups.setdefault(key, []).append(pod)
+        candidates: dict[str | None, list[int]] = {}  # a namespaced policy selects pods of its namespace only
+        for i, p in enumerate(policies):
+            candidates.setdefault(p.ref.namespace, []).append(i)
+        everywhere = candidates.get(None, [])
         out: dict[str, tuple[int, ...]] = {}
         for (namespace, _, _), members in groups.items():
-            picked = tuple(i for i, p in enumerate(policies) if p.ref.namespace in (None, namespace)
-                           and selects(p, members[0], cluster, settings))
+            mine = sorted(candidates.get(namespace, []) + everywhere) if everywhere else candidates.get(namespace, [])
+            picked = tuple(i for i in mine if selects(policies[i], members[0], cluster, settings))
             for pod in members:
                 out[pod.key] = picked
         return out
@@ -533,12 +537,14 @@ class Workspace:
         }
 
     def _model_policy(self, p: IRPolicy) -> Any:
-        cluster = self.result.cluster
-        for q in (*cluster.policies, *cluster.cluster_policies):
-            if getattr(q, "kind", "NetworkPolicy") == p.ref.kind and q.name == p.ref.name and \
-                    getattr(q, "namespace", None) == p.ref.namespace:
-                return q
-        return None
+        """The policy object ``p`` was made from (its source), found by kind, namespace and name."""
+        def index() -> dict[tuple[str, str | None, str], Any]:
+            cluster = self.result.cluster
+            found: dict[tuple[str, str | None, str], Any] = {}
+            for q in (*cluster.policies, *cluster.cluster_policies):
+                found.setdefault((getattr(q, "kind", "NetworkPolicy"), getattr(q, "namespace", None), q.name), q)
+            return found
+        return self._once("model-policies", index).get((p.ref.kind, p.ref.namespace, p.ref.name))
 
 
 def _said(stop: Stop) -> str:
