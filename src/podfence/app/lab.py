@@ -23,7 +23,7 @@ from podfence.lab import control
 from podfence.lab import state as lab_state
 from podfence.lab.lock import DEFAULT_WAIT
 from podfence.lab.naming import DEFAULT_LAB_NAME
-from podfence.lab.plan import DEFAULT_POD_CIDR, Unhostable, unhostable
+from podfence.lab.plan import DEFAULT_POD_CIDR, LabPod, Unhostable, unhostable
 from podfence.lab.probe import MIN_TIMEOUT, Outcome
 from podfence.loader import LineDict, locate
 from podfence.model.endpoints import ServiceName, parse_endpoint
@@ -254,7 +254,7 @@ def _endpoints(lab: LabRun, listener: Listener, namespace: str, sources: tuple[s
     return src, dst
 
 
-def _lab_pod(pod: Any) -> Pod:
+def _lab_pod(pod: LabPod) -> Pod:
     """A pod of a lab's state as the model has it (what the lab keeps: name, labels, addresses)."""
     namespace, _, name = pod.key.partition("/")
     ips = tuple(ip for ip in (parse_ip(text) for text in pod.ips) if ip is not None)

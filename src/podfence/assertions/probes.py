@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from podfence.assertions.check import Checker
 from podfence.assertions.spec import Expect, Expectation, Spec, offered
 from podfence.engine import PodRows
+from podfence.model import Service
 from podfence.sets import ALL_PORTS, MAX_PORT, MIN_PORT, ConnSet, Protocol
 
 PER_PROTOCOL = 6
@@ -107,7 +108,8 @@ def plan(spec: Spec, checker: Checker) -> list[ProbePlan]:
     return out
 
 
-def _through_services(e: Expectation, sources: tuple[str, ...], behind: tuple, checker: Checker) -> list[ProbePlan]:
+def _through_services(e: Expectation, sources: tuple[str, ...], behind: tuple[tuple[Service, str], ...],
+                      checker: Checker) -> list[ProbePlan]:
     """The backends of each Service destination, grouped by the target ports its sampled ports land on."""
     groups: dict[tuple[Cell, ...], list[str]] = {}
     for svc, key in behind:

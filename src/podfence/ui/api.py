@@ -40,6 +40,7 @@ from podfence.model import ClusterOrigin, Direction, Origin, Pod, Settings
 from podfence.model.internet import PUBLIC_V4, PUBLIC_V6
 from podfence.model.ports import PortSpec
 from podfence.model.text import quoted
+from podfence.model.words import plural
 from podfence.render.audit import audit_json
 from podfence.render.conns import block_text, conns_json, conns_text
 from podfence.render.connectivity import connectivity_chunks
@@ -337,11 +338,7 @@ class Workspace:
             for block, _ in blocks:
                 node = nodes.get(block)
                 if node is None:
-                    name = block_text(block)
-                    public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
-                    node = nodes[block] = outside.setdefault(name, {"id": "out:" + name, "name": name,
-                                                                    "internet": public,
-                                                                    "address": _first_address(block)})
+                    node = nodes[block] = _outside_node(outside, block)
                 for ns, n in spread.items():
                     key = (ns, node["id"]) if direction is Direction.EGRESS else (node["id"], ns)
                     counts[key] = counts.get(key, 0) + n
@@ -384,23 +381,16 @@ class Workspace:
             if (a in keys) == (b in keys):
                 continue  # inside the namespace (drawn pod by pod above) or between two others
             peers.add(b if a in keys else a)
-            edges.append({"src": a, "dst": b, "count": n, "label": f"{n} {'workload' if n == 1 else 'workloads'}"})
+            edges.append({"src": a, "dst": b, "count": n, "label": plural(n, "workload")})
         outside: dict[str, dict[str, Any]] = {}
         internet_in: set[str] = set()
         for pod in mine:
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 for block, conns in conn.address_blocks(pod.key, direction):
-                    name = block_text(block)
-                    public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
-                    node = outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
-                                                      "address": _first_address(block)})
-                    edge = {"label": conns_text(conns), "probe": _probe(conns)}
-                    if direction is Direction.EGRESS:
-                        edges.append({"src": pod.key, "dst": node["id"], **edge})
-                    else:
-                        edges.append({"src": node["id"], "dst": pod.key, **edge})
-                        if public:
-                            internet_in.add(pod.key)
+                    node = _outside_node(outside, block)
+                    edges.append(_address_edge(pod.key, node["id"], direction, conns))
+                    if node["internet"] and direction is Direction.INGRESS:
+                        internet_in.add(pod.key)
         pods, selects_of = self._pods(mine, internet_in, None)
         policies = []
         for i, p in enumerate(ir_of(cluster).policies):
@@ -437,12 +427,7 @@ class Workspace:
         for group, direction, blocks in conn.group_address_blocks():
             for block, conns in blocks:
                 node = "out:" + block_text(block)
-                for pod in group:
-                    edge = {"label": conns_text(conns), "probe": _probe(conns)}
-                    if direction is Direction.EGRESS:
-                        edges.append({"src": pod.key, "dst": node, **edge})
-                    else:
-                        edges.append({"src": node, "dst": pod.key, **edge})
+                edges += (_address_edge(pod.key, node, direction, conns) for pod in group)
         return {**self.catalog(), "edges": edges}
 
     def _catalog(self) -> dict[str, Any]:
@@ -455,11 +440,7 @@ class Workspace:
         outside: dict[str, dict[str, Any]] = {}
         for group, direction, blocks in conn.group_address_blocks():
             for block, _ in blocks:
-                name = block_text(block)
-                public = bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6)
-                outside.setdefault(name, {"id": "out:" + name, "name": name, "internet": public,
-                                          "address": _first_address(block)})
-                if public and direction is Direction.INGRESS:
+                if _outside_node(outside, block)["internet"] and direction is Direction.INGRESS:
                     internet_in.update(pod.key for pod in group)
         policies = ir_of(cluster).policies
         pods, selects_of = self._pods(conn.pods, internet_in, by_policy)
@@ -589,6 +570,24 @@ def _open_to_all(counts: Mapping[tuple[str, str], int], populated: set[str]) -> 
     others = len(populated) - 1
     return (sorted(n.removeprefix("ns:") for n, k in into.items() if k == others),
             sorted(n.removeprefix("ns:") for n, k in out.items() if k == others))
+
+
+def _outside_node(outside: dict[str, dict[str, Any]], block: Any) -> dict[str, Any]:
+    """The map's node for an address range outside the pods (kept in ``outside`` by its words): its id,
+    name, whether it holds public addresses (the internet), and an address in it to ask about."""
+    name = block_text(block)
+    node = outside.get(name)
+    if node is None:
+        node = outside[name] = {"id": "out:" + name, "name": name,
+                                "internet": bool(block & PUBLIC_V4) or bool(block & PUBLIC_V6),
+                                "address": _first_address(block)}
+    return node
+
+
+def _address_edge(pod: str, node: str, direction: Direction, conns: Any) -> dict[str, Any]:
+    """An edge between a pod and an outside range: from the pod on egress, to it on ingress."""
+    ends = {"src": pod, "dst": node} if direction is Direction.EGRESS else {"src": node, "dst": pod}
+    return {**ends, "label": conns_text(conns), "probe": _probe(conns)}
 
 
 def _probe(conns: Any) -> dict[str, Any] | None:
